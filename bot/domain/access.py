@@ -1,0 +1,69 @@
+"""Who may do what: looking up the acting person and the rules of reviewing."""
+
+from __future__ import annotations
+
+from bot.domain.enums import PledgerKind, Role
+from bot.domain.errors import Forbidden, NotRegistered
+from bot.domain.models import Person, Pledge
+from storage.uow import UnitOfWork
+
+
+async def actor(uow: UnitOfWork, tg_user_id: int) -> Person:
+    """The person behind a Telegram account, or NotRegistered."""
+    person = await uow.people.by_tg(tg_user_id)
+    if person is None:
+        raise NotRegistered()
+    return person
+
+
+def require_role(person: Person, *roles: Role) -> None:
+    """Refuse unless the person has one of the roles (admins count as committee)."""
+    if person.role in roles or (person.is_admin and Role.COMMITTEE in roles):
+        return
+    raise Forbidden("auth.role_required", roles="/".join(r.value for r in roles))
+
+
+def can_pledge(person: Person) -> bool:
+    """Members, secretaries, cadres and committee staff pledge; residents do not."""
+    return person.role is not Role.RESIDENT
+
+
+async def may_review(uow: UnitOfWork, reviewer: Person, pledge: Pledge) -> bool:
+    """Member pledges: the branch secretary (or the committee above).
+
+    Branch pledges: the upper committee. Nobody reviews their own pledge; a secretary may
+    review an oral pledge they recorded for a member, since the pledge is the member's.
+    """
+    if pledge.person_id == reviewer.id:
+        return False
+    ancestors = {org.id for org in await uow.orgs.ancestors(pledge.org_id)}
+    is_committee_above = (reviewer.role is Role.COMMITTEE or reviewer.is_admin) and (
+        reviewer.org_id in ancestors
+    )
+    if pledge.pledger_kind is PledgerKind.MEMBER:
+        if reviewer.role is Role.SECRETARY and reviewer.org_id == pledge.org_id:
+            return True
+        return is_committee_above
+    # A branch pledge: the secretary who drafted it is never its reviewer.
+    return is_committee_above and reviewer.id != pledge.drafter_id
+
+
+async def reviewers_for(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
+    """Who gets the submission: the branch secretaries, else the nearest committee staff."""
+    if pledge.pledger_kind is PledgerKind.MEMBER:
+        secretaries = [
+            p
+            for p in await uow.people.in_org(pledge.org_id, [Role.SECRETARY.value])
+            if p.id != pledge.person_id
+        ]
+        if secretaries:
+            return secretaries
+    for org in await uow.orgs.ancestors(pledge.org_id):
+        staff = [
+            p
+            for p in await uow.people.in_org(org.id, [Role.COMMITTEE.value])
+            if p.id not in {pledge.drafter_id, pledge.person_id}
+        ]
+        if staff:
+            return staff
+    return []

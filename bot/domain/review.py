@@ -1,0 +1,273 @@
+"""审诺 and 亮诺: the reviewer's queue and decisions; approval signs and publishes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot import callbacks as cb
+from bot.domain import access, pledge_rules as rules
+from bot.domain.clock import Clock
+from bot.domain.enums import PledgerKind, PledgeStatus, ReviewAction, Role
+from bot.domain.errors import DomainError, Forbidden
+from bot.domain.models import Org, Person, Pledge
+from bot.domain.notify import post_board, tell
+from bot.domain.render import board_post
+from bot.i18n import t
+from storage.db import Database
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+def review_buttons(locale: str | None, pledge: Pledge) -> list[list[dict[str, str]]]:
+    """Approve / return buttons bound to this version of the pledge (stale taps are caught)."""
+    return [
+        [
+            {
+                "text": t(locale, "review.btn.approve"),
+                "callback_data": cb.build(cb.REVIEW, "ok", pledge.id, pledge.version),
+            },
+            {
+                "text": t(locale, "review.btn.return"),
+                "callback_data": cb.build(cb.REVIEW, "ret", pledge.id, pledge.version),
+            },
+        ]
+    ]
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """A submitted pledge waiting for this reviewer."""
+
+    pledge: Pledge
+    pledger_name: str
+    org_name: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a decision did."""
+
+    pledge: Pledge
+    pledger_name: str
+    action: ReviewAction
+
+
+class ReviewService:
+    """Reviewing submitted pledges."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def queue(self, tg_user_id: int) -> list[QueueEntry]:
+        """Submitted pledges this person may review, oldest first."""
+        async with self.db.uow() as uow:
+            me = await access.actor(uow, tg_user_id)
+            if me.role not in (Role.SECRETARY, Role.COMMITTEE) and not me.is_admin:
+                raise Forbidden("review.not_a_reviewer")
+            org_ids = await self._scope(uow, me)
+            submitted = await uow.pledges.find(
+                org_ids=org_ids, statuses=[PledgeStatus.SUBMITTED.value]
+            )
+            result = []
+            for pledge in submitted:
+                if await access.may_review(uow, me, pledge):
+                    org = await uow.orgs.get(pledge.org_id)
+                    assert org is not None
+                    result.append(
+                        QueueEntry(pledge, await _pledger_name(uow, pledge, org), org.name)
+                    )
+            return result
+
+    async def _scope(self, uow: UnitOfWork, me: Person) -> list[int]:
+        """The orgs whose pledges the person could review: own org and everything below."""
+        all_orgs = await uow.orgs.all()
+        scope = [me.org_id]
+        frontier = [me.org_id]
+        while frontier:
+            children = [o.id for o in all_orgs if o.parent_id in frontier]
+            scope.extend(children)
+            frontier = children
+        return scope
+
+    async def _decidable(
+        self, uow: UnitOfWork, tg_user_id: int, pledge_id: int, version: int
+    ) -> tuple[Person, Pledge]:
+        me = await access.actor(uow, tg_user_id)
+        pledge = await uow.pledges.get(pledge_id)
+        if pledge is None:
+            raise DomainError("pledge.not_found")
+        if pledge.person_id == me.id or (
+            pledge.pledger_kind is PledgerKind.BRANCH and pledge.drafter_id == me.id
+        ):
+            raise Forbidden("review.own_pledge")
+        if not await access.may_review(uow, me, pledge):
+            raise Forbidden("review.not_your_scope")
+        if pledge.status is not PledgeStatus.SUBMITTED:
+            raise DomainError("review.already_decided", status=t(me.locale, f"status.{pledge.status.value}"))
+        if pledge.version != version:
+            raise DomainError("review.stale")
+        return me, pledge
+
+    async def approve(self, tg_user_id: int, pledge_id: int, version: int) -> Decision:
+        """Approve: sign, number and publish the pledge (亮诺)."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            new_status = rules.transition(pledge.status, "approve")
+            org = await uow.orgs.get(pledge.org_id)
+            assert org is not None
+            amended = pledge.number is not None
+            number = pledge.number or await uow.pledges.next_number(f"{org.code}-{now.year}")
+            name = await _pledger_name(uow, pledge, org)
+            snapshot: dict[str, Any] = {
+                "number": number,
+                "pledger_name": name,
+                "org_name": org.name,
+                "horizon": pledge.horizon.value if pledge.horizon else None,
+                "is_oral": pledge.is_oral,
+                "amended": amended,
+                "items": pledge.items_snapshot(),
+                "published_at": now.isoformat(),
+            }
+            if not await uow.pledges.update(
+                pledge.id,
+                expected_version=version,
+                status=new_status.value,
+                number=number,
+                version=version + 1,
+                published_snapshot=snapshot,
+                published_at=now,
+                updated_at=now,
+                last_comment=None,
+            ):
+                raise DomainError("review.stale")
+            await uow.reviews.add(
+                pledge_id=pledge.id,
+                reviewer_id=me.id,
+                action=ReviewAction.APPROVE.value,
+                comment=None,
+                version=version,
+                at=now,
+            )
+            fresh = await uow.pledges.get(pledge.id)
+            assert fresh is not None
+            await self._announce_publication(uow, fresh, org, snapshot, amended)
+            return Decision(fresh, name, ReviewAction.APPROVE)
+
+    async def _announce_publication(
+        self,
+        uow: UnitOfWork,
+        pledge: Pledge,
+        org: Org,
+        snapshot: dict[str, Any],
+        amended: bool,
+    ) -> None:
+        now = self.clock.now()
+        key = "review.result.amendment_approved" if amended else "review.result.approved"
+        for person in await _pledger_people(uow, pledge):
+            await tell(uow, person, key, now, number=snapshot["number"])
+        if org.board_chat_id is not None:
+            # The board speaks the branch's language: the default locale.
+            await post_board(
+                uow, org.board_chat_id, f"board:pledge:{pledge.id}", board_post(None, snapshot), now
+            )
+        pledger = await uow.people.get(pledge.person_id) if pledge.person_id else None
+        if pledger is not None and pledger.origin_org_id is not None:
+            # A mobile member pledges where they live now; the origin branch is informed.
+            origin = await uow.orgs.get(pledger.origin_org_id)
+            for secretary in await uow.people.in_org(pledger.origin_org_id, [Role.SECRETARY.value]):
+                await tell(
+                    uow,
+                    secretary,
+                    "mobile.origin_informed",
+                    now,
+                    name=pledger.name,
+                    origin=origin.name if origin else "",
+                    org=org.name,
+                    number=snapshot["number"],
+                    post=board_post(secretary.locale, snapshot),
+                )
+        if pledger is not None and pledger.residence_org_id is not None:
+            # An in-service member's pledge is also shown to their residential community.
+            residence = await uow.orgs.get(pledger.residence_org_id)
+            if residence is not None and residence.board_chat_id is not None:
+                await post_board(
+                    uow,
+                    residence.board_chat_id,
+                    f"board2:pledge:{pledge.id}",
+                    board_post(None, snapshot),
+                    now,
+                )
+
+    async def return_for_revision(
+        self, tg_user_id: int, pledge_id: int, version: int, comment: str
+    ) -> Decision:
+        """Return the pledge with a comment; the pledger may revise and resubmit."""
+        now = self.clock.now()
+        text = rules.clean_text(comment, rules.MAX_COMMENT, "review.comment")
+        async with self.db.uow() as uow:
+            me, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            new_status = rules.transition(pledge.status, "return")
+            if not await uow.pledges.update(
+                pledge.id,
+                expected_version=version,
+                status=new_status.value,
+                version=version + 1,
+                last_comment=text,
+                updated_at=now,
+            ):
+                raise DomainError("review.stale")
+            await uow.reviews.add(
+                pledge_id=pledge.id,
+                reviewer_id=me.id,
+                action=ReviewAction.RETURN.value,
+                comment=text,
+                version=version,
+                at=now,
+            )
+            fresh = await uow.pledges.get(pledge.id)
+            assert fresh is not None
+            org = await uow.orgs.get(pledge.org_id)
+            assert org is not None
+            for person in await _pledger_people(uow, fresh):
+                await tell(
+                    uow,
+                    person,
+                    "review.result.returned",
+                    now,
+                    buttons=[
+                        [
+                            {
+                                "text": t(person.locale, "review.btn.revise"),
+                                "callback_data": cb.build(cb.DRAFT, "open", fresh.id),
+                            }
+                        ]
+                    ],
+                    comment=text,
+                    reviewer=me.name,
+                )
+            return Decision(fresh, await _pledger_name(uow, fresh, org), ReviewAction.RETURN)
+
+    async def check_decidable(self, tg_user_id: int, pledge_id: int, version: int) -> Pledge:
+        """Before asking for a return comment: may this person still decide this version?"""
+        async with self.db.uow() as uow:
+            _, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            return pledge
+
+
+async def _pledger_name(uow: UnitOfWork, pledge: Pledge, org: Org) -> str:
+    if pledge.pledger_kind is PledgerKind.BRANCH or pledge.person_id is None:
+        return org.name
+    person = await uow.people.get(pledge.person_id)
+    return person.name if person else "?"
+
+
+async def _pledger_people(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
+    """Who hears the result: the pledger, and the drafter if someone else (oral, branch)."""
+    ids = [i for i in {pledge.person_id, pledge.drafter_id} if i is not None]
+    people = await uow.people.by_ids(ids)
+    return list(people.values())

@@ -1,0 +1,42 @@
+"""Settings from the environment (prefix JIANNUO_) and an optional .env file."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TELEGRAM_API_URL = "https://api.telegram.org/bot"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; loaded once in main."""
+
+    model_config = SettingsConfigDict(env_prefix="JIANNUO_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    bot_api_url: str = TELEGRAM_API_URL
+    bot_username: str | None = Field(
+        default=None, description="used for invite links when the bot cannot be asked (getMe)"
+    )
+    database_url: str = "sqlite+aiosqlite:///jiannuo.db"
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh_CN"
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    invite_ttl_days: int = 30
+    outbox_poll_seconds: float = 0.5
+    persistence_flush_seconds: float = 1.0
+    playground_host: str = "127.0.0.1"
+    playground_port: int = 8765
+    playground_database_url: str = "sqlite+aiosqlite:///jiannuo-playground.db"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept '1,2 3' as well as a JSON list."""
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(",", " ").split() if part]
+        if isinstance(value, int):
+            return [value]
+        return value

@@ -1,0 +1,73 @@
+"""The database: engine creation (SQLite in WAL mode by default), migrations, units of work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the single writer; NORMAL sync is safe with WAL.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Create the async engine for a database URL."""
+    engine = create_async_engine(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Database:
+    """Owns the engine and hands out units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        # SQLite has one writer: serialising our own transactions in-process avoids
+        # SQLITE_BUSY on read-to-write upgrades without busy-polling.
+        self._lock = asyncio.Lock() if make_url(url).get_backend_name() == "sqlite" else None
+
+    def uow(self) -> UnitOfWork:
+        """A new unit of work (use as ``async with db.uow() as uow``)."""
+        return UnitOfWork(self.engine, self._lock)
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("sqlalchemy.url", self.url)
+
+        async with self.engine.begin() as conn:
+
+            def _upgrade(sync_conn: Any) -> None:
+                cfg.attributes["connection"] = sync_conn
+                command.upgrade(cfg, "head")
+
+            await conn.run_sync(_upgrade)
+        log.info("database at newest revision")
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

@@ -1,0 +1,525 @@
+"""One repository per aggregate. They take an open connection and return pydantic models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.models import (
+    Invite,
+    ItemDraft,
+    Org,
+    OutboxMessage,
+    Person,
+    Pledge,
+    PledgeItem,
+    Review,
+)
+from storage import schema as s
+
+
+def _org(row: Row[Any]) -> Org:
+    return Org.model_validate(row._mapping)
+
+
+def _person(row: Row[Any]) -> Person:
+    return Person.model_validate(row._mapping)
+
+
+class OrgRepo:
+    """Organisations and the tree they form."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, org_id: int) -> Org | None:
+        """The organisation with this id."""
+        row = (await self.conn.execute(select(s.orgs).where(s.orgs.c.id == org_id))).first()
+        return _org(row) if row else None
+
+    async def by_code(self, code: str) -> Org | None:
+        """The organisation with this code."""
+        row = (await self.conn.execute(select(s.orgs).where(s.orgs.c.code == code))).first()
+        return _org(row) if row else None
+
+    async def all(self) -> list[Org]:
+        """Every organisation."""
+        rows = await self.conn.execute(select(s.orgs).order_by(s.orgs.c.id))
+        return [_org(r) for r in rows]
+
+    async def codes(self) -> dict[str, int]:
+        """Map of code → id."""
+        rows = await self.conn.execute(select(s.orgs.c.code, s.orgs.c.id))
+        return {code: oid for code, oid in rows}
+
+    async def by_board_chat(self, chat_id: int) -> list[Org]:
+        """Organisations whose board is this chat."""
+        rows = await self.conn.execute(select(s.orgs).where(s.orgs.c.board_chat_id == chat_id))
+        return [_org(r) for r in rows]
+
+    async def ancestors(self, org_id: int) -> list[Org]:
+        """Parents from the nearest up to the root."""
+        result: list[Org] = []
+        org = await self.get(org_id)
+        seen = {org_id}
+        while org is not None and org.parent_id is not None and org.parent_id not in seen:
+            seen.add(org.parent_id)
+            org = await self.get(org.parent_id)
+            if org is not None:
+                result.append(org)
+        return result
+
+    async def upsert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert or update orgs by code; parents are given as codes and must come first."""
+        existing = await self.codes()
+        for row in rows:
+            parent_id = existing.get(row["parent"]) if row.get("parent") else None
+            values = {"name": row["name"], "type": row["type"], "parent_id": parent_id}
+            if row["code"] in existing:
+                await self.conn.execute(
+                    update(s.orgs).where(s.orgs.c.code == row["code"]).values(**values)
+                )
+            else:
+                result = await self.conn.execute(insert(s.orgs).values(code=row["code"], **values))
+                pk = result.inserted_primary_key
+                assert pk is not None
+                existing[row["code"]] = int(pk[0])
+
+    async def set_board(self, org_id: int, chat_id: int | None) -> None:
+        """Link the board chat of an organisation."""
+        await self.conn.execute(
+            update(s.orgs).where(s.orgs.c.id == org_id).values(board_chat_id=chat_id)
+        )
+
+
+class PersonRepo:
+    """People on the roster."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, person_id: int) -> Person | None:
+        """The person with this id."""
+        row = (await self.conn.execute(select(s.people).where(s.people.c.id == person_id))).first()
+        return _person(row) if row else None
+
+    async def by_tg(self, tg_user_id: int) -> Person | None:
+        """The person bound to this Telegram account."""
+        row = (
+            await self.conn.execute(select(s.people).where(s.people.c.tg_user_id == tg_user_id))
+        ).first()
+        return _person(row) if row else None
+
+    async def in_org(self, org_id: int, roles: Iterable[str] | None = None) -> list[Person]:
+        """People of one organisation, optionally of some roles, by name."""
+        query = select(s.people).where(s.people.c.org_id == org_id)
+        if roles is not None:
+            query = query.where(s.people.c.role.in_(list(roles)))
+        rows = await self.conn.execute(query.order_by(s.people.c.name, s.people.c.id))
+        return [_person(r) for r in rows]
+
+    async def identity_map(self) -> dict[tuple[int, str, str], int]:
+        """Map of (org_id, name, phone) → person id, for re-imports."""
+        rows = await self.conn.execute(
+            select(s.people.c.org_id, s.people.c.name, s.people.c.phone, s.people.c.id)
+        )
+        return {(o, n, p): pid for o, n, p, pid in rows}
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert people in one batch."""
+        if rows:
+            await self.conn.execute(insert(s.people), list(rows))
+
+    async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Update people by id in one batch (each row has ``pid`` and the new values)."""
+        if not rows:
+            return
+        stmt = (
+            update(s.people)
+            .where(s.people.c.id == _bind("pid"))
+            .values(
+                role=_bind("role"),
+                cadre=_bind("cadre"),
+                post=_bind("post"),
+                oral=_bind("oral"),
+                origin_org_id=_bind("origin_org_id"),
+                residence_org_id=_bind("residence_org_id"),
+                updated_at=_bind("updated_at"),
+            )
+        )
+        await self.conn.execute(stmt, list(rows))
+
+    async def create(self, **values: Any) -> Person:
+        """Insert one person and return it."""
+        result = await self.conn.execute(insert(s.people).values(**values))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        person = await self.get(int(pk[0]))
+        assert person is not None
+        return person
+
+    async def bind(self, person_id: int, tg_user_id: int, locale: str) -> None:
+        """Bind a Telegram account to a roster entry."""
+        await self.conn.execute(
+            update(s.people)
+            .where(s.people.c.id == person_id)
+            .values(tg_user_id=tg_user_id, locale=locale)
+        )
+
+    async def set_locale(self, person_id: int, locale: str) -> None:
+        """Remember the person's language."""
+        await self.conn.execute(
+            update(s.people).where(s.people.c.id == person_id).values(locale=locale)
+        )
+
+    async def by_ids(self, ids: Iterable[int]) -> dict[int, Person]:
+        """People by id."""
+        id_list = list(set(ids))
+        if not id_list:
+            return {}
+        rows = await self.conn.execute(select(s.people).where(s.people.c.id.in_(id_list)))
+        return {r.id: _person(r) for r in rows}
+
+
+def _bind(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+class InviteRepo:
+    """Invite codes."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, code: str) -> Invite | None:
+        """The invite with this code."""
+        row = (await self.conn.execute(select(s.invites).where(s.invites.c.code == code))).first()
+        return Invite.model_validate(row._mapping) if row else None
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Store new invites in one batch."""
+        if rows:
+            await self.conn.execute(insert(s.invites), list(rows))
+
+    async def mark_used(self, code: str, at: datetime, tg_user_id: int) -> bool:
+        """Use an invite once; False if someone used it first."""
+        result = await self.conn.execute(
+            update(s.invites)
+            .where(and_(s.invites.c.code == code, s.invites.c.used_at.is_(None)))
+            .values(used_at=at, used_by_tg=tg_user_id)
+        )
+        return result.rowcount == 1
+
+    async def revoke_open_for(self, person_ids: Sequence[int], at: datetime) -> None:
+        """Expire every unused invite of these people (a new list replaces the old one)."""
+        if person_ids:
+            await self.conn.execute(
+                update(s.invites)
+                .where(
+                    and_(
+                        s.invites.c.person_id.in_(list(person_ids)), s.invites.c.used_at.is_(None)
+                    )
+                )
+                .values(expires_at=at)
+            )
+
+
+class PledgeRepo:
+    """Pledges with their items."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def _load(self, rows: Sequence[Row[Any]]) -> list[Pledge]:
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        item_rows = await self.conn.execute(
+            select(s.pledge_items)
+            .where(s.pledge_items.c.pledge_id.in_(ids))
+            .order_by(s.pledge_items.c.pledge_id, s.pledge_items.c.position)
+        )
+        items: dict[int, list[PledgeItem]] = {}
+        for r in item_rows:
+            items.setdefault(r.pledge_id, []).append(PledgeItem.model_validate(r._mapping))
+        result = []
+        for r in rows:
+            data = dict(r._mapping)
+            data["cadre_gaps"] = data.get("cadre_gaps") or []
+            pending = data.get("pending_item")
+            data["pending_item"] = ItemDraft.model_validate(pending) if pending else None
+            data["items"] = tuple(items.get(r.id, ()))
+            result.append(Pledge.model_validate(data))
+        return result
+
+    async def get(self, pledge_id: int) -> Pledge | None:
+        """The pledge with this id, with its items."""
+        rows = (
+            await self.conn.execute(select(s.pledges).where(s.pledges.c.id == pledge_id))
+        ).all()
+        loaded = await self._load(rows)
+        return loaded[0] if loaded else None
+
+    async def find(
+        self,
+        *,
+        person_id: int | None = None,
+        org_id: int | None = None,
+        org_ids: Sequence[int] | None = None,
+        drafter_id: int | None = None,
+        statuses: Sequence[str] | None = None,
+        pledger_kind: str | None = None,
+        published: bool | None = None,
+        limit: int | None = None,
+    ) -> list[Pledge]:
+        """Pledges matching every given filter, oldest first."""
+        q = select(s.pledges)
+        if person_id is not None:
+            q = q.where(s.pledges.c.person_id == person_id)
+        if org_id is not None:
+            q = q.where(s.pledges.c.org_id == org_id)
+        if org_ids is not None:
+            q = q.where(s.pledges.c.org_id.in_(list(org_ids)))
+        if drafter_id is not None:
+            q = q.where(s.pledges.c.drafter_id == drafter_id)
+        if statuses is not None:
+            q = q.where(s.pledges.c.status.in_(list(statuses)))
+        if pledger_kind is not None:
+            q = q.where(s.pledges.c.pledger_kind == pledger_kind)
+        if published is True:
+            q = q.where(s.pledges.c.number.is_not(None))
+        q = q.order_by(s.pledges.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        rows = (await self.conn.execute(q)).all()
+        return await self._load(rows)
+
+    async def create(self, **values: Any) -> int:
+        """Insert a pledge and return its id."""
+        result = await self.conn.execute(insert(s.pledges).values(**values))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    async def update(
+        self, pledge_id: int, expected_version: int | None = None, **values: Any
+    ) -> bool:
+        """Update a pledge; with expected_version, only if nobody changed it meanwhile."""
+        stmt = update(s.pledges).where(s.pledges.c.id == pledge_id)
+        if expected_version is not None:
+            stmt = stmt.where(s.pledges.c.version == expected_version)
+        result = await self.conn.execute(stmt.values(**values))
+        return result.rowcount == 1
+
+    async def add_item(self, pledge_id: int, **values: Any) -> int:
+        """Append an item at the end."""
+        pos = (
+            await self.conn.execute(
+                select(func.coalesce(func.max(s.pledge_items.c.position), 0)).where(
+                    s.pledge_items.c.pledge_id == pledge_id
+                )
+            )
+        ).scalar_one()
+        result = await self.conn.execute(
+            insert(s.pledge_items).values(pledge_id=pledge_id, position=int(pos) + 1, **values)
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    async def update_item(self, pledge_id: int, item_id: int, **values: Any) -> bool:
+        """Change an item of this pledge."""
+        result = await self.conn.execute(
+            update(s.pledge_items)
+            .where(and_(s.pledge_items.c.id == item_id, s.pledge_items.c.pledge_id == pledge_id))
+            .values(**values)
+        )
+        return result.rowcount == 1
+
+    async def remove_item(self, pledge_id: int, item_id: int) -> bool:
+        """Delete an item of this pledge."""
+        result = await self.conn.execute(
+            delete(s.pledge_items).where(
+                and_(s.pledge_items.c.id == item_id, s.pledge_items.c.pledge_id == pledge_id)
+            )
+        )
+        return result.rowcount == 1
+
+    async def replace_items(self, pledge_id: int, items: Sequence[dict[str, Any]]) -> None:
+        """Replace every item (used when an amendment is abandoned)."""
+        await self.conn.execute(
+            delete(s.pledge_items).where(s.pledge_items.c.pledge_id == pledge_id)
+        )
+        if items:
+            await self.conn.execute(
+                insert(s.pledge_items),
+                [{"pledge_id": pledge_id, "position": i + 1, **it} for i, it in enumerate(items)],
+            )
+
+    async def delete(self, pledge_id: int) -> None:
+        """Delete a pledge that was never submitted."""
+        await self.conn.execute(
+            delete(s.pledge_items).where(s.pledge_items.c.pledge_id == pledge_id)
+        )
+        await self.conn.execute(delete(s.pledges).where(s.pledges.c.id == pledge_id))
+
+    async def next_number(self, prefix: str) -> str:
+        """Allocate the next pledge number under a prefix, e.g. HS-2026-0001."""
+        name = f"pledge:{prefix}"
+        updated = await self.conn.execute(
+            update(s.counters)
+            .where(s.counters.c.name == name)
+            .values(value=s.counters.c.value + 1)
+        )
+        if updated.rowcount == 0:
+            await self.conn.execute(insert(s.counters).values(name=name, value=1))
+        value = (
+            await self.conn.execute(select(s.counters.c.value).where(s.counters.c.name == name))
+        ).scalar_one()
+        return f"{prefix}-{int(value):04d}"
+
+
+class ReviewRepo:
+    """The audit trail of review decisions."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, **values: Any) -> None:
+        """Record a decision."""
+        await self.conn.execute(insert(s.reviews).values(**values))
+
+    async def for_pledge(self, pledge_id: int) -> list[Review]:
+        """Every decision on a pledge, oldest first."""
+        rows = await self.conn.execute(
+            select(s.reviews).where(s.reviews.c.pledge_id == pledge_id).order_by(s.reviews.c.id)
+        )
+        return [Review.model_validate(r._mapping) for r in rows]
+
+
+class OutboxRepo:
+    """Messages waiting to be sent, and the messages that may be edited later."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue messages (in one batch)."""
+        if rows:
+            await self.conn.execute(insert(s.outbox), list(rows))
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Pending messages, oldest first; a chat's later rows wait behind its earlier ones."""
+        rows = await self.conn.execute(
+            select(s.outbox)
+            .where(s.outbox.c.status == "pending")
+            .order_by(s.outbox.c.id)
+            .limit(limit)
+        )
+        return [OutboxMessage.model_validate(r._mapping) for r in rows]
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        """One outbox row."""
+        row = (await self.conn.execute(select(s.outbox).where(s.outbox.c.id == row_id))).first()
+        return OutboxMessage.model_validate(row._mapping) if row else None
+
+    async def mark_sent(self, row_id: int, message_id: int | None, at: datetime) -> None:
+        """The channel accepted the message."""
+        await self.conn.execute(
+            update(s.outbox)
+            .where(s.outbox.c.id == row_id)
+            .values(status="sent", message_id=message_id, sent_at=at, error=None)
+        )
+
+    async def mark_failed(self, row_id: int, error: str) -> None:
+        """The channel refused the message for good."""
+        await self.conn.execute(
+            update(s.outbox).where(s.outbox.c.id == row_id).values(status="failed", error=error)
+        )
+
+    async def postpone(self, row_id: int, not_before: datetime, attempts: int, error: str) -> None:
+        """Try again later."""
+        await self.conn.execute(
+            update(s.outbox)
+            .where(s.outbox.c.id == row_id)
+            .values(not_before=not_before, attempts=attempts, error=error)
+        )
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per status."""
+        rows = await self.conn.execute(
+            select(s.outbox.c.status, func.count()).group_by(s.outbox.c.status)
+        )
+        return {status: int(n) for status, n in rows}
+
+    async def posted(self, ref: str) -> tuple[int, int] | None:
+        """(chat_id, message_id) of a message posted under this ref."""
+        row = (
+            await self.conn.execute(
+                select(s.posted_messages.c.chat_id, s.posted_messages.c.message_id).where(
+                    s.posted_messages.c.ref == ref
+                )
+            )
+        ).first()
+        return (int(row[0]), int(row[1])) if row else None
+
+    async def remember_posted(self, ref: str, chat_id: int, message_id: int) -> None:
+        """Remember where a ref'd message was posted, for later edits."""
+        await self.conn.execute(delete(s.posted_messages).where(s.posted_messages.c.ref == ref))
+        await self.conn.execute(
+            insert(s.posted_messages).values(ref=ref, chat_id=chat_id, message_id=message_id)
+        )
+
+
+class UpdateRepo:
+    """Update ids already handled, so a redelivered update changes nothing twice."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def claim(self, update_id: int, at: datetime) -> bool:
+        """True the first time an update id is seen, False after."""
+        exists = (
+            await self.conn.execute(
+                select(s.processed_updates.c.update_id).where(
+                    s.processed_updates.c.update_id == update_id
+                )
+            )
+        ).first()
+        if exists:
+            return False
+        await self.conn.execute(insert(s.processed_updates).values(update_id=update_id, at=at))
+        return True
+
+
+class KvRepo:
+    """A small key-value store for PTB persistence."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get_namespace(self, namespace: str) -> dict[str, Any]:
+        """Every key of a namespace."""
+        rows = await self.conn.execute(
+            select(s.kv.c.key, s.kv.c.value).where(s.kv.c.namespace == namespace)
+        )
+        return {k: v for k, v in rows}
+
+    async def put(self, namespace: str, key: str, value: Any) -> None:
+        """Set a key (delete-then-insert keeps it portable)."""
+        await self.conn.execute(
+            delete(s.kv).where(and_(s.kv.c.namespace == namespace, s.kv.c.key == key))
+        )
+        await self.conn.execute(insert(s.kv).values(namespace=namespace, key=key, value=value))
+
+    async def remove(self, namespace: str, key: str) -> None:
+        """Drop a key."""
+        await self.conn.execute(
+            delete(s.kv).where(and_(s.kv.c.namespace == namespace, s.kv.c.key == key))
+        )

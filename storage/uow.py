@@ -1,0 +1,77 @@
+"""A unit of work: one transaction, every repository on the same connection."""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from storage.repositories import (
+    InviteRepo,
+    KvRepo,
+    OrgRepo,
+    OutboxRepo,
+    PersonRepo,
+    PledgeRepo,
+    ReviewRepo,
+    UpdateRepo,
+)
+
+
+class UnitOfWork:
+    """Commits on a clean exit, rolls back on an exception: all or nothing."""
+
+    orgs: OrgRepo
+    people: PersonRepo
+    invites: InviteRepo
+    pledges: PledgeRepo
+    reviews: ReviewRepo
+    outbox: OutboxRepo
+    updates: UpdateRepo
+    kv: KvRepo
+
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        if self._lock is not None:
+            await self._lock.acquire()
+        try:
+            conn = await self._engine.connect()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        await conn.begin()
+        self._conn = conn
+        self.orgs = OrgRepo(conn)
+        self.people = PersonRepo(conn)
+        self.invites = InviteRepo(conn)
+        self.pledges = PledgeRepo(conn)
+        self.reviews = ReviewRepo(conn)
+        self.outbox = OutboxRepo(conn)
+        self.updates = UpdateRepo(conn)
+        self.kv = KvRepo(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            if exc_type is None:
+                await conn.commit()
+            else:
+                await conn.rollback()
+        finally:
+            await conn.close()
+            self._conn = None
+            if self._lock is not None:
+                self._lock.release()
