@@ -47,4 +47,3 @@ def pattern(feature: str) -> str:
 DRAFT = "pd"
 REVIEW = "rv"
 LANG = "lg"
-MINE = "mp"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.enums import PledgerKind, Role
 from bot.domain.errors import Forbidden, NotRegistered
-from bot.domain.models import Person, Pledge
+from bot.domain.models import Org, Person, Pledge
 from storage.uow import UnitOfWork
 
 
@@ -67,3 +67,11 @@ async def reviewers_for(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
         if staff:
             return staff
     return []
+
+
+async def pledger_name(uow: UnitOfWork, pledge: Pledge, org: Org) -> str:
+    """The member's name, or the branch's name for a branch pledge."""
+    if pledge.pledger_kind is PledgerKind.BRANCH or pledge.person_id is None:
+        return org.name
+    person = await uow.people.get(pledge.person_id)
+    return person.name if person else "?"

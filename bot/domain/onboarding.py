@@ -141,7 +141,7 @@ class OnboardingService:
         async with self.db.uow() as uow:
             org = await uow.orgs.by_code(org_code)
             if org is None:
-                raise DomainError("roster.unknown_org_code", code=org_code)
+                raise DomainError("invites.unknown_org", code=org_code)
             org_ids = [org.id]
             if with_suborgs:
                 all_orgs = await uow.orgs.all()

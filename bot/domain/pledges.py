@@ -15,6 +15,7 @@ from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import ItemDraft, Org, Person, Pledge
 from bot.domain.notify import tell_text
 from bot.domain.render import describe_changes, pledge_card
+from bot.domain.access import pledger_name
 from bot.i18n import t
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -64,6 +65,7 @@ class DraftView:
     pledger_name: str
     org: Org
     step: Step
+    pledger_is_cadre: bool = False
 
     @property
     def kind(self) -> PledgerKind:
@@ -92,13 +94,14 @@ class PledgeService:
     async def _view(self, uow: UnitOfWork, pledge: Pledge) -> DraftView:
         org = await uow.orgs.get(pledge.org_id)
         assert org is not None
-        return DraftView(pledge, await self._pledger_name(uow, pledge, org), org, next_step(pledge))
-
-    async def _pledger_name(self, uow: UnitOfWork, pledge: Pledge, org: Org) -> str:
-        if pledge.pledger_kind is PledgerKind.BRANCH or pledge.person_id is None:
-            return org.name
-        person = await uow.people.get(pledge.person_id)
-        return person.name if person else "?"
+        pledger = await uow.people.get(pledge.person_id) if pledge.person_id else None
+        return DraftView(
+            pledge,
+            await pledger_name(uow, pledge, org),
+            org,
+            next_step(pledge),
+            pledger_is_cadre=bool(pledger and pledger.cadre),
+        )
 
     async def _editable(self, uow: UnitOfWork, tg_user_id: int, pledge_id: int) -> Pledge:
         """A pledge the actor may edit now."""
@@ -373,7 +376,7 @@ class PledgeService:
 
         org = await uow.orgs.get(pledge.org_id)
         assert org is not None
-        name = await self._pledger_name(uow, pledge, org)
+        name = await pledger_name(uow, pledge, org)
         now = self.clock.now()
         for reviewer in await access.reviewers_for(uow, pledge):
             loc = reviewer.locale
@@ -469,7 +472,7 @@ class PledgeService:
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
             result.append(
-                PledgeView(pledge, await self._pledger_name(uow, pledge, org), org.name)
+                PledgeView(pledge, await pledger_name(uow, pledge, org), org.name)
             )
         return result
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot import callbacks as cb
 from bot.domain import access, pledge_rules as rules
+from bot.domain.access import pledger_name
 from bot.domain.clock import Clock
 from bot.domain.enums import PledgerKind, PledgeStatus, ReviewAction, Role
 from bot.domain.errors import DomainError, Forbidden
@@ -78,7 +79,7 @@ class ReviewService:
                     org = await uow.orgs.get(pledge.org_id)
                     assert org is not None
                     result.append(
-                        QueueEntry(pledge, await _pledger_name(uow, pledge, org), org.name)
+                        QueueEntry(pledge, await pledger_name(uow, pledge, org), org.name)
                     )
             return result
 
@@ -122,7 +123,7 @@ class ReviewService:
             assert org is not None
             amended = pledge.number is not None
             number = pledge.number or await uow.pledges.next_number(f"{org.code}-{now.year}")
-            name = await _pledger_name(uow, pledge, org)
+            name = await pledger_name(uow, pledge, org)
             snapshot: dict[str, Any] = {
                 "number": number,
                 "pledger_name": name,
@@ -250,20 +251,13 @@ class ReviewService:
                     comment=text,
                     reviewer=me.name,
                 )
-            return Decision(fresh, await _pledger_name(uow, fresh, org), ReviewAction.RETURN)
+            return Decision(fresh, await pledger_name(uow, fresh, org), ReviewAction.RETURN)
 
     async def check_decidable(self, tg_user_id: int, pledge_id: int, version: int) -> Pledge:
         """Before asking for a return comment: may this person still decide this version?"""
         async with self.db.uow() as uow:
             _, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
             return pledge
-
-
-async def _pledger_name(uow: UnitOfWork, pledge: Pledge, org: Org) -> str:
-    if pledge.pledger_kind is PledgerKind.BRANCH or pledge.person_id is None:
-        return org.name
-    person = await uow.people.get(pledge.person_id)
-    return person.name if person else "?"
 
 
 async def _pledger_people(uow: UnitOfWork, pledge: Pledge) -> list[Person]:

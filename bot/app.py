@@ -1,0 +1,129 @@
+"""build_application: wires storage, services, handlers and the outbox into a PTB Application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+from bot.context import BotData, Ctx, JiannuoApp, Services
+from bot.domain.board import BoardService
+from bot.domain.clock import Clock, SystemClock
+from bot.domain.onboarding import OnboardingService
+from bot.domain.pledges import PledgeService
+from bot.domain.review import ReviewService
+from bot.i18n import t
+from bot.menu import commands_for
+from bot.outbox import OutboxDispatcher
+from config.settings import Settings
+from handlers import errors, fallback, onboarding, pledge_draft, pledge_review, publication
+from storage.db import Database
+from storage.persistence import DbPersistence
+
+log = logging.getLogger(__name__)
+
+# Handler groups: PTB runs at most one handler per group, groups in ascending order.
+GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
+GROUP_FEATURES = 0  # the features; conversations first so they see their own text
+GROUP_FALLBACK = 100  # a hint for text that nothing took
+
+PLACEHOLDER_TOKEN = "123456:PLAYGROUND"  # the simulator accepts any token it was given
+
+
+def file_url_for(api_url: str) -> str:
+    """Telegram's file URL beside its API URL (…/bot → …/file/bot)."""
+    if api_url.endswith("/bot"):
+        return api_url[: -len("/bot")] + "/file/bot"
+    return api_url.rstrip("/") + "/file/bot"
+
+
+def build_application(
+    settings: Settings,
+    *,
+    db: Database | None = None,
+    clock: Clock | None = None,
+    token: str | None = None,
+) -> JiannuoApp:
+    """Build the bot: storage, services, handlers in an explicit order, the outbox."""
+    db = db or Database(settings.database_url)
+    clock = clock or SystemClock(settings.timezone)
+    secret = settings.bot_token.get_secret_value() if settings.bot_token else None
+    context_types = ContextTypes(context=Ctx, bot_data=BotData)
+    app: JiannuoApp = (
+        ApplicationBuilder()
+        .token(token or secret or PLACEHOLDER_TOKEN)
+        .base_url(settings.bot_api_url)
+        .base_file_url(file_url_for(settings.bot_api_url))
+        .context_types(context_types)
+        .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_on_start)
+        .post_stop(_on_stop)
+        .post_shutdown(_on_shutdown)
+        .build()
+    )
+    dispatcher = OutboxDispatcher(db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds)
+    app.bot_data.wire(
+        Services(
+            settings=settings,
+            db=db,
+            clock=clock,
+            onboarding=OnboardingService(
+                db, clock, settings.admin_ids, settings.invite_ttl_days
+            ),
+            pledges=PledgeService(db, clock),
+            reviews=ReviewService(db, clock),
+            boards=BoardService(db, clock),
+            outbox=dispatcher,
+        )
+    )
+    # Order matters: the guard first; conversations before plain commands of the same words.
+    app.add_handlers(fallback.build_guard(), group=GROUP_GUARD)
+    app.add_handlers(
+        [
+            *pledge_draft.build(),  # /pledge, /oral and every drafting button
+            *pledge_review.build(),  # /review, approve, return (asks a comment)
+            *publication.build(),  # /linkboard, /board, /mypledges
+            *onboarding.build(),  # /start, /help, /lang
+        ],
+        group=GROUP_FEATURES,
+    )
+    app.add_handlers(fallback.build(), group=GROUP_FALLBACK)
+    app.add_error_handler(errors.on_error)
+    return app
+
+
+async def _on_start(app: Any) -> None:
+    """Migrate the database, set the default command menus, resume the outbox."""
+    services: Services = app.bot_data.services
+    await services.db.migrate()
+    await set_default_menus(app)
+    await services.outbox.start()
+    log.info("bot started")
+
+
+async def set_default_menus(app: Any) -> None:
+    """The menu before anyone is known: zh_CN as default, English for English clients."""
+    for language_code, locale in (("", "zh_CN"), ("en", "en")):
+        commands = [BotCommand(c, t(locale, f"cmd.{c}")) for c in commands_for(None)]
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language_code or None
+        )
+
+
+async def _on_stop(app: Any) -> None:
+    await app.bot_data.services.outbox.stop()
+
+
+async def _on_shutdown(app: Any) -> None:
+    await app.bot_data.services.db.dispose()
+
+
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.POLL_ANSWER,
+]

@@ -1,0 +1,61 @@
+"""Typed wiring: the services reach handlers through ``context.svc``, never bot_data['x']."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.domain.board import BoardService
+from bot.domain.clock import Clock
+from bot.domain.onboarding import OnboardingService
+from bot.domain.pledges import PledgeService
+from bot.domain.review import ReviewService
+from bot.outbox import OutboxDispatcher
+from config.settings import Settings
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    """Everything built once in build_application."""
+
+    settings: Settings
+    db: Database
+    clock: Clock
+    onboarding: OnboardingService
+    pledges: PledgeService
+    reviews: ReviewService
+    boards: BoardService
+    outbox: OutboxDispatcher
+
+
+class BotData:
+    """PTB's bot_data: holds the services (PTB instantiates it without arguments)."""
+
+    def __init__(self) -> None:
+        self._services: Services | None = None
+
+    @property
+    def services(self) -> Services:
+        """The wired services."""
+        if self._services is None:
+            raise RuntimeError("services are not wired yet")
+        return self._services
+
+    def wire(self, services: Services) -> None:
+        """Attach the services."""
+        self._services = services
+
+
+class Ctx(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """Our callback context."""
+
+    @property
+    def svc(self) -> Services:
+        """The services."""
+        return self.bot_data.services
+
+
+JiannuoApp = Application[ExtBot[None], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]

@@ -1,0 +1,23 @@
+"""Which commands each role may use: the single source for /help and the command menus."""
+
+from __future__ import annotations
+
+from bot.domain.enums import Role
+
+BASE = ("help", "lang", "cancel")
+PLEDGER = ("pledge", "mypledges", "board")
+REVIEWER = ("review",)
+
+COMMANDS: dict[Role | None, tuple[str, ...]] = {
+    None: ("start", *BASE),  # not yet bound
+    Role.RESIDENT: ("board", *BASE),
+    Role.MEMBER: (*PLEDGER, *BASE),
+    Role.LEADER: (*PLEDGER, *BASE),
+    Role.SECRETARY: (*PLEDGER, *REVIEWER, "oral", "linkboard", *BASE),
+    Role.COMMITTEE: (*PLEDGER, *REVIEWER, "linkboard", *BASE),
+}
+
+
+def commands_for(role: Role | None) -> tuple[str, ...]:
+    """The commands of a role, in menu order."""
+    return COMMANDS[role]

@@ -1,0 +1,122 @@
+"""Shared handler plumbing: the user's language, replying, turning DomainErrors into replies."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import BadRequest, TelegramError
+
+from bot.context import Ctx
+from bot.domain.enums import Role
+from bot.domain.errors import DomainError
+from bot.i18n import normalize_locale, t
+from bot.menu import commands_for
+from bot.outbox import markup
+
+log = logging.getLogger(__name__)
+
+Buttons = Sequence[Sequence[dict[str, str]]]
+R = TypeVar("R")
+CALLBACK_ANSWER_LIMIT = 200
+
+
+async def locale_of(update: Update, ctx: Ctx) -> str:
+    """The person's chosen language, else their Telegram language, else zh_CN."""
+    user = update.effective_user
+    if user is None:
+        return normalize_locale(None)
+    profile = await ctx.svc.onboarding.profile(user.id)
+    if profile is not None and profile.person.locale:
+        return profile.person.locale
+    return normalize_locale(user.language_code)
+
+
+async def reply(
+    update: Update, text: str, buttons: Buttons | None = None, *, edit: bool = False
+) -> None:
+    """Answer in the chat the update came from; with ``edit``, replace the tapped message."""
+    query = update.callback_query
+    if edit and query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=markup(buttons))
+            return
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return
+            log.info("could not edit, sending instead: %s", exc.message)
+    chat = update.effective_chat
+    if chat is None:
+        return
+    from bot.domain.notify import split_text
+
+    parts = split_text(text)
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await chat.send_message(part, reply_markup=markup(buttons) if last else None)
+
+
+async def answer_callback(update: Update, text: str | None = None, alert: bool = False) -> None:
+    """Stop the button's spinner, optionally with a short notice (≤ 200 characters)."""
+    query = update.callback_query
+    if query is None:
+        return
+    if text and len(text) > CALLBACK_ANSWER_LIMIT:
+        text = text[: CALLBACK_ANSWER_LIMIT - 1] + "…"
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramError as exc:  # an old query cannot be answered any more; harmless
+        log.debug("callback answer failed: %s", exc.message)
+
+
+def guarded(
+    func: Callable[[Update, Ctx], Awaitable[R]],
+) -> Callable[[Update, Ctx], Awaitable[R | None]]:
+    """Run a handler; a DomainError becomes a clear message in the user's language."""
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, ctx: Ctx) -> R | None:
+        try:
+            return await func(update, ctx)
+        except DomainError as exc:
+            text = exc.render(await locale_of(update, ctx))
+            if update.callback_query is not None:
+                await answer_callback(update, text, alert=True)
+                if len(text) > CALLBACK_ANSWER_LIMIT:
+                    await reply(update, text)
+            else:
+                await reply(update, text)
+            return None
+
+    return wrapper
+
+
+def private_only(update: Update) -> bool:
+    """Whether the update comes from a private chat."""
+    chat = update.effective_chat
+    return chat is not None and chat.type == "private"
+
+
+async def set_user_menu(ctx: Ctx, chat_id: int, role: Role | None, locale: str) -> None:
+    """Show this person exactly their role's commands, in their language."""
+    commands = [BotCommand(c, t(locale, f"cmd.{c}")) for c in commands_for(role)]
+    try:
+        await ctx.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
+    except TelegramError as exc:
+        log.warning("could not set the command menu for %s: %s", chat_id, exc.message)
+
+
+def user_id(update: Update) -> int:
+    """The acting user's Telegram id (every handled update has one)."""
+    user = update.effective_user
+    assert user is not None
+    return user.id
+
+
+def text_of(update: Update) -> str:
+    """The message's text, or empty."""
+    message = update.effective_message
+    return (message.text or "") if message is not None else ""

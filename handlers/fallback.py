@@ -1,0 +1,39 @@
+"""Anything no feature took: idempotency first, a hint last."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, TypeHandler, filters
+
+from bot.context import Ctx
+from bot.i18n import t
+from handlers.common import locale_of, reply
+
+log = logging.getLogger(__name__)
+
+
+async def drop_duplicates(update: Update, ctx: Ctx) -> None:
+    """A redelivered update (same update_id) is handled once only."""
+    svc = ctx.svc
+    async with svc.db.uow() as uow:
+        first = await uow.updates.claim(update.update_id, svc.clock.now())
+    if not first:
+        log.info("update %s seen before: ignored", update.update_id)
+        raise ApplicationHandlerStop
+
+
+async def not_understood(update: Update, ctx: Ctx) -> None:
+    """Private text outside any conversation: point to /help."""
+    await reply(update, t(await locale_of(update, ctx), "fallback.not_understood"))
+
+
+def build_guard() -> list[BaseHandler[Update, Ctx, object]]:
+    """Runs before everything."""
+    return [TypeHandler(Update, drop_duplicates)]
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """Runs after everything."""
+    return [MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood)]

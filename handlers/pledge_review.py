@@ -1,0 +1,153 @@
+"""审诺 in chat: /review lists the queue; approve / return buttons; a return asks a comment."""
+
+from __future__ import annotations
+
+import warnings
+from enum import StrEnum
+
+from telegram import Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import callbacks as cb
+from bot.context import Ctx
+from bot.domain.render import describe_changes, pledge_card
+from bot.domain.review import review_buttons
+from bot.i18n import t
+from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+
+QUEUE_PAGE = 10
+COMMENT_TIMEOUT_SECONDS = 1800
+
+
+class ReviewState(StrEnum):
+    """Waiting for the reason of a return."""
+
+    COMMENT = "comment"
+
+
+@guarded
+async def show_queue(update: Update, ctx: Ctx) -> None:
+    """/review: each waiting pledge as a card with its buttons."""
+    loc = await locale_of(update, ctx)
+    queue = await ctx.svc.reviews.queue(user_id(update))
+    if not queue:
+        await reply(update, t(loc, "review.queue.empty"))
+        return
+    await reply(update, t(loc, "review.queue.title", count=len(queue)))
+    for entry in queue[:QUEUE_PAGE]:
+        pledge = entry.pledge
+        text = pledge_card(loc, pledge, entry.pledger_name, entry.org_name, show_cadre_gaps=True)
+        snapshot = pledge.submitted_snapshot or {}
+        changes = describe_changes(loc, snapshot.get("previous"), pledge.items_snapshot())
+        if changes:
+            text += "\n\n" + changes
+        await reply(update, text, review_buttons(loc, pledge))
+    if len(queue) > QUEUE_PAGE:
+        await reply(update, t(loc, "review.queue.more", count=len(queue) - QUEUE_PAGE))
+
+
+def _target(update: Update) -> tuple[int, int] | None:
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    try:
+        return (data.int_arg(0), data.int_arg(1)) if data else None
+    except (ValueError, IndexError):
+        return None
+
+
+@guarded
+async def approve(update: Update, ctx: Ctx) -> None:
+    """The approve button."""
+    loc = await locale_of(update, ctx)
+    target = _target(update)
+    if target is None:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return
+    decision = await ctx.svc.reviews.approve(user_id(update), *target)
+    ctx.svc.outbox.wake()
+    await answer_callback(update, t(loc, "review.done.approved_short"))
+    await reply(
+        update,
+        t(
+            loc,
+            "review.done.approved",
+            name=decision.pledger_name,
+            number=decision.pledge.number or "",
+        ),
+        edit=True,
+    )
+
+
+@guarded
+async def ask_comment(update: Update, ctx: Ctx) -> ReviewState | int:
+    """The return button: check it still applies, then ask why."""
+    loc = await locale_of(update, ctx)
+    target = _target(update)
+    if target is None:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return ConversationHandler.END
+    pledge = await ctx.svc.reviews.check_decidable(user_id(update), *target)
+    ctx.user_data["returning"] = list(target)  # type: ignore[index]
+    await answer_callback(update)
+    await reply(update, t(loc, "review.ask_comment", number=pledge.id))
+    return ReviewState.COMMENT
+
+
+@guarded
+async def receive_comment(update: Update, ctx: Ctx) -> ReviewState | int:
+    """The reason: return the pledge with it."""
+    loc = await locale_of(update, ctx)
+    target = ctx.user_data.pop("returning", None) if ctx.user_data is not None else None
+    if not target:
+        await reply(update, t(loc, "error.stale_button"))
+        return ConversationHandler.END
+    try:
+        decision = await ctx.svc.reviews.return_for_revision(
+            user_id(update), int(target[0]), int(target[1]), text_of(update)
+        )
+    except Exception:
+        ctx.user_data["returning"] = target  # type: ignore[index]
+        raise
+    ctx.svc.outbox.wake()
+    await reply(update, t(loc, "review.done.returned", name=decision.pledger_name))
+    return ConversationHandler.END
+
+
+@guarded
+async def cancel(update: Update, ctx: Ctx) -> int:
+    """/cancel while asked for a comment: nothing is decided."""
+    if ctx.user_data is not None:
+        ctx.user_data.pop("returning", None)
+    await reply(update, t(await locale_of(update, ctx), "review.cancelled"))
+    return ConversationHandler.END
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """The review handlers."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
+        returning: ConversationHandler[Ctx] = ConversationHandler(
+            entry_points=[CallbackQueryHandler(ask_comment, pattern=rf"^{cb.REVIEW}:ret:")],
+            states={
+                ReviewState.COMMENT: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, receive_comment)
+                ]
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="review_comment",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=COMMENT_TIMEOUT_SECONDS,
+        )
+    return [
+        CommandHandler("review", show_queue, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(approve, pattern=rf"^{cb.REVIEW}:ok:"),
+        returning,
+    ]
