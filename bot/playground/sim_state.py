@@ -142,6 +142,7 @@ class RequestRecord:
     chat_id: int | str | None
     status: int
     at: float
+    description: str | None = None
 
 
 @dataclass

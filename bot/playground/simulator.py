@@ -483,7 +483,15 @@ class BotApiSimulator:
             self.stats.served_5xx += 1
         elif status >= 400:
             self.stats.served_4xx += 1
-        self._request_log.append(RequestRecord(method, _log_chat(chat_key), status, self.clock()))
+        self._request_log.append(
+            RequestRecord(
+                method,
+                _log_chat(chat_key),
+                status,
+                self.clock(),
+                None if error is None else error.description,
+            )
+        )
         if error is not None:
             logger.debug("%s -> %s %s", method, status, error.description)
             return self._json(status, error.to_json())
@@ -717,7 +725,8 @@ class BotApiSimulator:
         if text is not None:
             message.text, message.entities = text
         if caption is not None:
-            message.caption, message.caption_entities = caption
+            message.caption = caption[0] or None
+            message.caption_entities = caption[1] if caption[0] else []
         message.reply_markup, message.buttons = markup
         message.edits += 1
         message.edit_date = now_unix()
@@ -1028,14 +1037,20 @@ class BotApiSimulator:
         return chat
 
     def _member_update(self, chat: SimChat, by_user_id: int, old: str, new: str) -> int:
+        def member(status: str) -> JSON:
+            data: JSON = {"status": status, "user": self.bot_user.to_json()}
+            if status == "kicked":
+                data["until_date"] = 0  # banned forever
+            return data
+
         return self._queue(
             "my_chat_member",
             {
                 "chat": self.state.chat_json(chat),
                 "from": self.state.user_json(by_user_id),
                 "date": now_unix(),
-                "old_chat_member": {"status": old, "user": self.bot_user.to_json()},
-                "new_chat_member": {"status": new, "user": self.bot_user.to_json()},
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
             },
         )
 
