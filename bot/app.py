@@ -26,8 +26,8 @@ log = logging.getLogger(__name__)
 
 # Handler groups: PTB runs at most one handler per group, groups in ascending order.
 GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
-GROUP_FEATURES = 0  # the features; conversations first so they see their own text
-GROUP_FALLBACK = 100  # a hint for text that nothing took
+GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
+# the fallback hint, which in the same group runs only when no feature took the update
 
 PLACEHOLDER_TOKEN = "123456:PLAYGROUND"  # the simulator accepts any token it was given
 
@@ -59,9 +59,9 @@ def build_application(
         .context_types(context_types)
         .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .post_init(_on_start)
-        .post_stop(_on_stop)
-        .post_shutdown(_on_shutdown)
+        .post_init(on_start)
+        .post_stop(on_stop)
+        .post_shutdown(on_shutdown)
         .build()
     )
     dispatcher = OutboxDispatcher(db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds)
@@ -87,16 +87,20 @@ def build_application(
             *pledge_review.build(),  # /review, approve, return (asks a comment)
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang
+            *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,
     )
-    app.add_handlers(fallback.build(), group=GROUP_FALLBACK)
     app.add_error_handler(errors.on_error)
     return app
 
 
-async def _on_start(app: Any) -> None:
-    """Migrate the database, set the default command menus, resume the outbox."""
+async def on_start(app: Any) -> None:
+    """Migrate the database, set the default command menus, resume the outbox.
+
+    run_polling calls it as post_init; whoever drives the Application by hand calls it
+    after ``initialize()`` (tests, the playground).
+    """
     services: Services = app.bot_data.services
     await services.db.migrate()
     await set_default_menus(app)
@@ -113,11 +117,13 @@ async def set_default_menus(app: Any) -> None:
         )
 
 
-async def _on_stop(app: Any) -> None:
+async def on_stop(app: Any) -> None:
+    """Stop the outbox after the messages in flight (post_stop)."""
     await app.bot_data.services.outbox.stop()
 
 
-async def _on_shutdown(app: Any) -> None:
+async def on_shutdown(app: Any) -> None:
+    """Close the database (post_shutdown)."""
     await app.bot_data.services.db.dispose()
 
 

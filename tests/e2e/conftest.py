@@ -1,0 +1,34 @@
+"""Fixtures: a simulator on loopback and the real bot polling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.playground.simulator import BotApiSimulator
+from tests.e2e.harness import TOKEN, BotRunner, World, make_settings
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[BotApiSimulator]:
+    simulator = BotApiSimulator(token=TOKEN, bot_username="jiannuo_bot")
+    await simulator.start()
+    try:
+        yield simulator
+    finally:
+        await simulator.stop()
+
+
+@pytest.fixture
+async def world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
+    settings = make_settings(tmp_path, sim)
+    runner = BotRunner(settings)
+    w = World(sim=sim, settings=settings, runner=runner, tmp=tmp_path)
+    await w.import_demo()
+    await runner.start()
+    try:
+        yield w
+    finally:
+        await runner.stop()

@@ -1,0 +1,241 @@
+"""Drive the real PTB Application over HTTP against the simulator, as people would."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
+from bot.context import JiannuoApp
+from bot.domain.clock import SystemClock
+from bot.domain.onboarding import OnboardingService
+from bot.domain.roster import load_roster
+from bot.domain.roster_import import import_roster
+from bot.playground.simulator import BotApiSimulator
+from bot.playground.sim_state import SimMessage
+from config.settings import Settings
+from storage.db import Database
+
+DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
+TOKEN = "123456:TEST-TOKEN"
+ADMIN_ID = 9_000_001
+WAIT = 10.0
+
+
+class BotRunner:
+    """Starts and stops the bot like the `jiannuo run` process would."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app: JiannuoApp | None = None
+
+    async def start(self) -> JiannuoApp:
+        """Build, initialise and start polling."""
+        app = build_application(self.settings, token=TOKEN)
+        await app.initialize()
+        await on_start(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(
+            poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES
+        )
+        self.app = app
+        return app
+
+    async def stop(self) -> None:
+        """Stop polling and shut down cleanly (persistence flushed)."""
+        app = self.app
+        if app is None:
+            return
+        assert app.updater is not None
+        if app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await on_stop(app)
+        await app.shutdown()
+        await on_shutdown(app)
+        self.app = None
+
+    async def restart(self) -> None:
+        """Stop and start again on the same database."""
+        await self.stop()
+        await self.start()
+
+
+@dataclass
+class Human:
+    """A simulated person with a Telegram account."""
+
+    world: World
+    user_id: int
+    name: str
+    language_code: str = "zh-hans"
+
+    @property
+    def sim(self) -> BotApiSimulator:
+        return self.world.sim
+
+    def _mark(self, chat_id: int) -> dict[int, int]:
+        return {m.message_id: m.edits for m in self.sim.bot_messages(chat_id)}
+
+    async def _expect(
+        self, chat_id: int, mark: dict[int, int], expect: str | None, timeout: float
+    ) -> SimMessage:
+        found: list[SimMessage] = []
+
+        def changed() -> bool:
+            for message in self.sim.bot_messages(chat_id):
+                before = mark.get(message.message_id)
+                if before is not None and before == message.edits:
+                    continue
+                if expect is None or expect in message.content:
+                    found.append(message)
+                    return True
+            return False
+
+        try:
+            await self.sim.wait_until(changed, timeout)
+        except TimeoutError:
+            recent = [m.content[:300] for m in self.sim.bot_messages(chat_id)[-3:]]
+            raise AssertionError(
+                f"{self.name} never saw {expect!r} in chat {chat_id}; newest: {recent}"
+            ) from None
+        return found[0]
+
+    async def send(
+        self,
+        text: str,
+        expect: str | None = None,
+        *,
+        chat_id: int | None = None,
+        timeout: float = WAIT,
+    ) -> SimMessage:
+        """Type a message; wait for the bot's answer (containing ``expect``)."""
+        chat = chat_id or self.user_id
+        mark = self._mark(chat)
+        self.sim.send_text(self.user_id, text, chat_id=chat_id)
+        return await self._expect(chat, mark, expect, timeout)
+
+    async def tap(
+        self,
+        label: str,
+        expect: str | None = None,
+        *,
+        chat_id: int | None = None,
+        timeout: float = WAIT,
+    ) -> SimMessage:
+        """Tap the newest button with this label; wait for the bot's answer."""
+        chat = chat_id or self.user_id
+        mark = self._mark(chat)
+        query_id = self.sim.tap_button(self.user_id, chat, label)
+        await self.sim.wait_callback_answer(query_id, timeout)
+        return await self._expect(chat, mark, expect, timeout)
+
+    async def tap_for_alert(self, message: SimMessage, data: str) -> str:
+        """Tap a specific (possibly old) button and return the bot's short answer."""
+        query_id = self.sim.tap(self.user_id, message.chat_id, message.message_id, data)
+        answer = await self.sim.wait_callback_answer(query_id, WAIT)
+        return answer.text or ""
+
+    async def receive(self, expect: str, *, timeout: float = WAIT) -> SimMessage:
+        """Wait for something the bot sends on its own (through the outbox)."""
+        def seen() -> bool:
+            return any(expect in m.content for m in self.sim.bot_messages(self.user_id))
+
+        try:
+            await self.sim.wait_until(seen, timeout)
+        except TimeoutError:
+            recent = [m.content[:200] for m in self.sim.bot_messages(self.user_id)[-3:]]
+            raise AssertionError(f"{self.name} never received {expect!r}; newest: {recent}") from None
+        return next(m for m in reversed(self.sim.bot_messages(self.user_id)) if expect in m.content)
+
+    def last(self, chat_id: int | None = None) -> SimMessage:
+        """The newest bot message in the chat."""
+        message = self.sim.last_bot_message(chat_id or self.user_id)
+        assert message is not None
+        return message
+
+    def seen(self, text: str, chat_id: int | None = None) -> int:
+        """How many bot messages in the chat contain ``text``."""
+        return sum(1 for m in self.sim.bot_messages(chat_id or self.user_id) if text in m.content)
+
+
+@dataclass
+class World:
+    """The simulator, the bot, its database and the people."""
+
+    sim: BotApiSimulator
+    settings: Settings
+    runner: BotRunner
+    tmp: Path
+    people: dict[str, Human] = field(default_factory=dict)
+    invites: dict[str, str] = field(default_factory=dict)
+    _next_user: int = 1000
+
+    @property
+    def db(self) -> Database:
+        app = self.runner.app
+        assert app is not None
+        return app.bot_data.services.db
+
+    async def import_demo(self) -> dict[str, str]:
+        """Import the demo roster and issue invites for the whole district."""
+        db = Database(self.settings.database_url)
+        try:
+            await db.migrate()
+            roster = load_roster(DEMO / "orgs.csv", DEMO / "people.csv")
+            await import_roster(db, SystemClock(), roster)
+            service = OnboardingService(db, SystemClock(), [], 30)
+            issued = await service.issue_invites("XH", with_suborgs=True)
+        finally:
+            await db.dispose()
+        self.invites = {i.person.name: i.code for i in issued if i.code}
+        return self.invites
+
+    def human(self, name: str, language_code: str = "zh-hans") -> Human:
+        """A new Telegram user called ``name``."""
+        self._next_user += 1
+        self.sim.add_user(self._next_user, name, language_code=language_code)
+        person = Human(self, self._next_user, name, language_code)
+        self.people[name] = person
+        return person
+
+    async def join(self, name: str, language_code: str = "zh-hans") -> Human:
+        """A roster person opens their invite link."""
+        person = self.human(name, language_code)
+        await person.send(f"/start {self.invites[name]}", expect=name)
+        return person
+
+    def group(self, chat_id: int, title: str, members: list[Human]) -> int:
+        """A Telegram group with these people and the bot."""
+        self.sim.add_group(chat_id, title, [m.user_id for m in members])
+        self.sim.add_bot_to_group(chat_id, members[0].user_id)
+        return chat_id
+
+    async def outbox_settled(self, timeout: float = WAIT) -> dict[str, int]:
+        """Wait until no outbox row is pending; return the counts per status."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            async with self.db.uow() as uow:
+                counts = await uow.outbox.counts()
+            if counts.get("pending", 0) == 0 or loop.time() > deadline:
+                return counts
+            await asyncio.sleep(0.05)
+
+
+def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings:
+    """Settings for a test bot against the simulator."""
+    values: dict[str, Any] = {
+        "bot_api_url": sim.base_url,
+        "database_url": f"sqlite+aiosqlite:///{tmp / 'jiannuo.db'}",
+        "admin_ids": [ADMIN_ID],
+        "outbox_poll_seconds": 0.05,
+        "persistence_flush_seconds": 0.2,
+        "bot_username": "jiannuo_bot",
+    }
+    values.update(overrides)
+    return Settings(**values)
