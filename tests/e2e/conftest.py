@@ -7,13 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from tests.e2e.harness import TOKEN, BotRunner, World, make_settings
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[BotApiSimulator]:
-    simulator = BotApiSimulator(token=TOKEN, bot_username="jiannuo_bot")
+    # Telegram tolerates bursts to one private chat; the strict limits have tests of their own.
+    simulator = BotApiSimulator(
+        token=TOKEN, bot_username="jiannuo_bot", rate_limits=RateLimits(private_burst=30)
+    )
     await simulator.start()
     try:
         yield simulator
