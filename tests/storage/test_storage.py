@@ -1,0 +1,174 @@
+"""Repositories and the unit of work on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from bot.domain.clock import FakeClock
+from bot.domain.roster import load_roster
+from bot.domain.roster_import import import_roster
+from storage.db import Database
+
+DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 6, 5, 9, 30, tzinfo=SHANGHAI)
+
+
+async def _seed(db: Database) -> None:
+    await import_roster(
+        db, FakeClock(NOW), load_roster(DEMO / "orgs.csv", DEMO / "people.csv")
+    )
+
+
+async def test_migrations_are_idempotent_and_wal_is_on(db: Database) -> None:
+    await db.migrate()
+    async with db.engine.connect() as conn:
+        mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+    assert mode == "wal"
+    assert version == "0001"
+
+
+async def test_roster_import_upserts_by_identity(db: Database) -> None:
+    await _seed(db)
+    async with db.uow() as uow:
+        first = await uow.people.identity_map()
+        orgs = await uow.orgs.all()
+    await _seed(db)  # the same files again: nothing duplicated
+    async with db.uow() as uow:
+        assert await uow.people.identity_map() == first
+        assert len(await uow.orgs.all()) == len(orgs)
+        hs = await uow.orgs.by_code("XH-HS")
+        xh = await uow.orgs.by_code("XH")
+        assert hs is not None and xh is not None and hs.parent_id == xh.id
+        assert [o.code for o in await uow.orgs.ancestors(hs.id)] == ["XH"]
+        mobile = next(p for p in await uow.people.in_org((await uow.orgs.by_code("XH-JX")).id) if p.name == "唐勇")  # type: ignore[union-attr]
+        assert mobile.origin_org_id == hs.id
+
+
+async def test_unit_of_work_rolls_back_everything_on_error(db: Database) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.uow() as uow:
+            await uow.orgs.upsert_many([{"code": "T1", "name": "测试", "type": "rural"}])
+            raise RuntimeError("boom")
+    async with db.uow() as uow:
+        assert await uow.orgs.by_code("T1") is None
+
+
+async def test_datetimes_come_back_aware_and_naive_ones_are_refused(db: Database) -> None:
+    await _seed(db)
+    async with db.uow() as uow:
+        person = (await uow.people.in_org((await uow.orgs.by_code("XH-HS")).id))[0]  # type: ignore[union-attr]
+        await uow.invites.add_many(
+            [{"code": "abc", "person_id": person.id, "created_at": NOW, "expires_at": NOW}]
+        )
+    async with db.uow() as uow:
+        invite = await uow.invites.get("abc")
+    assert invite is not None and invite.created_at == NOW
+    assert invite.created_at.tzinfo is not None
+    with pytest.raises(Exception, match="naive"):
+        async with db.uow() as uow:
+            await uow.invites.add_many(
+                [
+                    {
+                        "code": "naive",
+                        "person_id": person.id,
+                        "created_at": datetime(2026, 1, 1),  # noqa: DTZ001 - refused on purpose
+                        "expires_at": NOW,
+                    }
+                ]
+            )
+
+
+async def test_invite_is_used_once_even_under_a_race(db: Database) -> None:
+    await _seed(db)
+    async with db.uow() as uow:
+        person = (await uow.people.in_org((await uow.orgs.by_code("XH-HS")).id))[0]  # type: ignore[union-attr]
+        await uow.invites.add_many(
+            [{"code": "once", "person_id": person.id, "created_at": NOW, "expires_at": NOW}]
+        )
+
+    async def use(tg: int) -> bool:
+        async with db.uow() as uow:
+            return await uow.invites.mark_used("once", NOW, tg)
+
+    results = await asyncio.gather(use(1), use(2), use(3))
+    assert sorted(results) == [False, False, True]
+
+
+async def test_pledge_numbers_are_sequential_per_prefix(db: Database) -> None:
+    async with db.uow() as uow:
+        numbers = [await uow.pledges.next_number("XH-HS-2026") for _ in range(3)]
+        other = await uow.pledges.next_number("XH-DY-2026")
+    assert numbers == ["XH-HS-2026-0001", "XH-HS-2026-0002", "XH-HS-2026-0003"]
+    assert other == "XH-DY-2026-0001"
+
+
+async def test_pledge_with_items_and_version_check(db: Database) -> None:
+    await _seed(db)
+    async with db.uow() as uow:
+        hs = await uow.orgs.by_code("XH-HS")
+        assert hs is not None
+        member = (await uow.people.in_org(hs.id, ["member"]))[0]
+        pid = await uow.pledges.create(
+            pledger_kind="member",
+            person_id=member.id,
+            org_id=hs.id,
+            drafter_id=member.id,
+            horizon="annual",
+            status="draft",
+            version=1,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        for content in ("甲", "乙", "丙"):
+            await uow.pledges.add_item(
+                pid,
+                category="study",
+                content=content,
+                target="t",
+                deadline=date(2026, 12, 31),
+                responsible=member.name,
+            )
+    async with db.uow() as uow:
+        pledge = await uow.pledges.get(pid)
+        assert pledge is not None
+        assert [i.content for i in pledge.items] == ["甲", "乙", "丙"]
+        assert [i.position for i in pledge.items] == [1, 2, 3]
+        assert await uow.pledges.update(pid, expected_version=1, version=2)
+        assert not await uow.pledges.update(pid, expected_version=1, version=3)  # stale
+        assert await uow.pledges.remove_item(pid, pledge.items[1].id)
+    async with db.uow() as uow:
+        again = await uow.pledges.get(pid)
+        assert again is not None and [i.content for i in again.items] == ["甲", "丙"]
+        assert again.version == 2
+
+
+async def test_outbox_rows_settle_and_posted_refs_are_remembered(db: Database) -> None:
+    from bot.domain.notify import message_row
+
+    async with db.uow() as uow:
+        await uow.outbox.add(message_row(42, "你好", NOW, ref="board:pledge:1", method="upsert"))
+    async with db.uow() as uow:
+        due = await uow.outbox.due(NOW, 10)
+        assert [r.payload["text"] for r in due] == ["你好"]
+        await uow.outbox.postpone(due[0].id, NOW + timedelta(seconds=5), 1, "429")
+        await uow.outbox.mark_sent(due[0].id, 7, NOW.astimezone(UTC))
+        await uow.outbox.remember_posted("board:pledge:1", 42, 7)
+        await uow.outbox.remember_posted("board:pledge:1", 42, 8)
+    async with db.uow() as uow:
+        assert await uow.outbox.counts() == {"sent": 1}
+        assert await uow.outbox.posted("board:pledge:1") == (42, 8)
+
+
+async def test_update_ids_are_claimed_once(db: Database) -> None:
+    async with db.uow() as uow:
+        assert await uow.updates.claim(5, NOW)
+    async with db.uow() as uow:
+        assert not await uow.updates.claim(5, NOW)
