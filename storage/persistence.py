@@ -1,0 +1,99 @@
+"""PTB persistence in our own database: conversations and user_data survive a restart."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
+
+from storage.db import Database
+
+CONV_NS = "conv:"
+USER_NS = "user_data"
+
+
+class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """Stores conversation states and user_data in the ``kv`` table."""
+
+    def __init__(self, db: Database, update_interval: float = 1.0) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self.db = db
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        """Every user's data."""
+        async with self.db.uow() as uow:
+            raw = await uow.kv.get_namespace(USER_NS)
+        data: dict[int, dict[Any, Any]] = defaultdict(dict)
+        for key, value in raw.items():
+            data[int(key)] = dict(value)
+        return data
+
+    async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
+        """Chat data is not persisted."""
+        return {}
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        """Bot data is not persisted (services are rebuilt at start)."""
+        return {}
+
+    async def get_callback_data(self) -> CDCData | None:
+        """Arbitrary callback data is not used."""
+        return None
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        """The states of one conversation handler."""
+        async with self.db.uow() as uow:
+            raw = await uow.kv.get_namespace(CONV_NS + name)
+        return {tuple(json.loads(key)): value for key, value in raw.items()}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        """Write one conversation's state (None: the conversation ended)."""
+        async with self.db.uow() as uow:
+            if new_state is None:
+                await uow.kv.remove(CONV_NS + name, json.dumps(list(key)))
+            else:
+                await uow.kv.put(CONV_NS + name, json.dumps(list(key)), new_state)
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        """Write one user's data."""
+        async with self.db.uow() as uow:
+            await uow.kv.put(USER_NS, str(user_id), data)
+
+    async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
+        """Not persisted."""
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        """Not persisted."""
+
+    async def update_callback_data(self, data: CDCData) -> None:
+        """Not used."""
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        """Not persisted."""
+
+    async def drop_user_data(self, user_id: int) -> None:
+        """Forget a user's data."""
+        async with self.db.uow() as uow:
+            await uow.kv.remove(USER_NS, str(user_id))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        """Nothing to refresh: this process is the only writer."""
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[Any, Any]) -> None:
+        """Not persisted."""
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        """Not persisted."""
+
+    async def flush(self) -> None:
+        """Every write is already committed."""
