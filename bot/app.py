@@ -70,9 +70,7 @@ def build_application(
             settings=settings,
             db=db,
             clock=clock,
-            onboarding=OnboardingService(
-                db, clock, settings.admin_ids, settings.invite_ttl_days
-            ),
+            onboarding=OnboardingService(db, clock, settings.admin_ids, settings.invite_ttl_days),
             pledges=PledgeService(db, clock),
             reviews=ReviewService(db, clock),
             boards=BoardService(db, clock),

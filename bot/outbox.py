@@ -8,6 +8,7 @@ while an earlier row of the same chat is still pending.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -114,10 +115,8 @@ class OutboxDispatcher:
                 log.exception("outbox drain failed; retrying")
                 sent = 0
             if sent == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
 
     async def drain_once(self) -> int:
@@ -217,7 +216,9 @@ class OutboxDispatcher:
                 reply_markup=reply_markup,
             )
             return result.message_id if isinstance(result, Message) else payload["message_id"]
-        message = await self.bot.send_message(row.chat_id, payload["text"], reply_markup=reply_markup)
+        message = await self.bot.send_message(
+            row.chat_id, payload["text"], reply_markup=reply_markup
+        )
         return message.message_id
 
     async def _settle(self, row: OutboxMessage, message_id: int | None) -> None:

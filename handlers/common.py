@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
@@ -73,8 +73,8 @@ async def answer_callback(update: Update, text: str | None = None, alert: bool =
 
 
 def guarded(
-    func: Callable[[Update, Ctx], Awaitable[R]],
-) -> Callable[[Update, Ctx], Awaitable[R | None]]:
+    func: Callable[[Update, Ctx], Coroutine[Any, Any, R]],
+) -> Callable[[Update, Ctx], Coroutine[Any, Any, R | None]]:
     """Run a handler; a DomainError becomes a clear message in the user's language."""
 
     @functools.wraps(func)

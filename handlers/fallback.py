@@ -36,4 +36,6 @@ def build_guard() -> list[BaseHandler[Update, Ctx, object]]:
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
     """Runs after everything."""
-    return [MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood)]
+    return [
+        MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood)
+    ]

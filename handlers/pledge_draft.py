@@ -60,8 +60,14 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
     step = view.step
     header = t(loc, "draft.header", name=view.pledger_name) if pledge.is_oral else ""
     pending = pledge.pending_item
-    n = len(pledge.items) + (0 if pending and pending.editing_item_id else 1)
     editing = pending is not None and pending.editing_item_id is not None
+    # The item's number: its position when an existing item is re-asked, else the next one.
+    n = len(pledge.items) + 1
+    if pending is not None and pending.editing_item_id is not None:
+        n = next(
+            (k + 1 for k, i in enumerate(pledge.items) if i.id == pending.editing_item_id),
+            len(pledge.items),
+        )
     drop_row = [[_b(t(loc, "draft.btn.drop_item"), "drop", pid)]] if pledge.items else []
     text: str
     buttons: list[list[dict[str, str]]]
@@ -92,8 +98,9 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
     elif step is Step.DEADLINE:
         text = t(loc, "draft.ask.deadline")
         buttons = [
-            [_b(t(loc, f"draft.btn.deadline.{k}"), "dl", pid, k) for k in QUICK_DEADLINES]
-        ] + drop_row
+            [_b(t(loc, f"draft.btn.deadline.{k}"), "dl", pid, k) for k in QUICK_DEADLINES],
+            *drop_row,
+        ]
     elif step is Step.RESPONSIBLE:
         text = t(loc, "draft.ask.responsible")
         buttons = [[_b(t(loc, "draft.btn.me", name=view.pledger_name), "me", pid)], *drop_row]
@@ -106,13 +113,12 @@ def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]
     pledge = view.pledge
     pid = pledge.id
     parts = [t(loc, "draft.summary"), pledge_card(loc, pledge, view.pledger_name, view.org.name)]
-    if pledge.pledger_kind is PledgerKind.MEMBER:
-        # Warn a cadre before submitting; the reviewer sees the same flag.
-        if view.pledger_is_cadre:
-            gaps = cadre_gaps([i.category for i in pledge.items])
-            if gaps:
-                names = "、".join(t(loc, f"cadre.gap.{g}") for g in gaps)
-                parts.append(t(loc, "draft.cadre_warning", gaps=names))
+    # Warn a cadre before submitting; the reviewer sees the same flag.
+    if pledge.pledger_kind is PledgerKind.MEMBER and view.pledger_is_cadre:
+        gaps = cadre_gaps([i.category for i in pledge.items])
+        if gaps:
+            names = "、".join(t(loc, f"cadre.gap.{g}") for g in gaps)
+            parts.append(t(loc, "draft.cadre_warning", gaps=names))
     buttons = [
         [_b(t(loc, "draft.btn.add"), "add", pid), _b(t(loc, "draft.btn.edit"), "edits", pid)],
         [_b(t(loc, "draft.btn.remove"), "rms", pid), _b(t(loc, "draft.btn.submit"), "sub", pid)],
@@ -159,9 +165,7 @@ async def start_oral(update: Update, ctx: Ctx) -> DraftState | int:
     if not members:
         await reply(update, t(loc, "oral.no_members"))
         return ConversationHandler.END
-    buttons = [
-        [_b(("🗣 " if m.oral else "") + m.name, "oral", m.id)] for m in members[:90]
-    ]
+    buttons = [[_b(("🗣 " if m.oral else "") + m.name, "oral", m.id)] for m in members[:90]]
     await reply(update, t(loc, "oral.pick"), buttons)
     return DraftState.DRAFTING
 
@@ -230,8 +234,10 @@ async def _pledge_action(
     if action in {"edits", "rms"}:
         view = await svc.current_draft(tg, pid)
         follow = "ei" if action == "edits" else "rm"
+        # Numbered as the card numbers them (positions keep gaps after a removal).
         rows = [
-            [_b(f"{i.position}. {i.content[:30]}", follow, pid, i.id)] for i in view.pledge.items
+            [_b(f"{k}. {i.content[:30]}", follow, pid, i.id)]
+            for k, i in enumerate(view.pledge.items, start=1)
         ]
         rows.append([_b(t(loc, "draft.btn.back"), "open", pid)])
         await answer_callback(update)
@@ -240,9 +246,7 @@ async def _pledge_action(
         return None
     if action == "ei":
         item_id = int(args[0])
-        rows = [
-            [_b(t(loc, f"field.{f.value}"), "ef", pid, item_id, f.value)] for f in ITEM_FIELDS
-        ]
+        rows = [[_b(t(loc, f"field.{f.value}"), "ef", pid, item_id, f.value)] for f in ITEM_FIELDS]
         rows.append([_b(t(loc, "draft.btn.back"), "open", pid)])
         await answer_callback(update)
         await reply(update, t(loc, "draft.ask.which_field"), rows, edit=True)
@@ -277,7 +281,7 @@ async def on_text(update: Update, ctx: Ctx) -> DraftState | int:
     tg = user_id(update)
     loc = await locale_of(update, ctx)
     svc = ctx.svc.pledges
-    pid = ctx.user_data.get("pledge_id") if ctx.user_data else None  # type: ignore[union-attr]
+    pid = ctx.user_data.get("pledge_id") if ctx.user_data else None
     if pid is None:
         latest = await svc.latest_open_draft(tg)
         if latest is None:
@@ -312,7 +316,9 @@ async def timed_out(update: Update, ctx: Ctx) -> None:
 def build() -> list[BaseHandler[Update, Ctx, object]]:
     """The drafting conversation."""
     private = filters.ChatType.PRIVATE
-    buttons = CallbackQueryHandler(on_button, pattern=cb.pattern(cb.DRAFT))
+    buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
+        on_button, pattern=cb.pattern(cb.DRAFT)
+    )
     with warnings.catch_warnings():
         # per_message=False is intended: the conversation is per user, buttons included.
         warnings.simplefilter("ignore", PTBUserWarning)

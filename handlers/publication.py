@@ -38,7 +38,9 @@ async def show_board(update: Update, ctx: Ctx) -> None:
         await reply(update, t(loc, "board.empty", org=org.name))
         return
     posts = [board_post(loc, s) for s in snapshots]
-    await reply(update, t(loc, "board.title", org=org.name, count=len(posts)) + "\n\n" + "\n\n".join(posts))
+    await reply(
+        update, t(loc, "board.title", org=org.name, count=len(posts)) + "\n\n" + "\n\n".join(posts)
+    )
 
 
 @guarded

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bot.domain import access, pledge_rules as rules
+from bot.domain import access
+from bot.domain import pledge_rules as rules
+from bot.domain.access import pledger_name
 from bot.domain.clock import Clock
 from bot.domain.dates import DeadlineError, parse_deadline
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
@@ -15,7 +17,6 @@ from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import ItemDraft, Org, Person, Pledge
 from bot.domain.notify import tell_text
 from bot.domain.render import describe_changes, pledge_card
-from bot.domain.access import pledger_name
 from bot.i18n import t
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -187,9 +188,9 @@ class PledgeService:
                 created_at=now,
                 updated_at=now,
             )
-            pledge = await uow.pledges.get(pledge_id)
-            assert pledge is not None
-            return await self._view(uow, pledge)
+            created = await uow.pledges.get(pledge_id)
+            assert created is not None
+            return await self._view(uow, created)
 
     async def current_draft(self, tg_user_id: int, pledge_id: int) -> DraftView:
         """The draft as it stands, with its next step."""
@@ -460,9 +461,7 @@ class PledgeService:
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
             access.require_role(me, Role.SECRETARY)
-            members = await uow.people.in_org(
-                me.org_id, [Role.MEMBER.value, Role.SECRETARY.value]
-            )
+            members = await uow.people.in_org(me.org_id, [Role.MEMBER.value, Role.SECRETARY.value])
             members = [m for m in members if m.id != me.id]
             return sorted(members, key=lambda m: (not m.oral, m.name))
 
@@ -471,9 +470,7 @@ class PledgeService:
         for pledge in pledges:
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
-            result.append(
-                PledgeView(pledge, await pledger_name(uow, pledge, org), org.name)
-            )
+            result.append(PledgeView(pledge, await pledger_name(uow, pledge, org), org.name))
         return result
 
 

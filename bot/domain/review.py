@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import callbacks as cb
-from bot.domain import access, pledge_rules as rules
+from bot.domain import access
+from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
 from bot.domain.clock import Clock
 from bot.domain.enums import PledgerKind, PledgeStatus, ReviewAction, Role
@@ -108,7 +109,9 @@ class ReviewService:
         if not await access.may_review(uow, me, pledge):
             raise Forbidden("review.not_your_scope")
         if pledge.status is not PledgeStatus.SUBMITTED:
-            raise DomainError("review.already_decided", status=t(me.locale, f"status.{pledge.status.value}"))
+            raise DomainError(
+                "review.already_decided", status=t(me.locale, f"status.{pledge.status.value}")
+            )
         if pledge.version != version:
             raise DomainError("review.stale")
         return me, pledge
@@ -174,13 +177,19 @@ class ReviewService:
         if org.board_chat_id is not None:
             # The board speaks the branch's language: the default locale.
             await post_board(
-                uow, org.board_chat_id, f"board:pledge:{pledge.id}", board_post(None, snapshot), now
+                uow,
+                org.board_chat_id,
+                f"board:pledge:{pledge.id}",
+                board_post(None, snapshot),
+                now,
             )
         pledger = await uow.people.get(pledge.person_id) if pledge.person_id else None
         if pledger is not None and pledger.origin_org_id is not None:
             # A mobile member pledges where they live now; the origin branch is informed.
             origin = await uow.orgs.get(pledger.origin_org_id)
-            for secretary in await uow.people.in_org(pledger.origin_org_id, [Role.SECRETARY.value]):
+            for secretary in await uow.people.in_org(
+                pledger.origin_org_id, [Role.SECRETARY.value]
+            ):
                 await tell(
                     uow,
                     secretary,

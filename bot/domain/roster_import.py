@@ -31,6 +31,7 @@ async def import_roster(db: Database, clock: Clock, roster: Roster) -> ImportRep
         updates = []
         for row in roster.people:
             org_id = codes[row.org]
+            phone = row.phone or ""
             values = {
                 "role": row.role.value,
                 "cadre": row.cadre,
@@ -40,19 +41,19 @@ async def import_roster(db: Database, clock: Clock, roster: Roster) -> ImportRep
                 "residence_org_id": codes[row.residence_org] if row.residence_org else None,
                 "updated_at": now,
             }
-            pid = identities.get((org_id, row.name, row.phone))
+            pid = identities.get((org_id, row.name, phone))
             if pid is None:
                 inserts.append(
                     {
                         "name": row.name,
                         "org_id": org_id,
-                        "phone": row.phone,
+                        "phone": phone,
                         "is_admin": False,
                         "created_at": now,
                         **values,
                     }
                 )
-                identities[(org_id, row.name, row.phone)] = -1
+                identities[(org_id, row.name, phone)] = -1
             else:
                 updates.append({"pid": pid, **values})
         await uow.people.insert_many(inserts)

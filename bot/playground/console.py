@@ -35,7 +35,9 @@ class Console:
             self._seen[key] = message.edits
             self._out(f"\n🤖 {mark}{message.content}")
             for row in message.buttons:
-                self._out("   " + "  ".join(f"[{self._index(message, b.text)}] {b.text}" for b in row))
+                self._out(
+                    "   " + "  ".join(f"[{self._index(message, b.text)}] {b.text}" for b in row)
+                )
 
     @staticmethod
     def _index(message: SimMessage, label: str) -> int:

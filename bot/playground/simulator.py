@@ -1187,6 +1187,15 @@ class BotApiSimulator:
 
     def tap(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
         """The user taps an inline button of a message's current markup; returns the query id."""
+        return self._tap(user_id, chat_id, message_id, callback_data, forged=False)
+
+    def tap_forged(self, user_id: int, chat_id: int, message_id: int, callback_data: str) -> str:
+        """A tampered client sends callback data that no button of the message carries."""
+        return self._tap(user_id, chat_id, message_id, callback_data, forged=True)
+
+    def _tap(
+        self, user_id: int, chat_id: int, message_id: int, callback_data: str, *, forged: bool
+    ) -> str:
         user = self.state.user(user_id)
         chat = self.state.sim_chat(chat_id)
         if chat.is_private and chat.id != user_id:
@@ -1198,7 +1207,7 @@ class BotApiSimulator:
         message = self.state.message(chat_id, message_id)
         if message is None or message.deleted:
             raise SimError(f"no message {message_id} in chat {chat_id}")
-        if not message.has_callback(callback_data):
+        if not forged and not message.has_callback(callback_data):
             raise SimError(
                 f"message {message_id} has no button with callback_data {callback_data!r} "
                 f"now; its buttons: {[(b.text, b.callback_data) for b in message.iter_buttons()]}"

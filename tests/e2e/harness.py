@@ -13,8 +13,8 @@ from bot.domain.clock import SystemClock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
-from bot.playground.simulator import BotApiSimulator
 from bot.playground.sim_state import SimMessage
+from bot.playground.simulator import BotApiSimulator
 from config.settings import Settings
 from storage.db import Database
 
@@ -140,8 +140,16 @@ class Human:
         answer = await self.sim.wait_callback_answer(query_id, WAIT)
         return answer.text or ""
 
+    async def tap_forged(self, data: str, message: SimMessage | None = None) -> str:
+        """Send callback data no button of ours carries (a tampered client); the short answer."""
+        target = message or self.last()
+        query_id = self.sim.tap_forged(self.user_id, target.chat_id, target.message_id, data)
+        answer = await self.sim.wait_callback_answer(query_id, WAIT)
+        return answer.text or ""
+
     async def receive(self, expect: str, *, timeout: float = WAIT) -> SimMessage:
         """Wait for something the bot sends on its own (through the outbox)."""
+
         def seen() -> bool:
             return any(expect in m.content for m in self.sim.bot_messages(self.user_id))
 
@@ -149,8 +157,12 @@ class Human:
             await self.sim.wait_until(seen, timeout)
         except TimeoutError:
             recent = [m.content[:200] for m in self.sim.bot_messages(self.user_id)[-3:]]
-            raise AssertionError(f"{self.name} never received {expect!r}; newest: {recent}") from None
-        return next(m for m in reversed(self.sim.bot_messages(self.user_id)) if expect in m.content)
+            raise AssertionError(
+                f"{self.name} never received {expect!r}; newest: {recent}"
+            ) from None
+        return next(
+            m for m in reversed(self.sim.bot_messages(self.user_id)) if expect in m.content
+        )
 
     def last(self, chat_id: int | None = None) -> SimMessage:
         """The newest bot message in the chat."""

@@ -21,16 +21,16 @@ NOW = datetime(2026, 6, 5, 9, 30, tzinfo=SHANGHAI)
 
 
 async def _seed(db: Database) -> None:
-    await import_roster(
-        db, FakeClock(NOW), load_roster(DEMO / "orgs.csv", DEMO / "people.csv")
-    )
+    await import_roster(db, FakeClock(NOW), load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
 
 
 async def test_migrations_are_idempotent_and_wal_is_on(db: Database) -> None:
     await db.migrate()
     async with db.engine.connect() as conn:
         mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
-        version = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+        version = (
+            await conn.execute(text("SELECT version_num FROM alembic_version"))
+        ).scalar_one()
     assert mode == "wal"
     assert version == "0001"
 
@@ -48,7 +48,11 @@ async def test_roster_import_upserts_by_identity(db: Database) -> None:
         xh = await uow.orgs.by_code("XH")
         assert hs is not None and xh is not None and hs.parent_id == xh.id
         assert [o.code for o in await uow.orgs.ancestors(hs.id)] == ["XH"]
-        mobile = next(p for p in await uow.people.in_org((await uow.orgs.by_code("XH-JX")).id) if p.name == "唐勇")  # type: ignore[union-attr]
+        mobile = next(
+            p
+            for p in await uow.people.in_org((await uow.orgs.by_code("XH-JX")).id)
+            if p.name == "唐勇"
+        )  # type: ignore[union-attr]
         assert mobile.origin_org_id == hs.id
 
 

@@ -27,7 +27,9 @@ def test_placeholders_match(key: str) -> None:
 
 
 def test_every_literal_key_used_in_code_exists() -> None:
-    pattern = re.compile(r"""\bt\(\s*[\w.]+,\s*"([a-z_]+(?:\.[a-z_0-9]+)+)"|DomainError\(\s*"([a-z_.0-9]+)"|Forbidden\(\s*"([a-z_.0-9]+)\"""")
+    pattern = re.compile(
+        r"""\bt\(\s*[\w.]+,\s*"([a-z_]+(?:\.[a-z_0-9]+)+)"|DomainError\(\s*"([a-z_.0-9]+)"|Forbidden\(\s*"([a-z_.0-9]+)\""""
+    )
     missing = set()
     for folder in ("bot", "handlers"):
         for path in (ROOT / folder).rglob("*.py"):
