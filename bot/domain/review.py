@@ -159,7 +159,7 @@ class ReviewService:
             )
             fresh = await uow.pledges.get(pledge.id)
             assert fresh is not None
-            await self._announce_publication(uow, fresh, org, snapshot, amended)
+            await self._announce_publication(uow, fresh, org, snapshot, amended, me.id)
             return Decision(fresh, name, ReviewAction.APPROVE)
 
     async def _announce_publication(
@@ -169,11 +169,23 @@ class ReviewService:
         org: Org,
         snapshot: dict[str, Any],
         amended: bool,
+        reviewer_id: int,
     ) -> None:
         now = self.clock.now()
         key = "review.result.amendment_approved" if amended else "review.result.approved"
-        for person in await _pledger_people(uow, pledge):
-            await tell(uow, person, key, now, number=snapshot["number"])
+        for person in await _pledger_people(uow, pledge, exclude=reviewer_id):
+            if pledge.person_id is not None and person.id != pledge.person_id:
+                # The secretary who recorded an oral pledge hears it as the member's.
+                await tell(
+                    uow,
+                    person,
+                    "review.result.approved_for",
+                    now,
+                    name=snapshot["pledger_name"],
+                    number=snapshot["number"],
+                )
+            else:
+                await tell(uow, person, key, now, number=snapshot["number"])
         if org.board_chat_id is not None:
             # The board speaks the branch's language: the default locale.
             await post_board(
@@ -243,7 +255,7 @@ class ReviewService:
             assert fresh is not None
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
-            for person in await _pledger_people(uow, fresh):
+            for person in await _pledger_people(uow, fresh, exclude=me.id):
                 await tell(
                     uow,
                     person,
@@ -269,8 +281,11 @@ class ReviewService:
             return pledge
 
 
-async def _pledger_people(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
-    """Who hears the result: the pledger, and the drafter if someone else (oral, branch)."""
-    ids = [i for i in {pledge.person_id, pledge.drafter_id} if i is not None]
+async def _pledger_people(uow: UnitOfWork, pledge: Pledge, exclude: int) -> list[Person]:
+    """Who hears the result: the pledger, and the drafter if someone else (oral, branch).
+
+    The reviewer is left out: they see the outcome in their own reply.
+    """
+    ids = [i for i in {pledge.person_id, pledge.drafter_id} if i is not None and i != exclude]
     people = await uow.people.by_ids(ids)
     return list(people.values())
