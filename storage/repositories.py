@@ -415,10 +415,17 @@ class OutboxRepo:
             await self.conn.execute(insert(s.outbox), list(rows))
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Pending messages, oldest first; a chat's later rows wait behind its earlier ones."""
+        """Pending messages due now, oldest first.
+
+        A chat with a postponed row is skipped entirely, so its later rows wait behind it
+        (order per chat) while other chats go on.
+        """
+        waiting = select(s.outbox.c.chat_id).where(
+            and_(s.outbox.c.status == "pending", s.outbox.c.not_before > now)
+        )
         rows = await self.conn.execute(
             select(s.outbox)
-            .where(s.outbox.c.status == "pending")
+            .where(and_(s.outbox.c.status == "pending", s.outbox.c.chat_id.not_in(waiting)))
             .order_by(s.outbox.c.id)
             .limit(limit)
         )

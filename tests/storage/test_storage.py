@@ -176,3 +176,22 @@ async def test_update_ids_are_claimed_once(db: Database) -> None:
         assert await uow.updates.claim(5, NOW)
     async with db.uow() as uow:
         assert not await uow.updates.claim(5, NOW)
+
+
+async def test_a_postponed_chat_waits_in_order_and_does_not_block_others(db: Database) -> None:
+    from bot.domain.notify import message_row
+
+    async with db.uow() as uow:
+        for n in range(5):
+            await uow.outbox.add(message_row(1, f"a{n}", NOW))
+        await uow.outbox.add(message_row(2, "b0", NOW))
+    async with db.uow() as uow:
+        first = (await uow.outbox.due(NOW, 1))[0]
+        assert first.payload["text"] == "a0"
+        await uow.outbox.postpone(first.id, NOW + timedelta(seconds=30), 1, "429")
+    async with db.uow() as uow:
+        due = await uow.outbox.due(NOW, 3)
+    assert [r.payload["text"] for r in due] == ["b0"]  # chat 1 waits behind a0
+    async with db.uow() as uow:
+        later = await uow.outbox.due(NOW + timedelta(seconds=31), 10)
+    assert [r.payload["text"] for r in later] == ["a0", "a1", "a2", "a3", "a4", "b0"]
