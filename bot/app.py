@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -26,9 +27,12 @@ log = logging.getLogger(__name__)
 
 # Handler groups: PTB runs at most one handler per group, groups in ascending order.
 GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
+GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text is the comment,
+# even while a drafting conversation of their own is open; it stops the text going further
 GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
 # the fallback hint, which in the same group runs only when no feature took the update
 
+UPDATE_ID_MEMORY = timedelta(days=3)
 PLACEHOLDER_TOKEN = "123456:PLAYGROUND"  # the simulator accepts any token it was given
 
 
@@ -79,10 +83,11 @@ def build_application(
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
     app.add_handlers(fallback.build_guard(), group=GROUP_GUARD)
+    app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
     app.add_handlers(
         [
             *pledge_draft.build(),  # /pledge, /oral and every drafting button
-            *pledge_review.build(),  # /review, approve, return (asks a comment)
+            *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang
             *fallback.build(),  # last in the group: only what no feature took
@@ -101,6 +106,8 @@ async def on_start(app: Any) -> None:
     """
     services: Services = app.bot_data.services
     await services.db.migrate()
+    async with services.db.uow() as uow:
+        await uow.updates.prune(services.clock.now() - UPDATE_ID_MEMORY)
     await set_default_menus(app)
     await services.outbox.start()
     log.info("bot started")

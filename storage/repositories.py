@@ -504,6 +504,13 @@ class UpdateRepo:
         await self.conn.execute(insert(s.processed_updates).values(update_id=update_id, at=at))
         return True
 
+    async def prune(self, before: datetime) -> int:
+        """Forget ids older than Telegram would ever redeliver (it keeps updates 24 h)."""
+        result = await self.conn.execute(
+            delete(s.processed_updates).where(s.processed_updates.c.at < before)
+        )
+        return int(result.rowcount or 0)
+
 
 class KvRepo:
     """A small key-value store for PTB persistence."""

@@ -195,3 +195,12 @@ async def test_a_postponed_chat_waits_in_order_and_does_not_block_others(db: Dat
     async with db.uow() as uow:
         later = await uow.outbox.due(NOW + timedelta(seconds=31), 10)
     assert [r.payload["text"] for r in later] == ["a0", "a1", "a2", "a3", "a4", "b0"]
+
+
+async def test_old_update_ids_are_pruned(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.updates.claim(1, NOW - timedelta(days=5))
+        await uow.updates.claim(2, NOW)
+        assert await uow.updates.prune(NOW - timedelta(days=3)) == 1
+        assert await uow.updates.claim(1, NOW)
+        assert not await uow.updates.claim(2, NOW)
