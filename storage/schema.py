@@ -135,6 +135,7 @@ pledge_items = Table(
     Column("deadline", Date, nullable=False),
     Column("responsible", String(100), nullable=False),
     Index("ix_pledge_items_pledge_position", "pledge_id", "position"),
+    Index("ix_pledge_items_deadline", "deadline"),  # the reminder tick scans by deadline
 )
 
 reviews = Table(
@@ -173,6 +174,8 @@ outbox = Table(
     Column("error", Text, nullable=True),
     Column("sender_id", Integer, ForeignKey("people.id"), nullable=True),
     Column("dedupe_key", String(128), nullable=True, unique=True),
+    # A broadcast message is tracked to its recipient for the delivery report.
+    Column("broadcast_id", Integer, nullable=True, index=True),
     _ts("created_at", nullable=False),
     _ts("sent_at"),
     Index("ix_outbox_status_not_before", "status", "not_before"),
@@ -200,4 +203,83 @@ kv = Table(
     Column("namespace", String(64), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("value", JSON, nullable=False),
+)
+
+# ---- fulfilment (践诺): progress records, verification, the ledger ------------------------
+
+item_progress = Table(
+    "item_progress",
+    metadata,
+    Column(
+        "item_id", Integer, ForeignKey("pledge_items.id", ondelete="CASCADE"), primary_key=True
+    ),
+    # open → claimed (the pledger says done) → fulfilled (verified: 兑现销号); sent back → open
+    Column("status", String(12), nullable=False, default="open"),
+    _ts("last_progress_at"),
+    _ts("fulfilled_at"),
+    Column("verified_by", Integer, ForeignKey("people.id"), nullable=True),
+)
+
+progress_entries = Table(
+    "progress_entries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("pledge_items.id", ondelete="CASCADE"), nullable=False),
+    Column("pledge_id", Integer, ForeignKey("pledges.id"), nullable=False, index=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("author_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("evidence", JSON, nullable=False, default=list),
+    Column("claims_fulfilled", Boolean, nullable=False, default=False),
+    # open / accepted / sent_back, for a claim; "note" for a plain progress record
+    Column("verdict", String(12), nullable=False, default="note"),
+    Column("verdict_comment", Text, nullable=True),
+    Column("verified_by", Integer, ForeignKey("people.id"), nullable=True),
+    _ts("verified_at"),
+    Column("month", String(7), nullable=False),  # YYYY-MM: the monthly record (记实)
+    _ts("created_at", nullable=False),
+    Index("ix_progress_item_created", "item_id", "created_at"),
+    Index("ix_progress_org_month", "org_id", "month"),
+)
+
+# ---- reminders: one row per reminder ever queued, so none is sent twice -------------------
+
+reminder_log = Table(
+    "reminder_log",
+    metadata,
+    Column("key", String(160), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),
+    _ts("queued_at", nullable=False),
+)
+
+reminder_prefs = Table(
+    "reminder_prefs",
+    metadata,
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
+    Column("muted", Boolean, nullable=False, default=False),
+)
+
+# ---- broadcasts (通知) with delivery reports and acknowledgements -------------------------
+
+broadcasts = Table(
+    "broadcasts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("audience", JSON, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("media", JSON, nullable=True),  # {"kind": "photo"|"document", "file_id": ...}
+    Column("recipients", Integer, nullable=False, default=0),
+    _ts("created_at", nullable=False),
+)
+
+broadcast_recipients = Table(
+    "broadcast_recipients",
+    metadata,
+    Column("broadcast_id", Integer, ForeignKey("broadcasts.id"), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("round", Integer, nullable=False, default=1),
+    Column("acked_at", AwareDateTime(), nullable=True),
 )
