@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from telegram import Update
 from telegram.ext import (
+    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -18,6 +19,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.errors import DomainError
 from bot.domain.render import describe_changes, pledge_card
 from bot.domain.review import review_buttons
 from bot.i18n import t
@@ -100,37 +102,63 @@ async def ask_comment(update: Update, ctx: Ctx) -> ReviewState | int:
     return ReviewState.COMMENT
 
 
-@guarded
-async def receive_comment(update: Update, ctx: Ctx) -> ReviewState | int:
-    """The reason: return the pledge with it."""
+async def receive_comment(update: Update, ctx: Ctx) -> int:
+    """The reason: return the pledge with it.
+
+    The comment conversation runs in a group before the features, so the text it takes must
+    go no further (a secretary may be drafting their own pledge at the same time).
+    """
     loc = await locale_of(update, ctx)
-    target = ctx.user_data.pop("returning", None) if ctx.user_data is not None else None
+    user_data = ctx.user_data if ctx.user_data is not None else {}
+    target = user_data.get("returning")
     if not target:
         await reply(update, t(loc, "error.stale_button"))
-        return ConversationHandler.END
+        raise ApplicationHandlerStop(ConversationHandler.END)
     try:
         decision = await ctx.svc.reviews.return_for_revision(
             user_id(update), int(target[0]), int(target[1]), text_of(update)
         )
-    except Exception:
-        ctx.user_data["returning"] = target  # type: ignore[index]
-        raise
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        if exc.key.startswith("review.comment."):
+            raise ApplicationHandlerStop(ReviewState.COMMENT) from None  # still waiting
+        user_data.pop("returning", None)
+        raise ApplicationHandlerStop(ConversationHandler.END) from None
+    user_data.pop("returning", None)
     ctx.svc.outbox.wake()
     await reply(update, t(loc, "review.done.returned", name=decision.pledger_name))
-    return ConversationHandler.END
+    raise ApplicationHandlerStop(ConversationHandler.END)
 
 
-@guarded
 async def cancel(update: Update, ctx: Ctx) -> int:
     """/cancel while asked for a comment: nothing is decided."""
     if ctx.user_data is not None:
         ctx.user_data.pop("returning", None)
     await reply(update, t(await locale_of(update, ctx), "review.cancelled"))
+    raise ApplicationHandlerStop(ConversationHandler.END)
+
+
+async def leave(update: Update, ctx: Ctx) -> int:
+    """Another command or button instead of the comment: stop waiting, let it through."""
+    if ctx.user_data is not None:
+        ctx.user_data.pop("returning", None)
     return ConversationHandler.END
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The review handlers."""
+    """The review handlers among the features: /review and the approve button."""
+    return [
+        CommandHandler("review", show_queue, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(approve, pattern=rf"^{cb.REVIEW}:ok:"),
+    ]
+
+
+def build_comment() -> list[BaseHandler[Update, Ctx, object]]:
+    """The return button and its comment: a conversation in its own group before the features.
+
+    Only while it waits for a comment does it take text; any other command or button ends
+    the wait and goes on to the features.
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
         returning: ConversationHandler[Ctx] = ConversationHandler(
@@ -140,14 +168,14 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
                     MessageHandler(filters.TEXT & ~filters.COMMAND, receive_comment)
                 ]
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.COMMAND, leave),
+                CallbackQueryHandler(leave),
+            ],
             name="review_comment",
             persistent=True,
             allow_reentry=True,
             conversation_timeout=COMMENT_TIMEOUT_SECONDS,
         )
-    return [
-        CommandHandler("review", show_queue, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(approve, pattern=rf"^{cb.REVIEW}:ok:"),
-        returning,
-    ]
+    return [returning]
