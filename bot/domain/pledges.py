@@ -173,7 +173,11 @@ class PledgeService:
                 )
             if existing:
                 pledge = existing[-1]
-                if pledge.drafter_id != me.id and pledge.person_id != me.id:
+                # An oral pledge the secretary is recording is theirs to finish, not the member's;
+                # and a member writing their own is not taken over by the secretary.
+                if pledge.drafter_id != me.id:
+                    if on_behalf_of is not None:
+                        raise DomainError("oral.member_is_drafting")
                     raise DomainError("pledge.open_elsewhere")
                 return await self._view(uow, pledge)
             pledge_id = await uow.pledges.create(

@@ -136,6 +136,7 @@ ZH: dict[str, str] = {
     "oral.no_members": "本支部还没有可以代录的党员。",
     "oral.not_in_branch": "只能为本支部的党员代录承诺。",
     "oral.not_a_member": "只能为党员代录承诺。",
+    "oral.member_is_drafting": "这位党员正在自己填写承诺，提交后您会在审核时看到。",
     # reviewing
     "review.incoming": "📥 {name} 提交了承诺，请审核：",
     "review.btn.approve": "✅ 通过",
@@ -311,6 +312,7 @@ EN: dict[str, str] = {
     "oral.no_members": "Your branch has no member to record for yet.",
     "oral.not_in_branch": "You can only record pledges for members of your own branch.",
     "oral.not_a_member": "You can only record pledges for members.",
+    "oral.member_is_drafting": "This member is writing their own pledge; you will see it when it is submitted for review.",
     "review.incoming": "📥 {name} submitted a pledge for your review:",
     "review.btn.approve": "✅ Approve",
     "review.btn.return": "↩️ Return for revision",
