@@ -12,6 +12,13 @@ from bot.playground.simulator import BotApiSimulator
 from tests.e2e.harness import TOKEN, BotRunner, World, make_settings
 
 
+@pytest.fixture(autouse=True)
+def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
+    # PTB 22.x warns (PTBDeprecationWarning) inside RetryAfter.__init__ unless PTB_TIMEDELTA is
+    # set; with filterwarnings=error that warning would replace the 429 the bot must handle.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
 @pytest.fixture
 async def sim() -> AsyncIterator[BotApiSimulator]:
     # Telegram tolerates bursts to one private chat; the strict limits have tests of their own.
