@@ -198,7 +198,7 @@ async def on_button(update: Update, ctx: Ctx) -> DraftState | int:
             if isinstance(result, int):
                 return result
             view = result
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, KeyError):  # malformed or tampered callback data
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return DraftState.DRAFTING
     await answer_callback(update)

@@ -20,7 +20,7 @@ def require_role(person: Person, *roles: Role) -> None:
     """Refuse unless the person has one of the roles (admins count as committee)."""
     if person.role in roles or (person.is_admin and Role.COMMITTEE in roles):
         return
-    raise Forbidden("auth.role_required", roles="/".join(r.value for r in roles))
+    raise Forbidden("auth.role_required", roles=roles)
 
 
 def can_pledge(person: Person) -> bool:

@@ -14,10 +14,24 @@ class DomainError(Exception):
         self.params = params
 
     def render(self, locale: str | None) -> str:
-        """The message for the user."""
+        """The message for the user (roles and states named in the user's language)."""
         from bot.i18n import t
 
-        return t(locale, self.key, **self.params)
+        return t(locale, self.key, **{k: _localized(locale, v) for k, v in self.params.items()})
+
+
+def _localized(locale: str | None, value: Any) -> Any:
+    """A role or a pledge state by its catalog name ('待审核', not 'submitted')."""
+    from bot.domain.enums import PledgeStatus, Role
+    from bot.i18n import t
+
+    if isinstance(value, Role):
+        return t(locale, f"role.{value.value}")
+    if isinstance(value, PledgeStatus):
+        return t(locale, f"status.{value.value}")
+    if isinstance(value, tuple) and value and all(isinstance(v, Role) for v in value):
+        return "/".join(_localized(locale, v) for v in value)
+    return value
 
 
 class NotRegistered(DomainError):

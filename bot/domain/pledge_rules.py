@@ -41,7 +41,7 @@ def transition(status: PledgeStatus, action: str) -> PledgeStatus:
     """The state after ``action``, or a DomainError naming why it is refused."""
     allowed_from, to = TRANSITIONS[action]
     if status not in allowed_from:
-        raise DomainError(f"pledge.cannot.{action}", status=status.value)
+        raise DomainError(f"pledge.cannot.{action}", status=status)
     return to if to is not None else status
 
 

@@ -113,7 +113,7 @@ class PledgeService:
         if pledge.drafter_id != me.id and pledge.person_id != me.id:
             raise Forbidden("pledge.not_yours")
         if pledge.status not in rules.EDITABLE:
-            raise DomainError("pledge.cannot.edit", status=pledge.status.value)
+            raise DomainError("pledge.cannot.edit", status=pledge.status)
         return pledge
 
     async def _touch(self, uow: UnitOfWork, pledge: Pledge, **values: Any) -> Pledge:

@@ -208,3 +208,33 @@ async def test_restart_in_the_middle_of_drafting(world: World) -> None:
     draft = await only_pledge(world, member)
     assert draft.status is PledgeStatus.SUBMITTED
     assert [(i.content, i.target) for i in draft.items] == [("每月参加支部学习", "全年不少于12次")]
+
+
+async def test_refusals_name_roles_and_states_in_the_users_language(world: World) -> None:
+    resident = await world.join("张桂英")
+    await resident.send("/oral", expect="此操作仅限以下角色：支部书记。")
+
+    member = await world.join("王建国")
+    await draft_one_item_pledge(member)
+    await member.send("/cancel", expect="已退出")
+    old_summary = await member.send("/pledge", expect="请核对您的承诺")
+    await member.send("/pledge", expect="请核对您的承诺")
+    await member.tap("提交审核", expect="已提交审核")
+    alert = await member.tap_for_alert(old_summary, button_data(old_summary, "添加事项"))
+    assert alert == "这份承诺现在不能修改（状态：待审核）。"
+    assert (await only_pledge(world, member)).pending_item is None
+
+
+async def test_buttons_forged_for_someone_elses_draft_are_refused(world: World) -> None:
+    owner = await world.join("王建国")
+    await draft_one_item_pledge(owner)
+    draft = await only_pledge(world, owner)
+    intruder = await world.join("杨友林")
+    await intruder.send("/help", expect="您可以使用以下命令")
+    for data in (f"pd:sub:{draft.id}", f"pd:disc:{draft.id}", f"pd:add:{draft.id}"):
+        assert "这不是您的承诺" in await intruder.tap_forged(data)
+    for data in (f"pd:dl:{draft.id}:zz", f"pd:hz:{draft.id}:forever", f"pd:tpl:{draft.id}:99"):
+        assert "按钮已经失效" in await owner.tap_forged(data)
+    after = await only_pledge(world, owner)
+    assert after.status is PledgeStatus.DRAFT and len(after.items) == 1
+    assert after.pending_item is None

@@ -9,6 +9,7 @@ from tests.e2e.flows import (
     draft_item,
     newest,
     only_pledge,
+    outbox_rows,
     pledge,
     reviews,
     submit_one_item_pledge,
@@ -294,3 +295,40 @@ async def test_approving_after_asking_to_return_leaves_no_comment_waiting(world:
     approved = await pledge(world, pid)
     assert approved.status is PledgeStatus.PUBLISHED and approved.last_comment is None
     assert [r.action for r in await reviews(world, pid)] == [ReviewAction.APPROVE]
+
+
+async def test_a_restart_while_asked_for_the_comment_keeps_waiting(world: World) -> None:
+    member, secretary, pid, _ = await submitted_by_wang(world)
+    await secretary.tap("退回修改", expect="退回的理由")
+    await world.runner.restart()
+    await secretary.send("请补充完成时限", expect="已退回 王建国 的承诺")
+    assert (await pledge(world, pid)).last_comment == "请补充完成时限"
+    await member.receive("请补充完成时限")
+
+
+async def test_abandoning_an_amendment_restores_the_published_pledge(world: World) -> None:
+    member, secretary, pid, _ = await submitted_by_wang(world)
+    world.group(BOARD_HS, "黄思村公示栏", [secretary, member])
+    await secretary.send("/linkboard", expect="公示栏", chat_id=BOARD_HS)
+    await secretary.tap("通过", expect="已通过")
+    published = await pledge(world, pid)
+    number = published.number
+    assert number is not None
+    await world.sim.wait_until(lambda: member.seen(number, BOARD_HS) == 1, 10)
+
+    await member.send("/mypledges", expect="我的承诺")
+    await member.tap(f"申请修改 {number}", expect="请核对您的承诺")
+    await member.tap("添加事项", expect="第 2 项")
+    await draft_item(member, "带头服务群众", "帮扶困难户")
+    await member.tap("删除事项", expect="要删除哪一项")
+    await member.tap("1. 每月参加支部学习", expect="请核对您的承诺")
+    await member.tap("放弃修改", expect="原承诺保持公开不变")
+
+    restored = await pledge(world, pid)
+    assert restored.status is PledgeStatus.PUBLISHED and restored.number == number
+    assert restored.items_snapshot() == published.items_snapshot()
+    await world.outbox_settled()
+    post = next(m for m in world.sim.bot_messages(BOARD_HS) if number in m.content)
+    assert post.edits == 0 and "帮扶困难户" not in post.content
+    to_secretary = [r["payload"]["text"] for r in await outbox_rows(world, secretary.user_id)]
+    assert sum("提交了承诺" in text for text in to_secretary) == 1  # nothing new to review
