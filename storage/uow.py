@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.reminder_repo import ReminderRepo
 from storage.repositories import (
     InviteRepo,
     KvRepo,
@@ -30,6 +31,7 @@ class UnitOfWork:
     outbox: OutboxRepo
     updates: UpdateRepo
     kv: KvRepo
+    reminders: ReminderRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -55,6 +57,7 @@ class UnitOfWork:
         self.outbox = OutboxRepo(conn)
         self.updates = UpdateRepo(conn)
         self.kv = KvRepo(conn)
+        self.reminders = ReminderRepo(conn)
         return self
 
     async def __aexit__(
