@@ -9,7 +9,7 @@ PLEDGER = ("pledge", "mypledges", "board")
 REVIEWER = ("review",)
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
-    None: ("start", *BASE),  # not yet bound
+    None: ("start", "help"),  # not yet bound: the client's language serves until they join
     Role.RESIDENT: ("board", *BASE),
     Role.MEMBER: (*PLEDGER, *BASE),
     Role.LEADER: (*PLEDGER, *BASE),

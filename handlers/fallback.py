@@ -5,7 +5,14 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, BaseHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.context import Ctx
 from bot.i18n import t
@@ -29,6 +36,11 @@ async def not_understood(update: Update, ctx: Ctx) -> None:
     await reply(update, t(await locale_of(update, ctx), "fallback.not_understood"))
 
 
+async def nothing_to_cancel(update: Update, ctx: Ctx) -> None:
+    """/cancel outside any conversation: say so, rather than 'not understood'."""
+    await reply(update, t(await locale_of(update, ctx), "fallback.nothing_to_cancel"))
+
+
 def build_guard() -> list[BaseHandler[Update, Ctx, object]]:
     """Runs before everything."""
     return [TypeHandler(Update, drop_duplicates)]
@@ -36,6 +48,8 @@ def build_guard() -> list[BaseHandler[Update, Ctx, object]]:
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
     """Runs after everything."""
+    private = filters.ChatType.PRIVATE
     return [
-        MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.COMMAND), not_understood)
+        CommandHandler("cancel", nothing_to_cancel, filters=private),
+        MessageHandler(private & (filters.TEXT | filters.COMMAND), not_understood),
     ]

@@ -73,8 +73,11 @@ async def show_help(update: Update, ctx: Ctx) -> None:
 
 @guarded
 async def choose_language(update: Update, ctx: Ctx) -> None:
-    """/lang: offer the languages."""
+    """/lang: offer the languages (the choice is kept on the person, so they must be bound)."""
     loc = await locale_of(update, ctx)
+    if await ctx.svc.onboarding.profile(user_id(update)) is None:
+        await reply(update, t(loc, "auth.not_registered"))
+        return
     buttons = [
         [
             {"text": t(code, "lang.name"), "callback_data": cb.build(cb.LANG, "set", code)}

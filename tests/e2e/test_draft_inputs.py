@@ -91,6 +91,7 @@ async def test_cancel_at_several_steps_then_pledge_resumes(world: World) -> None
     draft = await only_pledge(world, member)
     assert draft.pending_item is not None and draft.pending_item.content is None
 
+    await member.send("/cancel", expect="现在没有正在进行的操作")
     await member.send("/pledge", expect="第 1 项：请写下承诺内容")
     assert member.seen("已为您打开上次保存的草稿") == 1
     await member.send("每月参加支部学习", expect="可以检查的目标")

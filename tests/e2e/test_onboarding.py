@@ -62,6 +62,10 @@ async def test_start_without_code_asks_for_the_invite(world: World) -> None:
     assert help_commands(answer.content) == list(commands_for(None))
     assert "邀请链接" in answer.content
     await stranger.send("/pledge", expect="您还没有绑定账号")
+    # The language follows the Telegram client until the person is bound.
+    assert "lang" not in help_commands(answer.content)
+    await stranger.send("/lang", expect="您还没有绑定账号")
+    await stranger.send("/cancel", expect="现在没有正在进行的操作")
 
 
 async def test_admin_id_becomes_committee_staff(world: World) -> None:

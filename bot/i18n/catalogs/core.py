@@ -179,6 +179,7 @@ ZH: dict[str, str] = {
     "error.stale_button": "这个按钮已经失效了，请重新发送命令。",
     "error.internal": "抱歉，系统出了点问题，请稍后再试。您已填写的内容不会丢失。",
     "fallback.not_understood": "我没有看懂。发送 /help 查看可用的命令。",
+    "fallback.nothing_to_cancel": "现在没有正在进行的操作，不需要退出。发送 /help 查看可用的命令。",
 }
 
 EN: dict[str, str] = {
@@ -352,4 +353,5 @@ EN: dict[str, str] = {
     "error.stale_button": "This button is no longer valid; please send the command again.",
     "error.internal": "Sorry, something went wrong. Please try again later; nothing you entered is lost.",
     "fallback.not_understood": "I did not understand. Send /help to see your commands.",
+    "fallback.nothing_to_cancel": "Nothing is in progress, so there is nothing to leave. Send /help to see your commands.",
 }
