@@ -9,17 +9,28 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
+from bot import scheduler
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain.board import BoardService
+from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
+from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.review import ReviewService
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import OutboxDispatcher
 from config.settings import Settings
-from handlers import errors, fallback, onboarding, pledge_draft, pledge_review, publication
+from handlers import (
+    errors,
+    fallback,
+    onboarding,
+    pledge_draft,
+    pledge_review,
+    publication,
+    reminders,
+)
 from storage.db import Database
 from storage.persistence import DbPersistence
 
@@ -68,6 +79,11 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
+    calendar = load_calendar(settings.calendar_path)
+    if settings.enforce_pledge_window is not None:
+        calendar = calendar.model_copy(
+            update={"enforce_pledge_window": settings.enforce_pledge_window}
+        )
     dispatcher = OutboxDispatcher(db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds)
     app.bot_data.wire(
         Services(
@@ -75,8 +91,9 @@ def build_application(
             db=db,
             clock=clock,
             onboarding=OnboardingService(db, clock, settings.admin_ids, settings.invite_ttl_days),
-            pledges=PledgeService(db, clock),
+            pledges=PledgeService(db, clock, calendar),
             reviews=ReviewService(db, clock),
+            reminders=ReminderService(db, clock, calendar, QuietHours(*settings.quiet_span())),
             boards=BoardService(db, clock),
             outbox=dispatcher,
         )
@@ -90,11 +107,13 @@ def build_application(
             *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang
+            *reminders.build(),  # /mute
             *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,
     )
     app.add_error_handler(errors.on_error)
+    scheduler.install(app, settings.reminder_tick_seconds)
     return app
 
 

@@ -11,6 +11,7 @@ from bot.domain.board import BoardService
 from bot.domain.clock import Clock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
+from bot.domain.reminders import ReminderService
 from bot.domain.review import ReviewService
 from bot.outbox import OutboxDispatcher
 from config.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     onboarding: OnboardingService
     pledges: PledgeService
     reviews: ReviewService
+    reminders: ReminderService
     boards: BoardService
     outbox: OutboxDispatcher
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.enums import Role
 
-BASE = ("help", "lang", "cancel")
+BASE = ("help", "mute", "lang", "cancel")
 PLEDGER = ("pledge", "mypledges", "board")
 REVIEWER = ("review",)
 

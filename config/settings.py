@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -27,6 +29,14 @@ class Settings(BaseSettings):
     invite_ttl_days: int = 30
     outbox_poll_seconds: float = 0.5
     persistence_flush_seconds: float = 1.0
+    reminder_tick_seconds: float = 60.0
+    quiet_hours: str = Field(default="22:00-08:00", description="no reminders in this span")
+    calendar_path: Path | None = Field(
+        default=None, description="campaign calendar TOML (default: config/calendar.toml)"
+    )
+    enforce_pledge_window: bool | None = Field(
+        default=None, description="override the calendar's rule for annual pledges"
+    )
     playground_host: str = "127.0.0.1"
     playground_port: int = 8765
     playground_database_url: str = "sqlite+aiosqlite:///jiannuo-playground.db"
@@ -40,3 +50,8 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    def quiet_span(self) -> tuple[time, time]:
+        """The quiet hours as (start, end) times."""
+        start, end = (time.fromisoformat(part.strip()) for part in self.quiet_hours.split("-"))
+        return start, end

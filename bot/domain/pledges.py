@@ -10,8 +10,9 @@ from typing import Any
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
+from bot.domain.campaign_calendar import CampaignCalendar
 from bot.domain.clock import Clock
-from bot.domain.dates import DeadlineError, parse_deadline
+from bot.domain.dates import DeadlineError, format_date, parse_deadline
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import ItemDraft, Org, Person, Pledge
@@ -86,9 +87,12 @@ class PledgeView:
 class PledgeService:
     """Drafting and submitting pledges."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, calendar: CampaignCalendar | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.calendar = calendar
 
     # ---- loading and permission -------------------------------------------------------
 
@@ -354,6 +358,7 @@ class PledgeService:
             if not pledge.items:
                 raise DomainError("submit.no_items")
             new_status = rules.transition(pledge.status, "submit")
+            self._check_window(pledge)
             pledger = await uow.people.get(pledge.person_id) if pledge.person_id else None
             gaps: list[str] = []
             if pledger is not None and pledger.cadre:
@@ -373,6 +378,24 @@ class PledgeService:
             )
             await self._notify_reviewers(uow, fresh, previous)
             return await self._view(uow, fresh)
+
+    def _check_window(self, pledge: Pledge) -> None:
+        """Annual pledges are first submitted inside the calendar's pledge window."""
+        calendar = self.calendar
+        if (
+            calendar is None
+            or pledge.horizon is not Horizon.ANNUAL
+            or pledge.status is not PledgeStatus.DRAFT
+        ):
+            return
+        today = self.clock.now().date()
+        window = calendar.pledge_window
+        if window is not None and not calendar.annual_pledges_open(today):
+            raise DomainError(
+                "submit.window_closed",
+                start=format_date(window.start_on(today.year), None),
+                end=format_date(window.end_on(today.year), None),
+            )
 
     async def _notify_reviewers(
         self, uow: UnitOfWork, pledge: Pledge, previous: list[dict[str, Any]] | None

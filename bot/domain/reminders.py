@@ -128,6 +128,16 @@ class ReminderService:
             log.info("reminder tick queued %s", dict(batch.report.queued))
         return batch.report
 
+    async def toggle_mute(self, tg_user_id: int) -> bool:
+        """Switch the person's non-essential reminders off or on; returns True if now muted."""
+        from bot.domain import access
+
+        async with self.db.uow() as uow:
+            me = await access.actor(uow, tg_user_id)
+            muted = me.id not in await uow.reminders.muted()
+            await uow.reminders.set_muted(me.id, muted)
+            return muted
+
     async def set_muted(self, person_id: int, muted: bool) -> None:
         """Mute or unmute non-essential reminders for a person."""
         async with self.db.uow() as uow:

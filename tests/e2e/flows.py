@@ -32,12 +32,17 @@ async def draft_item(
 
 
 async def draft_one_item_pledge(
-    person: Human, content: str = "每月参加支部学习", category: str = "带头学习提高"
+    person: Human,
+    content: str = "每月参加支部学习",
+    category: str = "带头学习提高",
+    *,
+    horizon: str = "年度承诺",
+    deadline: str = "年底",
 ) -> None:
-    """/pledge → 年度承诺 → one finished item; the summary is showing."""
+    """/pledge → a horizon → one finished item; the summary is showing."""
     await person.send("/pledge", expect="请选择承诺类型")
-    await person.tap("年度承诺", expect="第 1 项")
-    await draft_item(person, category, content)
+    await person.tap(horizon, expect="第 1 项")
+    await draft_item(person, category, content, deadline=deadline)
 
 
 async def submit_one_item_pledge(

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.context import JiannuoApp
-from bot.domain.clock import SystemClock
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
@@ -27,13 +27,14 @@ WAIT = 10.0
 class BotRunner:
     """Starts and stops the bot like the `jiannuo run` process would."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock = clock
         self.app: JiannuoApp | None = None
 
     async def start(self) -> JiannuoApp:
         """Build, initialise and start polling."""
-        app = build_application(self.settings, token=TOKEN)
+        app = build_application(self.settings, token=TOKEN, clock=self.clock)
         await app.initialize()
         await on_start(app)
         await app.start()
@@ -248,6 +249,8 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
         "outbox_poll_seconds": 0.05,
         "persistence_flush_seconds": 0.2,
         "bot_username": "jiannuo_bot",
+        # Tests run on any date: the pledge window has tests of its own.
+        "enforce_pledge_window": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -1,0 +1,28 @@
+"""Jobs on PTB's JobQueue: thin, they call services. No per-pledge job: one periodic tick."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot.context import Ctx
+
+log = logging.getLogger(__name__)
+
+REMINDER_JOB = "reminder-tick"
+
+
+async def reminder_tick(ctx: Ctx) -> None:
+    """Queue the reminders due now and wake the outbox."""
+    report = await ctx.svc.reminders.tick()
+    if report.total:
+        ctx.svc.outbox.wake()
+
+
+def install(app: Any, tick_seconds: float) -> None:
+    """Schedule the reminder tick (it starts with the Application)."""
+    job_queue = app.job_queue
+    if job_queue is None:  # PTB without the job-queue extra: refuse loudly, reminders matter
+        raise RuntimeError("python-telegram-bot[job-queue] is required for reminders")
+    job_queue.run_repeating(reminder_tick, interval=tick_seconds, first=1.0, name=REMINDER_JOB)
+    log.info("reminder tick every %.0f s", tick_seconds)
