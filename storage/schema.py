@@ -134,6 +134,9 @@ pledge_items = Table(
     Column("target", Text, nullable=False),
     Column("deadline", Date, nullable=False),
     Column("responsible", String(100), nullable=False),
+    # The reminder tick's watermark: no reminder of this item is due before this day (NULL:
+    # look now). Reset when the deadline changes; the reminder log still guards exactly-once.
+    Column("remind_from", Date, nullable=True),
     Index("ix_pledge_items_pledge_position", "pledge_id", "position"),
     Index("ix_pledge_items_deadline", "deadline"),  # the reminder tick scans by deadline
 )
