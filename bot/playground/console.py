@@ -20,6 +20,14 @@ class Console:
         self.chat_id: int | None = self.current.user_id if self.current else None
         self._seen: dict[tuple[int, int], int] = {}
 
+    def forget(self) -> None:
+        """Forget what was shown (after a reset the chats start again from message 1)."""
+        self._seen.clear()
+        if self.current is not None:
+            self.current = next(
+                (p for p in self.cast if p.user_id == self.current.user_id), self.current
+            )
+
     def _out(self, text: str) -> None:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()

@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from telegram import Bot, BotCommand, BotCommandScopeChat
+
 from bot.domain.clock import Clock
 from bot.domain.enums import Horizon, PledgerKind, Role
 from bot.domain.models import Org, Person
@@ -13,6 +15,8 @@ from bot.domain.pledges import PledgeService
 from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
+from bot.i18n import t
+from bot.menu import commands_for
 from bot.playground.simulator import BotApiSimulator
 from storage.db import Database
 
@@ -187,3 +191,17 @@ async def attach(sim: BotApiSimulator, db: Database) -> list[Persona]:
         members = [p.user_id for p in cast if p.org.id == org.id]
         sim.add_group(org.board_chat_id, f"{org.name}公示栏", members, bot_is_member=True)
     return cast
+
+
+async def set_menus(bot: Bot, cast: list[Persona]) -> None:
+    """Give each demo account its role's command menu, as /start does for a real account.
+
+    The demo binds accounts in the database without anyone sending /start, so the bot never
+    set their menus; without this every persona would see the not-yet-bound menu.
+    """
+    for persona in cast:
+        locale = persona.person.locale or "zh_CN"
+        commands = [
+            BotCommand(c, t(locale, f"cmd.{c}")) for c in commands_for(persona.person.role)
+        ]
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(persona.user_id))

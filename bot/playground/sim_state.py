@@ -28,6 +28,7 @@ MAX_POLL_OPTION = 100
 MIN_POLL_OPTIONS = 2
 MAX_POLL_OPTIONS = 12
 MAX_COMMANDS = 100
+MAX_FILE_SIZE = 20 * 1024 * 1024  # getFile serves bots files up to 20 MB; bigger is refused
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "

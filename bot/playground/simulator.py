@@ -31,6 +31,7 @@ from aiohttp import web
 from bot.playground.sim_state import (
     JSON,
     MAX_CALLBACK_ANSWER,
+    MAX_FILE_SIZE,
     NOT_MODIFIED,
     ApiError,
     Fault,
@@ -236,6 +237,8 @@ class BotApiSimulator:
         self._buckets: dict[object, TokenBucket] = {}
         self._runner: web.AppRunner | None = None
         self._stopping = False
+        self._route_setups: list[Callable[[web.Application], None]] = []
+        self._listeners: list[Callable[[], None]] = []
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "logout": self._true,
@@ -284,6 +287,42 @@ class BotApiSimulator:
         return f"http://{LOOPBACK}:{self.port}/file/bot"
 
     @property
+    def root_url(self) -> str:
+        """The server's own address (extra routes mounted with ``add_routes`` live under it)."""
+        return f"http://{LOOPBACK}:{self.port}"
+
+    def add_routes(self, setup: Callable[[web.Application], None]) -> None:
+        """Mount extra routes on the simulator's own app and port; call before ``start``."""
+        if self._runner is not None:
+            raise SimError("add routes before the simulator starts")
+        self._route_setups.append(setup)
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` (synchronously, in the event loop) after every change."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[], None]) -> None:
+        """Stop calling a listener added with ``add_listener``."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+
+    def reset(self) -> None:
+        """Forget every user, chat, message, file, poll, command and pending update.
+
+        Meant for when no bot is polling (the playground stops its bot first). Update ids keep
+        counting up, so a bot that remembers old ids never mistakes a new update for one.
+        """
+        self.state = SimState(self.bot_user)
+        self.chat_actions.clear()
+        self._pending.clear()
+        self._delivered.clear()
+        self._allowed_updates = DEFAULT_UPDATE_TYPES
+        self._faults.clear()
+        self._p429 = self._p5xx = 0.0
+        self._buckets.clear()
+        self._bump()
+
+    @property
     def request_log(self) -> list[RequestRecord]:
         """Every request answered so far (method, chat_id, status, monotonic time)."""
         return list(self._request_log)
@@ -296,6 +335,8 @@ class BotApiSimulator:
             raise SimError("the simulator is already running")
         self._stopping = False
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        for setup in self._route_setups:
+            setup(app)  # before the catch-all, so their paths win
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
@@ -544,6 +585,11 @@ class BotApiSimulator:
         """Wake everything waiting for a change."""
         event, self._event = self._event, asyncio.Event()
         event.set()
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # a listener must never break the Bot API
+                logger.exception("simulator change listener failed")
 
     def _queue(self, kind: str, obj: JSON) -> int:
         update_id = self._next_update_id
@@ -875,6 +921,8 @@ class BotApiSimulator:
         stored = self.state.files.get(p.get_str("file_id") or "")
         if stored is None:
             raise bad_request("invalid file_id")
+        if len(stored.data) > MAX_FILE_SIZE:
+            raise bad_request("file is too big")
         return stored.file_json()
 
     async def _set_my_commands(self, p: _Params) -> bool:
@@ -1369,6 +1417,39 @@ class BotApiSimulator:
     ) -> list[tuple[str, str]]:
         """The commands the bot set for exactly this scope and language (no fallback)."""
         return list(self.state.commands.get((scope, chat_id, user_id, language_code), []))
+
+    def effective_commands(self, chat_id: int, user_id: int) -> list[tuple[str, str]]:
+        """The command menu a user sees in a chat, resolved through scopes as Telegram does.
+
+        Private chats: chat, all_private_chats, default; groups: chat_member,
+        chat_administrators, chat, all_chat_administrators, all_group_chats, default (the
+        administrator scopes for administrators only). Each scope is looked up with the user's
+        language first, then without a language; the first one set wins.
+        """
+        chat = self.state.sim_chat(chat_id)
+        user = self.state.user(user_id)
+        language = (user.language_code or "").split("-")[0].lower()
+        if chat.is_private:
+            scopes: list[tuple[str, int | None, int | None]] = [
+                ("chat", chat.id, None),
+                ("all_private_chats", None, None),
+                ("default", None, None),
+            ]
+        else:
+            admin = user_id in chat.admin_ids or user_id == chat.owner_id
+            scopes = [("chat_member", chat.id, user_id)]
+            if admin:
+                scopes.append(("chat_administrators", chat.id, None))
+            scopes.append(("chat", chat.id, None))
+            if admin:
+                scopes.append(("all_chat_administrators", None, None))
+            scopes += [("all_group_chats", None, None), ("default", None, None)]
+        for kind, scope_chat, scope_user in scopes:
+            for code in dict.fromkeys((language, "")):
+                found = self.state.commands.get((kind, scope_chat, scope_user, code))
+                if found:
+                    return list(found)
+        return []
 
     def menu_button(self, chat_id: int | None = None) -> JSON:
         """The menu button a chat shows (its own, else the default one)."""
