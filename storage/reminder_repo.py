@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
@@ -45,8 +45,8 @@ class ReminderRepo:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def open_items_due_by(self, until: date) -> list[DueItem]:
-        """Unfulfilled items of published pledges with a deadline on or before ``until``."""
+    async def open_items_due_by(self, until: date, today: date) -> list[DueItem]:
+        """Unfulfilled items of published pledges due by ``until`` whose watermark is reached."""
         progress = s.item_progress
         query = (
             select(
@@ -65,6 +65,10 @@ class ReminderRepo:
             .where(
                 and_(
                     s.pledge_items.c.deadline <= until,
+                    or_(
+                        s.pledge_items.c.remind_from.is_(None),
+                        s.pledge_items.c.remind_from <= today,
+                    ),
                     s.pledges.c.number.is_not(None),
                     or_(progress.c.status.is_(None), progress.c.status != "fulfilled"),
                 )
@@ -72,6 +76,16 @@ class ReminderRepo:
         )
         rows = await self.conn.execute(query)
         return [DueItem(*row) for row in rows]
+
+    async def advance_watermarks(self, marks: Sequence[tuple[int, date]]) -> None:
+        """Set each item's next reminder day (one executemany)."""
+        if marks:
+            await self.conn.execute(
+                update(s.pledge_items)
+                .where(s.pledge_items.c.id == bindparam("item"))
+                .values(remind_from=bindparam("day")),
+                [{"item": item, "day": day} for item, day in marks],
+            )
 
     async def already_queued(self, keys: Iterable[str]) -> set[str]:
         """Which of these reminder keys were queued before."""

@@ -334,7 +334,9 @@ class PledgeRepo:
         return int(pk[0])
 
     async def update_item(self, pledge_id: int, item_id: int, **values: Any) -> bool:
-        """Change an item of this pledge."""
+        """Change an item of this pledge (a new deadline re-arms its reminders)."""
+        if "deadline" in values:
+            values = {**values, "remind_from": None}
         result = await self.conn.execute(
             update(s.pledge_items)
             .where(and_(s.pledge_items.c.id == item_id, s.pledge_items.c.pledge_id == pledge_id))

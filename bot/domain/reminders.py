@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 SOON_DAYS = 7
 CATCH_UP_DAYS = 3  # a monthly / quarterly / phase notice still goes out this many days late
 OVERDUE_EVERY_DAYS = 7
+FLUSH_ROWS = 2_000  # rows held in memory before they are written (same transaction)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,9 @@ class TickReport:
 
 @dataclass
 class _Batch:
-    """Outbox rows and log rows collected by one tick, written in one transaction."""
+    """Outbox rows and log rows of one tick, written in its one transaction in chunks."""
 
+    uow: UnitOfWork
     now: datetime
     known: set[str]
     muted: set[int]
@@ -69,7 +71,14 @@ class _Batch:
     logged: list[dict[str, Any]] = field(default_factory=list)
     report: TickReport = field(default_factory=TickReport)
 
-    def add(
+    async def flush(self, at_least: int = 0) -> None:
+        """Write what was collected (when more than ``at_least`` rows wait): bounded memory."""
+        if len(self.outbox) + len(self.logged) > at_least:
+            await self.uow.reminders.record(self.logged)
+            await self.uow.outbox.add(self.outbox)
+            self.logged, self.outbox = [], []
+
+    async def add(
         self,
         key: str,
         person: Recipient | None,
@@ -87,10 +96,10 @@ class _Batch:
         if person is not None and not essential and person.person_id in self.muted:
             return  # muted: remembered as handled, not sent
         target = chat_id if chat_id is not None else (person.tg_user_id if person else None)
-        if target is None or text is None:
-            return
-        self.outbox.extend(message_row(target, text, self.now))
-        self.report.queued[kind] += 1
+        if target is not None and text is not None:
+            self.outbox.extend(message_row(target, text, self.now))
+            self.report.queued[kind] += 1
+        await self.flush(at_least=FLUSH_ROWS)
 
 
 class ReminderService:
@@ -116,14 +125,14 @@ class ReminderService:
         today = now.date()
         async with self.db.uow() as uow:
             repo = uow.reminders
-            due = await repo.open_items_due_by(today + timedelta(days=SOON_DAYS))
-            batch = _Batch(now, set(), await repo.muted())
+            due = await repo.open_items_due_by(today + timedelta(days=SOON_DAYS), today)
+            batch = _Batch(uow, now, set(), await repo.muted())
             await self._deadlines(uow, today, due, batch)
             await self._self_check(uow, today, batch)
             await self._quarter(uow, today, batch)
             await self._phases(uow, today, batch)
-            await repo.record(batch.logged)
-            await uow.outbox.add(batch.outbox)
+            await batch.flush()
+            await repo.advance_watermarks([(i.item_id, self._next_stage(i, today)) for i in due])
         if batch.report.total:
             log.info("reminder tick queued %s", dict(batch.report.queued))
         return batch.report
@@ -144,6 +153,17 @@ class ReminderService:
             await uow.reminders.set_muted(person_id, muted)
 
     # ---- deadlines --------------------------------------------------------------------
+
+    @staticmethod
+    def _next_stage(item: DueItem, today: date) -> date:
+        """The day this item's next reminder stage begins (its watermark)."""
+        days_left = (item.deadline - today).days
+        if days_left > 1:
+            return item.deadline - timedelta(days=1)
+        if days_left >= 0:
+            return item.deadline + timedelta(days=1)
+        week = (-days_left - 1) // OVERDUE_EVERY_DAYS
+        return item.deadline + timedelta(days=1 + OVERDUE_EVERY_DAYS * (week + 1))
 
     @staticmethod
     def _item_keys(item: DueItem, today: date) -> list[tuple[str, str]]:
@@ -189,7 +209,7 @@ class ReminderService:
                 continue
             days_left = (item.deadline - today).days
             text = self._item_text(owner.locale, kind, item, days_left) if owner else None
-            batch.add(key, owner, text, kind, essential=kind != "soon")
+            await batch.add(key, owner, text, kind, essential=kind != "soon")
         for org_id, late in late_by_org.items():
             names = await repo.people(i.person_id for _, i in late if i.person_id is not None)
             for secretary in secretaries.get(org_id, []):
@@ -207,7 +227,7 @@ class ReminderService:
                 batch.outbox.extend(message_row(secretary.tg_user_id, text, batch.now))
                 batch.report.queued["overdue_secretary"] += 1
             for key, _item in late:
-                batch.add(key, None, None, "overdue_secretary", essential=True)
+                await batch.add(key, None, None, "overdue_secretary", essential=True)
 
     @staticmethod
     def _item_text(locale: str | None, kind: str, item: DueItem, days_left: int) -> str:
@@ -233,6 +253,18 @@ class ReminderService:
             result[person.org_id].append(person)
         return result
 
+    @staticmethod
+    async def _swept(uow: UnitOfWork, marker: str, batch: _Batch) -> bool:
+        """Whether a once-only sweep ran already; if not, mark it as run by this tick.
+
+        Within the sweep each person's key still guards against a double message; the
+        marker only spares the following ticks from re-checking tens of thousands of keys.
+        """
+        if await uow.reminders.already_queued([marker]):
+            return True
+        batch.logged.append(log_row(marker, None, batch.now))
+        return False
+
     # ---- 一月一自查 -------------------------------------------------------------------
 
     async def _self_check(self, uow: UnitOfWork, today: date, batch: _Batch) -> None:
@@ -241,6 +273,8 @@ class ReminderService:
         this_month = today.strftime("%Y-%m")
         last = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
         repo = uow.reminders
+        if await self._swept(uow, f"selfcheck:{this_month}:done", batch):
+            return
         pledgers = await repo.pledgers_with_open_items()
         active = await repo.authors_in_month(last)
         idle = {pid: org for pid, org in pledgers.items() if pid not in active}
@@ -253,7 +287,7 @@ class ReminderService:
             if person is None:
                 continue
             by_org[person.org_id].append(person)
-            batch.add(
+            await batch.add(
                 f"selfcheck:{this_month}:p{pid}",
                 person,
                 t(person.locale, "reminder.selfcheck", month=last),
@@ -270,7 +304,7 @@ class ReminderService:
         for org_id, members in by_org.items():
             names = "、".join(sorted(m.name for m in members))
             for secretary in secretaries.get(org_id, []):
-                batch.add(
+                await batch.add(
                     f"selfcheck:{this_month}:secretary:{secretary.person_id}",
                     secretary,
                     t(secretary.locale, "reminder.selfcheck.secretary", month=last, names=names),
@@ -287,13 +321,15 @@ class ReminderService:
         year = today.year if today.month != 1 else today.year - 1
         label = f"{year}Q{previous}"
         repo = uow.reminders
+        if await self._swept(uow, f"quarter:{label}:done", batch):
+            return
         secretaries = await repo.recipients(roles=[Role.SECRETARY.value])
         boards = await repo.boards()
         keys = [f"quarter:{label}:inspect:{s.person_id}" for s in secretaries]
         keys += [f"quarter:{label}:notice:{org}" for org, _, _ in boards]
         batch.known |= await repo.already_queued(keys)
         for secretary in secretaries:
-            batch.add(
+            await batch.add(
                 f"quarter:{label}:inspect:{secretary.person_id}",
                 secretary,
                 t(secretary.locale, "reminder.quarter.inspect", quarter=label),
@@ -304,7 +340,7 @@ class ReminderService:
         for org_id, name, chat_id in boards:
             total, done = figures.get(org_id, (0, 0))
             rate = f"{done / total:.0%}" if total else "—"
-            batch.add(
+            await batch.add(
                 f"quarter:{label}:notice:{org_id}",
                 None,
                 t(
@@ -335,8 +371,10 @@ class ReminderService:
             return
         repo = uow.reminders
         for phase, moment in events:
-            people = await repo.recipients(roles=[r.value for r in phase.audiences])
             prefix = f"phase:{phase.id}:{today.year}:{moment}"
+            if await self._swept(uow, f"{prefix}:done", batch):
+                continue
+            people = await repo.recipients(roles=[r.value for r in phase.audiences])
             batch.known |= await repo.already_queued(f"{prefix}:{p.person_id}" for p in people)
             for person in people:
                 text = t(
@@ -349,6 +387,6 @@ class ReminderService:
                 )
                 # The member-wide notices are optional; secretaries' are part of the work.
                 essential = person.role != Role.MEMBER.value
-                batch.add(
+                await batch.add(
                     f"{prefix}:{person.person_id}", person, text, "phase", essential=essential
                 )
