@@ -173,7 +173,7 @@ def main() -> None:
     args.path.unlink(missing_ok=True)
     started = time.perf_counter()
     counts = asyncio.run(build_district(f"sqlite+aiosqlite:///{args.path}", args.today))
-    print(f"built {counts} in {time.perf_counter() - started:.1f} s")  # noqa: T201
+    print(f"built {counts} in {time.perf_counter() - started:.1f} s")
 
 
 if __name__ == "__main__":
