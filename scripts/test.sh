@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# The whole test suite (unit, storage, e2e against the simulator), plus lint and types.
+# The whole test suite (unit, storage, e2e against the simulator, the playground page in
+# headless Chromium), plus lint and types.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-noto-cjk
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy bot handlers storage config
