@@ -81,15 +81,13 @@ async def build_district(url: str, today: date, seed: int = 4) -> dict[str, int]
     items: list[dict[str, Any]] = []
     progress: list[dict[str, Any]] = []
     item_id = 0
-    pledge_id = 0
     member_ids = [p["id"] for p in people if p["role"] == "member"]
     rng.shuffle(member_ids)
     org_of = {p["id"]: p["org_id"] for p in people}
     # About one item in four of a published pledge is fulfilled; deadlines spread Jun–Dec.
-    for member in member_ids:
+    for pledge_id, member in enumerate(member_ids, start=1):
         if item_id >= ITEMS:
             break
-        pledge_id += 1
         oid = org_of[member]
         pledges.append(
             {
