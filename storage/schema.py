@@ -221,6 +221,9 @@ item_progress = Table(
     _ts("last_progress_at"),
     _ts("fulfilled_at"),
     Column("verified_by", Integer, ForeignKey("people.id"), nullable=True),
+    # The local date of the accepted claim: on time when done_on <= the item's deadline
+    # (a date compared with a date, portable; judged against the deadline as it stands).
+    Column("done_on", Date, nullable=True),
 )
 
 progress_entries = Table(
@@ -243,6 +246,7 @@ progress_entries = Table(
     _ts("created_at", nullable=False),
     Index("ix_progress_item_created", "item_id", "created_at"),
     Index("ix_progress_org_month", "org_id", "month"),
+    Index("ix_progress_author_month", "author_id", "month"),  # a member's monthly record
 )
 
 # ---- reminders: one row per reminder ever queued, so none is sent twice -------------------
