@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
+from bot import callbacks as cb
 from bot.domain.clock import Clock
 from bot.domain.enums import Horizon, PledgerKind, Role
 from bot.domain.models import Org, Person
@@ -55,8 +57,26 @@ async def seed_demo(db: Database, clock: Clock) -> bool:
             for person in await uow.people.in_org(org.id):
                 await uow.people.bind(person.id, USER_ID_BASE + person.id, "zh_CN")
     await _demo_pledges(db, clock)
+    await _drop_superseded_reviews(db, clock)
     log.info("demo district seeded")
     return True
+
+
+async def _drop_superseded_reviews(db: Database, clock: Clock) -> None:
+    """The seed decides some reviews at once: their review requests must not go out."""
+    async with db.uow() as uow:
+        rows = await uow.outbox.due(clock.now() + timedelta(days=1), 10_000)
+        stale = []
+        for row in rows:
+            for button in (b for line in row.payload.get("buttons", []) for b in line):
+                data = cb.parse(button.get("callback_data"))
+                if data is None or data.feature != cb.REVIEW or len(data.args) < 2:
+                    continue
+                pledge = await uow.pledges.get(data.int_arg(0))
+                if pledge is None or pledge.version != data.int_arg(1):
+                    stale.append(row.id)
+                break
+        await uow.outbox.discard(stale)
 
 
 async def _tg(db: Database, name: str) -> int:

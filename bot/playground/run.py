@@ -95,6 +95,9 @@ class Playground:
                 "bot_api_url": self.sim.base_url,
                 "database_url": self.settings.playground_database_url,
                 "bot_username": BOT_USERNAME,
+                # The demo runs on any day of the year: the pledge window is the real
+                # product's rule (tested on its own), not something a trainer should wait for.
+                "enforce_pledge_window": False,
             }
         )
 
