@@ -478,12 +478,21 @@ class OutboxRepo:
         ).first()
         return (int(row[0]), int(row[1])) if row else None
 
+    async def discard(self, ids: Sequence[int]) -> None:
+        """Delete unsent rows that were superseded before they went out."""
+        await _discard(self.conn, ids)
+
     async def remember_posted(self, ref: str, chat_id: int, message_id: int) -> None:
         """Remember where a ref'd message was posted, for later edits."""
         await self.conn.execute(delete(s.posted_messages).where(s.posted_messages.c.ref == ref))
         await self.conn.execute(
             insert(s.posted_messages).values(ref=ref, chat_id=chat_id, message_id=message_id)
         )
+
+
+async def _discard(conn: AsyncConnection, ids: Sequence[int]) -> None:
+    if ids:
+        await conn.execute(delete(s.outbox).where(s.outbox.c.id.in_(list(ids))))
 
 
 class UpdateRepo:
