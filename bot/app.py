@@ -14,8 +14,10 @@ from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain.board import BoardService
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
+from bot.domain.progress import ProgressService
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.review import ReviewService
 from bot.i18n import t
@@ -28,8 +30,10 @@ from handlers import (
     onboarding,
     pledge_draft,
     pledge_review,
+    progress,
     publication,
     reminders,
+    reports,
 )
 from storage.db import Database
 from storage.persistence import DbPersistence
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
 GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text is the comment,
 # even while a drafting conversation of their own is open; it stops the text going further
+GROUP_PROGRESS = -5  # writing progress (text, then photos/files) or a verifier's send-back
+# comment: like the review comment, it takes text and files only while it waits for them
 GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
 # the fallback hint, which in the same group runs only when no feature took the update
 
@@ -96,11 +102,14 @@ def build_application(
             reminders=ReminderService(db, clock, calendar, QuietHours(*settings.quiet_span())),
             boards=BoardService(db, clock),
             outbox=dispatcher,
+            progress=ProgressService(db, clock),
+            ledger=LedgerService(db, clock),
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
     app.add_handlers(fallback.build_guard(), group=GROUP_GUARD)
     app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
+    app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
     app.add_handlers(
         [
             *pledge_draft.build(),  # /pledge, /oral and every drafting button
@@ -108,6 +117,8 @@ def build_application(
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang
             *reminders.build(),  # /mute
+            *progress.build(),  # /progress, /record, claim / verify / evidence buttons
+            *reports.build(),  # /ledger and its page buttons
             *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,

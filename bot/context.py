@@ -9,8 +9,10 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.board import BoardService
 from bot.domain.clock import Clock
+from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
+from bot.domain.progress import ProgressService
 from bot.domain.reminders import ReminderService
 from bot.domain.review import ReviewService
 from bot.outbox import OutboxDispatcher
@@ -31,6 +33,8 @@ class Services:
     reminders: ReminderService
     boards: BoardService
     outbox: OutboxDispatcher
+    progress: ProgressService
+    ledger: LedgerService
 
 
 class BotData:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.domain.enums import Role
 
 BASE = ("help", "mute", "lang", "cancel")
-PLEDGER = ("pledge", "mypledges", "board")
-REVIEWER = ("review",)
+PLEDGER = ("pledge", "mypledges", "board", "progress", "record")
+REVIEWER = ("review", "ledger")
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # not yet bound: the client's language serves until they join

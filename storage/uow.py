@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.progress_repo import LedgerRepo, ProgressRepo
 from storage.reminder_repo import ReminderRepo
 from storage.repositories import (
     InviteRepo,
@@ -32,6 +33,8 @@ class UnitOfWork:
     updates: UpdateRepo
     kv: KvRepo
     reminders: ReminderRepo
+    progress: ProgressRepo
+    ledger: LedgerRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -58,6 +61,8 @@ class UnitOfWork:
         self.updates = UpdateRepo(conn)
         self.kv = KvRepo(conn)
         self.reminders = ReminderRepo(conn)
+        self.progress = ProgressRepo(conn)
+        self.ledger = LedgerRepo(conn)
         return self
 
     async def __aexit__(

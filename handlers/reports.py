@@ -1,0 +1,61 @@
+"""台账 in chat: /ledger for a secretary (their branch) or a committee (the district).
+
+Every page button reads its page from the database again; ◀ ▶ edit the message in place.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks as cb
+from bot.context import Ctx
+from bot.domain.ledger import FEATURE, BranchPage, render_branch, render_district
+from bot.i18n import t
+from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+
+
+@guarded
+async def show_ledger(update: Update, ctx: Ctx) -> None:
+    """/ledger: the first page of the branch's or the district's ledger."""
+    loc = await locale_of(update, ctx)
+    view = await ctx.svc.ledger.open(user_id(update))
+    if isinstance(view, BranchPage):
+        text, buttons = render_branch(loc, view, ctx.svc.clock.tz)
+    else:
+        text, buttons = render_district(loc, view)
+    await reply(update, text, buttons)
+
+
+@guarded
+async def turn_page(update: Update, ctx: Ctx) -> None:
+    """◀ ▶, a branch button, or back to the district: the page asked for, edited in place."""
+    loc = await locale_of(update, ctx)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    try:
+        if data is None:
+            raise ValueError("no data")
+        if data.action == "b":
+            back = data.int_arg(2) if len(data.args) > 2 else None
+            branch = await ctx.svc.ledger.branch(
+                user_id(update), data.int_arg(0), data.int_arg(1), back
+            )
+            text, buttons = render_branch(loc, branch, ctx.svc.clock.tz)
+        elif data.action == "d":
+            district = await ctx.svc.ledger.district(user_id(update), data.int_arg(0))
+            text, buttons = render_district(loc, district)
+        else:
+            raise ValueError(data.action)
+    except (ValueError, IndexError):  # malformed or tampered callback data
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return
+    await answer_callback(update)
+    await reply(update, text, buttons, edit=True)
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """The ledger handlers."""
+    return [
+        CommandHandler("ledger", show_ledger, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(turn_page, pattern=cb.pattern(FEATURE)),
+    ]
