@@ -143,6 +143,8 @@ async def show_items(update: Update, ctx: Ctx) -> None:
     lines = [t(loc, "progress.pick")]
     if fulfilled:
         lines.append(t(loc, "progress.fulfilled_count", count=fulfilled))
+    if len(open_views) > MAX_ITEM_BUTTONS:
+        lines.append(t(loc, "progress.more", shown=MAX_ITEM_BUTTONS, count=len(open_views)))
     buttons = [
         [button(_item_label(loc, view, n), "it", view.item.item_id)]
         for n, view in enumerate(open_views[:MAX_ITEM_BUTTONS], start=1)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from bot.domain.models import Pledge
 from bot.domain.progress import MB
 from bot.domain.progress_models import ItemStatus, Verdict
 from bot.playground.sim_state import SimMessage, tiny_png
 from storage import schema
-from tests.e2e.flows import button_data, newest, only_pledge, submit_one_item_pledge
+from tests.e2e.flows import (
+    button_data,
+    newest,
+    only_pledge,
+    pledges_of,
+    submit_one_item_pledge,
+)
 from tests.e2e.harness import WAIT, Human, World
 
 
@@ -237,3 +244,38 @@ async def test_record_shows_this_and_last_month(world: World) -> None:
             await conn.execute(select(func.count(func.distinct(schema.progress_entries.c.month))))
         ).scalar_one()
     assert months == 1
+
+
+async def test_progress_text_is_not_taken_by_an_open_draft(world: World) -> None:
+    member, _ = await published_pledge(world)
+    await member.send("/pledge", expect="请选择承诺类型")
+    await member.tap("即时承诺", expect="第 1 项")
+    await member.tap("带头服务群众", expect="承诺内容")  # the draft waits for its content
+
+    await member.send("/progress", expect="请选择")
+    await member.tap("每月参加支部学习", expect="请用几句话写下")
+    await member.send("参加了支部学习", expect="已记下")
+    await member.tap("完成", expect="已保存")
+    [entry] = await entries(world)
+    assert entry["text"] == "参加了支部学习"
+    draft = (await only_pledge_drafts(world, member))[0]
+    assert draft.pending_item is not None and draft.pending_item.content is None
+
+    # With progress done, the draft takes its text again where it was.
+    await member.send("帮助邻居修水管", expect="可以检查的目标")
+
+
+async def only_pledge_drafts(world: World, member: Human) -> list[Pledge]:
+    return [p for p in await pledges_of(world, member) if p.number is None]
+
+
+async def test_attaching_survives_a_restart(world: World) -> None:
+    member, secretary = await published_pledge(world)
+    await member.send("/progress", expect="请选择")
+    await member.tap("每月参加支部学习", expect="请用几句话写下")
+    await member.send("参加了学习", expect="已记下")
+    await world.runner.restart()
+    await send_photo(member, tiny_png(), expect="已收到第 1 个证据")
+    await member.tap("申请兑现销号", expect="已申请兑现销号")
+    card = await secretary.receive("王建国 申请兑现销号")
+    assert "证据：1 个" in card.content
