@@ -153,26 +153,23 @@ async def may_verify(uow: UnitOfWork, me: Person, item: ReportableItem, author_i
 
 
 async def verifiers_for(uow: UnitOfWork, item: ReportableItem, author_id: int) -> list[Person]:
-    """Who hears a claim: the branch secretaries, else the nearest committee staff."""
+    """Who hears a claim: the branch secretaries, else the nearest committee staff.
+
+    A level where nobody has joined the bot yet is passed over, so a claim is not left
+    unheard while someone above could verify it.
+    """
     exclude = {author_id, item.person_id}
+    levels: list[list[Person]] = []
     if item.pledger_kind is PledgerKind.MEMBER:
-        secretaries = [
-            p
-            for p in await uow.people.in_org(item.org_id, [Role.SECRETARY.value])
-            if p.id not in exclude
-        ]
-        if secretaries:
-            return secretaries
+        levels.append(await uow.people.in_org(item.org_id, [Role.SECRETARY.value]))
     else:
         exclude.add(item.drafter_id)
     for org in await uow.orgs.ancestors(item.org_id):
-        staff = [
-            p
-            for p in await uow.people.in_org(org.id, [Role.COMMITTEE.value])
-            if p.id not in exclude
-        ]
-        if staff:
-            return staff
+        levels.append(await uow.people.in_org(org.id, [Role.COMMITTEE.value]))
+    for level in levels:
+        reachable = [p for p in level if p.id not in exclude and p.tg_user_id is not None]
+        if reachable:
+            return reachable
     return []
 
 

@@ -409,3 +409,20 @@ async def test_district_ledger_at_a_few_thousand_items(
     assert (one.figures.items, one.figures.fulfilled, one.figures.claimed) == (60, 20, 10)
     assert one.figures.overdue == 10 * 2  # items 3 and 5 of each member
     assert xh not in {b.org_id for b in seen}
+
+
+async def test_a_claim_skips_a_secretary_who_has_not_joined(
+    db: Database, clock: FakeClock, people: dict[str, int]
+) -> None:
+    jx = await org_id(db, "XH-JX")  # its secretary 何志强 has no account bound
+    async with db.uow() as uow:
+        await uow.people.bind(people["徐海涛"], 107, "zh_CN")
+    pledge = PublishedPledge(
+        jx, "XH-JX-2026-0001", people["徐海涛"], people["徐海涛"], [("质量攻关", TODAY)]
+    )
+    await insert_published(db, [pledge], NOW)
+    svc = ProgressService(db, clock)
+    entry = await svc.record(107, pledge.item_ids[0], "完成了质量攻关")
+    assert (await svc.claim(107, entry.entry.id)).notified == 1
+    assert "徐海涛 申请兑现销号" in (await outbox_texts(db, LIU))[-1]
+    await svc.accept(LIU, entry.entry.id)
