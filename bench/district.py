@@ -39,7 +39,17 @@ async def build_district(url: str, today: date, seed: int = 4) -> dict[str, int]
     db = Database(url)
     await db.migrate()
     now = datetime.combine(today, datetime.min.time(), tzinfo=UTC)
-    orgs: list[dict[str, Any]] = [{"id": 1, "code": "D", "name": "区委", "type": "committee"}]
+    # Every row carries every column: a bulk insert takes its columns from the first row.
+    orgs: list[dict[str, Any]] = [
+        {
+            "id": 1,
+            "code": "D",
+            "name": "区委",
+            "type": "committee",
+            "parent_id": None,
+            "board_chat_id": None,
+        }
+    ]
     for t in range(TOWNSHIPS):
         orgs.append(
             {
@@ -48,6 +58,7 @@ async def build_district(url: str, today: date, seed: int = 4) -> dict[str, int]
                 "name": f"镇{t}党委",
                 "type": "committee",
                 "parent_id": 1,
+                "board_chat_id": None,
             }
         )
     branch_ids = []

@@ -364,6 +364,51 @@ class PledgeRepo:
                 [{"pledge_id": pledge_id, "position": i + 1, **it} for i, it in enumerate(items)],
             )
 
+    async def restore_items(self, pledge_id: int, items: Sequence[dict[str, Any]]) -> None:
+        """Bring the items back to a snapshot in place: same rows (ids) updated, rows added
+        since deleted, so progress recorded against the items stays attached."""
+        t = s.pledge_items
+        current = {
+            row.id: row
+            for row in await self.conn.execute(select(t).where(t.c.pledge_id == pledge_id))
+        }
+        keep: set[int] = set()
+        for position, item in enumerate(items, start=1):
+            values = {
+                "position": position,
+                "category": item["category"],
+                "content": item["content"],
+                "target": item["target"],
+                "deadline": item["deadline"],
+                "responsible": item["responsible"],
+            }
+            item_id = item.get("id")
+            if item_id is not None and item_id in current:
+                keep.add(item_id)
+                if current[item_id].deadline != values["deadline"]:
+                    values["remind_from"] = None
+                await self.conn.execute(update(t).where(t.c.id == item_id).values(**values))
+            else:
+                await self.conn.execute(
+                    insert(t).values(
+                        pledge_id=pledge_id, **values, **({"id": item_id} if item_id else {})
+                    )
+                )
+        gone = [item_id for item_id in current if item_id not in keep]
+        if gone:
+            await self.conn.execute(delete(t).where(t.c.id.in_(gone)))
+
+    async def items_with_progress(self, item_ids: Sequence[int]) -> set[int]:
+        """Which of these items have progress recorded (their history must not be lost)."""
+        if not item_ids:
+            return set()
+        rows = await self.conn.execute(
+            select(s.progress_entries.c.item_id)
+            .where(s.progress_entries.c.item_id.in_(list(item_ids)))
+            .distinct()
+        )
+        return {int(item_id) for (item_id,) in rows}
+
     async def delete(self, pledge_id: int) -> None:
         """Delete a pledge that was never submitted."""
         await self.conn.execute(

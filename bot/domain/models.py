@@ -89,8 +89,10 @@ class PledgeItem(_Model):
     responsible: str
 
     def snapshot(self) -> dict[str, Any]:
-        """A JSON-able copy for the audit trail and change display."""
+        """A JSON-able copy for the audit trail and change display (with the item's id, so
+        an abandoned amendment restores the very rows that carry the progress history)."""
         return {
+            "id": self.id,
             "category": self.category.value,
             "content": self.content,
             "target": self.target,

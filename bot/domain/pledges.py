@@ -270,6 +270,9 @@ class PledgeService:
         """Delete an item of a draft."""
         async with self.db.uow() as uow:
             pledge = await self._editable(uow, tg_user_id, pledge_id)
+            if await uow.pledges.items_with_progress([item_id]):
+                # Its progress is part of the record (记实); keep the item, let it be edited.
+                raise DomainError("draft.item_has_progress")
             if not await uow.pledges.remove_item(pledge.id, item_id):
                 raise DomainError("draft.item_gone")
             return await self._view(uow, await self._touch(uow, pledge))
@@ -446,13 +449,14 @@ class PledgeService:
             pledge = await self._editable(uow, tg_user_id, pledge_id)
             new_status = rules.transition(pledge.status, "abandon_amendment")
             snapshot = pledge.published_snapshot or {}
-            await uow.pledges.replace_items(
-                pledge.id,
-                [
-                    {**item, "deadline": _date(item["deadline"])}
-                    for item in snapshot.get("items", [])
-                ],
-            )
+            published = [
+                {**item, "deadline": _date(item["deadline"])} for item in snapshot.get("items", [])
+            ]
+            kept = {item.get("id") for item in published}
+            added = [i.id for i in pledge.items if i.id not in kept]
+            if await uow.pledges.items_with_progress(added):
+                raise DomainError("amend.abandon_has_progress")
+            await uow.pledges.restore_items(pledge.id, published)
             fresh = await self._touch(
                 uow,
                 pledge,
