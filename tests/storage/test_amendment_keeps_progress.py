@@ -75,7 +75,7 @@ async def test_abandoning_an_amendment_keeps_items_and_their_progress(
         after = await uow.pledges.get(pid)
         kept = await uow.pledges.items_with_progress([first.id])
     assert after is not None and after.status is PledgeStatus.PUBLISHED
-    assert [(i.id, i.content) for i in after.items][0] == (first.id, "修水渠")
+    assert (after.items[0].id, after.items[0].content) == (first.id, "修水渠")
     assert [i.content for i in after.items] == ["修水渠", "办讲座"]
     assert kept == {first.id}
     record = await progress.month_record(MEMBER, "2026-06")
