@@ -7,11 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot import scheduler
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain.board import BoardService
+from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.ledger import LedgerService
@@ -22,9 +23,10 @@ from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.review import ReviewService
 from bot.i18n import t
 from bot.menu import commands_for
-from bot.outbox import OutboxDispatcher
+from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
 from config.settings import Settings
 from handlers import (
+    broadcast,
     errors,
     fallback,
     onboarding,
@@ -46,6 +48,7 @@ GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text 
 # even while a drafting conversation of their own is open; it stops the text going further
 GROUP_PROGRESS = -5  # writing progress (text, then photos/files) or a verifier's send-back
 # comment: like the review comment, it takes text and files only while it waits for them
+GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it waits for it
 GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
 # the fallback hint, which in the same group runs only when no feature took the update
 
@@ -66,8 +69,14 @@ def build_application(
     db: Database | None = None,
     clock: Clock | None = None,
     token: str | None = None,
+    limits: SendLimits | None = None,
 ) -> JiannuoApp:
-    """Build the bot: storage, services, handlers in an explicit order, the outbox."""
+    """Build the bot: storage, services, handlers in an explicit order, the outbox.
+
+    ``limits``: the channel's flood limits (default: Telegram's); one FloodControl paces
+    every request, the outbox paces each chat.
+    """
+    limits = limits or SendLimits()
     db = db or Database(settings.database_url)
     clock = clock or SystemClock(settings.timezone)
     secret = settings.bot_token.get_secret_value() if settings.bot_token else None
@@ -79,7 +88,7 @@ def build_application(
         .base_file_url(file_url_for(settings.bot_api_url))
         .context_types(context_types)
         .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(FloodControl(limits, max_retries=3))
         .post_init(on_start)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -90,7 +99,13 @@ def build_application(
         calendar = calendar.model_copy(
             update={"enforce_pledge_window": settings.enforce_pledge_window}
         )
-    dispatcher = OutboxDispatcher(db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds)
+    dispatcher = OutboxDispatcher(
+        db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds, limits=limits
+    )
+    broadcasts = BroadcastService(db, clock)
+    # The sender's delivery report is a live view of the outbox, refreshed as rows settle.
+    dispatcher.register_view(REPORT_VIEW, broadcasts.report_view)
+    dispatcher.on_settled(broadcasts.on_settled)
     app.bot_data.wire(
         Services(
             settings=settings,
@@ -102,6 +117,7 @@ def build_application(
             reminders=ReminderService(db, clock, calendar, QuietHours(*settings.quiet_span())),
             boards=BoardService(db, clock),
             outbox=dispatcher,
+            broadcasts=broadcasts,
             progress=ProgressService(db, clock),
             ledger=LedgerService(db, clock),
         )
@@ -109,6 +125,7 @@ def build_application(
     # Order matters: the guard first; conversations before plain commands of the same words.
     app.add_handlers(fallback.build_guard(), group=GROUP_GUARD)
     app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
+    app.add_handlers(broadcast.build_compose(), group=GROUP_BROADCAST)
     app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
     app.add_handlers(
         [
@@ -117,6 +134,7 @@ def build_application(
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang
             *reminders.build(),  # /mute
+            *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons
             *reports.build(),  # /ledger and its page buttons
             *fallback.build(),  # last in the group: only what no feature took

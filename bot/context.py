@@ -8,6 +8,7 @@ from typing import Any
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.domain.board import BoardService
+from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
@@ -33,6 +34,7 @@ class Services:
     reminders: ReminderService
     boards: BoardService
     outbox: OutboxDispatcher
+    broadcasts: BroadcastService
     progress: ProgressService
     ledger: LedgerService
 

@@ -6,6 +6,7 @@ from bot.domain.enums import Role
 
 BASE = ("help", "mute", "lang", "cancel")
 PLEDGER = ("pledge", "mypledges", "board", "progress", "record")
+BROADCASTER = ("broadcast", "broadcasts")
 REVIEWER = ("review", "ledger")
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
@@ -13,8 +14,8 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
     Role.RESIDENT: ("board", *BASE),
     Role.MEMBER: (*PLEDGER, *BASE),
     Role.LEADER: (*PLEDGER, *BASE),
-    Role.SECRETARY: (*PLEDGER, *REVIEWER, "oral", "linkboard", *BASE),
-    Role.COMMITTEE: (*PLEDGER, *REVIEWER, "linkboard", *BASE),
+    Role.SECRETARY: (*PLEDGER, *REVIEWER, "oral", "linkboard", *BROADCASTER, *BASE),
+    Role.COMMITTEE: (*PLEDGER, *REVIEWER, "linkboard", *BROADCASTER, *BASE),
 }
 
 

@@ -1,8 +1,25 @@
 """The outbox dispatcher: drains queued messages to the channel under Telegram's limits.
 
 Every row ends ``sent`` (with its message id) or ``failed`` (with the reason), or stays
-``pending`` to be retried; nothing is dropped. A chat's rows go out in order: a row waits
-while an earlier row of the same chat is still pending.
+``pending`` to be retried; nothing is dropped. A chat's rows go out in order: a chat has at
+most one request in flight, and a postponed row holds back the chat's later rows (in memory
+and, through :meth:`OutboxRepo.due_ids`, in SQL).
+
+Pacing has two layers. :class:`FloodControl`, the Application's rate limiter, spaces every
+request that names a chat (replies of handlers included) at the global rate and pauses all
+of them after a 429. The dispatcher spaces each chat's own rows (about one a second to a
+person, twenty a minute to a group) by *scheduling* the chat, so no worker sleeps on a slow
+chat while others are ready.
+
+Crash safety: outcomes are recorded by one recorder task, all those ready at the same moment
+in one transaction (group commit); a chat's next row is only taken once the previous outcome
+is committed. At most ``window`` rows are ever sent without their outcome being recorded
+(workers wait for room otherwise): after a crash, those, and only those, are sent again.
+
+Two lanes: the bot's own messages (notices of reviews, reminders, a broadcast's report) are
+taken before broadcast rows, so a broadcast to thousands does not hold them back for minutes.
+Within a lane a chat's rows keep their order; a broadcast's message to a person may be
+overtaken by another message of the bot to that person.
 """
 
 from __future__ import annotations
@@ -10,27 +27,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Sequence
-from datetime import timedelta
-from typing import Any
+import sys
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import BaseRateLimiter, ExtBot
 
 from bot.domain.clock import Clock
-from bot.domain.models import OutboxMessage
 from storage.db import Database
+from storage.repositories import OutboxBatch, OutboxRow
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
-PRIVATE_BURST = 3  # Telegram tolerates short bursts to one chat, about 1 msg/s sustained
-PRIVATE_RATE = 1.0
+HOOK_INTERVAL_SECONDS = 0.5  # settle hooks (a report's refresh) run at most this often
+# The database driver (aiosqlite) answers from a thread. While the event loop is busy sending,
+# each answer waits up to the interpreter's switch interval (5 ms by default) for the GIL, and
+# a transaction takes several: the recorder fell behind the sends. 1 ms keeps up.
+SWITCH_INTERVAL_SECONDS = 0.001
 PERMANENT_MARKERS = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
+VIEW_METHOD = "view"
+
+Buttons = Sequence[Sequence[dict[str, str]]]
+Rendered = tuple[str, list[list[dict[str, str]]] | None]
+ViewRenderer = Callable[[UnitOfWork, int, dict[str, Any]], Awaitable[Rendered | None]]
+SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[None]]
 
 
-def markup(buttons: Sequence[Sequence[dict[str, str]]] | None) -> InlineKeyboardMarkup | None:
+def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
     """Inline keyboard from the payload's plain rows."""
     if not buttons:
         return None
@@ -47,23 +77,200 @@ def markup(buttons: Sequence[Sequence[dict[str, str]]] | None) -> InlineKeyboard
     )
 
 
-class _ChatBucket:
-    """A token bucket per private chat (the global and group limits are PTB's limiter's)."""
+# --------------------------------------------------------------------------- limits
 
-    def __init__(self) -> None:
-        self.tokens = float(PRIVATE_BURST)
-        self.stamp = time.monotonic()
 
-    def wait_time(self) -> float:
-        now = time.monotonic()
-        self.tokens = min(PRIVATE_BURST, self.tokens + (now - self.stamp) * PRIVATE_RATE)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        needed = (1 - self.tokens) / PRIVATE_RATE
-        self.tokens -= 1
-        return needed
+@dataclass(frozen=True)
+class SendLimits:
+    """Telegram's flood limits (Bot API FAQ) and how far below them the bot paces itself.
+
+    A rate of 0 turns that limit off (a local server without limits, benchmarks).
+    """
+
+    global_per_second: float = 30.0
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: float = 20.0
+    group_burst: int = 10
+    # Pace a little under the limit with small bursts: our clock and the server's never agree
+    # exactly, and a request paced at the very limit arrives early now and then (a 429).
+    headroom: float = 0.97
+    global_burst: int = 5
+
+    @classmethod
+    def off(cls) -> SendLimits:
+        """No pacing at all."""
+        return cls(global_per_second=0, private_per_second=0, group_per_minute=0)
+
+    @property
+    def global_pace(self) -> float:
+        """Requests per second the bot allows itself overall (0: unlimited)."""
+        return self.global_per_second * self.headroom
+
+
+class Pacer:
+    """Hands out send slots at ``rate`` a second, ``burst`` at once (GCRA, virtual scheduling).
+
+    A reservation is O(1) and first come, first served; the caller waits until its slot.
+    """
+
+    __slots__ = ("interval", "tat", "tolerance")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = self.interval * max(0, burst - 1)
+        self.tat = 0.0  # theoretical arrival time of the next request
+
+    def reserve(self, now: float) -> float:
+        """Take the next slot; returns when it may be used (``now`` or later)."""
+        at = max(now, self.tat - self.tolerance)
+        self.tat = max(self.tat, at) + self.interval
+        return at
+
+    def hold_until(self, moment: float) -> None:
+        """No slot before ``moment`` (after a 429), and no burst right at it."""
+        self.tat = max(self.tat, moment + self.tolerance)
+
+    def idle(self, now: float) -> bool:
+        """Whether the pacer is back to its full burst (it may be forgotten)."""
+        return self.tat <= now
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class FloodControl(BaseRateLimiter[dict[str, Any]]):
+    """The Application's rate limiter: one global pace for everything the bot sends.
+
+    Like PTB's AIORateLimiter it limits requests that name a chat, paces groups, and on a 429
+    holds every request for ``retry_after``. Unlike it, it paces with small bursts (so a
+    broadcast at the limit gets no 429 at all) and lets a caller refuse the retries with
+    ``rate_limit_args={"retries": 0}``: the outbox postpones the row instead of holding a
+    worker for the wait.
+    """
+
+    def __init__(self, limits: SendLimits | None = None, max_retries: int = 3) -> None:
+        self.limits = limits or SendLimits()
+        self.max_retries = max_retries
+        pace = self.limits.global_pace
+        self._global = Pacer(pace, self.limits.global_burst) if pace > 0 else None
+        self._groups: dict[int | str, Pacer] = {}
+        self._paused_until = 0.0
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._resume_handle: asyncio.TimerHandle | None = None
+        self.retry_after_seen = 0
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request for ``seconds`` (the server said retry_after)."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + seconds
+        if until <= self._paused_until:
+            return
+        self._paused_until = until
+        if self._global is not None:
+            self._global.hold_until(until)
+        self._resumed.clear()
+        if self._resume_handle is not None:
+            self._resume_handle.cancel()
+        self._resume_handle = loop.call_at(until, self._resumed.set)
+
+    async def _take(self, pacer: Pacer) -> None:
+        loop = asyncio.get_running_loop()
+        delay = pacer.reserve(loop.time()) - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def _group_pacer(self, chat: int | str) -> Pacer | None:
+        per_minute = self.limits.group_per_minute * self.limits.headroom
+        if per_minute <= 0:
+            return None
+        pacer = self._groups.get(chat)
+        if pacer is None:
+            if len(self._groups) > 1024:
+                now = asyncio.get_running_loop().time()
+                self._groups = {k: p for k, p in self._groups.items() if not p.idle(now)}
+            pacer = self._groups[chat] = Pacer(per_minute / 60.0, self.limits.group_burst)
+        return pacer
+
+    async def _admit(self, chat_id: Any) -> None:
+        chat: int | str | None = chat_id
+        with contextlib.suppress(TypeError, ValueError):
+            chat = int(chat_id)
+        await self._resumed.wait()
+        if chat is None:
+            return
+        if isinstance(chat, str) or chat < 0:
+            group = self._group_pacer(chat)
+            if group is not None:
+                await self._take(group)
+        if self._global is not None:
+            await self._take(self._global)
+        await self._resumed.wait()  # a 429 may have come while this one waited for its slot
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Wait for a slot, send; on a 429 hold everyone, and retry if the caller wants."""
+        retries = self.max_retries
+        if rate_limit_args is not None:
+            retries = int(rate_limit_args.get("retries", retries))
+        attempt = 0
+        while True:
+            await self._admit(data.get("chat_id"))
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                self.retry_after_seen += 1
+                seconds = _seconds(exc.retry_after)
+                self.pause(seconds)
+                if attempt >= retries:
+                    raise
+                attempt += 1
+                log.info("%s: 429, retrying after %.1fs", endpoint, seconds)
+
+
+# --------------------------------------------------------------------------- the dispatcher
+
+
+@dataclass
+class DispatchStats:
+    """What the dispatcher did since it was built."""
+
+    sent: int = 0
+    failed: int = 0
+    postponed_429: int = 0
+    postponed_network: int = 0
+    commits: int = 0
+
+
+@dataclass
+class _Outcome:
+    kind: Literal["sent", "failed", "postponed"]
+    message_id: int | None = None
+    error: str | None = None
+    delay: float = 0.0
+    count_attempt: bool = True
+    rendered: Rendered | None = None
+
+
+@dataclass
+class _Settling:
+    row: OutboxRow
+    outcome: _Outcome
 
 
 class OutboxDispatcher:
@@ -72,12 +279,15 @@ class OutboxDispatcher:
     def __init__(
         self,
         db: Database,
-        bot: Bot,
+        bot: ExtBot[Any],
         clock: Clock,
         *,
         poll_seconds: float = 0.5,
-        batch: int = 200,
+        batch: int = 300,
         concurrency: int = 16,
+        window: int | None = None,
+        max_loaded: int = 600,
+        limits: SendLimits | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
@@ -85,114 +295,276 @@ class OutboxDispatcher:
         self.poll_seconds = poll_seconds
         self.batch = batch
         self.concurrency = concurrency
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._buckets: dict[int, _ChatBucket] = {}
+        # Rows sent and not yet recorded, at most: the duplicates a crash can cause.
+        self.window = window or 2 * concurrency
+        self.max_loaded = max_loaded
+        self.limits = limits or SendLimits()
+        self.stats = DispatchStats()
+        self._views: dict[str, ViewRenderer] = {}
+        self._hooks: list[SettleHook] = []
+        # The outbox's own requests are not retried inside the rate limiter: a 429 postpones
+        # the row and frees the worker (only our FloodControl understands these arguments).
+        self._rl: dict[str, Any] = (
+            {"rate_limit_args": {"retries": 0}}
+            if isinstance(getattr(bot, "rate_limiter", None), FloodControl)
+            else {}
+        )
+        self._reset()
+
+    def _reset(self) -> None:
         self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._workers: list[asyncio.Task[None]] = []
+        self._held: set[int] = set()  # ids of rows loaded and not yet settled
+        self._queues: dict[int, deque[OutboxRow]] = {}  # per chat, oldest first
+        # Chats whose head row may go now, first come first served; paced ones wait on a timer.
+        self._ready: asyncio.Queue[int | None] = asyncio.Queue()
+        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._pacers: dict[int, Pacer] = {}
+        self._wake = asyncio.Event()
+        self._settle_event = asyncio.Event()
+        self._settling: list[_Settling] = []
+        self._unhooked: list[_Settling] = []  # recorded, their hooks not run yet
+        self._hooked_at = 0.0
+        self._unrecorded = asyncio.Semaphore(self.window)
+
+    # -- wiring
+
+    def register_view(self, name: str, renderer: ViewRenderer) -> None:
+        """A live view: rows with method ``view`` and ``payload["view"] == name`` are rendered
+        when sent (so a waiting refresh always shows the newest figures), posted under their
+        ref and edited in place later."""
+        self._views[name] = renderer
+
+    def on_settled(self, hook: SettleHook) -> None:
+        """Call ``hook(uow, rows)`` after rows were settled (sent or failed), in a transaction
+        of its own: a failing hook is logged and never holds back the outbox."""
+        self._hooks.append(hook)
+
+    # -- lifecycle
 
     def wake(self) -> None:
         """New rows were queued: look now instead of at the next poll."""
         self._wake.set()
 
     async def start(self) -> None:
-        """Run the drain loop in the background."""
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
+        """Run the loader, the workers and the recorder in the background."""
+        self._reset()
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_SECONDS))
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"outbox-worker-{n}")
+            for n in range(self.concurrency)
+        ]
+        self._tasks = [
+            asyncio.create_task(self._load_loop(), name="outbox-loader"),
+            asyncio.create_task(self._settle_loop(), name="outbox-recorder"),
+        ]
 
     async def stop(self) -> None:
-        """Stop after the messages in flight; pending rows stay for the next start."""
+        """Stop after the messages in flight (their outcomes recorded); the rest stay pending."""
+        if not self._tasks:
+            return
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        for _ in self._workers:
+            self._ready.put_nowait(None)
+        await asyncio.gather(*self._workers, return_exceptions=True)
+        loader, recorder = self._tasks
+        loader.cancel()
+        self._settle_event.set()
+        await asyncio.gather(loader, recorder, return_exceptions=True)
+        self._tasks = []
+        self._workers = []
+        sys.setswitchinterval(self._switch_interval)
 
-    async def _run(self) -> None:
+    async def idle(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
+        """Wait until nothing is pending in the database; False on timeout (tests, benches)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            async with self.db.uow() as uow:
+                if (await uow.outbox.counts()).get("pending", 0) == 0:
+                    return True
+            await asyncio.sleep(0.05)
+        return False
+
+    # -- loading
+
+    async def _load_loop(self) -> None:
         while not self._stopping:
+            woken = self._wake.is_set()
+            self._wake.clear()
             try:
-                sent = await self.drain_once()
+                loaded = await self._load(woken)
             except Exception:
-                log.exception("outbox drain failed; retrying")
-                sent = 0
-            if sent == 0:
+                log.exception("outbox load failed; retrying")
+                loaded = 0
+            if loaded == 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-                self._wake.clear()
 
-    async def drain_once(self) -> int:
-        """Send what is due now; returns how many rows were settled."""
+    async def _load(self, woken: bool = True) -> int:
+        """Take due rows the workers do not hold yet, oldest first; returns how many.
+
+        Unless new rows were announced, it waits until there is room for half a batch:
+        reading a handful of rows after every send would cost more than it brings.
+        """
+        room = self.max_loaded - len(self._held)
+        if room <= 0 or (not woken and room < self.batch // 2 and self._held):
+            return 0
         now = self.clock.now()
         async with self.db.uow() as uow:
-            rows = await uow.outbox.due(now, self.batch)
-        per_chat: dict[int, list[OutboxMessage]] = {}
-        blocked: set[int] = set()
+            # The oldest due ids, as many as we hold plus a batch: the held ones are skipped,
+            # so a chat's new rows land behind its held ones, in order.
+            ids = await uow.outbox.due_ids(now, len(self._held) + min(room, self.batch))
+            fresh = [i for i in ids if i not in self._held]
+            rows = await uow.outbox.rows(fresh) if fresh else []
         for row in rows:
-            if row.chat_id in blocked:
+            if row.status != "pending" or row.id in self._held:
                 continue
-            if row.not_before > now:
-                blocked.add(row.chat_id)  # keep the chat's order: later rows wait
-                continue
-            per_chat.setdefault(row.chat_id, []).append(row)
-        if not per_chat:
-            return 0
-        semaphore = asyncio.Semaphore(self.concurrency)
-        results = await asyncio.gather(
-            *(self._send_chat(chat_rows, semaphore) for chat_rows in per_chat.values())
-        )
-        return sum(results)
+            self._held.add(row.id)
+            queue = self._queues.get(row.chat_id)
+            if queue is not None:
+                queue.append(row)  # the chat is scheduled or being worked: it comes in turn
+            else:
+                self._queues[row.chat_id] = deque([row])
+                self._schedule(row.chat_id)
+        if len(self._pacers) > 50_000:
+            loop_now = asyncio.get_running_loop().time()
+            self._pacers = {c: p for c, p in self._pacers.items() if not p.idle(loop_now)}
+        return len(rows)
 
-    async def _send_chat(self, rows: list[OutboxMessage], semaphore: asyncio.Semaphore) -> int:
-        settled = 0
-        async with semaphore:
-            for row in rows:
-                if self._stopping:
-                    break
-                if not await self._send_row(row):
-                    break  # postponed: the chat's later rows wait for it
-                settled += 1
-        return settled
+    # -- scheduling chats
 
-    async def _pace(self, chat_id: int) -> None:
-        if chat_id > 0:
-            bucket = self._buckets.setdefault(chat_id, _ChatBucket())
-            delay = bucket.wait_time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+    def _pacer(self, chat_id: int) -> Pacer | None:
+        pacer = self._pacers.get(chat_id)
+        if pacer is None:
+            limits = self.limits
+            if chat_id > 0:
+                rate, burst = limits.private_per_second * limits.headroom, limits.private_burst
+            else:
+                rate = limits.group_per_minute * limits.headroom / 60.0
+                burst = limits.group_burst
+            if rate <= 0:
+                return None
+            pacer = self._pacers[chat_id] = Pacer(rate, burst)
+        return pacer
 
-    async def _send_row(self, row: OutboxMessage) -> bool:
-        """Send one row; True if settled (sent or failed), False if postponed."""
-        await self._pace(row.chat_id)
+    def _schedule(self, chat_id: int) -> None:
+        """The chat's head row may go at its pace: now, or by a timer."""
+        loop = asyncio.get_running_loop()
+        pacer = self._pacer(chat_id)
+        now = loop.time()
+        when = pacer.reserve(now) if pacer is not None else now
+        if when <= now:
+            self._ready.put_nowait(chat_id)
+        else:
+            self._timers[chat_id] = loop.call_at(when, self._ready_later, chat_id)
+
+    def _ready_later(self, chat_id: int) -> None:
+        self._timers.pop(chat_id, None)
+        self._ready.put_nowait(chat_id)
+
+    async def _next_chat(self) -> int | None:
+        chat_id = await self._ready.get()  # None: stop
+        return None if self._stopping else chat_id
+
+    # -- working
+
+    async def _work(self) -> None:
+        while True:
+            chat_id = await self._next_chat()
+            if chat_id is None:
+                return
+            row = self._queues[chat_id][0]
+            await self._unrecorded.acquire()  # released once the outcome is committed
+            outcome = await self._attempt(row)
+            # The chat waits for the record (its next row is scheduled by the recorder); this
+            # worker goes on with another chat.
+            self._settling.append(_Settling(row, outcome))
+            self._settle_event.set()
+
+    def _recorded(self, item: _Settling) -> None:
+        """The outcome is committed: the chat may go on (or waits behind a postponed row)."""
+        self._unrecorded.release()
+        row = item.row
+        queue = self._queues.get(row.chat_id)
+        if queue is None:  # pragma: no cover - a chat is held until its head is recorded
+            return
+        if item.outcome.kind == "postponed":
+            # The chat's later rows wait behind this one: let go of them; the loader takes
+            # the chat up again, in order, once the row is due.
+            for held in queue:
+                self._held.discard(held.id)
+            del self._queues[row.chat_id]
+            return
+        queue.popleft()
+        self._held.discard(row.id)
+        if queue and not self._stopping:
+            self._schedule(row.chat_id)
+        else:
+            for held in queue:
+                self._held.discard(held.id)
+            del self._queues[row.chat_id]
+
+    async def _attempt(self, row: OutboxRow) -> _Outcome:
+        """Send one row; the outcome to record."""
+        rendered: Rendered | None = None
         try:
-            message_id = await self._deliver(row)
+            message_id, rendered = await self._deliver(row)
         except RetryAfter as exc:
-            retry = exc.retry_after
-            seconds = retry.total_seconds() if isinstance(retry, timedelta) else float(retry)
-            await self._postpone(row, seconds, f"429 retry after {seconds:g}s", count=False)
-            return False
+            seconds = _seconds(exc.retry_after)
+            self.stats.postponed_429 += 1
+            return _Outcome(
+                "postponed",
+                delay=seconds,
+                error=f"429 retry after {seconds:g}s",
+                count_attempt=False,
+            )
         except Forbidden as exc:
-            await self._fail(row, f"forbidden: {exc.message}")
-            return True
+            return self._failed(row, f"forbidden: {exc.message}")
         except BadRequest as exc:
-            text = exc.message.lower()
-            if "message is not modified" in text:
-                await self._settle(row, None)
-                return True
-            await self._fail(row, f"bad request: {exc.message}")
-            return True
+            if "message is not modified" in exc.message.lower():
+                self.stats.sent += 1
+                return _Outcome("sent", message_id=row.payload.get("message_id"))
+            return self._failed(row, f"bad request: {exc.message}")
         except NetworkError as exc:  # includes TimedOut and 5xx answers
-            backoff = min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(row.attempts, 10))
-            await self._postpone(row, backoff, f"network: {exc.message}")
-            return False
+            self.stats.postponed_network += 1
+            return _Outcome("postponed", delay=self._backoff(row), error=f"network: {exc.message}")
         except TelegramError as exc:
-            await self._fail(row, f"error: {exc.message}")
-            return True
-        await self._settle(row, message_id)
-        return True
+            return self._failed(row, f"error: {exc.message}")
+        except Exception as exc:  # a bug or a malformed row: retried with backoff, never lost
+            log.exception("outbox row %s could not be sent", row.id)
+            return _Outcome("postponed", delay=self._backoff(row), error=f"internal: {exc!r}")
+        self.stats.sent += 1
+        return _Outcome("sent", message_id=message_id, rendered=rendered)
 
-    async def _deliver(self, row: OutboxMessage) -> int | None:
+    def _failed(self, row: OutboxRow, reason: str) -> _Outcome:
+        log.warning("outbox row %s to chat %s failed: %s", row.id, row.chat_id, reason)
+        self.stats.failed += 1
+        return _Outcome("failed", error=reason)
+
+    @staticmethod
+    def _backoff(row: OutboxRow) -> float:
+        return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(row.attempts, 10))
+
+    async def _deliver(self, row: OutboxRow) -> tuple[int | None, Rendered | None]:
         payload: dict[str, Any] = row.payload
+        rendered: Rendered | None = None
+        method = row.method
+        if method == VIEW_METHOD:
+            rendered = await self._render(row)
+            if rendered is None:
+                return None, None  # nothing to show (the view's subject is gone)
+            payload = {"text": rendered[0], "buttons": rendered[1]}
+            method = "upsert"
         reply_markup = markup(payload.get("buttons"))
-        if row.method == "upsert" and row.ref is not None:
+        rl = self._rl
+        if method == "upsert" and row.ref is not None:
             async with self.db.uow() as uow:
                 known = await uow.outbox.posted(row.ref)
             if known is not None and known[0] == row.chat_id:
@@ -202,44 +574,169 @@ class OutboxDispatcher:
                         chat_id=row.chat_id,
                         message_id=known[1],
                         reply_markup=reply_markup,
+                        **rl,
                     )
                 except BadRequest as exc:
-                    if "message to edit not found" not in exc.message.lower():
+                    text = exc.message.lower()
+                    if "message is not modified" in text:
+                        return known[1], rendered
+                    if "message to edit not found" not in text:
                         raise
                 else:
-                    return result.message_id if isinstance(result, Message) else known[1]
-        if row.method == "editMessageText":
+                    message_id = result.message_id if isinstance(result, Message) else known[1]
+                    return message_id, rendered
+        if method == "editMessageText":
             result = await self.bot.edit_message_text(
                 payload["text"],
                 chat_id=row.chat_id,
                 message_id=payload["message_id"],
                 reply_markup=reply_markup,
+                **rl,
             )
-            return result.message_id if isinstance(result, Message) else payload["message_id"]
+            return (result.message_id if isinstance(result, Message) else None), None
+        if method == "editMessageReplyMarkup":
+            result = await self.bot.edit_message_reply_markup(
+                chat_id=row.chat_id,
+                message_id=payload["message_id"],
+                reply_markup=reply_markup,
+                **rl,
+            )
+            return (result.message_id if isinstance(result, Message) else None), None
+        if method == "sendPhoto":
+            message = await self.bot.send_photo(
+                row.chat_id,
+                payload["file_id"],
+                caption=payload.get("caption"),
+                reply_markup=reply_markup,
+                **rl,
+            )
+            return message.message_id, None
+        if method == "sendDocument":
+            message = await self.bot.send_document(
+                row.chat_id,
+                payload["file_id"],
+                caption=payload.get("caption"),
+                reply_markup=reply_markup,
+                **rl,
+            )
+            return message.message_id, None
+        if method not in ("sendMessage", "upsert"):
+            raise TelegramError(f"unknown outbox method {method!r}")
         message = await self.bot.send_message(
-            row.chat_id, payload["text"], reply_markup=reply_markup
+            row.chat_id, payload["text"], reply_markup=reply_markup, **rl
         )
-        return message.message_id
+        return message.message_id, rendered
 
-    async def _settle(self, row: OutboxMessage, message_id: int | None) -> None:
+    async def _render(self, row: OutboxRow) -> Rendered | None:
+        renderer = self._views.get(str(row.payload.get("view")))
+        if renderer is None:
+            raise TelegramError(f"unknown view {row.payload.get('view')!r}")
         async with self.db.uow() as uow:
-            await uow.outbox.mark_sent(row.id, message_id, self.clock.now())
-            if row.ref is not None and message_id is not None:
-                await uow.outbox.remember_posted(row.ref, row.chat_id, message_id)
+            return await renderer(uow, row.chat_id, row.payload)
 
-    async def _fail(self, row: OutboxMessage, reason: str) -> None:
-        log.warning("outbox row %s to chat %s failed: %s", row.id, row.chat_id, reason)
-        async with self.db.uow() as uow:
-            await uow.outbox.mark_failed(row.id, reason)
+    # -- recording outcomes
 
-    async def _postpone(
-        self, row: OutboxMessage, seconds: float, reason: str, count: bool = True
-    ) -> None:
-        log.info("outbox row %s postponed %.1fs: %s", row.id, seconds, reason)
+    async def _settle_loop(self) -> None:
+        """Record outcomes as they come (all that are ready share one transaction); run the
+        settle hooks on what was recorded at most every HOOK_INTERVAL_SECONDS."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._settling:
+                timeout = None
+                if self._unhooked:
+                    timeout = max(0.0, self._hooked_at + HOOK_INTERVAL_SECONDS - loop.time())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._settle_event.wait(), timeout)
+            self._settle_event.clear()
+            batch, self._settling = self._settling, []
+            if batch:
+                while True:
+                    try:
+                        await self._write(batch)
+                        break
+                    except Exception:
+                        log.exception("recording %d outbox outcomes failed; retrying", len(batch))
+                        await asyncio.sleep(0.5)
+                for item in batch:
+                    self._recorded(item)
+                self._unhooked += batch
+            finished = self._stopping and all(w.done() for w in self._workers)
+            due = loop.time() >= self._hooked_at + HOOK_INTERVAL_SECONDS
+            if self._unhooked and (due or finished):
+                recorded, self._unhooked = self._unhooked, []
+                self._hooked_at = loop.time()
+                await self._after_settle(recorded)
+            if finished and not self._settling and not self._unhooked:
+                return
+
+    async def _write(self, batch: list[_Settling]) -> None:
+        now = self.clock.now()
+        outcomes = OutboxBatch()
+        posted: list[tuple[str, int, int]] = []
+        for item in batch:
+            row, outcome = item.row, item.outcome
+            if outcome.kind == "sent":
+                outcomes.mark_sent(row.id, outcome.message_id, now)
+                if row.ref is not None and outcome.message_id is not None:
+                    posted.append((row.ref, row.chat_id, outcome.message_id))
+            elif outcome.kind == "failed":
+                outcomes.mark_failed(row.id, outcome.error or "")
+            else:
+                log.info("outbox row %s postponed %.1fs: %s", row.id, outcome.delay, outcome.error)
+                outcomes.postpone(
+                    row.id,
+                    now + timedelta(seconds=outcome.delay),
+                    row.attempts + 1 if outcome.count_attempt else row.attempts,
+                    outcome.error or "",
+                )
         async with self.db.uow() as uow:
-            await uow.outbox.postpone(
-                row.id,
-                self.clock.now() + timedelta(seconds=seconds),
-                row.attempts + 1 if count else row.attempts,
-                reason,
-            )
+            await uow.outbox.settle(outcomes)
+            for ref, chat_id, message_id in posted:
+                await uow.outbox.remember_posted(ref, chat_id, message_id)
+        self.stats.commits += 1
+
+    async def _after_settle(self, batch: list[_Settling]) -> None:
+        """Settle hooks, and a fresh refresh for a view whose figures moved while it was sent."""
+        settled = [item.row for item in batch if item.outcome.kind != "postponed"]
+        views = [
+            item
+            for item in batch
+            if item.row.method == VIEW_METHOD and item.outcome.kind == "sent"
+        ]
+        if not views and not (self._hooks and settled):
+            return
+        try:
+            async with self.db.uow() as uow:
+                for hook in self._hooks:
+                    await hook(uow, settled)
+                for item in views:
+                    fresh = await self._views[str(item.row.payload.get("view"))](
+                        uow, item.row.chat_id, item.row.payload
+                    )
+                    if fresh is not None and fresh != item.outcome.rendered:
+                        await uow.outbox.refresh_view(
+                            view_row(
+                                item.row.chat_id,
+                                item.row.ref or "",
+                                item.row.payload,
+                                self.clock.now(),
+                            )
+                        )
+        except Exception:
+            log.exception("outbox settle hooks failed")
+            return
+        self.wake()
+
+
+def view_row(chat_id: int, ref: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """An outbox row that shows a live view (rendered when it is sent) under ``ref``."""
+    return {
+        "chat_id": chat_id,
+        "method": VIEW_METHOD,
+        "payload": payload,
+        "ref": ref,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+    }

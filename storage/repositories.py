@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import (
@@ -450,6 +450,38 @@ class ReviewRepo:
         return [Review.model_validate(r._mapping) for r in rows]
 
 
+SETTLE_CHUNK = 300  # rows per UPDATE: two parameters each, well under every engine's limit
+
+
+class OutboxRow(OutboxMessage):
+    """An outbox row as the dispatcher loads it: with the broadcast it belongs to, if any."""
+
+    broadcast_id: int | None = None
+
+
+class OutboxBatch:
+    """Outcomes of many sends, recorded in one transaction by :meth:`OutboxRepo.settle`."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+        self.failed: list[dict[str, Any]] = []
+        self.postponed: list[dict[str, Any]] = []
+
+    def mark_sent(self, row_id: int, message_id: int | None, at: datetime) -> None:
+        """The channel accepted the row's message."""
+        self.sent.append({"b_id": row_id, "b_message_id": message_id, "b_at": at})
+
+    def mark_failed(self, row_id: int, error: str) -> None:
+        """The channel refused the row for good."""
+        self.failed.append({"b_id": row_id, "b_error": error[:1000]})
+
+    def postpone(self, row_id: int, not_before: datetime, attempts: int, error: str) -> None:
+        """The row is tried again from ``not_before``."""
+        self.postponed.append(
+            {"b_id": row_id, "b_not_before": not_before, "b_attempts": attempts, "b_error": error}
+        )
+
+
 class OutboxRepo:
     """Messages waiting to be sent, and the messages that may be edited later."""
 
@@ -477,6 +509,87 @@ class OutboxRepo:
             .limit(limit)
         )
         return [OutboxMessage.model_validate(r._mapping) for r in rows]
+
+    async def due_ids(self, now: datetime, limit: int) -> list[int]:
+        """Ids of the pending rows due now, the bot's own messages before broadcast rows,
+        oldest first within each (cheap to re-read: the dispatcher skips the ones it holds).
+
+        Like :meth:`due`, a chat with a postponed row is skipped entirely."""
+        waiting = select(s.outbox.c.chat_id).where(
+            and_(s.outbox.c.status == "pending", s.outbox.c.not_before > now)
+        )
+        rows = await self.conn.execute(
+            select(s.outbox.c.id)
+            .where(and_(s.outbox.c.status == "pending", s.outbox.c.chat_id.not_in(waiting)))
+            # Two lanes: the bot's own messages first, broadcast rows after them.
+            .order_by(s.outbox.c.broadcast_id.is_not(None), s.outbox.c.id)
+            .limit(limit)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def rows(self, ids: Sequence[int]) -> list[OutboxRow]:
+        """Outbox rows by id, oldest first."""
+        result: list[OutboxRow] = []
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            rows = await self.conn.execute(
+                select(s.outbox).where(s.outbox.c.id.in_(chunk)).order_by(s.outbox.c.id)
+            )
+            result.extend(OutboxRow.model_validate(r._mapping) for r in rows)
+        result.sort(key=lambda r: r.id)
+        return result
+
+    async def settle(self, batch: OutboxBatch) -> None:
+        """Record many outcomes at once: one executemany per kind, not one commit per row."""
+        c = s.outbox.c
+        if batch.sent:
+            await self.conn.execute(
+                update(s.outbox)
+                .where(c.id == _bind("b_id"))
+                .values(
+                    status="sent",
+                    message_id=_bind("b_message_id"),
+                    sent_at=_bind("b_at"),
+                    error=None,
+                ),
+                batch.sent,
+            )
+        if batch.failed:
+            await self.conn.execute(
+                update(s.outbox)
+                .where(c.id == _bind("b_id"))
+                .values(status="failed", error=_bind("b_error")),
+                batch.failed,
+            )
+        if batch.postponed:
+            await self.conn.execute(
+                update(s.outbox)
+                .where(c.id == _bind("b_id"))
+                .values(
+                    not_before=_bind("b_not_before"),
+                    attempts=_bind("b_attempts"),
+                    error=_bind("b_error"),
+                ),
+                batch.postponed,
+            )
+
+    async def refresh_view(self, row: dict[str, Any]) -> bool:
+        """Queue a live view's refresh unless one is already pending under the same ref.
+
+        At most one refresh of a view waits in the outbox, however often it is asked for;
+        False if one was already waiting.
+        """
+        pending = (
+            await self.conn.execute(
+                select(s.outbox.c.id)
+                .where(and_(s.outbox.c.ref == row["ref"], s.outbox.c.status == "pending"))
+                .limit(1)
+            )
+        ).first()
+        if pending is not None:
+            return False
+        await self.conn.execute(insert(s.outbox).values(**row))
+        return True
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         """One outbox row."""

@@ -169,7 +169,7 @@ outbox = Table(
     Column("method", String(32), nullable=False),
     Column("payload", JSON, nullable=False),
     # A posted message that may later be edited in place is named by ref (e.g. board:pledge:7).
-    Column("ref", String(64), nullable=True),
+    Column("ref", String(64), nullable=True, index=True),
     Column("status", String(10), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
     _ts("not_before", nullable=False),
@@ -286,7 +286,8 @@ broadcast_recipients = Table(
     metadata,
     Column("broadcast_id", Integer, ForeignKey("broadcasts.id"), primary_key=True),
     Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
-    Column("chat_id", BigInteger, nullable=False),
+    # None: the person had not joined the bot when the notice went out (not reachable).
+    Column("chat_id", BigInteger, nullable=True),
     Column("round", Integer, nullable=False, default=1),
     Column("acked_at", AwareDateTime(), nullable=True),
 )

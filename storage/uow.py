@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.broadcast_repo import BroadcastRepo
 from storage.progress_repo import LedgerRepo, ProgressRepo
 from storage.reminder_repo import ReminderRepo
 from storage.repositories import (
@@ -33,6 +34,7 @@ class UnitOfWork:
     updates: UpdateRepo
     kv: KvRepo
     reminders: ReminderRepo
+    broadcasts: BroadcastRepo
     progress: ProgressRepo
     ledger: LedgerRepo
 
@@ -61,6 +63,7 @@ class UnitOfWork:
         self.updates = UpdateRepo(conn)
         self.kv = KvRepo(conn)
         self.reminders = ReminderRepo(conn)
+        self.broadcasts = BroadcastRepo(conn)
         self.progress = ProgressRepo(conn)
         self.ledger = LedgerRepo(conn)
         return self

@@ -1207,8 +1207,13 @@ class BotApiSimulator:
         filename: str = "photo.jpg",
         caption: str | None = None,
         chat_id: int | None = None,
+        *,
+        file_size: int | None = None,
     ) -> SimMessage:
-        """The user sends a photo."""
+        """The user sends a photo (``file_size``: padded to that many bytes, e.g. an oversized
+        photo for a limit check)."""
+        if file_size is not None and file_size > len(data):
+            data = data + bytes(file_size - len(data))
         chat, message = self._user_message(user_id, chat_id)
         message.photo = self.state.store_file("photo", data, filename, None)
         message.caption = caption

@@ -1,0 +1,681 @@
+"""Broadcasts (通知): a secretary or committee clerk sends a notice to an audience.
+
+Every recipient's message carries a "收到" button; the sender gets a delivery report that is
+one message edited in place (a live view of the outbox: sent / failed with reasons / pending,
+and the acknowledgements), can list who has not acknowledged and re-send to just them.
+
+The whole broadcast (the notice, its recipients, one outbox row per message part, the
+sender's report) is written in one transaction with batched inserts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from bot import callbacks as cb
+from bot.domain import access
+from bot.domain.clock import Clock
+from bot.domain.dates import format_date
+from bot.domain.enums import Role
+from bot.domain.errors import DomainError, Forbidden
+from bot.domain.models import Org, Person
+from bot.domain.notify import message_row
+from bot.i18n import t
+from storage.broadcast_repo import BroadcastRecord, Delivery, Member
+from storage.db import Database
+from storage.repositories import OutboxRow
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+FEATURE = "bc"  # callback data: bc:<action>:<args>
+REPORT_VIEW = "broadcast_report"
+VIEW_METHOD = "view"  # the outbox renders these rows when it sends them (bot/outbox.py)
+CAPTION_LIMIT = 1024
+PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram refuses photos above 10 MB
+NOTICE_MAX_CHARS = 20_000  # five messages at most: a notice, not a document
+TITLE_CHARS = 30
+NAMES_PAGE = 30
+RECENT = 10
+MEMBER_ROLES = (Role.MEMBER.value, Role.LEADER.value, Role.SECRETARY.value)
+
+Buttons = list[list[dict[str, str]]]
+
+
+class AudienceKind(StrEnum):
+    """Who a notice goes to."""
+
+    MEMBERS = "members"  # the branch's party members (a secretary)
+    RESIDENTS = "residents"  # the branch's residents / service recipients (a secretary)
+    EVERYONE = "all"  # everyone on the branch's roster (a secretary)
+    SECRETARIES = "secs"  # every branch secretary under the committee (a clerk)
+    BRANCHES = "branches"  # the party members of chosen branches (a clerk)
+
+
+SECRETARY_KINDS = (AudienceKind.MEMBERS, AudienceKind.RESIDENTS, AudienceKind.EVERYONE)
+COMMITTEE_KINDS = (AudienceKind.SECRETARIES, AudienceKind.BRANCHES)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A photo or a file the sender sent to the bot, resent by its Telegram file_id."""
+
+    kind: str  # "photo" | "document"
+    file_id: str
+    file_size: int | None = None
+    file_name: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {"kind": self.kind, "file_id": self.file_id, "file_name": self.file_name}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What is sent: a text, or a photo / file with an optional caption."""
+
+    text: str
+    media: Media | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """The chosen audience: a kind and, for chosen branches, their ids."""
+
+    kind: AudienceKind
+    org_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Composer:
+    """What this sender may choose from."""
+
+    kinds: tuple[AudienceKind, ...]
+    branches: tuple[tuple[int, str], ...]  # (org id, name) a clerk may pick
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The audience as it would be sent to now."""
+
+    label: str
+    total: int
+    reachable: int
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A broadcast that was queued."""
+
+    broadcast_id: int
+    total: int
+    reachable: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The figures of a broadcast's delivery report."""
+
+    record: BroadcastRecord
+    delivery: Delivery
+    acked: int
+    reachable: int
+    unreachable: int
+    rounds: int
+
+    @property
+    def unacked(self) -> int:
+        """Recipients (reachable or not) who have not acknowledged."""
+        return self.record.recipients - self.acked
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """What a tap on "收到" did."""
+
+    first: bool  # False: it had been acknowledged before (a double tap)
+    superseded: bool  # the tapped message was an older round of the notice
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class NamesPage:
+    """A page of those who have not acknowledged."""
+
+    broadcast_id: int
+    names: tuple[tuple[str, bool], ...]  # (name, reachable)
+    page: int
+    pages: int
+    total: int
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def title_of(text: str, media: dict[str, Any] | None, locale: str | None) -> str:
+    """A notice's title: its first line, shortened."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not first:
+        kind = (media or {}).get("kind", "document")
+        return t(locale, f"bc.media.{kind}")
+    return first if len(first) <= TITLE_CHARS else first[: TITLE_CHARS - 1] + "…"
+
+
+def audience_label(locale: str | None, audience: dict[str, Any]) -> str:
+    """ "黄思村党总支 · 本支部党员" and the like."""
+    kind = audience.get("kind", "")
+    names = audience.get("org_names") or []
+    label = t(locale, f"bc.aud.{kind}")
+    if kind == AudienceKind.BRANCHES.value:
+        shown = "、".join(names[:5]) + ("…" if len(names) > 5 else "")
+        return f"{label}（{shown}）"
+    if names:
+        return f"{names[0]} · {label}"
+    return label
+
+
+def failure_reason(error: str) -> str:
+    """The catalog key of why a message could not be delivered."""
+    low = error.lower()
+    if "blocked" in low:
+        return "bc.reason.blocked"
+    if "chat not found" in low:
+        return "bc.reason.not_found"
+    if "deactivated" in low:
+        return "bc.reason.deactivated"
+    if "kicked" in low or "not a member" in low:
+        return "bc.reason.kicked"
+    return "bc.reason.other"
+
+
+def outbox_row(
+    chat_id: int, method: str, payload: dict[str, Any], now: datetime, **more: Any
+) -> dict[str, Any]:
+    """A complete outbox row (a batch insert needs the same columns in every row)."""
+    row: dict[str, Any] = {
+        "chat_id": chat_id,
+        "method": method,
+        "payload": payload,
+        "ref": None,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "sender_id": None,
+        "dedupe_key": None,
+        "broadcast_id": None,
+        "created_at": now,
+    }
+    row.update(more)
+    return row
+
+
+def _button(text: str, action: str, *args: object) -> dict[str, str]:
+    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+
+
+def ack_buttons(locale: str | None, broadcast_id: int, round_: int) -> Buttons:
+    """The recipient's "收到" button, bound to the broadcast and the round."""
+    return [[_button(t(locale, "bc.btn.ack"), "ack", broadcast_id, round_)]]
+
+
+def acked_buttons(locale: str | None, broadcast_id: int) -> Buttons:
+    """What replaces "收到" once it was tapped."""
+    return [[_button(t(locale, "bc.btn.acked"), "acked", broadcast_id)]]
+
+
+def render_report(locale: str | None, report: Report) -> tuple[str, Buttons]:
+    """The sender's delivery report and its buttons."""
+    record = report.record
+    delivery = report.delivery
+    lines = [
+        t(
+            locale,
+            "bc.report.title",
+            id=record.id,
+            title=title_of(record.text, record.media, locale),
+        ),
+        t(
+            locale,
+            "bc.report.audience",
+            audience=audience_label(locale, record.audience),
+            total=record.recipients,
+            date=format_date(record.created_at.date(), locale),
+        ),
+        t(
+            locale,
+            "bc.report.delivery",
+            sent=delivery.sent,
+            pending=delivery.pending,
+            failed=delivery.failed,
+        ),
+    ]
+    if report.unreachable:
+        lines.append(t(locale, "bc.report.unreachable", count=report.unreachable))
+    if delivery.errors:
+        reasons: dict[str, int] = {}
+        for error, count in delivery.errors.items():
+            key = failure_reason(error)
+            reasons[key] = reasons.get(key, 0) + count
+        detail = "，".join(f"{t(locale, key)} {n}" for key, n in sorted(reasons.items()))
+        lines.append(t(locale, "bc.report.reasons", reasons=detail))
+    lines.append(t(locale, "bc.report.acked", acked=report.acked, total=record.recipients))
+    if report.rounds > 1:
+        lines.append(t(locale, "bc.report.rounds", rounds=report.rounds))
+    if delivery.pending == 0 and report.unacked == 0:
+        lines.append(t(locale, "bc.report.all_acked"))
+    buttons: Buttons = []
+    if report.unacked:
+        buttons.append(
+            [
+                _button(t(locale, "bc.btn.unacked", count=report.unacked), "un", record.id, 0),
+                _button(t(locale, "bc.btn.resend"), "rs", record.id),
+            ]
+        )
+    buttons.append([_button(t(locale, "bc.btn.refresh"), "rp", record.id)])
+    return "\n".join(lines), buttons
+
+
+def render_names(locale: str | None, page: NamesPage) -> tuple[str, Buttons]:
+    """A page of the names who have not acknowledged, with paging buttons."""
+    if page.total == 0:
+        return t(locale, "bc.unacked.none"), []
+    start = page.page * NAMES_PAGE
+    lines = [t(locale, "bc.unacked.title", total=page.total, page=page.page + 1, pages=page.pages)]
+    for n, (name, reachable) in enumerate(page.names, start=start + 1):
+        mark = "" if reachable else t(locale, "bc.unacked.unreachable")
+        lines.append(f"{n}. {name}{mark}")
+    nav: list[dict[str, str]] = []
+    if page.page > 0:
+        nav.append(_button(t(locale, "bc.btn.prev"), "unp", page.broadcast_id, page.page - 1))
+    if page.page + 1 < page.pages:
+        nav.append(_button(t(locale, "bc.btn.next"), "unp", page.broadcast_id, page.page + 1))
+    return "\n".join(lines), [nav] if nav else []
+
+
+def render_preview(locale: str | None, notice: Notice, preview: Preview) -> str:
+    """What the sender confirms: the notice and how many it reaches."""
+    parts = [t(locale, "bc.preview.title")]
+    if notice.media is not None:
+        parts.append(t(locale, f"bc.media.{notice.media.kind}"))
+    if notice.text:
+        shown = notice.text if len(notice.text) <= 1000 else notice.text[:1000] + "…"
+        parts.append(shown)
+    parts.append(
+        t(
+            locale,
+            "bc.preview.audience",
+            audience=preview.label,
+            total=preview.total,
+            reachable=preview.reachable,
+        )
+    )
+    if preview.total > preview.reachable:
+        parts.append(t(locale, "bc.preview.unreachable", count=preview.total - preview.reachable))
+    if len(notice.text) > 4096:
+        parts.append(t(locale, "bc.preview.parts", parts=len(_parts_hint(notice.text))))
+    return "\n\n".join(parts)
+
+
+def _parts_hint(text: str) -> list[str]:
+    from bot.domain.notify import split_text
+
+    return split_text(text)
+
+
+# --------------------------------------------------------------------------- outbox rows
+
+
+def notice_rows(
+    member: Member,
+    broadcast_id: int,
+    round_: int,
+    header: str,
+    notice: Notice,
+    sender_id: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The outbox rows that bring the notice to one recipient (tagged with the broadcast).
+
+    A text goes out split at 4096 characters, the button with the last part. A photo or
+    file goes with the text as its caption if it fits in 1024 characters; otherwise with the
+    header as a short caption, followed by the text.
+    """
+    assert member.tg_user_id is not None
+    chat = member.tg_user_id
+    buttons = ack_buttons(member.locale, broadcast_id, round_)
+    key = f"bc:{broadcast_id}:{member.person_id}:{round_}"
+    body = f"{header}\n\n{notice.text}" if notice.text else header
+    rows: list[dict[str, Any]] = []
+    media = notice.media
+    if media is None:
+        rows = message_row(chat, body, now, buttons=buttons, sender_id=sender_id, dedupe_key=key)
+    else:
+        method = "sendPhoto" if media.kind == "photo" else "sendDocument"
+        fits = len(body) <= CAPTION_LIMIT
+        payload: dict[str, Any] = {
+            "file_id": media.file_id,
+            "caption": body if fits else header[:CAPTION_LIMIT],
+        }
+        if fits:
+            payload["buttons"] = buttons
+        rows.append(
+            outbox_row(chat, method, payload, now, sender_id=sender_id, dedupe_key=f"{key}:m")
+        )
+        if not fits:
+            rows += message_row(
+                chat, notice.text, now, buttons=buttons, sender_id=sender_id, dedupe_key=f"{key}:t"
+            )
+    for row in rows:
+        row["broadcast_id"] = broadcast_id
+    return rows
+
+
+def report_row(
+    chat_id: int, broadcast_id: int, locale: str | None, now: datetime
+) -> dict[str, Any]:
+    """The sender's report: a live view, rendered when sent and edited in place later."""
+    payload = {"view": REPORT_VIEW, "broadcast_id": broadcast_id, "locale": locale}
+    return outbox_row(chat_id, VIEW_METHOD, payload, now, ref=f"bc:{broadcast_id}:report")
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class BroadcastService:
+    """Composing, sending and following up notices."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    # -- who may send what
+
+    async def _sender(self, uow: UnitOfWork, tg_user_id: int) -> Person:
+        person = await access.actor(uow, tg_user_id)
+        access.require_role(person, Role.SECRETARY, Role.COMMITTEE)
+        return person
+
+    @staticmethod
+    def _is_clerk(person: Person) -> bool:
+        return person.role is Role.COMMITTEE or (person.is_admin and person.role != Role.SECRETARY)
+
+    async def _branches_under(self, uow: UnitOfWork, org_id: int) -> list[Org]:
+        orgs = await uow.orgs.all()
+        children: dict[int, list[Org]] = {}
+        for org in orgs:
+            if org.parent_id is not None:
+                children.setdefault(org.parent_id, []).append(org)
+        found: list[Org] = []
+        stack = [org_id]
+        seen = {org_id}
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child.id not in seen:
+                    seen.add(child.id)
+                    found.append(child)
+                    stack.append(child.id)
+        return sorted(found, key=lambda o: (o.code, o.id))
+
+    async def composer(self, tg_user_id: int) -> Composer:
+        """/broadcast: the audiences this person may choose (refused unless staff)."""
+        async with self.db.uow() as uow:
+            me = await self._sender(uow, tg_user_id)
+            if not self._is_clerk(me):
+                return Composer(SECRETARY_KINDS, ())
+            branches = [
+                o for o in await self._branches_under(uow, me.org_id) if not o.is_committee
+            ]
+            return Composer(COMMITTEE_KINDS, tuple((o.id, o.name) for o in branches))
+
+    async def check_notice(self, tg_user_id: int, text: str, media: Media | None) -> Notice:
+        """Refuse an empty or oversized notice, or a photo above Telegram's 10 MB."""
+        async with self.db.uow() as uow:
+            await self._sender(uow, tg_user_id)
+        body = (text or "").strip()
+        if media is None and not body:
+            raise DomainError("bc.error.empty")
+        if len(body) > NOTICE_MAX_CHARS:
+            raise DomainError("bc.error.too_long", limit=NOTICE_MAX_CHARS, length=len(body))
+        if (
+            media is not None
+            and media.kind == "photo"
+            and (media.file_size or 0) > PHOTO_MAX_BYTES
+        ):
+            size = f"{(media.file_size or 0) / 1024 / 1024:.1f}"
+            raise DomainError("bc.error.photo_too_big", size=size)
+        return Notice(body, media)
+
+    async def _resolve(
+        self, uow: UnitOfWork, me: Person, audience: Audience
+    ) -> tuple[list[int], tuple[str, ...] | None, dict[str, Any]]:
+        """Organisations and roles of an audience, checked against what ``me`` may reach."""
+        clerk = self._is_clerk(me)
+        allowed = COMMITTEE_KINDS if clerk else SECRETARY_KINDS
+        if audience.kind not in allowed:
+            raise Forbidden("bc.error.audience_not_allowed")
+        if not clerk:
+            org = await uow.orgs.get(me.org_id)
+            assert org is not None
+            roles = {
+                AudienceKind.MEMBERS: MEMBER_ROLES,
+                AudienceKind.RESIDENTS: (Role.RESIDENT.value,),
+                AudienceKind.EVERYONE: None,
+            }[audience.kind]
+            stored = {"kind": audience.kind.value, "org_ids": [org.id], "org_names": [org.name]}
+            return [org.id], roles, stored
+        branches = [o for o in await self._branches_under(uow, me.org_id) if not o.is_committee]
+        by_id = {o.id: o for o in branches}
+        if audience.kind is AudienceKind.SECRETARIES:
+            stored = {"kind": audience.kind.value, "org_ids": [], "org_names": []}
+            return list(by_id), (Role.SECRETARY.value,), stored
+        chosen = [by_id[i] for i in dict.fromkeys(audience.org_ids) if i in by_id]
+        if not chosen or len(chosen) != len(set(audience.org_ids)):
+            raise DomainError("bc.error.no_branches")
+        stored = {
+            "kind": audience.kind.value,
+            "org_ids": [o.id for o in chosen],
+            "org_names": [o.name for o in chosen],
+        }
+        return [o.id for o in chosen], MEMBER_ROLES, stored
+
+    async def preview(self, tg_user_id: int, audience: Audience) -> Preview:
+        """How many the audience counts now, and how many of them joined the bot."""
+        async with self.db.uow() as uow:
+            me = await self._sender(uow, tg_user_id)
+            org_ids, roles, stored = await self._resolve(uow, me, audience)
+            members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
+        reachable = sum(1 for m in members if m.tg_user_id is not None)
+        return Preview(audience_label(me.locale, stored), len(members), reachable)
+
+    async def send(self, tg_user_id: int, notice: Notice, audience: Audience) -> Sent:
+        """Queue the notice to everyone in the audience and the sender's live report."""
+        notice = await self.check_notice(tg_user_id, notice.text, notice.media)
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me = await self._sender(uow, tg_user_id)
+            org_ids, roles, stored = await self._resolve(uow, me, audience)
+            members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
+            if not members:
+                raise DomainError("bc.error.nobody")
+            bid = await uow.broadcasts.create(
+                sender_id=me.id,
+                org_id=me.org_id,
+                audience=stored,
+                text=notice.text,
+                media=notice.media.to_json() if notice.media else None,
+                recipients=len(members),
+                created_at=now,
+            )
+            await uow.broadcasts.add_recipients(
+                [
+                    {
+                        "broadcast_id": bid,
+                        "person_id": m.person_id,
+                        "chat_id": m.tg_user_id,
+                        "round": 1,
+                        "acked_at": None,
+                    }
+                    for m in members
+                ]
+            )
+            rows = await self._rows_for(uow, me, bid, notice, [(m, 1) for m in members], now)
+            if me.tg_user_id is not None:
+                rows.append(report_row(me.tg_user_id, bid, me.locale, now))
+            await uow.outbox.add(rows)
+        reachable = sum(1 for m in members if m.tg_user_id is not None)
+        log.info("broadcast %s queued: %d recipients, %d reachable", bid, len(members), reachable)
+        return Sent(bid, len(members), reachable)
+
+    async def _rows_for(
+        self,
+        uow: UnitOfWork,
+        sender: Person,
+        broadcast_id: int,
+        notice: Notice,
+        targets: Sequence[tuple[Member, int]],
+        now: datetime,
+    ) -> list[dict[str, Any]]:
+        org = await uow.orgs.get(sender.org_id)
+        org_name = org.name if org else ""
+        headers: dict[str | None, str] = {}
+        rows: list[dict[str, Any]] = []
+        for member, round_ in targets:
+            if member.tg_user_id is None:
+                continue
+            header = headers.get(member.locale)
+            if header is None:
+                header = t(member.locale, "bc.notice.header", org=org_name, sender=sender.name)
+                headers[member.locale] = header
+            rows += notice_rows(member, broadcast_id, round_, header, notice, sender.id, now)
+        return rows
+
+    # -- the sender's follow-up
+
+    async def _own(self, uow: UnitOfWork, tg_user_id: int, broadcast_id: int) -> BroadcastRecord:
+        me = await self._sender(uow, tg_user_id)
+        record = await uow.broadcasts.get(broadcast_id)
+        if record is None:
+            raise DomainError("error.stale_button")
+        if record.sender_id != me.id and not me.is_admin:
+            raise Forbidden("bc.error.not_yours")
+        return record
+
+    @staticmethod
+    async def _report(uow: UnitOfWork, record: BroadcastRecord) -> Report:
+        delivery = await uow.broadcasts.delivery(record.id)
+        acked, reachable, unreachable, rounds = await uow.broadcasts.ack_counts(record.id)
+        return Report(record, delivery, acked, reachable, unreachable, rounds)
+
+    async def report(self, tg_user_id: int, broadcast_id: int) -> Report:
+        """The figures of one of the sender's broadcasts."""
+        async with self.db.uow() as uow:
+            record = await self._own(uow, tg_user_id, broadcast_id)
+            return await self._report(uow, record)
+
+    async def recent(self, tg_user_id: int) -> list[Report]:
+        """/broadcasts: the sender's newest broadcasts with their figures."""
+        async with self.db.uow() as uow:
+            me = await self._sender(uow, tg_user_id)
+            return [
+                await self._report(uow, record)
+                for record in await uow.broadcasts.recent(me.id, RECENT)
+            ]
+
+    async def unacknowledged(self, tg_user_id: int, broadcast_id: int, page: int) -> NamesPage:
+        """A page of the names who have not acknowledged (the unreachable ones last)."""
+        async with self.db.uow() as uow:
+            await self._own(uow, tg_user_id, broadcast_id)
+            page = max(0, page)
+            names, total = await uow.broadcasts.unacknowledged(
+                broadcast_id, page * NAMES_PAGE, NAMES_PAGE
+            )
+        pages = max(1, -(-total // NAMES_PAGE))
+        return NamesPage(broadcast_id, tuple(names), min(page, pages - 1), pages, total)
+
+    async def resend(self, tg_user_id: int, broadcast_id: int) -> int:
+        """A new round to those who have not acknowledged (and have nothing on the way)."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            record = await self._own(uow, tg_user_id, broadcast_id)
+            targets = await uow.broadcasts.resend_targets(broadcast_id)
+            if not targets:
+                return 0
+            sender = await uow.people.get(record.sender_id)
+            assert sender is not None
+            media = record.media
+            notice = Notice(
+                record.text,
+                Media(media["kind"], media["file_id"], None, media.get("file_name"))
+                if media
+                else None,
+            )
+            bumped = [(member, round_ + 1) for member, round_ in targets]
+            await uow.broadcasts.set_rounds(
+                broadcast_id, [(member.person_id, round_) for member, round_ in bumped]
+            )
+            await uow.outbox.add(
+                await self._rows_for(uow, sender, broadcast_id, notice, bumped, now)
+            )
+            await self._refresh(uow, [broadcast_id], now)
+        log.info("broadcast %s re-sent to %d", broadcast_id, len(targets))
+        return len(targets)
+
+    # -- the recipient's acknowledgement
+
+    async def acknowledge(
+        self, tg_user_id: int, broadcast_id: int, round_: int, message_id: int | None
+    ) -> Acknowledged:
+        """ "收到": recorded once; the notice's other copies lose their button too."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me = await access.actor(uow, tg_user_id)
+            recipient = await uow.broadcasts.recipient(broadcast_id, me.id)
+            if recipient is None:
+                raise DomainError("error.stale_button")
+            first = await uow.broadcasts.acknowledge(broadcast_id, me.id, now)
+            if first:
+                await self._refresh(uow, [broadcast_id], now)
+                if recipient.chat_id is not None:
+                    await self._retire_copies(uow, me, broadcast_id, recipient.chat_id, message_id)
+        return Acknowledged(first, round_ < recipient.round, broadcast_id)
+
+    async def _retire_copies(
+        self, uow: UnitOfWork, me: Person, broadcast_id: int, chat_id: int, tapped: int | None
+    ) -> None:
+        """Older or newer copies of the notice (re-sent rounds) keep no live "收到" button."""
+        now = self.clock.now()
+        rows = []
+        for message_id, payload in await uow.broadcasts.copies(broadcast_id, chat_id):
+            if message_id == tapped or not payload.get("buttons"):
+                continue
+            payload = {"message_id": message_id, "buttons": acked_buttons(me.locale, broadcast_id)}
+            rows.append(outbox_row(chat_id, "editMessageReplyMarkup", payload, now))
+        await uow.outbox.add(rows)
+
+    # -- the live report (wired into the outbox dispatcher)
+
+    async def _refresh(self, uow: UnitOfWork, broadcast_ids: Sequence[int], now: datetime) -> None:
+        for bid, (chat, locale) in (await uow.broadcasts.sender_chat(broadcast_ids)).items():
+            await uow.outbox.refresh_view(report_row(chat, bid, locale, now))
+
+    async def on_settled(self, uow: UnitOfWork, rows: Sequence[OutboxRow]) -> None:
+        """Outbox hook: deliveries moved the figures of their broadcasts' reports."""
+        ids = sorted({row.broadcast_id for row in rows if row.broadcast_id is not None})
+        if ids:
+            await self._refresh(uow, ids, self.clock.now())
+
+    async def report_view(
+        self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]
+    ) -> tuple[str, Buttons | None] | None:
+        """Outbox view: the report as it stands at the moment it is sent."""
+        record = await uow.broadcasts.get(int(payload["broadcast_id"]))
+        if record is None:
+            return None
+        report = await self._report(uow, record)
+        text, buttons = render_report(payload.get("locale"), report)
+        return text, buttons

@@ -1,0 +1,460 @@
+"""Broadcasts in chat: /broadcast (compose → audience → preview → send), the recipient's
+"收到", the sender's report buttons, /broadcasts.
+
+The composing conversation runs in a group of its own before the features (like the review
+comment): while it waits for the notice, the text or file it takes goes no further (a
+secretary may have a pledge draft open at the same time); any other command or button ends
+it and goes on to the features.
+"""
+
+from __future__ import annotations
+
+import functools
+import secrets
+import warnings
+from collections.abc import Callable, Coroutine
+from enum import StrEnum
+from typing import Any
+
+from telegram import Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import callbacks as cb
+from bot.context import Ctx
+from bot.domain.broadcast import (
+    FEATURE,
+    Audience,
+    AudienceKind,
+    Media,
+    Notice,
+    acked_buttons,
+    render_names,
+    render_preview,
+    render_report,
+    title_of,
+)
+from bot.domain.dates import format_date
+from bot.i18n import t
+from bot.outbox import markup
+from handlers.common import Buttons, answer_callback, guarded, locale_of, reply, user_id
+
+CONVERSATION_TIMEOUT_SECONDS = 3600
+BRANCH_PAGE = 40
+DRAFT_KEY = "broadcast"
+COMPOSE_ACTIONS = ("aud", "tog", "pg", "done", "send", "back", "stop")
+
+
+class BroadcastState(StrEnum):
+    """The composing conversation's states (stored by the persistence as strings)."""
+
+    CONTENT = "content"
+    AUDIENCE = "audience"
+    CONFIRM = "confirm"
+
+
+def _b(text: str, action: str, *args: object) -> dict[str, str]:
+    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+
+
+def _draft(ctx: Ctx) -> dict[str, Any]:
+    data = ctx.user_data if ctx.user_data is not None else {}
+    draft = data.get(DRAFT_KEY)
+    if not isinstance(draft, dict):
+        draft = {}
+        data[DRAFT_KEY] = draft
+    return draft
+
+
+def _forget(ctx: Ctx) -> None:
+    if ctx.user_data is not None:
+        ctx.user_data.pop(DRAFT_KEY, None)
+
+
+Step = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
+
+
+def _stops(func: Step) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
+    """Run a step (a DomainError becomes a reply, the state stays) and stop the update here."""
+    step = guarded(func)
+
+    @functools.wraps(func)
+    async def wrapper(update: Update, ctx: Ctx) -> None:
+        raise ApplicationHandlerStop(await step(update, ctx))
+
+    return wrapper
+
+
+def _parse(update: Update) -> tuple[str, tuple[str, ...]]:
+    query = update.callback_query
+    data = cb.parse(query.data if query else None)
+    if data is None:
+        return "", ()
+    return data.action, data.args
+
+
+# --------------------------------------------------------------------------- composing
+
+
+@_stops
+async def start(update: Update, ctx: Ctx) -> BroadcastState:
+    """/broadcast: refused unless staff; asks for the notice."""
+    loc = await locale_of(update, ctx)
+    composer = await ctx.svc.broadcasts.composer(user_id(update))
+    _forget(ctx)
+    draft = _draft(ctx)
+    draft["kinds"] = [k.value for k in composer.kinds]
+    draft["branches"] = [[oid, name] for oid, name in composer.branches]
+    await reply(update, t(loc, "bc.ask.content"))
+    return BroadcastState.CONTENT
+
+
+def _media_of(message: Message) -> Media | None:
+    if message.photo:
+        largest = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
+        return Media("photo", largest.file_id, largest.file_size)
+    if message.document is not None:
+        doc = message.document
+        return Media("document", doc.file_id, doc.file_size, doc.file_name)
+    return None
+
+
+def _audience_buttons(loc: str, draft: dict[str, Any]) -> Buttons:
+    rows = [[_b(t(loc, f"bc.aud.{kind}"), "aud", kind)] for kind in draft.get("kinds", [])]
+    rows.append([_b(t(loc, "bc.btn.cancel"), "stop")])
+    return rows
+
+
+@_stops
+async def on_content(update: Update, ctx: Ctx) -> BroadcastState:
+    """The notice: a text, a photo or a file (with its caption)."""
+    message = update.effective_message
+    assert message is not None
+    loc = await locale_of(update, ctx)
+    media = _media_of(message)
+    text = (message.caption if media is not None else message.text) or ""
+    notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, media)
+    draft = _draft(ctx)
+    draft["text"] = notice.text
+    draft["media"] = (
+        {
+            "kind": notice.media.kind,
+            "file_id": notice.media.file_id,
+            "file_size": notice.media.file_size,
+            "file_name": notice.media.file_name,
+        }
+        if notice.media
+        else None
+    )
+    draft.pop("picked", None)
+    await reply(update, t(loc, "bc.ask.audience"), _audience_buttons(loc, draft))
+    return BroadcastState.AUDIENCE
+
+
+@_stops
+async def unsupported(update: Update, ctx: Ctx) -> None:
+    """A sticker, a voice message…: not a notice."""
+    await reply(update, t(await locale_of(update, ctx), "bc.unsupported"))
+
+
+@_stops
+async def use_buttons(update: Update, ctx: Ctx) -> None:
+    """Typing while buttons are asked for."""
+    await reply(update, t(await locale_of(update, ctx), "bc.use_buttons"))
+
+
+def _notice(draft: dict[str, Any]) -> Notice:
+    media = draft.get("media")
+    return Notice(
+        str(draft.get("text") or ""),
+        Media(media["kind"], media["file_id"], media.get("file_size"), media.get("file_name"))
+        if media
+        else None,
+    )
+
+
+def _audience(draft: dict[str, Any]) -> Audience:
+    return Audience(
+        AudienceKind(draft["audience"]), tuple(int(i) for i in draft.get("picked", []))
+    )
+
+
+def _branch_picker(loc: str, draft: dict[str, Any], page: int) -> tuple[str, Buttons]:
+    branches = draft.get("branches", [])
+    picked = set(draft.get("picked", []))
+    pages = max(1, -(-len(branches) // BRANCH_PAGE))
+    page = min(max(0, page), pages - 1)
+    shown = branches[page * BRANCH_PAGE : (page + 1) * BRANCH_PAGE]
+    rows: list[list[dict[str, str]]] = []
+    for start_at in range(0, len(shown), 2):
+        rows.append(
+            [
+                _b(("☑ " if oid in picked else "☐ ") + name[:30], "tog", oid, page)
+                for oid, name in shown[start_at : start_at + 2]
+            ]
+        )
+    nav = []
+    if page > 0:
+        nav.append(_b(t(loc, "bc.btn.prev"), "pg", page - 1))
+    if page + 1 < pages:
+        nav.append(_b(t(loc, "bc.btn.next"), "pg", page + 1))
+    if nav:
+        rows.append(nav)
+    rows.append(
+        [_b(t(loc, "bc.btn.done", count=len(picked)), "done"), _b(t(loc, "bc.btn.cancel"), "stop")]
+    )
+    return t(loc, "bc.ask.branches", count=len(picked)), rows
+
+
+async def _show_preview(update: Update, ctx: Ctx, loc: str, draft: dict[str, Any]) -> None:
+    preview = await ctx.svc.broadcasts.preview(user_id(update), _audience(draft))
+    draft["nonce"] = secrets.token_hex(4)
+    buttons = [
+        [_b(t(loc, "bc.btn.send"), "send", draft["nonce"])],
+        [_b(t(loc, "bc.btn.change_audience"), "back"), _b(t(loc, "bc.btn.cancel"), "stop")],
+    ]
+    await answer_callback(update)
+    await reply(update, render_preview(loc, _notice(draft), preview), buttons, edit=True)
+
+
+@_stops
+async def on_button(update: Update, ctx: Ctx) -> BroadcastState | int | None:
+    """The composing buttons: audience, branches, confirm, back, cancel."""
+    loc = await locale_of(update, ctx)
+    action, args = _parse(update)
+    draft = _draft(ctx)
+    if action == "stop":
+        _forget(ctx)
+        await answer_callback(update)
+        await reply(update, t(loc, "bc.cancelled"), edit=True)
+        return ConversationHandler.END
+    if "text" not in draft:  # a button of an earlier notice while this one is being written
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return None
+    try:
+        if action == "back":
+            await answer_callback(update)
+            await reply(
+                update, t(loc, "bc.ask.audience"), _audience_buttons(loc, draft), edit=True
+            )
+            return BroadcastState.AUDIENCE
+        if action == "aud":
+            kind = AudienceKind(args[0])
+            draft["audience"] = kind.value
+            if kind is AudienceKind.BRANCHES:
+                await answer_callback(update)
+                text, buttons = _branch_picker(loc, draft, 0)
+                await reply(update, text, buttons, edit=True)
+                return BroadcastState.AUDIENCE
+            draft.pop("picked", None)
+            await _show_preview(update, ctx, loc, draft)
+            return BroadcastState.CONFIRM
+        if action in ("tog", "pg"):
+            if action == "tog":
+                org_id = int(args[0])
+                picked = [int(i) for i in draft.get("picked", [])]
+                draft["picked"] = [i for i in picked if i != org_id] + (
+                    [] if org_id in picked else [org_id]
+                )
+            await answer_callback(update)
+            text, buttons = _branch_picker(loc, draft, int(args[-1]))
+            await reply(update, text, buttons, edit=True)
+            return BroadcastState.AUDIENCE
+        if action == "done":
+            await _show_preview(update, ctx, loc, draft)
+            return BroadcastState.CONFIRM
+        if action == "send" and args and args[0] == draft.get("nonce"):
+            sent = await ctx.svc.broadcasts.send(user_id(update), _notice(draft), _audience(draft))
+            _forget(ctx)
+            ctx.svc.outbox.wake()
+            await answer_callback(update)
+            await reply(
+                update,
+                t(loc, "bc.queued", total=sent.total, reachable=sent.reachable),
+                edit=True,
+            )
+            return ConversationHandler.END
+    except (ValueError, IndexError, KeyError):  # malformed or tampered callback data
+        pass
+    await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+    return None
+
+
+@_stops
+async def cancel(update: Update, ctx: Ctx) -> int:
+    """/cancel while composing: nothing is sent."""
+    _forget(ctx)
+    await reply(update, t(await locale_of(update, ctx), "bc.cancelled"))
+    return ConversationHandler.END
+
+
+async def leave(update: Update, ctx: Ctx) -> int:
+    """Another command or another feature's button: stop composing, let it through."""
+    _forget(ctx)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, ctx: Ctx) -> None:
+    """The conversation went quiet: nothing was sent."""
+    _forget(ctx)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(t(await locale_of(update, ctx), "bc.timeout"))
+
+
+# --------------------------------------------------------------------------- following up
+
+
+@guarded
+async def on_follow_up(update: Update, ctx: Ctx) -> None:
+    """Buttons outside the conversation: 收到, the report's buttons, the list's buttons."""
+    loc = await locale_of(update, ctx)
+    action, args = _parse(update)
+    svc = ctx.svc.broadcasts
+    try:
+        if action == "ack":
+            await _acknowledge(update, ctx, loc, int(args[0]), int(args[1]))
+            return
+        if action == "acked":
+            await answer_callback(update, t(loc, "bc.ack.already"))
+            return
+        bid = int(args[0])
+        if action in ("rp", "show"):
+            text, buttons = render_report(loc, await svc.report(user_id(update), bid))
+            await answer_callback(update)
+            await reply(update, text, buttons, edit=action == "rp")
+            return
+        if action in ("un", "unp"):
+            page = await svc.unacknowledged(user_id(update), bid, int(args[1]))
+            text, buttons = render_names(loc, page)
+            await answer_callback(update)
+            await reply(update, text, buttons, edit=action == "unp")
+            return
+        if action == "rs":
+            count = await svc.resend(user_id(update), bid)
+            ctx.svc.outbox.wake()
+            key = "bc.resent" if count else "bc.resent.none"
+            await answer_callback(update, t(loc, key, count=count), alert=count == 0)
+            return
+    except (ValueError, IndexError):
+        pass
+    await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+
+
+async def _acknowledge(update: Update, ctx: Ctx, loc: str, bid: int, round_: int) -> None:
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    message_id = message.message_id if message is not None else None
+    result = await ctx.svc.broadcasts.acknowledge(user_id(update), bid, round_, message_id)
+    ctx.svc.outbox.wake()
+    if not result.first:
+        key = "bc.ack.already"
+    else:
+        key = "bc.ack.superseded" if result.superseded else "bc.ack.thanks"
+    await answer_callback(update, t(loc, key))
+    try:
+        await query.edit_message_reply_markup(markup(acked_buttons(loc, bid)))
+    except BadRequest as exc:  # already edited (a double tap), or the message is gone
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+@guarded
+async def stale(update: Update, ctx: Ctx) -> None:
+    """A composing button of a conversation that is over."""
+    await answer_callback(
+        update, t(await locale_of(update, ctx), "error.stale_button"), alert=True
+    )
+
+
+@guarded
+async def list_recent(update: Update, ctx: Ctx) -> None:
+    """/broadcasts: the newest notices, each with a button to its report."""
+    loc = await locale_of(update, ctx)
+    reports = await ctx.svc.broadcasts.recent(user_id(update))
+    if not reports:
+        await reply(update, t(loc, "bc.list.empty"))
+        return
+    lines = [t(loc, "bc.list.title")]
+    buttons: list[list[dict[str, str]]] = []
+    for report in reports:
+        record = report.record
+        title = title_of(record.text, record.media, loc)
+        lines.append(
+            t(
+                loc,
+                "bc.list.item",
+                id=record.id,
+                date=format_date(record.created_at.date(), loc),
+                title=title,
+                sent=report.delivery.sent,
+                total=record.recipients,
+                acked=report.acked,
+            )
+        )
+        buttons.append([_b(t(loc, "bc.btn.report", id=record.id, title=title), "show", record.id)])
+    await reply(update, "\n".join(lines), buttons)
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def build_compose() -> list[BaseHandler[Update, Ctx, object]]:
+    """The composing conversation: in its own group, before the features."""
+    private = filters.ChatType.PRIVATE
+    compose_pattern = rf"^{FEATURE}:({'|'.join(COMPOSE_ACTIONS)})(:|$)"
+    buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
+        on_button, pattern=compose_pattern
+    )
+    typed: MessageHandler[Ctx, object] = MessageHandler(private & ~filters.COMMAND, use_buttons)
+    with warnings.catch_warnings():
+        # per_message=False is intended: the conversation is per user, buttons included.
+        warnings.simplefilter("ignore", PTBUserWarning)
+        conversation: ConversationHandler[Ctx] = ConversationHandler(
+            entry_points=[CommandHandler("broadcast", start, filters=private)],
+            states={
+                BroadcastState.CONTENT: [
+                    MessageHandler(
+                        private
+                        & ~filters.COMMAND
+                        & (filters.TEXT | filters.PHOTO | filters.Document.ALL),
+                        on_content,
+                    ),
+                    MessageHandler(private & ~filters.COMMAND, unsupported),
+                    buttons,
+                ],
+                BroadcastState.AUDIENCE: [buttons, typed],
+                BroadcastState.CONFIRM: [buttons, typed],
+                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.COMMAND, leave),
+                CallbackQueryHandler(leave, pattern=rf"^(?!{FEATURE}:)"),
+            ],
+            name="broadcast",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=CONVERSATION_TIMEOUT_SECONDS,
+        )
+    return [conversation]
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """Among the features: /broadcasts, 收到 and the report buttons, stale composing buttons."""
+    return [
+        CommandHandler("broadcasts", list_recent, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(
+            on_follow_up, pattern=rf"^{FEATURE}:(ack|acked|rp|show|un|unp|rs)(:|$)"
+        ),
+        CallbackQueryHandler(stale, pattern=rf"^{FEATURE}:"),
+    ]
