@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import resource
 import subprocess
 import sys
 import tempfile
@@ -145,8 +146,16 @@ async def seed(url: str, recipients: int) -> float:
         await db.dispose()
 
 
-async def bare_client(sim: Simulator, recipients: int) -> float:
-    """The ceiling: the same sendMessage requests from a bare httpx client; msg/s."""
+def cpu_seconds() -> float:
+    """CPU time of this process so far (all its threads): user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def bare_client(sim: Simulator, recipients: int) -> tuple[float, float]:
+    """The ceiling: the same sendMessage requests from a bare httpx client.
+
+    Returns msg/s and this process's CPU ms per message."""
     semaphore = asyncio.Semaphore(CONCURRENCY)
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
@@ -160,9 +169,11 @@ async def bare_client(sim: Simulator, recipients: int) -> float:
                 # The least any client does: read the answer (ok, the message id).
                 assert answer.json()["result"]["message_id"] > 0
 
+        cpu_started = cpu_seconds()
         started = time.perf_counter()
         await asyncio.gather(*(send(FIRST_USER + n) for n in range(recipients)))
-        return recipients / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return recipients / elapsed, (cpu_seconds() - cpu_started) * 1000 / recipients
 
 
 def old_dispatcher_module() -> ModuleType:
@@ -225,6 +236,7 @@ async def run_dispatcher(
             services.outbox = old
         await services.db.migrate()
         before_stats = await sim.stats()
+        cpu_started = cpu_seconds()
         started = time.perf_counter()
         await services.outbox.start()
         stats = getattr(services.outbox, "stats", None)
@@ -234,6 +246,7 @@ async def run_dispatcher(
         while await pending_recipients(services.db):  # noqa: ASYNC110
             await asyncio.sleep(0.01 if stats is not None else 0.05)
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_started
         after_stats = await sim.stats()
         await on_stop(app)
         await app.shutdown()
@@ -243,6 +256,7 @@ async def run_dispatcher(
         "insert_ms": insert_ms,
         "elapsed": elapsed,
         "rate": recipients / elapsed,
+        "cpu_ms": cpu * 1000 / recipients,
         "served_429": after_stats["served_429"] - before_stats["served_429"],
         "sends": sends,
         "stats": after_stats,
@@ -254,12 +268,15 @@ async def scenario_off(recipients: int, before: bool, rounds: int) -> None:
     sim = await start_simulator(recipients, "off")
     try:
         # Alternate the two and keep the best of each: the machine's load varies.
-        ceilings, runs = [], []
+        bare, runs = [], []
         for _ in range(rounds):
-            ceilings.append(await bare_client(sim, recipients))
+            bare.append(await bare_client(sim, recipients))
             runs.append(await run_dispatcher(sim, recipients, SendLimits.off()))
+        ceilings = [rate for rate, _ in bare]
         ceiling = max(ceilings)
+        bare_cpu = min(cpu for _, cpu in bare)
         after = max(runs, key=lambda r: float(r["rate"]))
+        after_cpu = min(float(r["cpu_ms"]) for r in runs)
         print(f"\n== limits off, {recipients:,} recipients, best of {rounds} ==")
         print(
             f"baseline: bare httpx client, concurrency {CONCURRENCY}: {ceiling:,.0f} msg/s "
@@ -270,6 +287,10 @@ async def scenario_off(recipients: int, before: bool, rounds: int) -> None:
             f"= {after['rate'] / ceiling:.2f} of the baseline (target ≥ 0.80); "
             f"commits {after['dispatcher'].commits} "
             f"(rounds: {', '.join(format(r['rate'], '.0f') for r in runs)})"
+        )
+        print(
+            f"CPU per message in this process: bare client {bare_cpu:.2f} ms, dispatcher "
+            f"{after_cpu:.2f} ms (ratio {bare_cpu / after_cpu:.2f})"
         )
         print(f"queueing the broadcast (one transaction): {after['insert_ms']:.0f} ms")
         if before:

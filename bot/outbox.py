@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
@@ -47,17 +47,17 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
 HOOK_INTERVAL_SECONDS = 0.5  # settle hooks (a report's refresh) run at most this often
+GATHER_SECONDS = 0.05  # an outcome waits at most this long for others to share its commit
 # The database driver (aiosqlite) answers from a thread. While the event loop is busy sending,
 # each answer waits up to the interpreter's switch interval (5 ms by default) for the GIL, and
 # a transaction takes several: the recorder fell behind the sends. 1 ms keeps up.
 SWITCH_INTERVAL_SECONDS = 0.001
-PERMANENT_MARKERS = ("chat not found", "user is deactivated", "bot was kicked", "have no rights")
 VIEW_METHOD = "view"
 
 Buttons = Sequence[Sequence[dict[str, str]]]
 Rendered = tuple[str, list[list[dict[str, str]]] | None]
 ViewRenderer = Callable[[UnitOfWork, int, dict[str, Any]], Awaitable[Rendered | None]]
-SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[None]]
+SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[bool]]
 
 
 def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
@@ -316,6 +316,7 @@ class OutboxDispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._workers: list[asyncio.Task[None]] = []
         self._held: set[int] = set()  # ids of rows loaded and not yet settled
+        self._held_own: set[int] = set()  # those of them in the bot's own lane
         self._queues: dict[int, deque[OutboxRow]] = {}  # per chat, oldest first
         # Chats whose head row may go now, first come first served; paced ones wait on a timer.
         self._ready: asyncio.Queue[int | None] = asyncio.Queue()
@@ -327,6 +328,7 @@ class OutboxDispatcher:
         self._unhooked: list[_Settling] = []  # recorded, their hooks not run yet
         self._hooked_at = 0.0
         self._unrecorded = asyncio.Semaphore(self.window)
+        self._settling_since = 0.0
 
     # -- wiring
 
@@ -338,7 +340,8 @@ class OutboxDispatcher:
 
     def on_settled(self, hook: SettleHook) -> None:
         """Call ``hook(uow, rows)`` after rows were settled (sent or failed), in a transaction
-        of its own: a failing hook is logged and never holds back the outbox."""
+        of its own: a failing hook is logged and never holds back the outbox. The hook returns
+        whether it queued rows (they are then taken at once)."""
         self._hooks.append(hook)
 
     # -- lifecycle
@@ -373,24 +376,13 @@ class OutboxDispatcher:
         for _ in self._workers:
             self._ready.put_nowait(None)
         await asyncio.gather(*self._workers, return_exceptions=True)
-        loader, recorder = self._tasks
-        loader.cancel()
+        # Not cancelled: a task cancelled inside a unit of work's setup could leave the
+        # database's lock taken. The loader sees the flag at its next turn (woken above).
         self._settle_event.set()
-        await asyncio.gather(loader, recorder, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._workers = []
         sys.setswitchinterval(self._switch_interval)
-
-    async def idle(self, timeout: float = 10.0) -> bool:  # noqa: ASYNC109
-        """Wait until nothing is pending in the database; False on timeout (tests, benches)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            async with self.db.uow() as uow:
-                if (await uow.outbox.counts()).get("pending", 0) == 0:
-                    return True
-            await asyncio.sleep(0.05)
-        return False
 
     # -- loading
 
@@ -410,23 +402,34 @@ class OutboxDispatcher:
     async def _load(self, woken: bool = True) -> int:
         """Take due rows the workers do not hold yet, oldest first; returns how many.
 
-        Unless new rows were announced, it waits until there is room for half a batch:
-        reading a handful of rows after every send would cost more than it brings.
+        Announced rows (``woken``) are the bot's own messages: their lane is read at once,
+        which is cheap (few of them are ever held). Both lanes are read when there is room
+        for half a batch: reading after every send would cost more than it brings.
         """
         room = self.max_loaded - len(self._held)
-        if room <= 0 or (not woken and room < self.batch // 2 and self._held):
+        if room <= 0:
+            return 0
+        both = room >= self.batch // 2 or not self._held
+        if not both and not woken:
             return 0
         now = self.clock.now()
         async with self.db.uow() as uow:
             # The oldest due ids, as many as we hold plus a batch: the held ones are skipped,
             # so a chat's new rows land behind its held ones, in order.
-            ids = await uow.outbox.due_ids(now, len(self._held) + min(room, self.batch))
+            if both:
+                ids = await uow.outbox.due_ids(now, len(self._held) + min(room, self.batch))
+            else:
+                ids = await uow.outbox.due_ids(
+                    now, len(self._held_own) + min(room, self.batch), own_only=True
+                )
             fresh = [i for i in ids if i not in self._held]
             rows = await uow.outbox.rows(fresh) if fresh else []
         for row in rows:
             if row.status != "pending" or row.id in self._held:
                 continue
             self._held.add(row.id)
+            if row.broadcast_id is None:
+                self._held_own.add(row.id)
             queue = self._queues.get(row.chat_id)
             if queue is not None:
                 queue.append(row)  # the chat is scheduled or being worked: it comes in turn
@@ -437,6 +440,10 @@ class OutboxDispatcher:
             loop_now = asyncio.get_running_loop().time()
             self._pacers = {c: p for c, p in self._pacers.items() if not p.idle(loop_now)}
         return len(rows)
+
+    def _release(self, row_id: int) -> None:
+        self._held.discard(row_id)
+        self._held_own.discard(row_id)
 
     # -- scheduling chats
 
@@ -485,6 +492,8 @@ class OutboxDispatcher:
             outcome = await self._attempt(row)
             # The chat waits for the record (its next row is scheduled by the recorder); this
             # worker goes on with another chat.
+            if not self._settling:
+                self._settling_since = asyncio.get_running_loop().time()
             self._settling.append(_Settling(row, outcome))
             self._settle_event.set()
 
@@ -499,16 +508,16 @@ class OutboxDispatcher:
             # The chat's later rows wait behind this one: let go of them; the loader takes
             # the chat up again, in order, once the row is due.
             for held in queue:
-                self._held.discard(held.id)
+                self._release(held.id)
             del self._queues[row.chat_id]
             return
         queue.popleft()
-        self._held.discard(row.id)
+        self._release(row.id)
         if queue and not self._stopping:
             self._schedule(row.chat_id)
         else:
             for held in queue:
-                self._held.discard(held.id)
+                self._release(held.id)
             del self._queues[row.chat_id]
 
     async def _attempt(self, row: OutboxRow) -> _Outcome:
@@ -552,6 +561,25 @@ class OutboxDispatcher:
     def _backoff(row: OutboxRow) -> float:
         return min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** min(row.attempts, 10))
 
+    async def _call(self, method: str, params: dict[str, Any]) -> Any:
+        """One Bot API call through the bot (its rate limiter included); the raw result.
+
+        PTB's typed methods build the whole Message from the answer, which costs as much as
+        the request itself at broadcast rates, and the outbox needs only its message_id. So
+        the call goes through ``do_api_request`` without a return type. The method is named
+        capitalised (the Bot API's method names are case-insensitive): PTB warns when
+        do_api_request is given the name of one of its own typed methods.
+        """
+        return await self.bot.do_api_request(
+            method[0].upper() + method[1:], api_kwargs=params, **self._rl
+        )
+
+    @staticmethod
+    def _message_id(result: Any, default: int | None = None) -> int | None:
+        if isinstance(result, dict) and isinstance(result.get("message_id"), int):
+            return int(result["message_id"])
+        return default
+
     async def _deliver(self, row: OutboxRow) -> tuple[int | None, Rendered | None]:
         payload: dict[str, Any] = row.payload
         rendered: Rendered | None = None
@@ -562,19 +590,18 @@ class OutboxDispatcher:
                 return None, None  # nothing to show (the view's subject is gone)
             payload = {"text": rendered[0], "buttons": rendered[1]}
             method = "upsert"
-        reply_markup = markup(payload.get("buttons"))
-        rl = self._rl
+        params: dict[str, Any] = {"chat_id": row.chat_id}
+        buttons = payload.get("buttons")
+        if buttons:
+            params["reply_markup"] = {"inline_keyboard": buttons}
         if method == "upsert" and row.ref is not None:
             async with self.db.uow() as uow:
                 known = await uow.outbox.posted(row.ref)
             if known is not None and known[0] == row.chat_id:
                 try:
-                    result = await self.bot.edit_message_text(
-                        payload["text"],
-                        chat_id=row.chat_id,
-                        message_id=known[1],
-                        reply_markup=reply_markup,
-                        **rl,
+                    result = await self._call(
+                        "editMessageText",
+                        {**params, "message_id": known[1], "text": payload["text"]},
                     )
                 except BadRequest as exc:
                     text = exc.message.lower()
@@ -583,49 +610,22 @@ class OutboxDispatcher:
                     if "message to edit not found" not in text:
                         raise
                 else:
-                    message_id = result.message_id if isinstance(result, Message) else known[1]
-                    return message_id, rendered
-        if method == "editMessageText":
-            result = await self.bot.edit_message_text(
-                payload["text"],
-                chat_id=row.chat_id,
-                message_id=payload["message_id"],
-                reply_markup=reply_markup,
-                **rl,
-            )
-            return (result.message_id if isinstance(result, Message) else None), None
-        if method == "editMessageReplyMarkup":
-            result = await self.bot.edit_message_reply_markup(
-                chat_id=row.chat_id,
-                message_id=payload["message_id"],
-                reply_markup=reply_markup,
-                **rl,
-            )
-            return (result.message_id if isinstance(result, Message) else None), None
-        if method == "sendPhoto":
-            message = await self.bot.send_photo(
-                row.chat_id,
-                payload["file_id"],
-                caption=payload.get("caption"),
-                reply_markup=reply_markup,
-                **rl,
-            )
-            return message.message_id, None
-        if method == "sendDocument":
-            message = await self.bot.send_document(
-                row.chat_id,
-                payload["file_id"],
-                caption=payload.get("caption"),
-                reply_markup=reply_markup,
-                **rl,
-            )
-            return message.message_id, None
+                    return self._message_id(result, known[1]), rendered
+        if method in ("editMessageText", "editMessageReplyMarkup"):
+            params["message_id"] = payload["message_id"]
+            if method == "editMessageText":
+                params["text"] = payload["text"]
+            result = await self._call(method, params)
+            return self._message_id(result, payload["message_id"]), None
+        if method in ("sendPhoto", "sendDocument"):
+            params["photo" if method == "sendPhoto" else "document"] = payload["file_id"]
+            if payload.get("caption"):
+                params["caption"] = payload["caption"]
+            return self._message_id(await self._call(method, params)), None
         if method not in ("sendMessage", "upsert"):
             raise TelegramError(f"unknown outbox method {method!r}")
-        message = await self.bot.send_message(
-            row.chat_id, payload["text"], reply_markup=reply_markup, **rl
-        )
-        return message.message_id, rendered
+        params["text"] = payload["text"]
+        return self._message_id(await self._call("sendMessage", params)), rendered
 
     async def _render(self, row: OutboxRow) -> Rendered | None:
         renderer = self._views.get(str(row.payload.get("view")))
@@ -648,6 +648,12 @@ class OutboxDispatcher:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._settle_event.wait(), timeout)
             self._settle_event.clear()
+            if self._settling and not self._stopping:
+                # Let a few more outcomes join the transaction: a commit costs the same for one
+                # row as for fifty, and under load each one waits for the interpreter's lock.
+                delay = self._settling_since + GATHER_SECONDS - loop.time()
+                if delay > 0 and len(self._settling) < self.window // 2:
+                    await asyncio.sleep(delay)
             batch, self._settling = self._settling, []
             if batch:
                 while True:
@@ -705,27 +711,28 @@ class OutboxDispatcher:
         ]
         if not views and not (self._hooks and settled):
             return
+        queued = False
         try:
             async with self.db.uow() as uow:
                 for hook in self._hooks:
-                    await hook(uow, settled)
+                    queued = await hook(uow, settled) or queued
                 for item in views:
                     fresh = await self._views[str(item.row.payload.get("view"))](
                         uow, item.row.chat_id, item.row.payload
                     )
                     if fresh is not None and fresh != item.outcome.rendered:
-                        await uow.outbox.refresh_view(
-                            view_row(
-                                item.row.chat_id,
-                                item.row.ref or "",
-                                item.row.payload,
-                                self.clock.now(),
-                            )
+                        row = view_row(
+                            item.row.chat_id,
+                            item.row.ref or "",
+                            item.row.payload,
+                            self.clock.now(),
                         )
+                        queued = await uow.outbox.refresh_view(row) or queued
         except Exception:
             log.exception("outbox settle hooks failed")
             return
-        self.wake()
+        if queued:
+            self.wake()
 
 
 def view_row(chat_id: int, ref: str, payload: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy import Row, and_, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import (
@@ -510,20 +510,23 @@ class OutboxRepo:
         )
         return [OutboxMessage.model_validate(r._mapping) for r in rows]
 
-    async def due_ids(self, now: datetime, limit: int) -> list[int]:
+    async def due_ids(self, now: datetime, limit: int, own_only: bool = False) -> list[int]:
         """Ids of the pending rows due now, the bot's own messages before broadcast rows,
         oldest first within each (cheap to re-read: the dispatcher skips the ones it holds).
 
-        Like :meth:`due`, a chat with a postponed row is skipped entirely."""
+        Like :meth:`due`, a chat with a postponed row is skipped entirely. ``own_only``: the
+        bot's own messages only (no broadcast rows)."""
         waiting = select(s.outbox.c.chat_id).where(
             and_(s.outbox.c.status == "pending", s.outbox.c.not_before > now)
         )
+        query = select(s.outbox.c.id).where(
+            and_(s.outbox.c.status == "pending", s.outbox.c.chat_id.not_in(waiting))
+        )
+        if own_only:
+            query = query.where(s.outbox.c.broadcast_id.is_(None))
         rows = await self.conn.execute(
-            select(s.outbox.c.id)
-            .where(and_(s.outbox.c.status == "pending", s.outbox.c.chat_id.not_in(waiting)))
             # Two lanes: the bot's own messages first, broadcast rows after them.
-            .order_by(s.outbox.c.broadcast_id.is_not(None), s.outbox.c.id)
-            .limit(limit)
+            query.order_by(s.outbox.c.broadcast_id.is_not(None), s.outbox.c.id).limit(limit)
         )
         return [int(r[0]) for r in rows]
 
@@ -540,26 +543,38 @@ class OutboxRepo:
         return result
 
     async def settle(self, batch: OutboxBatch) -> None:
-        """Record many outcomes at once: one executemany per kind, not one commit per row."""
+        """Record many outcomes at once: a few statements, not one commit per row.
+
+        Sent and failed rows are updated by one ``UPDATE … SET x = CASE id … END WHERE id IN
+        (…)`` per chunk rather than an executemany: the database steps once instead of once
+        per row, and under load every step waits for the interpreter's lock.
+        """
         c = s.outbox.c
-        if batch.sent:
+        by_time: dict[datetime, list[dict[str, Any]]] = {}
+        for row in batch.sent:
+            by_time.setdefault(row["b_at"], []).append(row)
+        for at, rows in by_time.items():
+            for start in range(0, len(rows), SETTLE_CHUNK):
+                chunk = rows[start : start + SETTLE_CHUNK]
+                await self.conn.execute(
+                    update(s.outbox)
+                    .where(c.id.in_([r["b_id"] for r in chunk]))
+                    .values(
+                        status="sent",
+                        message_id=case({r["b_id"]: r["b_message_id"] for r in chunk}, value=c.id),
+                        sent_at=at,
+                        error=None,
+                    )
+                )
+        for start in range(0, len(batch.failed), SETTLE_CHUNK):
+            chunk = batch.failed[start : start + SETTLE_CHUNK]
             await self.conn.execute(
                 update(s.outbox)
-                .where(c.id == _bind("b_id"))
+                .where(c.id.in_([r["b_id"] for r in chunk]))
                 .values(
-                    status="sent",
-                    message_id=_bind("b_message_id"),
-                    sent_at=_bind("b_at"),
-                    error=None,
-                ),
-                batch.sent,
-            )
-        if batch.failed:
-            await self.conn.execute(
-                update(s.outbox)
-                .where(c.id == _bind("b_id"))
-                .values(status="failed", error=_bind("b_error")),
-                batch.failed,
+                    status="failed",
+                    error=case({r["b_id"]: r["b_error"] for r in chunk}, value=c.id),
+                )
             )
         if batch.postponed:
             await self.conn.execute(

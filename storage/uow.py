@@ -52,7 +52,13 @@ class UnitOfWork:
             if self._lock is not None:
                 self._lock.release()
             raise
-        await conn.begin()
+        try:
+            await conn.begin()
+        except BaseException:  # cancelled (or failed) here, the lock must not stay taken
+            if self._lock is not None:
+                self._lock.release()
+            await conn.close()
+            raise
         self._conn = conn
         self.orgs = OrgRepo(conn)
         self.people = PersonRepo(conn)

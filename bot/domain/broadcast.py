@@ -24,7 +24,7 @@ from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
-from bot.domain.notify import message_row
+from bot.domain.notify import message_row, split_text
 from bot.i18n import t
 from storage.broadcast_repo import BroadcastRecord, Delivery, Member
 from storage.db import Database
@@ -317,14 +317,8 @@ def render_preview(locale: str | None, notice: Notice, preview: Preview) -> str:
     if preview.total > preview.reachable:
         parts.append(t(locale, "bc.preview.unreachable", count=preview.total - preview.reachable))
     if len(notice.text) > 4096:
-        parts.append(t(locale, "bc.preview.parts", parts=len(_parts_hint(notice.text))))
+        parts.append(t(locale, "bc.preview.parts", parts=len(split_text(notice.text))))
     return "\n\n".join(parts)
-
-
-def _parts_hint(text: str) -> list[str]:
-    from bot.domain.notify import split_text
-
-    return split_text(text)
 
 
 # --------------------------------------------------------------------------- outbox rows
@@ -659,15 +653,17 @@ class BroadcastService:
 
     # -- the live report (wired into the outbox dispatcher)
 
-    async def _refresh(self, uow: UnitOfWork, broadcast_ids: Sequence[int], now: datetime) -> None:
+    async def _refresh(self, uow: UnitOfWork, broadcast_ids: Sequence[int], now: datetime) -> bool:
+        """Queue a refresh of these reports (at most one waits per report); any queued?"""
+        queued = False
         for bid, (chat, locale) in (await uow.broadcasts.sender_chat(broadcast_ids)).items():
-            await uow.outbox.refresh_view(report_row(chat, bid, locale, now))
+            queued = await uow.outbox.refresh_view(report_row(chat, bid, locale, now)) or queued
+        return queued
 
-    async def on_settled(self, uow: UnitOfWork, rows: Sequence[OutboxRow]) -> None:
+    async def on_settled(self, uow: UnitOfWork, rows: Sequence[OutboxRow]) -> bool:
         """Outbox hook: deliveries moved the figures of their broadcasts' reports."""
         ids = sorted({row.broadcast_id for row in rows if row.broadcast_id is not None})
-        if ids:
-            await self._refresh(uow, ids, self.clock.now())
+        return bool(ids) and await self._refresh(uow, ids, self.clock.now())
 
     async def report_view(
         self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]

@@ -193,6 +193,11 @@ async def test_five_thousand_recipients_each_get_it_once(scaled: World) -> None:
     assert "失败原因：屏蔽了机器人 3，找不到聊天 2" in report
     assert "无法送达（未绑定账号）4" in report  # the demo's own members, never joined
     assert most_waiting <= 1
+    # Who has not acknowledged: 5,004 names, paged.
+    names = await secretary.tap("未确认名单", expect="尚未确认收到的人员", timeout=30)
+    assert "共 5004 人，第 1/167 页" in names.content
+    assert "1. 党员00000" in names.content and "31. " not in names.content
+    await secretary.tap("下一页", expect="第 2/167 页", timeout=30)
     # 429s: none expected at all; at most a transient one, never a lost message.
     assert world.sim.stats.served_429 <= 3, world.sim.stats
     assert dispatcher.stats.postponed_429 <= 3
@@ -211,7 +216,9 @@ async def test_at_telegrams_own_limit_no_429_and_full_speed(telegram: World) -> 
     sends = sorted(
         r.at
         for r in world.sim.request_log
-        if r.method == "sendMessage" and isinstance(r.chat_id, int) and r.chat_id >= FIRST_USER
+        if r.method.lower() == "sendmessage"
+        and isinstance(r.chat_id, int)
+        and r.chat_id >= FIRST_USER
     )
     assert len(sends) == 150
     rate = (len(sends) - 1) / (sends[-1] - sends[0])

@@ -4,7 +4,8 @@ The bot runs as its own process (`python -m bot.cli run`, as in production) agai
 simulator, which runs here in the test process with Telegram's own limits. The broadcast's
 outbox rows are queued before the first start. After the kill the second process resumes:
 nobody is skipped, and the only duplicates are rows that were in flight (sent, their outcome
-not yet committed) at the moment of the kill: at most the dispatcher's concurrency.
+not yet committed) at the moment of the kill: at most the dispatcher's window (2 × its
+concurrency); they are counted and printed.
 """
 
 from __future__ import annotations
