@@ -37,6 +37,26 @@ class Settings(BaseSettings):
     enforce_pledge_window: bool | None = Field(
         default=None, description="override the calendar's rule for annual pledges"
     )
+    # ---- evaluation (评诺) ----
+    ballot_key: SecretStr | None = Field(
+        default=None,
+        description="key of the ballots' voter hash; unset: kept in ballot_key_path, never in "
+        "the database",
+    )
+    ballot_key_path: Path = Field(
+        default=Path("jiannuo-ballot.key"), description="where a generated ballot key is kept"
+    )
+    quorum_default: int = Field(default=30, description="participants needed (most branches)")
+    quorum_small: int = Field(
+        default=20, description="participants needed in private enterprises and social orgs"
+    )
+    satisfaction_pass_percent: float = Field(
+        default=90.0, description="below this satisfaction a subject must rectify"
+    )
+    rank_weight_fulfilment: float = 0.4
+    rank_weight_on_time: float = 0.2
+    rank_weight_grade: float = 0.2
+    rank_weight_satisfaction: float = 0.2
     playground_host: str = "127.0.0.1"
     playground_port: int = 8765
     playground_database_url: str = "sqlite+aiosqlite:///jiannuo-playground.db"

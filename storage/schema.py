@@ -224,6 +224,8 @@ item_progress = Table(
     # The local date of the accepted claim: on time when done_on <= the item's deadline
     # (a date compared with a date, portable; judged against the deadline as it stands).
     Column("done_on", Date, nullable=True),
+    # 责令限期整改: an item found unfulfilled at a leader review must be done by this day.
+    Column("rectify_by", Date, nullable=True),
 )
 
 progress_entries = Table(
@@ -290,4 +292,186 @@ broadcast_recipients = Table(
     Column("chat_id", BigInteger, nullable=True),
     Column("round", Integer, nullable=False, default=1),
     Column("acked_at", AwareDateTime(), nullable=True),
+)
+
+# ---- evaluation (评诺): leader reviews, mass evaluations, rectification, selection --------
+
+# A liaison leader (role leader) reviews the branches linked to them.
+leader_links = Table(
+    "leader_links",
+    metadata,
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), primary_key=True),
+)
+
+leader_reviews = Table(
+    "leader_reviews",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reviewer_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("subject_kind", String(10), nullable=False),  # member | branch
+    Column("subject_person_id", Integer, ForeignKey("people.id"), nullable=True, index=True),
+    # The branch reviewed, or the branch of the member reviewed.
+    Column("subject_org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    # The cadence slot it answers: 2026-07 (monthly), 2026-Q3, 2026-H1, 2026 (annual).
+    Column("period", String(16), nullable=False),
+    Column("grade", String(12), nullable=False),  # good | fairly_good | average | poor
+    Column("comment", Text, nullable=False),
+    Column("rectify_points", Text, nullable=True),
+    Column("published", Boolean, nullable=False, default=False),
+    # The reviewed person's rectification statement (整改表态).
+    Column("response", Text, nullable=True),
+    _ts("responded_at"),
+    _ts("created_at", nullable=False),
+    Index("ix_leader_reviews_org_created", "subject_org_id", "created_at"),
+)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("subject_kind", String(10), nullable=False),  # branch | members
+    Column("opened_by", Integer, ForeignKey("people.id"), nullable=False),
+    # open → closed (quorum met, results out) | void (quorum missed) | cancelled
+    Column("status", String(10), nullable=False, index=True),
+    Column("quorum", Integer, nullable=False),
+    Column("pass_permille", Integer, nullable=False, default=900),  # 90.0 % passes
+    _ts("closes_at", nullable=False),
+    # A re-evaluation after rectification repeats the rules of the one it follows.
+    Column("reevaluation_of", Integer, ForeignKey("evaluations.id"), nullable=True),
+    Column("rectification_id", Integer, nullable=True),
+    Column("valid_voters", Integer, nullable=True),  # participants who voted, at closing
+    _ts("created_at", nullable=False),
+    _ts("closed_at"),
+)
+
+evaluation_subjects = Table(
+    "evaluation_subjects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "evaluation_id",
+        Integer,
+        ForeignKey("evaluations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),  # a member subject
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),  # the branch subject
+    # Filled at closing: the tally and satisfaction = (满意 + 基本满意) / valid, per mille.
+    Column("satisfied", Integer, nullable=True),
+    Column("basic", Integer, nullable=True),
+    Column("unsatisfied", Integer, nullable=True),
+    Column("rate_permille", Integer, nullable=True),
+    Column("passed", Boolean, nullable=True),
+    UniqueConstraint("evaluation_id", "position", name="uq_evaluation_subjects_position"),
+)
+
+evaluation_participants = Table(
+    "evaluation_participants",
+    metadata,
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
+    Column("kind", String(10), nullable=False),  # member | resident
+    # Whether, never when: a time here could be matched to a ballot.
+    Column("has_voted", Boolean, nullable=False, default=False),
+)
+
+# Which poll went to whom (so a vote on a forwarded copy counts for nothing); never the choice.
+evaluation_polls = Table(
+    "evaluation_polls",
+    metadata,
+    Column("poll_id", String(64), primary_key=True),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), nullable=False, index=True),
+    Column("subject_id", Integer, ForeignKey("evaluation_subjects.id"), nullable=False),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+)
+
+# The secret ballot: the voter is a keyed hash (HMAC of evaluation and person under a key kept
+# outside the database), with no time, so an export of the database names no one's choice.
+ballots = Table(
+    "ballots",
+    metadata,
+    Column("subject_id", Integer, ForeignKey("evaluation_subjects.id"), primary_key=True),
+    Column("voter", String(64), primary_key=True),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), nullable=False, index=True),
+    Column("choice", String(12), nullable=False),  # satisfied | basic | unsatisfied
+)
+
+rectifications = Table(
+    "rectifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(12), nullable=False),  # satisfaction | items
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), nullable=True, index=True),
+    Column("subject_id", Integer, ForeignKey("evaluation_subjects.id"), nullable=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),  # a member subject
+    # due (plan awaited) → submitted → accepted | returned (→ submitted …) → reevaluating →
+    # closed (passed) | due again (failed again)
+    Column("status", String(12), nullable=False, index=True),
+    Column("goals", Text, nullable=True),
+    Column("measures", Text, nullable=True),
+    Column("deadline", Date, nullable=True),
+    Column("reviewer_id", Integer, ForeignKey("people.id"), nullable=True),
+    Column("review_comment", Text, nullable=True),
+    Column("reevaluation_id", Integer, ForeignKey("evaluations.id"), nullable=True),
+    _ts("created_at", nullable=False),
+    _ts("submitted_at"),
+    _ts("accepted_at"),
+    _ts("closed_at"),
+)
+
+# Published rankings (上评下议): the figures as they stood when published.
+rankings = Table(
+    "rankings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),  # members (monthly) | branches (bimonthly)
+    Column("scope_org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("period", String(16), nullable=False),  # 2026-07 | 2026-B4 (Jul–Aug)
+    Column("rows", JSON, nullable=False),
+    _ts("published_at", nullable=False),
+    UniqueConstraint("kind", "scope_org_id", "period", name="uq_rankings_slot"),
+)
+
+awards = Table(
+    "awards",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # star_member | excellent_member | advanced_branch
+    Column("year", Integer, nullable=False),
+    Column("scope_org_id", Integer, ForeignKey("orgs.id"), nullable=False),  # who confirms
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    Column("status", String(10), nullable=False),  # proposed | confirmed | rejected
+    Column("figures", JSON, nullable=False),
+    _ts("proposed_at", nullable=False),
+    Column("decided_by", Integer, ForeignKey("people.id"), nullable=True),
+    _ts("decided_at"),
+    Index("ix_awards_scope_year", "scope_org_id", "year"),
+)
+
+# Year-end assessment (年度考评) on the four dimensions, entered by a reviewer.
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("subject_kind", String(10), nullable=False),  # member | branch
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False),
+    # "p:<person id>" or "o:<org id>": one assessment per subject and year
+    Column("subject_key", String(24), nullable=False),
+    # {competence | contribution | satisfaction | reputation: grade}
+    Column("dimensions", JSON, nullable=False),
+    Column("grade", String(16), nullable=False),  # excellent | qualified | basic | unqualified
+    Column("figures", JSON, nullable=False),  # the computed figures shown when it was entered
+    Column("assessor_id", Integer, ForeignKey("people.id"), nullable=False),
+    _ts("created_at", nullable=False),
+    UniqueConstraint("year", "subject_key", name="uq_assessments_subject"),
 )
