@@ -475,3 +475,20 @@ assessments = Table(
     _ts("created_at", nullable=False),
     UniqueConstraint("year", "subject_key", name="uq_assessments_subject"),
 )
+
+# ---- openness (三公开): residents' suggestions (调研提诺) ----------------------------------
+
+suggestions = Table(
+    "suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False, index=True),
+    Column("author_id", Integer, ForeignKey("people.id"), nullable=False, index=True),
+    Column("text", Text, nullable=False),
+    Column("status", String(10), nullable=False, default="open"),  # open | solved
+    # The pledge item that answers it (a pledge should answer residents' wishes).
+    Column("item_id", Integer, ForeignKey("pledge_items.id"), nullable=True, index=True),
+    Column("solved_by", Integer, ForeignKey("people.id"), nullable=True),
+    _ts("solved_at"),
+    _ts("created_at", nullable=False),
+)
