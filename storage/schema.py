@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -83,6 +84,8 @@ people = Table(
     Column("tg_user_id", BigInteger, nullable=True, unique=True),
     Column("locale", String(10), nullable=True),
     Column("is_admin", Boolean, nullable=False, default=False),
+    # A resident shared their own Telegram contact and its number matched the roster phone.
+    Column("phone_confirmed", Boolean, nullable=False, default=False, server_default=false()),
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     UniqueConstraint("org_id", "name", "phone", name="uq_people_identity"),
@@ -412,8 +415,12 @@ rectifications = Table(
     Column("org_id", Integer, ForeignKey("orgs.id"), nullable=False, index=True),
     Column("person_id", Integer, ForeignKey("people.id"), nullable=True),  # a member subject
     # due (plan awaited) → submitted → accepted | returned (→ submitted …) → reevaluating →
-    # closed (passed) | due again (failed again)
+    # closed (passed) | failed (failed again: a new round, a new row linked by previous_id)
     Column("status", String(12), nullable=False, index=True),
+    Column("round", Integer, nullable=False, default=1),
+    Column("previous_id", Integer, ForeignKey("rectifications.id"), nullable=True),
+    # Bumped by every change: decision buttons carry it, so a stale or double tap does nothing.
+    Column("version", Integer, nullable=False, default=1),
     Column("goals", Text, nullable=True),
     Column("measures", Text, nullable=True),
     Column("deadline", Date, nullable=True),

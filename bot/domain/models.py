@@ -54,6 +54,8 @@ class Person(_Model):
     tg_user_id: int | None = None
     locale: str | None = None
     is_admin: bool = False
+    # A resident confirmed their phone by sharing their own contact (eligible to vote).
+    phone_confirmed: bool = False
 
 
 class Invite(_Model):
