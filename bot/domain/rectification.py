@@ -1,0 +1,586 @@
+"""整改: the rectification loop after a mass evaluation under the pass mark.
+
+An evaluation closes → each subject under the mark gets a rectification (due) and whoever
+must file the plan is told → the plan (goals, measures, deadline) is submitted → the acceptor
+accepts it or sends it back with a comment → reminders before the deadline → after the
+deadline a re-evaluation opens with the same rules (see ``rectification_tick``) → it passes:
+the loop is closed and everyone is told; it fails: a new round opens.
+
+Who files: a member subject files their own plan; a branch subject's plan is filed by its
+secretary. Who accepts: for a branch, the upper committee (DOMAIN.md: "file a rectification
+report to the upper committee"); for a member, the branch secretary (the member's reviewer,
+as for pledges), or the committee above when the member is the secretary themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot import callbacks as cb
+from bot.domain import access
+from bot.domain.clock import Clock
+from bot.domain.dates import format_date
+from bot.domain.enums import Role
+from bot.domain.errors import DomainError, Forbidden
+from bot.domain.models import Person
+from bot.domain.notify import tell
+from bot.domain.rectification_models import (
+    FILABLE,
+    OPEN,
+    EvaluationInfo,
+    RectAction,
+    Rectification,
+    RectificationKind,
+    RectificationStatus,
+    SubjectResult,
+    percent,
+    transition,
+)
+from bot.i18n import t
+from storage.db import Database
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+FEATURE = cb.RECTIFY
+PLAN_DUE_DAYS = 14  # a plan is expected within two weeks of the result
+MAX_GOALS = 800
+MAX_MEASURES = 1500
+MAX_COMMENT = 500
+MAX_PLAN_DAYS = 366  # a rectification deadline at most a year ahead
+VOID_RETRY_DAYS = 7  # a re-evaluation that missed its quorum is held again a week later
+
+S = RectificationStatus
+
+
+# ---- who ----------------------------------------------------------------------------------
+
+
+async def filers(uow: UnitOfWork, rect: Rectification) -> list[Person]:
+    """Who files the plan: the member, or the branch's secretaries."""
+    if rect.person_id is not None:
+        person = await uow.people.get(rect.person_id)
+        return [person] if person is not None else []
+    return await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+
+
+def may_file(me: Person, rect: Rectification) -> bool:
+    """The member themselves; for a branch, its secretary."""
+    if rect.person_id is not None:
+        return me.id == rect.person_id
+    return me.role is Role.SECRETARY and me.org_id == rect.org_id
+
+
+async def acceptors(uow: UnitOfWork, rect: Rectification) -> list[Person]:
+    """Who gets the plan: the branch secretaries (member), else the nearest committee staff."""
+    if rect.person_id is not None:
+        secretaries = [
+            p
+            for p in await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+            if p.id != rect.person_id
+        ]
+        if secretaries:
+            return secretaries
+    for org in await uow.orgs.ancestors(rect.org_id):
+        staff = [
+            p
+            for p in await uow.people.in_org(org.id, [Role.COMMITTEE.value])
+            if p.id != rect.person_id
+        ]
+        if staff:
+            return staff
+    return []
+
+
+async def may_accept(uow: UnitOfWork, me: Person, rect: Rectification) -> bool:
+    """The member's branch secretary or the committee above; a branch: the committee above."""
+    if me.id == rect.person_id:
+        return False
+    if rect.person_id is None and me.org_id == rect.org_id:
+        return False  # a branch does not accept its own plan
+    if rect.person_id is not None and me.role is Role.SECRETARY and me.org_id == rect.org_id:
+        return True
+    above = {org.id for org in await uow.orgs.ancestors(rect.org_id)}
+    return (me.role is Role.COMMITTEE or me.is_admin) and me.org_id in above
+
+
+async def subject_name(uow: UnitOfWork, rect: Rectification) -> str:
+    """The member's name, or the branch's name."""
+    if rect.person_id is not None:
+        person = await uow.people.get(rect.person_id)
+        if person is not None:
+            return person.name
+    org = await uow.orgs.get(rect.org_id)
+    return org.name if org else "?"
+
+
+async def _committee_above(uow: UnitOfWork, org_id: int) -> list[Person]:
+    for org in await uow.orgs.ancestors(org_id):
+        staff = await uow.people.in_org(org.id, [Role.COMMITTEE.value])
+        if staff:
+            return staff
+    return []
+
+
+def plan_due(rect: Rectification, tz: ZoneInfo) -> date:
+    """The day by which the plan is expected (two weeks after the rectification opened)."""
+    return rect.created_at.astimezone(tz).date() + timedelta(days=PLAN_DUE_DAYS)
+
+
+# ---- buttons ------------------------------------------------------------------------------
+
+
+def plan_button(locale: str | None, rect: Rectification) -> list[list[dict[str, str]]]:
+    """The button that starts writing the plan."""
+    return [
+        [
+            {
+                "text": t(locale, "rectify.btn.plan"),
+                "callback_data": cb.build(FEATURE, "plan", rect.id),
+            }
+        ]
+    ]
+
+
+def decision_buttons(locale: str | None, rect: Rectification) -> list[list[dict[str, str]]]:
+    """Accept / send back, bound to this version (a stale or second tap changes nothing)."""
+    return [
+        [
+            {
+                "text": t(locale, "rectify.btn.accept"),
+                "callback_data": cb.build(FEATURE, "ok", rect.id, rect.version),
+            },
+            {
+                "text": t(locale, "rectify.btn.return"),
+                "callback_data": cb.build(FEATURE, "ret", rect.id, rect.version),
+            },
+        ]
+    ]
+
+
+def plan_text(locale: str | None, rect: Rectification, name: str) -> str:
+    """The plan as the acceptor and the filer see it."""
+    return t(
+        locale,
+        "rectify.card",
+        name=name,
+        round=rect.round,
+        status=t(locale, f"rectify.status.{rect.status.value}"),
+        goals=rect.goals or "—",
+        measures=rect.measures or "—",
+        deadline=format_date(rect.deadline, locale) if rect.deadline else "—",
+    )
+
+
+# ---- the hook called when an evaluation closes ----------------------------------------------
+
+
+async def on_evaluation_closed(uow: UnitOfWork, clock: Clock, evaluation_id: int) -> None:
+    """Called inside the unit of work that closed an evaluation, after the results are written.
+
+    A first evaluation: each subject under the pass mark gets a rectification and whoever must
+    file the plan is told. A re-evaluation: passed closes the loop; failed opens a new round;
+    void (quorum missed) holds another re-evaluation a week later. Idempotent: a second call
+    for the same evaluation changes nothing.
+    """
+    ev = await uow.rectifications.evaluation(evaluation_id)
+    if ev is None:
+        return
+    if ev.rectification_id is not None:
+        await _after_reevaluation(uow, clock, ev)
+        return
+    if ev.status != "closed":
+        return
+    subjects = [s for s in await uow.rectifications.subjects(evaluation_id) if s.passed is False]
+    if not subjects:
+        return
+    existing = {
+        r.subject_id for r in await uow.rectifications.for_subjects(s.id for s in subjects)
+    }
+    fresh = [s for s in subjects if s.id not in existing]
+    await _open(uow, clock, ev, fresh, round_no=1, previous=None)
+
+
+async def _open(
+    uow: UnitOfWork,
+    clock: Clock,
+    ev: EvaluationInfo,
+    subjects: list[SubjectResult],
+    *,
+    round_no: int,
+    previous: Rectification | None,
+) -> list[Rectification]:
+    """Open rectifications (status due) for these subjects and tell who must file the plan."""
+    if not subjects:
+        return []
+    now = clock.now()
+    await uow.rectifications.add_many(
+        [
+            {
+                "kind": RectificationKind.SATISFACTION.value,
+                "evaluation_id": ev.id,
+                "subject_id": s.id,
+                "org_id": s.org_id,
+                "person_id": s.person_id,
+                "status": S.DUE.value,
+                "round": round_no,
+                "previous_id": previous.id if previous else None,
+                "version": 1,
+                "created_at": now,
+            }
+            for s in subjects
+        ]
+    )
+    opened = await uow.rectifications.for_subjects(s.id for s in subjects)
+    rates = {s.id: s.rate_permille for s in subjects}
+    for rect in opened:
+        name = await subject_name(uow, rect)
+        for person in await filers(uow, rect):
+            key = "rectify.opened.member" if rect.is_member else "rectify.opened.branch"
+            if round_no > 1:
+                key = "rectify.opened.again"
+            await tell(
+                uow,
+                person,
+                key,
+                now,
+                buttons=plan_button(person.locale, rect),
+                name=name,
+                rate=percent(rates.get(rect.subject_id or 0)),
+                mark=percent(ev.pass_permille),
+                due=format_date(plan_due(rect, clock.tz), person.locale),
+                round=rect.round,
+            )
+    return opened
+
+
+async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo) -> None:
+    assert ev.rectification_id is not None
+    rect = await uow.rectifications.get(ev.rectification_id)
+    if rect is None or rect.status is not S.REEVALUATING or rect.reevaluation_id != ev.id:
+        return  # already handled, or not this rectification's current re-evaluation
+    now = clock.now()
+    name = await subject_name(uow, rect)
+    if ev.status != "closed":
+        await _after_void(uow, clock, rect, name)
+        return
+    subjects = await uow.rectifications.subjects(ev.id)
+    result = next(
+        (s for s in subjects if s.person_id == rect.person_id and s.org_id == rect.org_id),
+        subjects[0] if subjects else None,
+    )
+    if result is None or result.passed is None:
+        return
+    rate, mark = percent(result.rate_permille), percent(ev.pass_permille)
+    if result.passed:
+        transition(rect.status, RectAction.PASS)
+        if not await uow.rectifications.update(
+            rect.id, rect.version, status=S.CLOSED.value, closed_at=now
+        ):
+            return
+        told: set[int] = set()
+        for person in await filers(uow, rect):
+            told.add(person.id)
+            await tell(uow, person, "rectify.closed.subject", now, rate=rate, mark=mark)
+        others = [
+            *await acceptors(uow, rect),
+            *await uow.people.in_org(rect.org_id, [Role.SECRETARY.value]),
+            *await _committee_above(uow, rect.org_id),
+        ]
+        for person in others:
+            if person.id in told:
+                continue
+            told.add(person.id)
+            await tell(uow, person, "rectify.closed.others", now, name=name, rate=rate, mark=mark)
+        return
+    # Failed again: this round ends as failed and a new round opens as a new rectification,
+    # so each round keeps its own plan, decision and re-evaluation for the record.
+    transition(rect.status, RectAction.FAIL)
+    if not await uow.rectifications.update(
+        rect.id, rect.version, status=S.FAILED.value, closed_at=now
+    ):
+        return
+    opened = await _open(uow, clock, ev, [result], round_no=rect.round + 1, previous=rect)
+    for person in await acceptors(uow, rect):
+        await tell(
+            uow,
+            person,
+            "rectify.failed.acceptor",
+            now,
+            name=name,
+            rate=rate,
+            mark=mark,
+            round=opened[0].round if opened else rect.round + 1,
+        )
+
+
+async def _after_void(uow: UnitOfWork, clock: Clock, rect: Rectification, name: str) -> None:
+    """The re-evaluation missed its quorum: the plan stays accepted, another one is held."""
+    now = clock.now()
+    again = now.astimezone(clock.tz).date() + timedelta(days=VOID_RETRY_DAYS - 1)
+    transition(rect.status, RectAction.VOID)
+    if not await uow.rectifications.update(
+        rect.id, rect.version, status=S.ACCEPTED.value, deadline=again, reevaluation_id=None
+    ):
+        return
+    people = {p.id: p for p in [*await filers(uow, rect), *await acceptors(uow, rect)]}
+    for person in people.values():
+        await tell(
+            uow,
+            person,
+            "rectify.reevaluation.void",
+            now,
+            name=name,
+            date=format_date(again + timedelta(days=1), person.locale),
+        )
+
+
+# ---- the service ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RectView:
+    """A rectification as one person sees it in their list."""
+
+    rect: Rectification
+    name: str
+    can_file: bool
+    can_decide: bool
+    plan_due: date
+
+
+@dataclass(frozen=True)
+class Decided:
+    """What a decision did."""
+
+    rect: Rectification
+    name: str
+
+
+class RectificationService:
+    """Filing, accepting and following rectification plans."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    def today(self) -> date:
+        """The local date."""
+        return self.clock.now().astimezone(self.clock.tz).date()
+
+    async def listing(self, tg_user_id: int) -> list[RectView]:
+        """The rectifications this person must file or accept, or follows, oldest first."""
+        async with self.db.uow() as uow:
+            me = await access.actor(uow, tg_user_id)
+            if me.role is Role.RESIDENT:
+                raise Forbidden("rectify.residents")
+            scope = await _scope(uow, me)
+            rects = await uow.rectifications.in_progress(OPEN, org_ids=scope, person_id=me.id)
+            views = []
+            staff = me.role in (Role.SECRETARY, Role.COMMITTEE) or me.is_admin
+            for rect in rects:
+                can_file = may_file(me, rect)
+                acceptor = await may_accept(uow, me, rect)
+                if not (can_file or acceptor or staff):
+                    continue  # a member sees only their own
+                can_decide = acceptor and rect.status is S.SUBMITTED
+                views.append(
+                    RectView(
+                        rect,
+                        await subject_name(uow, rect),
+                        can_file and rect.status in FILABLE,
+                        can_decide,
+                        plan_due(rect, self.clock.tz),
+                    )
+                )
+            return views
+
+    async def _filable(self, uow: UnitOfWork, tg_user_id: int, rect_id: int) -> Rectification:
+        me = await access.actor(uow, tg_user_id)
+        rect = await uow.rectifications.get(rect_id)
+        if rect is None:
+            raise DomainError("rectify.not_found")
+        if not may_file(me, rect):
+            raise Forbidden("rectify.not_yours")
+        if rect.status not in FILABLE:
+            raise DomainError(
+                "rectify.not_filable", status=t(me.locale, f"rectify.status.{rect.status.value}")
+            )
+        return rect
+
+    async def begin_plan(self, tg_user_id: int, rect_id: int) -> RectView:
+        """Before writing a plan: may this person file it now? With the comment if returned."""
+        async with self.db.uow() as uow:
+            rect = await self._filable(uow, tg_user_id, rect_id)
+            return RectView(
+                rect, await subject_name(uow, rect), True, False, plan_due(rect, self.clock.tz)
+            )
+
+    def check_goals(self, text: str) -> str:
+        """A plan's goals: not empty, not too long."""
+        return _clean(text, MAX_GOALS, "rectify.goals")
+
+    def check_measures(self, text: str) -> str:
+        """A plan's measures: not empty, not too long."""
+        return _clean(text, MAX_MEASURES, "rectify.measures")
+
+    def check_deadline(self, text: str) -> date:
+        """A deadline typed in chat: after today, within a year."""
+        from bot.domain.dates import DeadlineError, parse_deadline
+
+        today = self.today()
+        try:
+            deadline = parse_deadline(text, today)
+        except DeadlineError as exc:
+            raise DomainError(exc.key, **{k: v for k, v in exc.params.items()}) from None
+        if deadline <= today:
+            raise DomainError("rectify.deadline.too_soon")
+        if deadline > today + timedelta(days=MAX_PLAN_DAYS):
+            raise DomainError("rectify.deadline.too_far", days=MAX_PLAN_DAYS)
+        return deadline
+
+    async def submit_plan(
+        self, tg_user_id: int, rect_id: int, goals: str, measures: str, deadline: date
+    ) -> Decided:
+        """File the plan: it goes to the acceptor with accept / send back buttons."""
+        goals = self.check_goals(goals)
+        measures = self.check_measures(measures)
+        today = self.today()
+        if deadline <= today or deadline > today + timedelta(days=MAX_PLAN_DAYS):
+            raise DomainError("rectify.deadline.too_soon")
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            rect = await self._filable(uow, tg_user_id, rect_id)
+            status = transition(rect.status, RectAction.SUBMIT)
+            if not await uow.rectifications.update(
+                rect.id,
+                rect.version,
+                status=status.value,
+                goals=goals,
+                measures=measures,
+                deadline=deadline,
+                submitted_at=now,
+            ):
+                raise DomainError("rectify.stale")
+            fresh = await uow.rectifications.get(rect.id)
+            assert fresh is not None
+            name = await subject_name(uow, fresh)
+            for person in await acceptors(uow, fresh):
+                await tell(
+                    uow,
+                    person,
+                    "rectify.submitted.acceptor",
+                    now,
+                    buttons=decision_buttons(person.locale, fresh),
+                    plan=plan_text(person.locale, fresh, name),
+                )
+            return Decided(fresh, name)
+
+    async def _decidable(
+        self, uow: UnitOfWork, tg_user_id: int, rect_id: int, version: int
+    ) -> tuple[Person, Rectification]:
+        me = await access.actor(uow, tg_user_id)
+        rect = await uow.rectifications.get(rect_id)
+        if rect is None:
+            raise DomainError("rectify.not_found")
+        if not await may_accept(uow, me, rect):
+            raise Forbidden("rectify.not_acceptor")
+        if rect.status is not S.SUBMITTED:
+            raise DomainError(
+                "rectify.already_decided",
+                status=t(me.locale, f"rectify.status.{rect.status.value}"),
+            )
+        if rect.version != version:
+            raise DomainError("rectify.stale")
+        return me, rect
+
+    async def check_decidable(self, tg_user_id: int, rect_id: int, version: int) -> Decided:
+        """Before asking for a send-back comment: may this person still decide this version?"""
+        async with self.db.uow() as uow:
+            _, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            return Decided(rect, await subject_name(uow, rect))
+
+    async def accept(self, tg_user_id: int, rect_id: int, version: int) -> Decided:
+        """Accept the plan: the subject is told; the re-evaluation follows its deadline."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            status = transition(rect.status, RectAction.ACCEPT)
+            if not await uow.rectifications.update(
+                rect.id,
+                version,
+                status=status.value,
+                reviewer_id=me.id,
+                review_comment=None,
+                accepted_at=now,
+            ):
+                raise DomainError("rectify.stale")
+            fresh = await uow.rectifications.get(rect.id)
+            assert fresh is not None and fresh.deadline is not None
+            name = await subject_name(uow, fresh)
+            for person in await filers(uow, fresh):
+                await tell(
+                    uow,
+                    person,
+                    "rectify.accepted.subject",
+                    now,
+                    reviewer=me.name,
+                    deadline=format_date(fresh.deadline, person.locale),
+                )
+            return Decided(fresh, name)
+
+    async def send_back(
+        self, tg_user_id: int, rect_id: int, version: int, comment: str
+    ) -> Decided:
+        """Send the plan back with a comment: the filer revises and submits again."""
+        now = self.clock.now()
+        text = _clean(comment, MAX_COMMENT, "rectify.comment")
+        async with self.db.uow() as uow:
+            me, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            status = transition(rect.status, RectAction.RETURN)
+            if not await uow.rectifications.update(
+                rect.id, version, status=status.value, reviewer_id=me.id, review_comment=text
+            ):
+                raise DomainError("rectify.stale")
+            fresh = await uow.rectifications.get(rect.id)
+            assert fresh is not None
+            for person in await filers(uow, fresh):
+                await tell(
+                    uow,
+                    person,
+                    "rectify.returned.subject",
+                    now,
+                    buttons=plan_button(person.locale, fresh),
+                    reviewer=me.name,
+                    comment=text,
+                )
+            return Decided(fresh, await subject_name(uow, fresh))
+
+
+async def _scope(uow: UnitOfWork, me: Person) -> list[int]:
+    """The orgs a person follows rectifications of: their own and everything below."""
+    all_orgs = await uow.orgs.all()
+    scope = [me.org_id]
+    frontier = [me.org_id]
+    while frontier:
+        children = [o.id for o in all_orgs if o.parent_id in frontier]
+        scope.extend(children)
+        frontier = children
+    return scope
+
+
+def _clean(value: str, limit: int, key: str) -> str:
+    text = value.strip()
+    if not text:
+        raise DomainError(f"{key}.empty")
+    if len(text) > limit:
+        raise DomainError(f"{key}.too_long", limit=limit, length=len(text))
+    return text
+
+
+def local_now(clock: Clock) -> datetime:
+    """The clock's now in its own zone."""
+    return clock.now().astimezone(clock.tz)

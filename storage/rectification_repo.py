@@ -1,0 +1,154 @@
+"""Rectification (整改) storage: the rectifications, and what they read of the evaluations.
+
+A handful of rectifications follow each evaluation, so these queries stay small; the ones the
+reminder tick runs read only the rectifications still in progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.rectification_models import (
+    EvaluationInfo,
+    Rectification,
+    RectificationStatus,
+    SubjectResult,
+)
+from storage import schema as s
+
+_r = s.rectifications
+
+
+def _rect(row: Any) -> Rectification:
+    return Rectification.model_validate(dict(row._mapping))
+
+
+class RectificationRepo:
+    """Rectifications and the evaluation facts they depend on."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, rect_id: int) -> Rectification | None:
+        """One rectification."""
+        row = (await self.conn.execute(select(_r).where(_r.c.id == rect_id))).first()
+        return _rect(row) if row else None
+
+    async def add_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Open rectifications (one statement)."""
+        if rows:
+            await self.conn.execute(insert(_r), list(rows))
+
+    async def for_subjects(self, subject_ids: Iterable[int]) -> list[Rectification]:
+        """The rectifications opened for these evaluation subjects."""
+        ids = list(subject_ids)
+        if not ids:
+            return []
+        rows = await self.conn.execute(
+            select(_r).where(_r.c.subject_id.in_(ids)).order_by(_r.c.id)
+        )
+        return [_rect(r) for r in rows]
+
+    async def update(self, rect_id: int, expected_version: int, **values: Any) -> bool:
+        """Change a rectification if nobody changed it since ``expected_version``; bumps it."""
+        result = await self.conn.execute(
+            update(_r)
+            .where(and_(_r.c.id == rect_id, _r.c.version == expected_version))
+            .values(version=expected_version + 1, **values)
+        )
+        return bool(result.rowcount)
+
+    async def in_progress(
+        self,
+        statuses: Iterable[RectificationStatus],
+        *,
+        org_ids: Iterable[int] | None = None,
+        person_id: int | None = None,
+    ) -> list[Rectification]:
+        """Rectifications in some states, of some orgs and/or one member, oldest first."""
+        query = select(_r).where(_r.c.status.in_([st.value for st in statuses]))
+        scope: list[ColumnElement[bool]] = []
+        if org_ids is not None:
+            scope.append(_r.c.org_id.in_(list(org_ids)))
+        if person_id is not None:
+            scope.append(_r.c.person_id == person_id)
+        if scope:
+            query = query.where(or_(*scope))
+        rows = await self.conn.execute(query.order_by(_r.c.id))
+        return [_rect(r) for r in rows]
+
+    async def history(self, rect: Rectification) -> list[Rectification]:
+        """The earlier rounds of a rectification, first round first."""
+        rounds: list[Rectification] = []
+        previous = rect.previous_id
+        while previous is not None:
+            earlier = await self.get(previous)
+            if earlier is None:
+                break
+            rounds.insert(0, earlier)
+            previous = earlier.previous_id
+        return rounds
+
+    # ---- the evaluations they follow ----------------------------------------------------
+
+    async def evaluation(self, evaluation_id: int) -> EvaluationInfo | None:
+        """What a rectification needs to know of an evaluation."""
+        e = s.evaluations
+        row = (
+            await self.conn.execute(
+                select(
+                    e.c.id,
+                    e.c.org_id,
+                    e.c.status,
+                    e.c.pass_permille,
+                    e.c.quorum,
+                    e.c.closes_at,
+                    e.c.created_at,
+                    e.c.reevaluation_of,
+                    e.c.rectification_id,
+                ).where(e.c.id == evaluation_id)
+            )
+        ).first()
+        return EvaluationInfo.model_validate(dict(row._mapping)) if row else None
+
+    async def subjects(self, evaluation_id: int) -> list[SubjectResult]:
+        """The subjects of an evaluation with their results, in ballot order."""
+        es = s.evaluation_subjects
+        rows = await self.conn.execute(
+            select(
+                es.c.id,
+                es.c.evaluation_id,
+                es.c.person_id,
+                es.c.org_id,
+                es.c.rate_permille,
+                es.c.passed,
+            )
+            .where(es.c.evaluation_id == evaluation_id)
+            .order_by(es.c.position)
+        )
+        return [SubjectResult.model_validate(dict(r._mapping)) for r in rows]
+
+    async def link_reevaluation(self, evaluation_id: int, rect_id: int) -> None:
+        """Mark an evaluation as the re-evaluation of a rectification (if not marked yet)."""
+        await self.conn.execute(
+            update(s.evaluations)
+            .where(
+                and_(
+                    s.evaluations.c.id == evaluation_id, s.evaluations.c.rectification_id.is_(None)
+                )
+            )
+            .values(rectification_id=rect_id)
+        )
+
+    async def closed_since(self, since: datetime) -> list[int]:
+        """Ids of evaluations closed since a moment (used by tests and catch-up checks)."""
+        e = s.evaluations
+        rows = await self.conn.execute(
+            select(e.c.id).where(and_(e.c.status == "closed", e.c.closed_at >= since))
+        )
+        return [int(r[0]) for r in rows]
