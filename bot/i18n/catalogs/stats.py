@@ -1,0 +1,48 @@
+"""Strings of statistics and charts (/stats): chart legends and notes, captions, refusals."""
+
+ZH: dict[str, str] = {
+    # fixed text inside the chart images
+    "stats.chart.satisfied": "满意",
+    "stats.chart.basic": "基本满意",
+    "stats.chart.dissatisfied": "不满意",
+    "stats.chart.too_few": "有效票不足 {min} 张，不公布",
+    "stats.chart.rate_votes": "{rate}（{votes}票）",
+    "stats.chart.pass_line": "合格线 {rate}",
+    "stats.chart.no_data": "暂无数据",
+    "stats.chart.cut": "共 {total} 个，只列出最好和最差的，中间 {hidden} 个省略",
+    "stats.chart.gap": "…… 中间省略 {hidden} 个 ……",
+    "stats.chart.no_items_note": "另有 {count} 个暂无承诺事项",
+    "stats.chart.status.fulfilled": "已兑现",
+    "stats.chart.status.claimed": "待核实",
+    "stats.chart.status.in_progress": "进行中",
+    "stats.chart.status.overdue": "已逾期",
+    "stats.chart.count_share": "{count}项 {share}",
+    "stats.chart.total_items": "承诺事项共 {total} 项",
+    "stats.chart.month": "{month}月",
+    "stats.chart.year": "{year}年",
+    "stats.chart.total_entries": "近 12 个月共记录进展 {total} 条",
+    "stats.chart.older": "更早的 {count} 次评议未列出",
+}
+
+EN: dict[str, str] = {
+    "stats.chart.satisfied": "Satisfied",
+    "stats.chart.basic": "Fairly satisfied",
+    "stats.chart.dissatisfied": "Dissatisfied",
+    "stats.chart.too_few": "Fewer than {min} valid votes, not shown",
+    "stats.chart.rate_votes": "{rate} ({votes} votes)",
+    "stats.chart.pass_line": "Pass mark {rate}",
+    "stats.chart.no_data": "No data yet",
+    "stats.chart.cut": "{total} in all; only the best and the worst are shown, {hidden} left out",
+    "stats.chart.gap": "… {hidden} left out …",
+    "stats.chart.no_items_note": "{count} more have no pledge items yet",
+    "stats.chart.status.fulfilled": "Fulfilled",
+    "stats.chart.status.claimed": "To verify",
+    "stats.chart.status.in_progress": "In progress",
+    "stats.chart.status.overdue": "Overdue",
+    "stats.chart.count_share": "{count} ({share})",
+    "stats.chart.total_items": "{total} pledge items in all",
+    "stats.chart.month": "{month}",
+    "stats.chart.year": "{year}",
+    "stats.chart.total_entries": "{total} progress entries in the last 12 months",
+    "stats.chart.older": "{count} earlier evaluations not listed",
+}
