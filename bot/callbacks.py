@@ -47,3 +47,8 @@ def pattern(feature: str) -> str:
 DRAFT = "pd"
 REVIEW = "rv"
 LANG = "lg"
+LEADER_REVIEW = "lr"  # leader review (领导点评) and the rectification statement
+RECTIFY = "rc"  # rectification (整改)
+RANKING = "rk"  # rankings (上评下议)
+AWARDS = "aw"  # organisational selection (组织评选)
+ASSESS = "as"  # year-end assessment (年度考评)

@@ -8,8 +8,12 @@ from types import TracebackType
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.broadcast_repo import BroadcastRepo
+from storage.evaluation_repo import EvaluationRepo
+from storage.leader_review_repo import LeaderReviewRepo
 from storage.progress_repo import LedgerRepo, ProgressRepo
+from storage.rectification_repo import RectificationRepo
 from storage.reminder_repo import ReminderRepo
+from storage.selection_repo import SelectionRepo
 from storage.repositories import (
     InviteRepo,
     KvRepo,
@@ -37,6 +41,10 @@ class UnitOfWork:
     broadcasts: BroadcastRepo
     progress: ProgressRepo
     ledger: LedgerRepo
+    selection: SelectionRepo
+    rectifications: RectificationRepo
+    evaluations: EvaluationRepo
+    leader_reviews: LeaderReviewRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -72,6 +80,10 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepo(conn)
         self.progress = ProgressRepo(conn)
         self.ledger = LedgerRepo(conn)
+        self.selection = SelectionRepo(conn)
+        self.rectifications = RectificationRepo(conn)
+        self.evaluations = EvaluationRepo(conn)
+        self.leader_reviews = LeaderReviewRepo(conn)
         return self
 
     async def __aexit__(
