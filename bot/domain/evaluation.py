@@ -1,0 +1,1413 @@
+"""Mass evaluation (群众评议): a branch's members and resident representatives vote their
+satisfaction with the branch (or with each member) in chat; at closing the bot counts.
+
+Ballots are Telegram **non-anonymous polls** (满意 / 基本满意 / 不满意), one poll per subject,
+sent privately to each participant. Why polls rather than inline-keyboard ballots:
+
+* the voter's own Telegram client shows the choice and lets them change or retract it, with
+  no message edit per vote: at the end of a meeting thousands of votes arrive within minutes,
+  and an edit per vote would queue thousands of requests under the 30 msg/s limit;
+* retraction is native (an answer with no options), and the last choice simply wins;
+* ``poll_answer`` updates name who voted, so eligibility is checked: a vote on a forwarded
+  copy, from someone not on the list, or after closing counts for nothing and the person is
+  told why, privately.
+
+Secrecy: a ballot is stored as (subject, voter, choice) where voter = HMAC-SHA256(key,
+"evaluation:person"), the key kept outside the database (settings.ballot_key, or a file with
+0600 permissions), and no time. Nothing the bot logs, queues or shows carries a choice next to
+a person: a vote writes no outbox row with its choice; the group sees turnout only; results
+are aggregates, hidden for a subject with fewer than 5 valid votes.
+
+Votes are recorded in batches (:meth:`EvaluationService.vote` coalesces answers that arrive
+within a few milliseconds into one transaction): a burst at the end of a meeting costs a few
+statements per batch, not a transaction per vote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot import callbacks as cb
+from bot.domain import access
+from bot.domain.clock import Clock
+from bot.domain.dates import DeadlineError, parse_deadline
+from bot.domain.enums import OrgType, Role
+from bot.domain.errors import DomainError, Forbidden
+from bot.domain.evaluation_models import (
+    CHOICES,
+    Choice,
+    EvalStatus,
+    Evaluation,
+    Participant,
+    PollRef,
+    SatisfactionResult,
+    Subject,
+    SubjectKind,
+)
+from bot.domain.models import Org, Person
+from bot.domain.notify import message_row
+from bot.i18n import normalize_locale, t
+from storage.db import Database
+from storage.reminder_repo import log_row
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+FEATURE = "ev"  # callback data: ev:<action>:<id>
+TURNOUT_VIEW = "ev_turnout"  # the board group's live turnout (outbox view)
+CHART_RENDER = "ev_chart"  # the results chart, rendered when the outbox sends it
+POLL_SENT = "ev_poll"  # outbox hook: remember the poll id of a sent ballot
+MIN_PUBLISHED = 5  # fewer valid votes for a subject: its result is not published
+MEMBER_ROLES = (Role.MEMBER.value, Role.LEADER.value, Role.SECRETARY.value)
+SMALL_QUORUM_TYPES = (OrgType.PRIVATE, OrgType.SOCIAL)
+DEFAULT_CLOSING_TIME = time(20, 0)
+MIN_LEAD = timedelta(minutes=10)
+MAX_LEAD = timedelta(days=60)
+REMIND_BEFORE = timedelta(hours=24)
+MAX_SUBJECTS = 60
+BATCH_WINDOW = 0.005  # seconds an answer waits for others to share its transaction
+BATCH_MAX = 500
+UNKNOWN_POLL_RETRY = 1.5  # a vote may arrive before the poll's id is recorded: look again
+QUESTION_LIMIT = 300
+
+
+# --------------------------------------------------------------------------- the voter hash
+
+
+def load_ballot_key(secret: str | None, path: Path) -> bytes:
+    """The ballots' key: the configured secret, else the key file (created once, mode 0600).
+
+    Never stored in the database: a database export alone cannot name a voter."""
+    if secret:
+        return secret.encode()
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key)
+    log.info("generated a new ballot key in %s", path)
+    return key
+
+
+def voter_hash(key: bytes, evaluation_id: int, person_id: int) -> str:
+    """The ballot's voter: HMAC-SHA256(key, "evaluation:person"), hex (64 characters)."""
+    return hmac.new(key, f"{evaluation_id}:{person_id}".encode(), hashlib.sha256).hexdigest()
+
+
+# --------------------------------------------------------------------------- the tally
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One subject's count and its satisfaction rate."""
+
+    satisfied: int
+    basic: int
+    unsatisfied: int
+
+    @property
+    def valid(self) -> int:
+        """Valid votes."""
+        return self.satisfied + self.basic + self.unsatisfied
+
+    @property
+    def published(self) -> bool:
+        """Whether the result may be shown (at least 5 valid votes)."""
+        return self.valid >= MIN_PUBLISHED
+
+    def rate_permille(self) -> int | None:
+        """(满意 + 基本满意) / valid, per mille, rounded half up; None without votes."""
+        if self.valid == 0:
+            return None
+        good = self.satisfied + self.basic
+        return (2000 * good + self.valid) // (2 * self.valid)
+
+    def passed(self, pass_permille: int) -> bool | None:
+        """Whether the rate reaches the pass mark (exactly, not the rounded rate); None when
+        too few votes to judge."""
+        if not self.published:
+            return None
+        return (self.satisfied + self.basic) * 1000 >= pass_permille * self.valid
+
+
+def tally_of(counts: dict[str, int]) -> Tally:
+    """A subject's tally from {choice: count}."""
+    return Tally(
+        counts.get(Choice.SATISFIED.value, 0),
+        counts.get(Choice.BASIC.value, 0),
+        counts.get(Choice.UNSATISFIED.value, 0),
+    )
+
+
+def percent(permille: int) -> str:
+    """93.3% from 933."""
+    return f"{permille // 10}.{permille % 10}%"
+
+
+def choice_of(option_ids: Sequence[int]) -> Choice | None:
+    """The ballot's choice from the poll's option ids (empty: retracted)."""
+    if not option_ids:
+        return None
+    index = option_ids[0]
+    if not 0 <= index < len(CHOICES):
+        raise ValueError(f"no option {index}")
+    return CHOICES[index]
+
+
+# --------------------------------------------------------------------------- eligibility
+
+
+class Verdict:
+    """What became of one poll answer."""
+
+    COUNTED = "counted"
+    RETRACTED = "retracted"
+    CLOSED = "closed"  # after closing
+    NOT_YOURS = "not_yours"  # a participant voting on someone else's (forwarded) poll
+    NOT_LISTED = "not_listed"  # not on this evaluation's list at all
+    UNKNOWN = "unknown"  # not one of our ballot polls
+    DUPLICATE = "duplicate"  # the same update delivered again
+
+
+def judge(
+    evaluation: Evaluation,
+    poll: PollRef,
+    voter: Person | None,
+    is_participant: bool,
+    now: datetime,
+) -> str:
+    """Whether an answer counts: the poll's addressee, on the list, while it is open."""
+    if evaluation.status is not EvalStatus.OPEN or now >= evaluation.closes_at:
+        return Verdict.CLOSED
+    if voter is None or voter.id != poll.person_id:
+        return Verdict.NOT_YOURS if is_participant else Verdict.NOT_LISTED
+    if not is_participant:
+        return Verdict.NOT_LISTED
+    return Verdict.COUNTED
+
+
+# --------------------------------------------------------------------------- closing time
+
+
+_HOURS_AFTER = re.compile(r"^([0-9]{1,3})个?(?:小时|钟头)(?:后|以后|之后)$")
+_EN_HOURS = re.compile(r"^in ([0-9]{1,3}) hours?$")
+_CLOCK = re.compile(r"([0-9]{1,2})[:：]([0-9]{2})$")
+_ZH_CLOCK = re.compile(r"(上午|早上|中午|下午|晚上|傍晚)?([0-9]{1,2})[点时](半|([0-9]{1,2})分?)?$")
+
+
+def parse_closing(text: str, now: datetime) -> datetime:
+    """A closing time typed by a person: 3天后, 2小时后, 10月1日, 2026-10-01 18:00, 明天下午3点.
+
+    A date without a time closes at 20:00. Raises DomainError (past, too far, unreadable)."""
+    raw = unicodedata.normalize("NFKC", text or "").strip().lower()
+    if not raw or len(raw) > 64:
+        raise DomainError("ev.time.unparsable")
+    compact = "".join(raw.split())
+    hours = _HOURS_AFTER.match(compact) or _EN_HOURS.match(" ".join(raw.split()))
+    if hours:
+        moment = now + timedelta(hours=int(hours[1]))
+    else:
+        at: time | None = None
+        rest = compact
+        m = _CLOCK.search(compact)
+        if m:
+            at = _clock(int(m[1]), int(m[2]))
+            rest = compact[: m.start()]
+        else:
+            z = _ZH_CLOCK.search(compact)
+            if z:
+                hour = int(z[2])
+                minute = 30 if z[3] == "半" else int(z[4] or 0)
+                if z[1] in ("下午", "晚上", "傍晚") and hour < 12:
+                    hour += 12
+                at = _clock(hour, minute)
+                rest = compact[: z.start()]
+        local_now = now.astimezone(now.tzinfo)
+        today = local_now.date()
+        if rest in ("", "今天", "今日", "today"):
+            day = today
+        else:
+            try:
+                day = parse_deadline(rest, today)
+            except DeadlineError as exc:
+                if exc.key == "date.past":
+                    raise DomainError("ev.time.past") from None
+                raise DomainError("ev.time.unparsable") from None
+        moment = datetime.combine(day, at or DEFAULT_CLOSING_TIME, tzinfo=now.tzinfo)
+    if moment < now + MIN_LEAD:
+        raise DomainError("ev.time.past")
+    if moment > now + MAX_LEAD:
+        raise DomainError("ev.time.too_far", days=MAX_LEAD.days)
+    return moment
+
+
+def _clock(hour: int, minute: int) -> time:
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise DomainError("ev.time.unparsable")
+    return time(hour, minute)
+
+
+def format_moment(moment: datetime, tz: Any, locale: str | None) -> str:
+    """10月1日 20:00 (zh) / 2026-10-01 20:00 (en), in the campaign's time zone."""
+    local = moment.astimezone(tz)
+    if normalize_locale(locale) == "en":
+        return local.strftime("%Y-%m-%d %H:%M")
+    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+
+
+# --------------------------------------------------------------------------- results of calls
+
+
+@dataclass(frozen=True)
+class Branch:
+    """A branch someone may open an evaluation for."""
+
+    org: Org
+    quorum: int  # the default quorum of its type
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What /evaluate would open, as the preview shows it."""
+
+    org: Org
+    kind: SubjectKind
+    closes_at: datetime
+    quorum: int
+    default_quorum: int
+    participants: int
+    members: int
+    residents: int
+    reachable: int  # participants who have joined the bot (they get the ballot now)
+    subjects: int
+
+
+@dataclass(frozen=True)
+class Opened:
+    """An evaluation that was opened."""
+
+    evaluation_id: int
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One poll answer as the channel delivered it."""
+
+    update_id: int
+    tg_user_id: int
+    poll_id: str
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    """One evaluation as its opener (or the committee) sees it."""
+
+    evaluation: Evaluation
+    org: Org
+    voted: int
+    participants: int
+    subjects: list[tuple[Subject, str]]  # with the subject's name
+    may_manage: bool
+
+
+@dataclass
+class _Pending:
+    answer: Answer
+    future: asyncio.Future[str]
+    final: bool = False
+
+
+@dataclass
+class CloseReport:
+    """What one tick did."""
+
+    closed: int = 0
+    void: int = 0
+    reminded: int = 0
+    ids: list[int] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Anything queued."""
+        return self.closed + self.void + self.reminded
+
+
+def button(text: str, action: str, *args: object) -> dict[str, str]:
+    """An inline button of this feature."""
+    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+
+
+def default_quorum(org: Org, quorum_default: int, quorum_small: int) -> int:
+    """≥ 20 for private enterprises and social organisations, ≥ 30 otherwise (seed 002)."""
+    return quorum_small if org.type in SMALL_QUORUM_TYPES else quorum_default
+
+
+# --------------------------------------------------------------------------- module functions
+
+
+async def _roster(uow: UnitOfWork, org_id: int) -> tuple[list[Person], list[Person]]:
+    """(members, residents) of a branch."""
+    people = await uow.people.in_org(org_id)
+    members = [p for p in people if p.role.value in MEMBER_ROLES]
+    residents = [p for p in people if p.role is Role.RESIDENT]
+    return members, residents
+
+
+def _poll_rows(
+    evaluation_id: int,
+    org: Org,
+    subjects: Sequence[tuple[int, str, int | None]],
+    person: Person,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """The ballot of one participant: a short introduction, then one poll per subject (none
+    about themselves). Each poll row names its evaluation, subject and addressee so the
+    outbox hook can remember the poll id it gets."""
+    assert person.tg_user_id is not None
+    loc = person.locale
+    mine = [(sid, name) for sid, name, pid in subjects if pid != person.id]
+    if not mine:
+        return []
+    rows = message_row(
+        person.tg_user_id,
+        t(loc, "ev.ballot.intro", org=org.name, count=len(mine)),
+        now,
+        dedupe_key=f"ev:{evaluation_id}:intro:{person.id}",
+    )
+    options = [t(loc, f"ev.choice.{c.value}") for c in CHOICES]
+    for sid, name in mine:
+        question = t(loc, "ev.ballot.question", org=org.name, subject=name)[:QUESTION_LIMIT]
+        rows.append(
+            {
+                "chat_id": person.tg_user_id,
+                "method": "sendPoll",
+                "payload": {
+                    "question": question,
+                    "options": options,
+                    "is_anonymous": False,
+                    "on_sent": POLL_SENT,
+                    "evaluation_id": evaluation_id,
+                    "subject_id": sid,
+                    "person_id": person.id,
+                },
+                "ref": None,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "dedupe_key": f"ev:{evaluation_id}:poll:{sid}:{person.id}",
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+async def _subject_names(
+    uow: UnitOfWork, org: Org, subjects: Sequence[Subject]
+) -> list[tuple[int, str, int | None]]:
+    people = await uow.people.by_ids(s.person_id for s in subjects if s.person_id is not None)
+    named: list[tuple[int, str, int | None]] = []
+    for s in subjects:
+        if s.person_id is None:
+            named.append((s.id, org.name, None))
+        else:
+            who = people.get(s.person_id)
+            named.append((s.id, who.name if who else "?", s.person_id))
+    return named
+
+
+def turnout_row(chat_id: int, evaluation_id: int, now: datetime) -> dict[str, Any]:
+    """The board group's live turnout: rendered when sent, edited in place later."""
+    return {
+        "chat_id": chat_id,
+        "method": "view",
+        "payload": {"view": TURNOUT_VIEW, "evaluation_id": evaluation_id},
+        "ref": f"ev:{evaluation_id}:turnout",
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "created_at": now,
+    }
+
+
+async def _queue_ballots(
+    uow: UnitOfWork,
+    evaluation_id: int,
+    org: Org,
+    people: Sequence[Person],
+    now: datetime,
+) -> int:
+    """Queue the ballot of each reachable participant; how many got one."""
+    subjects = await _subject_names(uow, org, await uow.evaluations.subjects(evaluation_id))
+    rows: list[dict[str, Any]] = []
+    reached = 0
+    for person in people:
+        if person.tg_user_id is None:
+            continue
+        mine = _poll_rows(evaluation_id, org, subjects, person, now)
+        if mine:
+            reached += 1
+            rows.extend(mine)
+        if len(rows) >= 2000:
+            await uow.outbox.add(rows)
+            rows = []
+    await uow.outbox.add(rows)
+    return reached
+
+
+async def _create(
+    uow: UnitOfWork,
+    now: datetime,
+    *,
+    org: Org,
+    kind: SubjectKind,
+    opened_by: int,
+    quorum: int,
+    pass_permille: int,
+    closes_at: datetime,
+    subject_people: Sequence[int | None],
+    participants: Sequence[tuple[Person, str]],
+    reevaluation_of: int | None = None,
+    rectification_id: int | None = None,
+) -> int:
+    """Write the evaluation, its subjects and participants, queue the ballots and the
+    board's turnout: one unit of work."""
+    evaluation_id = await uow.evaluations.create(
+        org_id=org.id,
+        subject_kind=kind.value,
+        opened_by=opened_by,
+        status=EvalStatus.OPEN.value,
+        quorum=quorum,
+        pass_permille=pass_permille,
+        closes_at=closes_at,
+        reevaluation_of=reevaluation_of,
+        rectification_id=rectification_id,
+        created_at=now,
+    )
+    await uow.evaluations.add_subjects(
+        [
+            {"evaluation_id": evaluation_id, "position": n, "person_id": pid, "org_id": org.id}
+            for n, pid in enumerate(subject_people, start=1)
+        ]
+    )
+    await uow.evaluations.add_participants(
+        [
+            {"evaluation_id": evaluation_id, "person_id": p.id, "kind": k, "has_voted": False}
+            for p, k in participants
+        ]
+    )
+    await _queue_ballots(uow, evaluation_id, org, [p for p, _ in participants], now)
+    if org.board_chat_id is not None:
+        await uow.outbox.add([turnout_row(org.board_chat_id, evaluation_id, now)])
+    log.info(
+        "evaluation %s opened for org %s: %d subjects, %d participants",
+        evaluation_id,
+        org.id,
+        len(subject_people),
+        len(participants),
+    )
+    return evaluation_id
+
+
+async def _copy(
+    uow: UnitOfWork,
+    now: datetime,
+    previous: Evaluation,
+    subject_ids: Sequence[int] | None,
+    closes_at: datetime,
+    *,
+    opened_by: int | None = None,
+    reevaluation_of: int | None,
+    rectification_id: int | None,
+) -> int:
+    org = await uow.orgs.get(previous.org_id)
+    if org is None:
+        raise DomainError("ev.gone")
+    subjects = await uow.evaluations.subjects(previous.id)
+    if subject_ids is not None:
+        wanted = set(subject_ids)
+        subjects = [s for s in subjects if s.id in wanted]
+        if not subjects:
+            raise DomainError("ev.no_subjects")
+    listed = await uow.evaluations.participants(previous.id)
+    people = await uow.people.by_ids(p.person_id for p in listed)
+    participants = [(people[p.person_id], p.kind) for p in listed if p.person_id in people]
+    return await _create(
+        uow,
+        now,
+        org=org,
+        kind=previous.subject_kind,
+        opened_by=opened_by or previous.opened_by,
+        quorum=previous.quorum,
+        pass_permille=previous.pass_permille,
+        closes_at=closes_at,
+        subject_people=[s.person_id for s in subjects],
+        participants=participants,
+        reevaluation_of=reevaluation_of,
+        rectification_id=rectification_id,
+    )
+
+
+async def open_reevaluation(
+    uow: UnitOfWork,
+    clock: Clock,
+    previous_evaluation_id: int,
+    rectification_id: int,
+    subject_ids: list[int],
+    closes_at: datetime,
+) -> int:
+    """Re-evaluate the failing subjects after rectification (整改后再次评议): same branch,
+    participants, quorum and pass mark; only ``subject_ids`` (subjects of the previous
+    evaluation). Queues the polls in the caller's unit of work; the new evaluation's id."""
+    previous = await uow.evaluations.get(previous_evaluation_id)
+    if previous is None:
+        raise DomainError("ev.gone")
+    return await _copy(
+        uow,
+        clock.now(),
+        previous,
+        subject_ids,
+        closes_at,
+        reevaluation_of=previous.id,
+        rectification_id=rectification_id,
+    )
+
+
+async def latest_satisfaction(
+    uow: UnitOfWork, *, org_id: int | None = None, person_id: int | None = None
+) -> SatisfactionResult | None:
+    """The latest closed evaluation's result of a branch (``org_id``) or a member
+    (``person_id``); ``rate_permille`` is None when it had fewer than 5 valid votes."""
+    found = await uow.evaluations.latest_results(org_id=org_id, person_id=person_id)
+    if found is None:
+        return None
+    if found.satisfied + found.basic + found.unsatisfied < MIN_PUBLISHED:
+        return found.model_copy(update={"rate_permille": None, "passed": None})
+    return found
+
+
+async def on_joined(uow: UnitOfWork, clock: Clock, person: Person) -> int:
+    """Someone joined the bot: the ballots of open evaluations they are on the list of
+    (those already queued are not queued again). How many evaluations."""
+    if person.tg_user_id is None:
+        return 0
+    now = clock.now()
+    count = 0
+    for evaluation in await uow.evaluations.open_participations(person.id):
+        if evaluation.closes_at <= now:
+            continue
+        if await uow.evaluations.outbox_key_taken(f"ev:{evaluation.id}:intro:{person.id}:0"):
+            continue
+        org = await uow.orgs.get(evaluation.org_id)
+        if org is None:
+            continue
+        if await _queue_ballots(uow, evaluation.id, org, [person], now):
+            count += 1
+    return count
+
+
+# --------------------------------------------------------------------------- the service
+
+
+class EvaluationService:
+    """Opening, voting, closing and reading mass evaluations."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        ballot_key: bytes,
+        *,
+        quorum_default: int = 30,
+        quorum_small: int = 20,
+        pass_percent: float = 90.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self._key = ballot_key
+        self.quorum_default = quorum_default
+        self.quorum_small = quorum_small
+        self.pass_permille = round(pass_percent * 10)
+        self._pending: list[_Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._full = asyncio.Event()
+        self.batches = 0  # transactions used for votes (the benchmark reads it)
+
+    # -- who may open / manage
+
+    async def _staff(self, uow: UnitOfWork, tg_user_id: int) -> Person:
+        person = await access.actor(uow, tg_user_id)
+        access.require_role(person, Role.SECRETARY, Role.COMMITTEE)
+        return person
+
+    async def _manageable(self, uow: UnitOfWork, me: Person) -> list[Org]:
+        """The branches this person may open evaluations for: a secretary their own, a
+        committee clerk every branch under their committee."""
+        orgs = await uow.orgs.all()
+        if me.role is Role.SECRETARY:
+            return [o for o in orgs if o.id == me.org_id and not o.is_committee]
+        children: dict[int, list[Org]] = {}
+        for org in orgs:
+            if org.parent_id is not None:
+                children.setdefault(org.parent_id, []).append(org)
+        found: list[Org] = []
+        stack = [me.org_id]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if not child.is_committee:
+                    found.append(child)
+                stack.append(child.id)
+        return sorted(found, key=lambda o: (o.code, o.id))
+
+    async def _may_manage(self, uow: UnitOfWork, me: Person, evaluation: Evaluation) -> bool:
+        if me.id == evaluation.opened_by:
+            return True
+        return any(o.id == evaluation.org_id for o in await self._manageable(uow, me))
+
+    async def branches(self, tg_user_id: int) -> list[Branch]:
+        """/evaluate: the branches this person may evaluate (refused unless staff)."""
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            orgs = await self._manageable(uow, me)
+        if not orgs:
+            raise DomainError("ev.no_branch")
+        return [Branch(o, default_quorum(o, self.quorum_default, self.quorum_small)) for o in orgs]
+
+    async def _plan(
+        self,
+        uow: UnitOfWork,
+        me: Person,
+        org_id: int,
+        kind: SubjectKind,
+        closes_at: datetime,
+        quorum: int | None,
+    ) -> tuple[Plan, list[Person], list[Person]]:
+        org = next((o for o in await self._manageable(uow, me) if o.id == org_id), None)
+        if org is None:
+            raise Forbidden("ev.not_your_branch")
+        members, residents = await _roster(uow, org.id)
+        everyone = members + residents
+        default = default_quorum(org, self.quorum_default, self.quorum_small)
+        wanted = default if quorum is None else quorum
+        if not everyone:
+            raise DomainError("ev.nobody")
+        if kind is SubjectKind.MEMBERS and not members:
+            raise DomainError("ev.no_members")
+        if kind is SubjectKind.MEMBERS and len(members) > MAX_SUBJECTS:
+            raise DomainError("ev.too_many_subjects", count=len(members), limit=MAX_SUBJECTS)
+        if not 1 <= wanted <= len(everyone):
+            raise DomainError("ev.quorum.range", count=len(everyone), quorum=wanted)
+        if closes_at <= self.clock.now():
+            raise DomainError("ev.time.past")
+        plan = Plan(
+            org=org,
+            kind=kind,
+            closes_at=closes_at,
+            quorum=wanted,
+            default_quorum=default,
+            participants=len(everyone),
+            members=len(members),
+            residents=len(residents),
+            reachable=sum(1 for p in everyone if p.tg_user_id is not None),
+            subjects=1 if kind is SubjectKind.BRANCH else len(members),
+        )
+        return plan, members, residents
+
+    async def preview(
+        self,
+        tg_user_id: int,
+        org_id: int,
+        kind: SubjectKind,
+        closes_at: datetime,
+        quorum: int | None = None,
+    ) -> Plan:
+        """What would be opened (nothing is written)."""
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum)
+        return plan
+
+    async def open(
+        self,
+        tg_user_id: int,
+        org_id: int,
+        kind: SubjectKind,
+        closes_at: datetime,
+        quorum: int | None = None,
+    ) -> Opened:
+        """Open the evaluation: rows and ballots in one unit of work."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            plan, members, residents = await self._plan(uow, me, org_id, kind, closes_at, quorum)
+            for other in await uow.evaluations.for_orgs([org_id]):
+                if other.status is EvalStatus.OPEN and other.subject_kind is kind:
+                    raise DomainError("ev.already_open")
+            subject_people: list[int | None] = (
+                [None] if kind is SubjectKind.BRANCH else [p.id for p in members]
+            )
+            evaluation_id = await _create(
+                uow,
+                now,
+                org=plan.org,
+                kind=kind,
+                opened_by=me.id,
+                quorum=plan.quorum,
+                pass_permille=self.pass_permille,
+                closes_at=closes_at,
+                subject_people=subject_people,
+                participants=[(p, "member") for p in members]
+                + [(p, "resident") for p in residents],
+            )
+        return Opened(evaluation_id, plan)
+
+    async def reschedule(self, tg_user_id: int, evaluation_id: int, closes_at: datetime) -> int:
+        """A void evaluation (quorum missed) again, with a new closing time: a new evaluation
+        with the same branch, subjects, participants and rules."""
+        now = self.clock.now()
+        if closes_at <= now:
+            raise DomainError("ev.time.past")
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            previous = await uow.evaluations.get(evaluation_id)
+            if previous is None:
+                raise DomainError("ev.gone")
+            if not await self._may_manage(uow, me, previous):
+                raise Forbidden("ev.not_your_branch")
+            if previous.status is not EvalStatus.VOID:
+                raise DomainError("ev.not_void")
+            for other in await uow.evaluations.for_orgs([previous.org_id]):
+                if other.status is EvalStatus.OPEN and other.subject_kind is previous.subject_kind:
+                    raise DomainError("ev.already_open")
+            return await _copy(
+                uow,
+                now,
+                previous,
+                None,
+                closes_at,
+                opened_by=me.id,
+                reevaluation_of=previous.reevaluation_of,
+                rectification_id=previous.rectification_id,
+            )
+
+    # -- reading
+
+    async def list_for(self, tg_user_id: int) -> list[tuple[Evaluation, Org]]:
+        """/evaluations: the newest evaluations of the branches this person manages."""
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            orgs = {o.id: o for o in await self._manageable(uow, me)}
+            found = await uow.evaluations.for_orgs(list(orgs), limit=20)
+        return [(e, orgs[e.org_id]) for e in found]
+
+    async def overview(self, tg_user_id: int, evaluation_id: int) -> Overview:
+        """One evaluation: turnout, and the results once closed (aggregates only)."""
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            evaluation = await uow.evaluations.get(evaluation_id)
+            if evaluation is None:
+                raise DomainError("ev.gone")
+            if not await self._may_manage(uow, me, evaluation):
+                raise Forbidden("ev.not_your_branch")
+            org = await uow.orgs.get(evaluation.org_id)
+            assert org is not None
+            voted, total = await uow.evaluations.turnout(evaluation_id)
+            subjects = await uow.evaluations.subjects(evaluation_id)
+            names = {sid: name for sid, name, _ in await _subject_names(uow, org, subjects)}
+        return Overview(
+            evaluation,
+            org,
+            voted,
+            total,
+            [(s, names.get(s.id, "?")) for s in subjects],
+            True,
+        )
+
+    async def non_voters(
+        self, tg_user_id: int, evaluation_id: int
+    ) -> tuple[Overview, list[Person]]:
+        """未投票名单: who has not voted (never how anyone voted)."""
+        view = await self.overview(tg_user_id, evaluation_id)
+        async with self.db.uow() as uow:
+            ids = await uow.evaluations.non_voters(evaluation_id)
+            people = await uow.people.by_ids(ids)
+        return view, sorted(people.values(), key=lambda p: (p.role is Role.RESIDENT, p.name))
+
+    # -- voting
+
+    async def vote(self, answer: Answer) -> str:
+        """Record one poll answer (batched with others arriving at the same moment); the
+        verdict. Returns once the batch it joined is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str] = loop.create_future()
+        self._pending.append(_Pending(answer, future))
+        if len(self._pending) >= BATCH_MAX:
+            self._full.set()
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon(), name="ballot-box")
+        verdict = await future
+        if verdict == Verdict.UNKNOWN:
+            # The poll's id may not be recorded yet (the vote came right after the poll).
+            await asyncio.sleep(UNKNOWN_POLL_RETRY)
+            again: asyncio.Future[str] = loop.create_future()
+            self._pending.append(_Pending(answer, again, final=True))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush_soon(), name="ballot-box")
+            verdict = await again
+        return verdict
+
+    async def _flush_soon(self) -> None:
+        while self._pending:
+            if len(self._pending) < BATCH_MAX:
+                self._full.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), BATCH_WINDOW)
+            batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
+            try:
+                verdicts = await self.record_answers(
+                    [p.answer for p in batch], final=[p.final for p in batch]
+                )
+            except BaseException as exc:
+                for p in batch:
+                    if not p.future.done():
+                        p.future.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for p, verdict in zip(batch, verdicts, strict=True):
+                if not p.future.done():
+                    p.future.set_result(verdict)
+
+    async def record_answers(
+        self, answers: Sequence[Answer], final: Sequence[bool] | None = None
+    ) -> list[str]:
+        """Apply poll answers in order, in one transaction: last choice wins, retraction
+        removes the ballot, ineligible answers count for nothing (and the person is told
+        why, once per poll and reason). Verdicts in the same order.
+
+        An answer to a poll we do not know yet is left unclaimed (``final`` False) so it can
+        be tried again once the poll's id is recorded."""
+        now = self.clock.now()
+        final = list(final) if final is not None else [True] * len(answers)
+        verdicts: list[str] = [Verdict.UNKNOWN] * len(answers)
+        async with self.db.uow() as uow:
+            repo = uow.evaluations
+            polls = await repo.polls(a.poll_id for a in answers)
+            claimable = [
+                a.update_id
+                for a, last in zip(answers, final, strict=True)
+                if a.poll_id in polls or last
+            ]
+            fresh = await repo.claim_updates(claimable, now)
+            voters = await self._people_by_tg(uow, {a.tg_user_id for a in answers})
+            evaluations: dict[int, Evaluation] = {}
+            for known in polls.values():
+                if known.evaluation_id not in evaluations:
+                    found = await repo.get(known.evaluation_id)
+                    if found is not None:
+                        evaluations[known.evaluation_id] = found
+            pairs = {
+                (polls[a.poll_id].evaluation_id, voters[a.tg_user_id].id)
+                for a in answers
+                if a.poll_id in polls and a.tg_user_id in voters
+            }
+            listed = await repo.participations(pairs)
+            final_choice: dict[tuple[int, str], tuple[int, Choice | None]] = {}
+            touched: dict[tuple[int, int], str] = {}
+            notices: list[tuple[int, str, str, str | None]] = []  # chat, poll, reason, locale
+            for n, answer in enumerate(answers):
+                ref = polls.get(answer.poll_id)
+                if ref is None:
+                    continue
+                if answer.update_id not in fresh:
+                    verdicts[n] = Verdict.DUPLICATE
+                    continue
+                evaluation = evaluations.get(ref.evaluation_id)
+                if evaluation is None:
+                    continue
+                voter = voters.get(answer.tg_user_id)
+                on_list = voter is not None and (evaluation.id, voter.id) in listed
+                verdict = judge(evaluation, ref, voter, on_list, now)
+                if verdict == Verdict.COUNTED:
+                    assert voter is not None
+                    try:
+                        choice = choice_of(answer.option_ids)
+                    except ValueError:
+                        continue
+                    voter_key = voter_hash(self._key, evaluation.id, voter.id)
+                    final_choice[(ref.subject_id, voter_key)] = (evaluation.id, choice)
+                    touched[(evaluation.id, voter.id)] = voter_key
+                    verdicts[n] = Verdict.COUNTED if choice is not None else Verdict.RETRACTED
+                else:
+                    verdicts[n] = verdict
+                    if answer.option_ids:  # a retraction of a void vote needs no word
+                        notices.append(
+                            (
+                                answer.tg_user_id,
+                                answer.poll_id,
+                                verdict,
+                                voter.locale if voter else None,
+                            )
+                        )
+            set_rows = [
+                {"subject_id": sid, "voter": key, "evaluation_id": eid, "choice": choice.value}
+                for (sid, key), (eid, choice) in final_choice.items()
+                if choice is not None
+            ]
+            retract = [
+                (sid, key) for (sid, key), (_, choice) in final_choice.items() if choice is None
+            ]
+            await repo.apply_ballots(set_rows, retract)
+            await repo.sync_has_voted(
+                [{"eid": eid, "pid": pid, "voter": key} for (eid, pid), key in touched.items()]
+            )
+            await self._tell_ineligible(uow, notices, now)
+            for eid in {eid for eid, _ in touched}:
+                org = await uow.orgs.get(evaluations[eid].org_id)
+                if org is not None and org.board_chat_id is not None:
+                    await uow.outbox.refresh_view(turnout_row(org.board_chat_id, eid, now))
+        self.batches += 1
+        return verdicts
+
+    @staticmethod
+    async def _people_by_tg(uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Person]:
+        return await uow.evaluations.people_by_tg(tg_ids)
+
+    async def _tell_ineligible(
+        self, uow: UnitOfWork, notices: list[tuple[int, str, str, str | None]], now: datetime
+    ) -> None:
+        """Tell someone once (per poll and reason) why their vote counted for nothing. The
+        notice names no choice."""
+        rows: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for chat, poll_id, reason, locale in notices:
+            key = f"ev:void:{poll_id}:{chat}:{reason}"
+            if key in seen or await uow.evaluations.outbox_key_taken(f"{key}:0"):
+                continue
+            seen.add(key)
+            rows.extend(message_row(chat, t(locale, f"ev.vote.{reason}"), now, dedupe_key=key))
+        await uow.outbox.add(rows)
+
+    # -- closing
+
+    async def close_early(self, tg_user_id: int, evaluation_id: int) -> Evaluation:
+        """提前结束: the opener (or whoever manages the branch) closes now, after confirming."""
+        now = self.clock.now()
+        async with self.db.uow() as uow:
+            me = await self._staff(uow, tg_user_id)
+            evaluation = await uow.evaluations.get(evaluation_id)
+            if evaluation is None:
+                raise DomainError("ev.gone")
+            if not await self._may_manage(uow, me, evaluation):
+                raise Forbidden("ev.not_your_branch")
+            if evaluation.status is not EvalStatus.OPEN:
+                raise DomainError("ev.already_closed")
+            await self._close(uow, evaluation, now)
+            closed = await uow.evaluations.get(evaluation_id)
+        assert closed is not None
+        return closed
+
+    async def tick(self, quiet: Any = None) -> CloseReport:
+        """Close what is due (exactly once, derived from the database) and queue the one
+        reminder to non-voters before closing."""
+        now = self.clock.now()
+        report = CloseReport()
+        async with self.db.uow() as uow:
+            for evaluation in await uow.evaluations.open_ones():
+                if evaluation.closes_at <= now:
+                    status = await self._close(uow, evaluation, now)
+                    if status is EvalStatus.CLOSED:
+                        report.closed += 1
+                    elif status is EvalStatus.VOID:
+                        report.void += 1
+                    report.ids.append(evaluation.id)
+                elif now >= self.remind_at(evaluation):
+                    quiet_now = quiet is not None and quiet.contains(now.astimezone(self.clock.tz))
+                    closes_soon = evaluation.closes_at - now <= timedelta(hours=10)
+                    if not quiet_now or closes_soon:
+                        report.reminded += await self._remind(uow, evaluation, now)
+        return report
+
+    @staticmethod
+    def remind_at(evaluation: Evaluation) -> datetime:
+        """24 hours before closing; half-way for an evaluation shorter than two days."""
+        span = evaluation.closes_at - evaluation.created_at
+        if span >= 2 * REMIND_BEFORE:
+            return evaluation.closes_at - REMIND_BEFORE
+        return evaluation.created_at + span / 2
+
+    async def _remind(self, uow: UnitOfWork, evaluation: Evaluation, now: datetime) -> int:
+        ids = await uow.evaluations.non_voters(evaluation.id)
+        keys = {pid: f"ev:{evaluation.id}:remind:{pid}" for pid in ids}
+        done = await uow.reminders.already_queued(keys.values())
+        todo = [pid for pid in ids if keys[pid] not in done]
+        if not todo:
+            return 0
+        org = await uow.orgs.get(evaluation.org_id)
+        people = await uow.people.by_ids(todo)
+        rows: list[dict[str, Any]] = []
+        logged = []
+        for pid in todo:
+            logged.append(log_row(keys[pid], pid, now))
+            person = people.get(pid)
+            if person is None or person.tg_user_id is None:
+                continue
+            text = t(
+                person.locale,
+                "ev.remind",
+                org=org.name if org else "",
+                closes=format_moment(evaluation.closes_at, self.clock.tz, person.locale),
+            )
+            rows.extend(message_row(person.tg_user_id, text, now))
+        await uow.reminders.record(logged)
+        await uow.outbox.add(rows)
+        return len(rows)
+
+    async def _close(self, uow: UnitOfWork, evaluation: Evaluation, now: datetime) -> EvalStatus:
+        """Count, write the results, stop the polls, tell everyone: once."""
+        repo = uow.evaluations
+        voted, total = await repo.turnout(evaluation.id)
+        status = EvalStatus.CLOSED if voted >= evaluation.quorum else EvalStatus.VOID
+        if not await repo.finish(evaluation.id, status, voted, now):
+            return EvalStatus.OPEN  # closed by someone else meanwhile
+        org = await uow.orgs.get(evaluation.org_id)
+        assert org is not None
+        subjects = await repo.subjects(evaluation.id)
+        tallies: dict[int, Tally] = {}
+        if status is EvalStatus.CLOSED:
+            counts = await repo.tally(evaluation.id)
+            results = []
+            for subject in subjects:
+                tally = tally_of(counts.get(subject.id, {}))
+                tallies[subject.id] = tally
+                results.append(
+                    {
+                        "sid": subject.id,
+                        "r_satisfied": tally.satisfied,
+                        "r_basic": tally.basic,
+                        "r_unsatisfied": tally.unsatisfied,
+                        "r_rate": tally.rate_permille(),
+                        "r_passed": tally.passed(evaluation.pass_permille),
+                    }
+                )
+            await repo.set_results(results)
+        # Stop every ballot poll: the voters' clients show them closed.
+        stops = [
+            {
+                "chat_id": ref.chat_id,
+                "method": "stopPoll",
+                "payload": {"message_id": ref.message_id},
+                "ref": None,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": now,
+                "created_at": now,
+            }
+            for ref in await repo.polls_of(evaluation.id)
+            if ref.message_id is not None
+        ]
+        await uow.outbox.add(stops)
+        named = await _subject_names(uow, org, subjects)
+        if status is EvalStatus.CLOSED:
+            await self._announce(uow, evaluation, org, named, tallies, voted, total, now)
+        else:
+            await self._announce_void(uow, evaluation, org, voted, total, now)
+        if org.board_chat_id is not None:  # the final turnout
+            await uow.outbox.refresh_view(turnout_row(org.board_chat_id, evaluation.id, now))
+        log.info(
+            "evaluation %s %s: %d of %d voted (quorum %d)",
+            evaluation.id,
+            status.value,
+            voted,
+            total,
+            evaluation.quorum,
+        )
+        if status is EvalStatus.CLOSED:
+            await _rectification_hook(uow, self.clock, evaluation.id)
+        return status
+
+    async def _announce(
+        self,
+        uow: UnitOfWork,
+        evaluation: Evaluation,
+        org: Org,
+        named: list[tuple[int, str, int | None]],
+        tallies: dict[int, Tally],
+        voted: int,
+        total: int,
+        now: datetime,
+    ) -> None:
+        rows: list[dict[str, Any]] = []
+        opener = await uow.people.get(evaluation.opened_by)
+        told: set[int] = set()
+
+        def full(locale: str | None) -> str:
+            return results_text(locale, org, evaluation, named, tallies, voted, total)
+
+        if opener is not None and opener.tg_user_id is not None:
+            rows.extend(message_row(opener.tg_user_id, full(opener.locale), now))
+            told.add(opener.id)
+        # The committee above: its committee staff.
+        if org.parent_id is not None:
+            for person in await uow.people.in_org(org.parent_id, [Role.COMMITTEE.value]):
+                if person.tg_user_id is not None and person.id not in told:
+                    rows.extend(message_row(person.tg_user_id, full(person.locale), now))
+                    told.add(person.id)
+        # Each subject: a member their own result; the branch its secretaries.
+        members = await uow.people.by_ids(pid for _, _, pid in named if pid is not None)
+        for sid, name, pid in named:
+            tally = tallies.get(sid, Tally(0, 0, 0))
+            if pid is None:
+                targets = await uow.people.in_org(org.id, [Role.SECRETARY.value])
+            else:
+                targets = [members[pid]] if pid in members else []
+            for person in targets:
+                if person.tg_user_id is None or (pid is None and person.id in told):
+                    continue
+                text = t(
+                    person.locale,
+                    "ev.result.subject",
+                    org=org.name,
+                    line=result_line(person.locale, name, tally, evaluation.pass_permille),
+                )
+                rows.extend(message_row(person.tg_user_id, text, now))
+        if org.board_chat_id is not None:
+            rows.extend(message_row(org.board_chat_id, full(None), now))
+            rows.append(
+                {
+                    "chat_id": org.board_chat_id,
+                    "method": "sendPhoto",
+                    "payload": {
+                        "render": CHART_RENDER,
+                        "evaluation_id": evaluation.id,
+                        "caption": t(None, "ev.chart.caption", org=org.name),
+                    },
+                    "ref": None,
+                    "status": "pending",
+                    "attempts": 0,
+                    "not_before": now,
+                    "created_at": now,
+                }
+            )
+        await uow.outbox.add(rows)
+
+    async def _announce_void(
+        self,
+        uow: UnitOfWork,
+        evaluation: Evaluation,
+        org: Org,
+        voted: int,
+        total: int,
+        now: datetime,
+    ) -> None:
+        rows: list[dict[str, Any]] = []
+        opener = await uow.people.get(evaluation.opened_by)
+        if opener is not None and opener.tg_user_id is not None:
+            loc = opener.locale
+            rows.extend(
+                message_row(
+                    opener.tg_user_id,
+                    t(
+                        loc,
+                        "ev.void.opener",
+                        org=org.name,
+                        voted=voted,
+                        total=total,
+                        quorum=evaluation.quorum,
+                    ),
+                    now,
+                    buttons=[[button(t(loc, "ev.btn.reschedule"), "re", evaluation.id)]],
+                )
+            )
+        if org.board_chat_id is not None:
+            rows.extend(
+                message_row(
+                    org.board_chat_id,
+                    t(None, "ev.void.board", org=org.name, voted=voted, quorum=evaluation.quorum),
+                    now,
+                )
+            )
+        await uow.outbox.add(rows)
+
+    # -- outbox views and renderers
+
+    async def turnout_view(
+        self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]
+    ) -> tuple[str, list[list[dict[str, str]]] | None] | None:
+        """The board group's turnout as it stands when the outbox sends it."""
+        evaluation = await uow.evaluations.get(int(payload["evaluation_id"]))
+        if evaluation is None:
+            return None
+        org = await uow.orgs.get(evaluation.org_id)
+        if org is None:
+            return None
+        voted, total = await uow.evaluations.turnout(evaluation.id)
+        return turnout_text(None, org, evaluation, voted, total, self.clock.tz), None
+
+    async def chart(self, uow: UnitOfWork, payload: dict[str, Any]) -> bytes:
+        """The results chart (PNG), rendered when the outbox sends it."""
+        from bot.charts import satisfaction_chart
+
+        evaluation = await uow.evaluations.get(int(payload["evaluation_id"]))
+        if evaluation is None:
+            raise DomainError("ev.gone")
+        org = await uow.orgs.get(evaluation.org_id)
+        assert org is not None
+        subjects = await uow.evaluations.subjects(evaluation.id)
+        named = await _subject_names(uow, org, subjects)
+        rows = []
+        for (_, name, _), subject in zip(named, subjects, strict=True):
+            if subject.valid < MIN_PUBLISHED:
+                rows.append((name, 0, 0, 0))  # drawn as "too few votes", no figures
+            else:
+                rows.append(
+                    (name, subject.satisfied or 0, subject.basic or 0, subject.unsatisfied or 0)
+                )
+        title = t(None, "ev.chart.title", org=org.name)
+        return await asyncio.to_thread(
+            satisfaction_chart, title, rows, pass_percent=evaluation.pass_permille / 10
+        )
+
+    async def on_poll_sent(self, uow: UnitOfWork, row: Any, result: Any) -> None:
+        """Outbox hook: a ballot poll went out; remember its poll id and message id."""
+        await remember_poll(uow, row.chat_id, row.payload, result)
+
+
+async def remember_poll(
+    uow: UnitOfWork, chat_id: int, payload: dict[str, Any], result: Any
+) -> None:
+    """Record a sent ballot poll (poll id from the Bot API's answer)."""
+    if not isinstance(result, dict):
+        return
+    poll = result.get("poll")
+    if not isinstance(poll, dict) or "id" not in poll:
+        return
+    await uow.evaluations.add_poll(
+        poll_id=str(poll["id"]),
+        evaluation_id=int(payload["evaluation_id"]),
+        subject_id=int(payload["subject_id"]),
+        person_id=int(payload["person_id"]),
+        chat_id=chat_id,
+        message_id=result.get("message_id"),
+    )
+
+
+async def _rectification_hook(uow: UnitOfWork, clock: Clock, evaluation_id: int) -> None:
+    """Tell rectification (整改) that results are written, if that feature is installed."""
+    try:
+        from bot.domain import rectification
+    except ImportError:
+        return
+    hook = getattr(rectification, "on_evaluation_closed", None)
+    if hook is not None:
+        await hook(uow, clock, evaluation_id)
+
+
+# --------------------------------------------------------------------------- texts
+
+
+def result_line(locale: str | None, name: str, tally: Tally, pass_permille: int) -> str:
+    """One subject's result, or "票数不足5票，不公布"."""
+    if not tally.published:
+        return t(locale, "ev.result.hidden", name=name, min=MIN_PUBLISHED)
+    rate = tally.rate_permille()
+    assert rate is not None
+    passed = tally.passed(pass_permille)
+    return t(
+        locale,
+        "ev.result.line",
+        name=name,
+        satisfied=tally.satisfied,
+        basic=tally.basic,
+        unsatisfied=tally.unsatisfied,
+        rate=percent(rate),
+        verdict=t(locale, "ev.result.pass" if passed else "ev.result.fail"),
+    )
+
+
+def results_text(
+    locale: str | None,
+    org: Org,
+    evaluation: Evaluation,
+    named: Sequence[tuple[int, str, int | None]],
+    tallies: dict[int, Tally],
+    voted: int,
+    total: int,
+) -> str:
+    """The whole result: turnout, then one line per subject."""
+    lines = [
+        t(
+            locale,
+            "ev.result.title",
+            org=org.name,
+            voted=voted,
+            total=total,
+            quorum=evaluation.quorum,
+            mark=percent(evaluation.pass_permille),
+        )
+    ]
+    for n, (sid, name, _) in enumerate(named, start=1):
+        tally = tallies.get(sid, Tally(0, 0, 0))
+        lines.append(f"{n}. " + result_line(locale, name, tally, evaluation.pass_permille))
+    return "\n".join(lines)
+
+
+def turnout_text(
+    locale: str | None,
+    org: Org,
+    evaluation: Evaluation,
+    voted: int,
+    total: int,
+    tz: Any,
+) -> str:
+    """The live turnout line for the board group."""
+    closes = format_moment(evaluation.closes_at, tz, locale)
+    if evaluation.status is EvalStatus.OPEN:
+        missing = max(0, evaluation.quorum - voted)
+        quorum_line = (
+            t(locale, "ev.turnout.quorum_met", quorum=evaluation.quorum)
+            if missing == 0
+            else t(locale, "ev.turnout.quorum_short", quorum=evaluation.quorum, missing=missing)
+        )
+        return t(
+            locale,
+            "ev.turnout.open",
+            org=org.name,
+            voted=voted,
+            total=total,
+            quorum_line=quorum_line,
+            closes=closes,
+        )
+    return t(
+        locale,
+        f"ev.turnout.{evaluation.status.value}",
+        org=org.name,
+        voted=voted,
+        total=total,
+    )
+
+
+def participant_kinds(participants: Sequence[Participant]) -> tuple[int, int]:
+    """(members, residents) on a list."""
+    members = sum(1 for p in participants if p.kind == "member")
+    return members, len(participants) - members

@@ -1,0 +1,391 @@
+"""Mass evaluations (群众评议): evaluations, subjects, participants, ballot polls, secret ballots.
+
+Ballots name their voter only by a keyed hash and carry no time; nothing here returns a
+ballot with anything that could name its voter. Writes are batched (one statement per kind
+of change), so a burst of votes costs a few statements per transaction, not a few per vote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.domain.evaluation_models import (
+    EvalStatus,
+    Evaluation,
+    Participant,
+    PollRef,
+    SatisfactionResult,
+    Subject,
+)
+from bot.domain.models import Person
+from storage import schema as s
+
+CHUNK = 400  # keeps IN (...) lists well under every engine's parameter limit
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+class EvaluationRepo:
+    """Everything of mass evaluations, on the unit of work's connection."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    # -- evaluations
+
+    async def create(self, **values: Any) -> int:
+        """Insert an evaluation; its id."""
+        result = await self.conn.execute(insert(s.evaluations).values(**values))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    async def get(self, evaluation_id: int) -> Evaluation | None:
+        """One evaluation."""
+        row = (
+            await self.conn.execute(
+                select(s.evaluations).where(s.evaluations.c.id == evaluation_id)
+            )
+        ).first()
+        return Evaluation.model_validate(row._mapping) if row else None
+
+    async def for_orgs(self, org_ids: Sequence[int], limit: int = 20) -> list[Evaluation]:
+        """The newest evaluations of these organisations, open ones first."""
+        if not org_ids:
+            return []
+        e = s.evaluations.c
+        rows = await self.conn.execute(
+            select(s.evaluations)
+            .where(e.org_id.in_(list(org_ids)))
+            .order_by((e.status == EvalStatus.OPEN.value).desc(), e.id.desc())
+            .limit(limit)
+        )
+        return [Evaluation.model_validate(r._mapping) for r in rows]
+
+    async def open_ones(self) -> list[Evaluation]:
+        """Every open evaluation (the tick looks at them: few at any time)."""
+        rows = await self.conn.execute(
+            select(s.evaluations)
+            .where(s.evaluations.c.status == EvalStatus.OPEN.value)
+            .order_by(s.evaluations.c.id)
+        )
+        return [Evaluation.model_validate(r._mapping) for r in rows]
+
+    async def finish(
+        self,
+        evaluation_id: int,
+        status: EvalStatus,
+        valid_voters: int,
+        at: datetime,
+    ) -> bool:
+        """Close an open evaluation; False if it was no longer open (exactly once)."""
+        result = await self.conn.execute(
+            update(s.evaluations)
+            .where(
+                and_(
+                    s.evaluations.c.id == evaluation_id,
+                    s.evaluations.c.status == EvalStatus.OPEN.value,
+                )
+            )
+            .values(status=status.value, valid_voters=valid_voters, closed_at=at)
+        )
+        return bool(result.rowcount)
+
+    async def set_closes_at(self, evaluation_id: int, closes_at: datetime) -> None:
+        """Move the closing time of an open evaluation."""
+        await self.conn.execute(
+            update(s.evaluations)
+            .where(s.evaluations.c.id == evaluation_id)
+            .values(closes_at=closes_at)
+        )
+
+    # -- subjects and participants
+
+    async def add_subjects(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert subjects in one batch."""
+        if rows:
+            await self.conn.execute(insert(s.evaluation_subjects), list(rows))
+
+    async def subjects(self, evaluation_id: int) -> list[Subject]:
+        """The subjects of an evaluation, in order."""
+        c = s.evaluation_subjects.c
+        rows = await self.conn.execute(
+            select(s.evaluation_subjects)
+            .where(c.evaluation_id == evaluation_id)
+            .order_by(c.position)
+        )
+        return [Subject.model_validate(r._mapping) for r in rows]
+
+    async def set_results(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Write each subject's tally (rows: sid, satisfied, basic, unsatisfied, rate, passed)."""
+        if not rows:
+            return
+        c = s.evaluation_subjects.c
+        await self.conn.execute(
+            update(s.evaluation_subjects)
+            .where(c.id == bindparam("sid"))
+            .values(
+                satisfied=bindparam("r_satisfied"),
+                basic=bindparam("r_basic"),
+                unsatisfied=bindparam("r_unsatisfied"),
+                rate_permille=bindparam("r_rate"),
+                passed=bindparam("r_passed"),
+            ),
+            list(rows),
+        )
+
+    async def add_participants(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert participants in one batch."""
+        for chunk in _chunks(list(rows)):
+            await self.conn.execute(insert(s.evaluation_participants), list(chunk))
+
+    async def participants(self, evaluation_id: int) -> list[Participant]:
+        """Everyone on the list."""
+        c = s.evaluation_participants.c
+        rows = await self.conn.execute(
+            select(s.evaluation_participants)
+            .where(c.evaluation_id == evaluation_id)
+            .order_by(c.person_id)
+        )
+        return [Participant.model_validate(r._mapping) for r in rows]
+
+    async def participations(
+        self, pairs: Iterable[tuple[int, int]]
+    ) -> dict[tuple[int, int], Participant]:
+        """(evaluation id, person id) → participant, for those on a list."""
+        wanted = sorted(set(pairs))
+        found: dict[tuple[int, int], Participant] = {}
+        c = s.evaluation_participants.c
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                select(s.evaluation_participants).where(
+                    tuple_(c.evaluation_id, c.person_id).in_(list(chunk))
+                )
+            )
+            for r in rows:
+                p = Participant.model_validate(r._mapping)
+                found[(p.evaluation_id, p.person_id)] = p
+        return found
+
+    async def open_participations(self, person_id: int) -> list[Evaluation]:
+        """Open evaluations this person is on the list of."""
+        p = s.evaluation_participants.c
+        rows = await self.conn.execute(
+            select(s.evaluations)
+            .join(s.evaluation_participants, p.evaluation_id == s.evaluations.c.id)
+            .where(
+                and_(
+                    p.person_id == person_id,
+                    s.evaluations.c.status == EvalStatus.OPEN.value,
+                )
+            )
+            .order_by(s.evaluations.c.id)
+        )
+        return [Evaluation.model_validate(r._mapping) for r in rows]
+
+    async def turnout(self, evaluation_id: int) -> tuple[int, int]:
+        """(participants who voted, participants)."""
+        c = s.evaluation_participants.c
+        row = (
+            await self.conn.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((c.has_voted.is_(True), 1), else_=0)), 0),
+                ).where(c.evaluation_id == evaluation_id)
+            )
+        ).one()
+        return int(row[1]), int(row[0])
+
+    async def non_voters(self, evaluation_id: int) -> list[int]:
+        """Ids of participants who have not voted."""
+        c = s.evaluation_participants.c
+        rows = await self.conn.execute(
+            select(c.person_id)
+            .where(and_(c.evaluation_id == evaluation_id, c.has_voted.is_(False)))
+            .order_by(c.person_id)
+        )
+        return [int(r[0]) for r in rows]
+
+    # -- polls
+
+    async def add_poll(self, **values: Any) -> None:
+        """Remember a sent ballot poll (a re-sent one replaces nothing: poll ids are unique)."""
+        known = (
+            await self.conn.execute(
+                select(s.evaluation_polls.c.poll_id).where(
+                    s.evaluation_polls.c.poll_id == values["poll_id"]
+                )
+            )
+        ).first()
+        if known is None:
+            await self.conn.execute(insert(s.evaluation_polls).values(**values))
+
+    async def polls(self, poll_ids: Iterable[str]) -> dict[str, PollRef]:
+        """Ballot polls by their Telegram poll id."""
+        wanted = sorted(set(poll_ids))
+        found: dict[str, PollRef] = {}
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                select(s.evaluation_polls).where(s.evaluation_polls.c.poll_id.in_(list(chunk)))
+            )
+            for r in rows:
+                ref = PollRef.model_validate(r._mapping)
+                found[ref.poll_id] = ref
+        return found
+
+    async def polls_of(self, evaluation_id: int) -> list[PollRef]:
+        """Every ballot poll of an evaluation (to stop them at closing)."""
+        rows = await self.conn.execute(
+            select(s.evaluation_polls)
+            .where(s.evaluation_polls.c.evaluation_id == evaluation_id)
+            .order_by(s.evaluation_polls.c.chat_id, s.evaluation_polls.c.message_id)
+        )
+        return [PollRef.model_validate(r._mapping) for r in rows]
+
+    # -- ballots
+
+    async def apply_ballots(
+        self,
+        set_rows: Sequence[dict[str, Any]],
+        retract: Sequence[tuple[int, str]],
+    ) -> None:
+        """Last choice wins: replace the ballots of ``set_rows`` (subject_id, voter,
+        evaluation_id, choice) and delete the retracted (subject_id, voter) ones."""
+        c = s.ballots.c
+        gone = list({(r["subject_id"], r["voter"]) for r in set_rows} | set(retract))
+        for chunk in _chunks(gone):
+            await self.conn.execute(
+                delete(s.ballots).where(tuple_(c.subject_id, c.voter).in_(list(chunk)))
+            )
+        if set_rows:
+            await self.conn.execute(insert(s.ballots), list(set_rows))
+
+    async def sync_has_voted(self, rows: Sequence[dict[str, Any]]) -> None:
+        """has_voted := whether the participant has a ballot in the evaluation (rows: eid,
+        pid, voter)."""
+        if not rows:
+            return
+        b = s.ballots.c
+        p = s.evaluation_participants.c
+        voted = exists(
+            select(b.subject_id).where(
+                and_(b.evaluation_id == bindparam("eid"), b.voter == bindparam("voter"))
+            )
+        )
+        await self.conn.execute(
+            update(s.evaluation_participants)
+            .where(and_(p.evaluation_id == bindparam("eid"), p.person_id == bindparam("pid")))
+            .values(has_voted=voted),
+            list(rows),
+        )
+
+    async def tally(self, evaluation_id: int) -> dict[int, dict[str, int]]:
+        """subject id → {choice: count}: the aggregate, never a ballot."""
+        c = s.ballots.c
+        rows = await self.conn.execute(
+            select(c.subject_id, c.choice, func.count())
+            .where(c.evaluation_id == evaluation_id)
+            .group_by(c.subject_id, c.choice)
+        )
+        found: dict[int, dict[str, int]] = {}
+        for subject_id, choice, count in rows:
+            found.setdefault(int(subject_id), {})[str(choice)] = int(count)
+        return found
+
+    # -- idempotency of poll answers (they skip the per-update guard: see handlers/evaluation)
+
+    async def claim_updates(self, update_ids: Sequence[int], at: datetime) -> set[int]:
+        """Record update ids as handled; the ones seen for the first time."""
+        wanted = sorted(set(update_ids))
+        seen: set[int] = set()
+        c = s.processed_updates.c
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(select(c.update_id).where(c.update_id.in_(list(chunk))))
+            seen.update(int(r[0]) for r in rows)
+        fresh = [u for u in wanted if u not in seen]
+        if fresh:
+            await self.conn.execute(
+                insert(s.processed_updates), [{"update_id": u, "at": at} for u in fresh]
+            )
+        return set(fresh)
+
+    async def outbox_key_taken(self, dedupe_key: str) -> bool:
+        """Whether an outbox row with this dedupe key exists (a notice told once)."""
+        row = (
+            await self.conn.execute(
+                select(s.outbox.c.id).where(s.outbox.c.dedupe_key == dedupe_key).limit(1)
+            )
+        ).first()
+        return row is not None
+
+    async def people_by_tg(self, tg_ids: Iterable[int]) -> dict[int, Person]:
+        """Bound people by Telegram account (the voters of a batch, in one query per chunk)."""
+        wanted = sorted(set(tg_ids))
+        found: dict[int, Person] = {}
+        for chunk in _chunks(wanted):
+            rows = await self.conn.execute(
+                select(s.people).where(s.people.c.tg_user_id.in_(list(chunk)))
+            )
+            for r in rows:
+                person = Person.model_validate(r._mapping)
+                assert person.tg_user_id is not None
+                found[person.tg_user_id] = person
+        return found
+
+    # -- results for others (rankings, exports, the web board)
+
+    async def latest_results(
+        self, *, org_id: int | None = None, person_id: int | None = None
+    ) -> SatisfactionResult | None:
+        """The latest closed evaluation's result of a branch (org_id, the branch as subject)
+        or of a member (person_id)."""
+        sub = s.evaluation_subjects.c
+        ev = s.evaluations.c
+        query = (
+            select(
+                sub.evaluation_id,
+                sub.id.label("subject_id"),
+                sub.org_id,
+                sub.person_id,
+                sub.satisfied,
+                sub.basic,
+                sub.unsatisfied,
+                sub.rate_permille,
+                sub.passed,
+                ev.closed_at,
+            )
+            .join(s.evaluations, ev.id == sub.evaluation_id)
+            .where(ev.status == EvalStatus.CLOSED.value)
+        )
+        if person_id is not None:
+            query = query.where(sub.person_id == person_id)
+        elif org_id is not None:
+            query = query.where(and_(sub.org_id == org_id, sub.person_id.is_(None)))
+        else:
+            return None
+        row = (await self.conn.execute(query.order_by(ev.closed_at.desc(), ev.id.desc()))).first()
+        if row is None:
+            return None
+        m = dict(row._mapping)
+        for key in ("satisfied", "basic", "unsatisfied"):
+            m[key] = m[key] or 0
+        return SatisfactionResult.model_validate(m)
