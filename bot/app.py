@@ -11,16 +11,20 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot import scheduler
 from bot.context import BotData, Ctx, JiannuoApp, Services
-from bot.domain.board import BoardService
+from bot.domain import rectification_tick
+from bot.domain.board import BOARD_VIEW, BoardService
 from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.leader_review import LeaderReviewService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
+from bot.domain.rectification import RectificationService
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.review import ReviewService
+from bot.domain.stats import StatsService
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
@@ -29,13 +33,16 @@ from handlers import (
     broadcast,
     errors,
     fallback,
+    leader_review,
     onboarding,
     pledge_draft,
     pledge_review,
     progress,
     publication,
+    rectification,
     reminders,
     reports,
+    stats,
 )
 from storage.db import Database
 from storage.persistence import DbPersistence
@@ -46,8 +53,12 @@ log = logging.getLogger(__name__)
 GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
 GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text is the comment,
 # even while a drafting conversation of their own is open; it stops the text going further
+GROUP_RECTIFY = -7  # writing a rectification plan or an acceptor's send-back comment: takes
+# text only while it waits for goals, measures, a deadline or the comment
 GROUP_PROGRESS = -5  # writing progress (text, then photos/files) or a verifier's send-back
 # comment: like the review comment, it takes text and files only while it waits for them
+GROUP_LEADER_REVIEW = -4  # writing a leader review or a rectification statement: takes
+# text only while it waits for a comment, points or a statement
 GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it waits for it
 GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
 # the fallback hint, which in the same group runs only when no feature took the update
@@ -106,6 +117,11 @@ def build_application(
     # The sender's delivery report is a live view of the outbox, refreshed as rows settle.
     dispatcher.register_view(REPORT_VIEW, broadcasts.report_view)
     dispatcher.on_settled(broadcasts.on_settled)
+    # A board post (亮诺) is a live view of its pledge: item statuses kept current, edits
+    # coalesced (one refresh waits per post) and paced at the group's limit.
+    boards = BoardService(db, clock, settings.public_base_url)
+    dispatcher.register_view(BOARD_VIEW, boards.board_view)
+    rectification_tick.configure(settings.reevaluation_days)
     app.bot_data.wire(
         Services(
             settings=settings,
@@ -115,11 +131,14 @@ def build_application(
             pledges=PledgeService(db, clock, calendar),
             reviews=ReviewService(db, clock),
             reminders=ReminderService(db, clock, calendar, QuietHours(*settings.quiet_span())),
-            boards=BoardService(db, clock),
+            boards=boards,
             outbox=dispatcher,
             broadcasts=broadcasts,
             progress=ProgressService(db, clock),
             ledger=LedgerService(db, clock),
+            rectifications=RectificationService(db, clock),
+            leader_reviews=LeaderReviewService(db, clock),
+            stats=StatsService(db, clock),
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
@@ -127,6 +146,8 @@ def build_application(
     app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
     app.add_handlers(broadcast.build_compose(), group=GROUP_BROADCAST)
     app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
+    app.add_handlers(rectification.build_conversation(), group=GROUP_RECTIFY)
+    app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
     app.add_handlers(
         [
             *pledge_draft.build(),  # /pledge, /oral and every drafting button
@@ -137,6 +158,9 @@ def build_application(
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons
             *reports.build(),  # /ledger and its page buttons
+            *stats.build(),  # /stats: charts as photos
+            *rectification.build(),  # /rectify and the accept button
+            *leader_review.build(),  # /comment, /comments and the list's buttons
             *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,

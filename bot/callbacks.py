@@ -52,3 +52,4 @@ RECTIFY = "rc"  # rectification (整改)
 RANKING = "rk"  # rankings (上评下议)
 AWARDS = "aw"  # organisational selection (组织评选)
 ASSESS = "as"  # year-end assessment (年度考评)
+STATS = "st"  # statistics and charts (/stats); reserved: /stats has no buttons yet

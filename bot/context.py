@@ -10,12 +10,15 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.board import BoardService
 from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
+from bot.domain.leader_review import LeaderReviewService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
+from bot.domain.rectification import RectificationService
 from bot.domain.reminders import ReminderService
 from bot.domain.review import ReviewService
+from bot.domain.stats import StatsService
 from bot.outbox import OutboxDispatcher
 from config.settings import Settings
 from storage.db import Database
@@ -37,6 +40,9 @@ class Services:
     broadcasts: BroadcastService
     progress: ProgressService
     ledger: LedgerService
+    rectifications: RectificationService
+    leader_reviews: LeaderReviewService
+    stats: StatsService
 
 
 class BotData:

@@ -5,17 +5,36 @@ from __future__ import annotations
 from bot.domain.enums import Role
 
 BASE = ("help", "mute", "lang", "cancel")
-PLEDGER = ("pledge", "mypledges", "board", "progress", "record")
+PLEDGER = ("pledge", "mypledges", "board", "progress", "record", "rectify")  # rectify: 整改
+STATS = ("stats",)  # charts: their own figures, or public aggregates (bot/domain/stats.py)
 BROADCASTER = ("broadcast", "broadcasts")
 REVIEWER = ("review", "ledger")
+LEADER_REVIEWER = ("comment", "comments")  # 领导点评
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # not yet bound: the client's language serves until they join
-    Role.RESIDENT: ("board", *BASE),
-    Role.MEMBER: (*PLEDGER, *BASE),
-    Role.LEADER: (*PLEDGER, *BASE),
-    Role.SECRETARY: (*PLEDGER, *REVIEWER, "oral", "linkboard", *BROADCASTER, *BASE),
-    Role.COMMITTEE: (*PLEDGER, *REVIEWER, "linkboard", *BROADCASTER, *BASE),
+    Role.RESIDENT: ("board", *STATS, *BASE),
+    Role.MEMBER: (*PLEDGER, "comments", *STATS, *BASE),
+    Role.LEADER: (*PLEDGER, *LEADER_REVIEWER, *STATS, *BASE),
+    Role.SECRETARY: (
+        *PLEDGER,
+        *REVIEWER,
+        *STATS,
+        *LEADER_REVIEWER,
+        "oral",
+        "linkboard",
+        *BROADCASTER,
+        *BASE,
+    ),
+    Role.COMMITTEE: (
+        *PLEDGER,
+        *REVIEWER,
+        *STATS,
+        *LEADER_REVIEWER,
+        "linkboard",
+        *BROADCASTER,
+        *BASE,
+    ),
 }
 
 

@@ -9,11 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.broadcast_repo import BroadcastRepo
 from storage.evaluation_repo import EvaluationRepo
+from storage.export_repo import ExportRepo
 from storage.leader_review_repo import LeaderReviewRepo
 from storage.progress_repo import LedgerRepo, ProgressRepo
 from storage.rectification_repo import RectificationRepo
 from storage.reminder_repo import ReminderRepo
 from storage.selection_repo import SelectionRepo
+from storage.stats_repo import StatsRepo
 from storage.repositories import (
     InviteRepo,
     KvRepo,
@@ -41,10 +43,12 @@ class UnitOfWork:
     broadcasts: BroadcastRepo
     progress: ProgressRepo
     ledger: LedgerRepo
+    exports: ExportRepo
     selection: SelectionRepo
     rectifications: RectificationRepo
     evaluations: EvaluationRepo
     leader_reviews: LeaderReviewRepo
+    stats: StatsRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -80,10 +84,12 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepo(conn)
         self.progress = ProgressRepo(conn)
         self.ledger = LedgerRepo(conn)
+        self.exports = ExportRepo(conn)
         self.selection = SelectionRepo(conn)
         self.rectifications = RectificationRepo(conn)
         self.evaluations = EvaluationRepo(conn)
         self.leader_reviews = LeaderReviewRepo(conn)
+        self.stats = StatsRepo(conn)
         return self
 
     async def __aexit__(
