@@ -14,8 +14,6 @@ from storage.leader_review_repo import LeaderReviewRepo
 from storage.progress_repo import LedgerRepo, ProgressRepo
 from storage.rectification_repo import RectificationRepo
 from storage.reminder_repo import ReminderRepo
-from storage.selection_repo import SelectionRepo
-from storage.stats_repo import StatsRepo
 from storage.repositories import (
     InviteRepo,
     KvRepo,
@@ -26,6 +24,8 @@ from storage.repositories import (
     ReviewRepo,
     UpdateRepo,
 )
+from storage.selection_repo import SelectionRepo
+from storage.stats_repo import StatsRepo
 
 
 class UnitOfWork:
