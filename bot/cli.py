@@ -34,6 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     inv.add_argument("--org", required=True, help="organisation code")
     inv.add_argument("--tree", action="store_true", help="include every organisation below")
     inv.add_argument("--bot", help="bot username for the links (default: settings or getMe)")
+    leaders = sub.add_parser("leaders", help="liaison leaders (联点领导)")
+    leaders_sub = leaders.add_subparsers(dest="leaders_command", required=True)
+    link = leaders_sub.add_parser("link", help="link a liaison leader to branches")
+    link.add_argument("--person", required=True, help="the leader's phone, or name if unique")
+    link.add_argument("--org", required=True, help="branch codes, separated by , or ;")
     return parser
 
 
@@ -50,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_roster_import(settings, args.orgs, args.people))
     if command == "invites":
         return asyncio.run(_invites(settings, args.org, args.tree, args.bot))
+    if command == "leaders":
+        from bot.domain.leader_links import link_leader_cli
+
+        return asyncio.run(link_leader_cli(settings, args.person, args.org))
     return _run(settings, console=not getattr(args, "no_console", False))
 
 

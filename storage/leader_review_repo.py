@@ -103,6 +103,17 @@ class LeaderReviewRepo:
             await self.conn.execute(insert(s.leader_links), rows)
         return len(rows)
 
+    async def set_links(self, links: dict[int, list[int]]) -> None:
+        """Make each leader's links exactly these branches (a roster re-import), in a batch."""
+        if not links:
+            return
+        await self.conn.execute(
+            delete(s.leader_links).where(s.leader_links.c.person_id.in_(list(links)))
+        )
+        rows = [{"person_id": p, "org_id": o} for p, orgs in links.items() for o in set(orgs)]
+        if rows:
+            await self.conn.execute(insert(s.leader_links), rows)
+
     async def unlink(self, person_id: int, org_ids: Iterable[int]) -> None:
         """Remove links."""
         await self.conn.execute(

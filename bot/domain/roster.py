@@ -57,6 +57,7 @@ PEOPLE_FIELDS: tuple[str, ...] = (
     "oral",
     "origin_org",
     "residence_org",
+    "linked_orgs",  # a liaison leader's branches (联系支部), codes separated by ；or ,
 )
 PEOPLE_REQUIRED: tuple[str, ...] = ("name", "org", "role", "phone")
 
@@ -105,6 +106,7 @@ class PersonRow(BaseModel):
     oral: bool = False
     origin_org: str | None = None
     residence_org: str | None = None
+    linked_orgs: tuple[str, ...] = ()
 
 
 class Roster(BaseModel):
@@ -203,6 +205,7 @@ _PEOPLE_HEADERS = _aliases(
         "oral": ("口头承诺", "口头", "是否口头承诺"),
         "origin_org": ("流出地", "原支部", "流出地支部", "流出地党组织", "origin"),
         "residence_org": ("居住地社区", "居住地", "居住社区", "居住地支部", "residence"),
+        "linked_orgs": ("联系支部", "联点支部", "联系点", "联系党组织", "linked"),
     }
 )
 
@@ -259,6 +262,7 @@ _YES = frozenset(_key(v) for v in ("yes", "y", "true", "1", "是", "√", "✓",
 _NO = frozenset(_key(v) for v in ("no", "n", "false", "0", "否", "不是", "×", ""))
 
 _PHONE_JUNK = re.compile(r"[\s\-]")
+_LIST_SEP = re.compile(r"[;；,，、\s]+")
 _PHONE_OK = re.compile(r"[0-9]{5,15}")
 
 
@@ -632,6 +636,12 @@ def _check_people(
         residence = row.optional("residence_org", MAX_CODE)
         origin = _code(origin) if origin else None
         residence = _code(residence) if residence else None
+        linked_raw = row.optional("linked_orgs", MAX_POST)
+        linked = tuple(
+            dict.fromkeys(_code(c) for c in _LIST_SEP.split(linked_raw or "") if c.strip())
+        )
+        if linked and role is not None and role is not Role.LEADER:
+            row.problem("roster.linked_not_leader")
         if known_orgs is not None:
             for name_of_field, code in (
                 ("org", org),
@@ -640,6 +650,9 @@ def _check_people(
             ):
                 if code and code not in known_orgs:
                     row.problem("roster.unknown_org", field=name_of_field, code=_clip(code))
+            for code in linked:
+                if code not in known_orgs:
+                    row.problem("roster.unknown_org", field="linked_orgs", code=_clip(code))
         if name and org:
             identity = (org, name, phone or "")
             if identity in seen:
@@ -661,6 +674,7 @@ def _check_people(
                     oral=oral,
                     origin_org=origin,
                     residence_org=residence,
+                    linked_orgs=linked,
                 )
             )
     return people

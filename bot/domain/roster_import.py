@@ -58,6 +58,17 @@ async def import_roster(db: Database, clock: Clock, roster: Roster) -> ImportRep
                 updates.append({"pid": pid, **values})
         await uow.people.insert_many(inserts)
         await uow.people.update_many(updates)
+        linked = [row for row in roster.people if row.linked_orgs]
+        if linked:  # a liaison leader's branches (联系支部): exactly those the roster names
+            identities = await uow.people.identity_map()
+            await uow.leader_reviews.set_links(
+                {
+                    identities[(codes[row.org], row.name, row.phone or "")]: [
+                        codes[c] for c in row.linked_orgs
+                    ]
+                    for row in linked
+                }
+            )
         created = sum(1 for o in roster.orgs if o.code not in before)
         return ImportReport(
             orgs_created=created,

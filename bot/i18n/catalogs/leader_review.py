@@ -4,6 +4,11 @@ the rectification statement (整改表态), rectification deadlines and cadence 
 ZH: dict[str, str] = {
     "cmd.comment": "领导点评（点评党员或支部）",
     "cmd.comments": "我收到和作出的点评",
+    "lr.cli.no_leader": "名单中找不到联点领导“{who}”（请用手机号或姓名）。",
+    "lr.cli.ambiguous": "名单中有 {count} 位联点领导叫“{who}”，请改用手机号。",
+    "lr.cli.no_orgs": "请用 --org 填写支部编码，多个用逗号分隔。",
+    "lr.cli.bad_org": "“{code}”不是名单中的支部编码。",
+    "lr.cli.linked": "已将 {name} 联系到：{orgs}",
     # periods and grades
     "lr.period.month": "{year}年{month}月",
     "lr.period.q1": "{year}年第一季度",
@@ -124,6 +129,11 @@ ZH: dict[str, str] = {
 EN: dict[str, str] = {
     "cmd.comment": "leader review (members or branches)",
     "cmd.comments": "reviews I received and gave",
+    "lr.cli.no_leader": "No liaison leader “{who}” on the roster (use the phone or the name).",
+    "lr.cli.ambiguous": "{count} liaison leaders are called “{who}”; use the phone instead.",
+    "lr.cli.no_orgs": "Give branch codes with --org, separated by commas.",
+    "lr.cli.bad_org": "“{code}” is not a branch code on the roster.",
+    "lr.cli.linked": "{name} is now linked to: {orgs}",
     "lr.period.month": "{year}-{month}",
     "lr.period.q1": "Q1 {year}",
     "lr.period.q2": "Q2 {year}",

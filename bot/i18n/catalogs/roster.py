@@ -50,6 +50,8 @@ ZH: dict[str, str] = {
     "roster.field.people.oral": "口头承诺",
     "roster.field.people.origin_org": "流出地",
     "roster.field.people.residence_org": "居住地社区",
+    "roster.field.people.linked_orgs": "联系支部",
+    "roster.linked_not_leader": "只有联点领导可以填写“联系支部”。",
 }
 
 EN: dict[str, str] = {
@@ -109,4 +111,6 @@ EN: dict[str, str] = {
     "roster.field.people.oral": "oral",
     "roster.field.people.origin_org": "origin_org",
     "roster.field.people.residence_org": "residence_org",
+    "roster.field.people.linked_orgs": "linked_orgs",
+    "roster.linked_not_leader": "Only liaison leaders have linked branches.",
 }
