@@ -17,6 +17,7 @@ from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.leader_review import LeaderReviewService
+from bot.domain.exports import ExportService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
@@ -24,6 +25,7 @@ from bot.domain.progress import ProgressService
 from bot.domain.rectification import RectificationService
 from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.review import ReviewService
+from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
 from bot.i18n import t
 from bot.menu import commands_for
@@ -32,6 +34,7 @@ from config.settings import Settings
 from handlers import (
     broadcast,
     errors,
+    exports,
     fallback,
     leader_review,
     onboarding,
@@ -42,6 +45,7 @@ from handlers import (
     rectification,
     reminders,
     reports,
+    selection,
     stats,
 )
 from storage.db import Database
@@ -136,6 +140,8 @@ def build_application(
             broadcasts=broadcasts,
             progress=ProgressService(db, clock),
             ledger=LedgerService(db, clock),
+            exports=ExportService(db, clock),
+            selection=SelectionService(db, clock, settings),
             rectifications=RectificationService(db, clock),
             leader_reviews=LeaderReviewService(db, clock),
             stats=StatsService(db, clock),
@@ -158,6 +164,8 @@ def build_application(
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons
             *reports.build(),  # /ledger and its page buttons
+            *exports.build(),  # /export: tables, ledger, letters, statistics form
+            *selection.build(),  # /ranking, /awards, /assess and their buttons
             *stats.build(),  # /stats: charts as photos
             *rectification.build(),  # /rectify and the accept button
             *leader_review.build(),  # /comment, /comments and the list's buttons

@@ -10,7 +10,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.domain.board import BoardService
 from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
+from bot.domain.evaluation import EvaluationService
 from bot.domain.leader_review import LeaderReviewService
+from bot.domain.exports import ExportService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
@@ -18,6 +20,7 @@ from bot.domain.progress import ProgressService
 from bot.domain.rectification import RectificationService
 from bot.domain.reminders import ReminderService
 from bot.domain.review import ReviewService
+from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
 from bot.outbox import OutboxDispatcher
 from config.settings import Settings
@@ -40,6 +43,9 @@ class Services:
     broadcasts: BroadcastService
     progress: ProgressService
     ledger: LedgerService
+    evaluations: EvaluationService
+    exports: ExportService
+    selection: SelectionService
     rectifications: RectificationService
     leader_reviews: LeaderReviewService
     stats: StatsService

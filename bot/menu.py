@@ -5,11 +5,13 @@ from __future__ import annotations
 from bot.domain.enums import Role
 
 BASE = ("help", "mute", "lang", "cancel")
-PLEDGER = ("pledge", "mypledges", "board", "progress", "record", "rectify")  # rectify: 整改
+PLEDGER = ("pledge", "mypledges", "board", "progress", "record", "rectify", "export")
+# rectify: 整改; export: tables and letters (bot/domain/exports.py)
 STATS = ("stats",)  # charts: their own figures, or public aggregates (bot/domain/stats.py)
 BROADCASTER = ("broadcast", "broadcasts")
 REVIEWER = ("review", "ledger")
 LEADER_REVIEWER = ("comment", "comments")  # 领导点评
+SELECTOR = ("ranking", "assess")  # 上评下议 and 年度考评 (bot/domain/selection.py)
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # not yet bound: the client's language serves until they join
@@ -21,6 +23,7 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *REVIEWER,
         *STATS,
         *LEADER_REVIEWER,
+        *SELECTOR,
         "oral",
         "linkboard",
         *BROADCASTER,
@@ -31,6 +34,8 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *REVIEWER,
         *STATS,
         *LEADER_REVIEWER,
+        *SELECTOR,
+        "awards",  # 组织评选: committee staff confirm the awards
         "linkboard",
         *BROADCASTER,
         *BASE,

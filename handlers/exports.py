@@ -1,0 +1,273 @@
+"""/export in chat: choose what (and, for a committee clerk, which organisation), get the file.
+
+Every step lives in its button's callback data (``ex:…``) and is checked again by the service,
+so nothing is kept between taps: a menu still works after a restart, and there is no
+half-finished state to cancel or to time out. The file arrives as a document with a Chinese
+name; it is built in a worker thread while the bot keeps answering others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import Update
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot import callbacks as cb
+from bot.context import Ctx
+from bot.domain.enums import Role
+from bot.domain.exports import (
+    FEATURE,
+    PUBLIC_KINDS,
+    ExportFile,
+    ExportKind,
+    Menu,
+    OrgPage,
+    PledgePage,
+)
+from bot.i18n import t
+from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+
+log = logging.getLogger(__name__)
+
+Buttons = list[list[dict[str, str]]]
+NAME_CHARS = 28
+UPLOAD_TIMEOUT = 120.0
+
+# People whose file is being built right now: a second tap waits instead of building twice.
+_building: set[int] = set()
+
+_KIND_BUTTON = {
+    ExportKind.PUBLICITY_XLSX: "export.btn.publicity_xlsx",
+    ExportKind.PUBLICITY_PDF: "export.btn.publicity_pdf",
+    ExportKind.LEDGER: "export.btn.ledger",
+    ExportKind.LETTER: "export.btn.letter",
+    ExportKind.STATS: "export.btn.stats",
+}
+
+
+def _button(text: str, action: str, *args: object) -> dict[str, str]:
+    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+
+
+def _short(text: str, limit: int = NAME_CHARS) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _close(loc: str) -> list[dict[str, str]]:
+    return [_button(t(loc, "export.btn.close"), "x")]
+
+
+def render_menu(loc: str, menu: Menu) -> tuple[str, Buttons]:
+    """The first question: what to export."""
+    if menu.me.role is Role.RESIDENT:
+        text = t(loc, "export.menu.resident")
+    elif menu.kinds == (*PUBLIC_KINDS, ExportKind.LETTER):
+        text = t(loc, "export.menu.member")
+    else:
+        text = t(loc, "export.menu.title", org=menu.org.name)
+    buttons: Buttons = []
+    for kind in menu.kinds:
+        key = _KIND_BUTTON[kind]
+        if kind is ExportKind.LETTER and menu.kinds != tuple(ExportKind):
+            key = "export.btn.letter_mine"
+        buttons.append([_button(t(loc, key), "k", kind.value)])
+    buttons.append(_close(loc))
+    return text, buttons
+
+
+def render_orgs(loc: str, view: OrgPage) -> tuple[str, Buttons]:
+    """A committee clerk's choice of organisation: this level, then those below, paged."""
+    kind = view.kind
+    text = t(
+        loc,
+        "export.pick_org",
+        what=t(loc, f"export.what.{kind.value}"),
+        org=view.org.name,
+        page=view.page + 1,
+        pages=view.pages,
+    )
+    if not view.children:
+        text += "\n" + t(loc, "export.pick_org.empty")
+    buttons: Buttons = []
+    name = _short(view.org.name, 20)
+    if kind is ExportKind.STATS:
+        buttons.append(
+            [_button(t(loc, "export.btn.whole", org=name), "g", kind.value, view.org.id)]
+        )
+    elif kind is ExportKind.LETTER:
+        buttons.append([_button(t(loc, "export.btn.self", org=name), "p", view.org.id, 0)])
+    else:
+        buttons.append(
+            [_button(t(loc, "export.btn.self", org=name), "g", kind.value, view.org.id)]
+        )
+    for org_id, child, has_children in view.children:
+        if has_children:
+            label = t(loc, "export.btn.open", name=_short(child))
+            buttons.append([_button(label, "o", kind.value, org_id, 0)])
+        elif kind is ExportKind.LETTER:
+            buttons.append([_button(_short(child), "p", org_id, 0)])
+        else:
+            buttons.append([_button(_short(child), "g", kind.value, org_id)])
+    nav = []
+    if view.page > 0:
+        nav.append(_button(t(loc, "export.btn.prev"), "o", kind.value, view.org.id, view.page - 1))
+    if view.page < view.pages - 1:
+        nav.append(_button(t(loc, "export.btn.next"), "o", kind.value, view.org.id, view.page + 1))
+    if nav:
+        buttons.append(nav)
+    if view.up is not None:
+        buttons.append([_button(t(loc, "export.btn.up"), "o", kind.value, view.up, 0)])
+    buttons.append(_close(loc))
+    return text, buttons
+
+
+def render_pledges(loc: str, view: PledgePage) -> tuple[str, Buttons]:
+    """A page of published pledges, one button per letter."""
+    if view.total == 0:
+        return t(loc, "export.pick_pledge.empty"), [_close(loc)]
+    if view.org is None:
+        text = t(
+            loc, "export.pick_pledge.mine", total=view.total, page=view.page + 1, pages=view.pages
+        )
+    else:
+        text = t(
+            loc,
+            "export.pick_pledge",
+            org=view.org.name,
+            total=view.total,
+            page=view.page + 1,
+            pages=view.pages,
+        )
+    buttons: Buttons = [
+        [_button(t(loc, "export.btn.pledge", number=number, name=_short(name, 16)), "l", pid)]
+        for pid, number, name in view.pledges
+    ]
+    scope = view.org.id if view.org is not None else 0
+    nav = []
+    if view.page > 0:
+        nav.append(_button(t(loc, "export.btn.prev"), "p", scope, view.page - 1))
+    if view.page < view.pages - 1:
+        nav.append(_button(t(loc, "export.btn.next"), "p", scope, view.page + 1))
+    if nav:
+        buttons.append(nav)
+    buttons.append(_close(loc))
+    return text, buttons
+
+
+@guarded
+async def start_export(update: Update, ctx: Ctx) -> None:
+    """/export: what may be exported, as buttons."""
+    loc = await locale_of(update, ctx)
+    menu = await ctx.svc.exports.menu(user_id(update))
+    text, buttons = render_menu(loc, menu)
+    await reply(update, text, buttons)
+
+
+async def _send(update: Update, ctx: Ctx, loc: str, export: ExportFile) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    if export.message:
+        await reply(update, export.message)
+    await chat.send_document(
+        document=export.data,
+        filename=export.name,
+        caption=export.caption,
+        write_timeout=UPLOAD_TIMEOUT,
+        read_timeout=UPLOAD_TIMEOUT,
+    )
+
+
+async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: cb.Callback) -> None:
+    uid = user_id(update)
+    if uid in _building:
+        await answer_callback(update, t(loc, "export.busy"))
+        return
+    _building.add(uid)
+    try:
+        if data.action == "l":
+            pledge_id = data.int_arg(0)
+            await _typing(update)
+            export = await ctx.svc.exports.letter(uid, pledge_id, loc)
+        else:
+            kind, org_id = ExportKind(data.args[0]), data.int_arg(1)
+            await _typing(update)
+            export = await ctx.svc.exports.export(uid, kind, org_id, loc)
+        # Answered only now: a refusal above becomes the button's alert (see ``guarded``).
+        await answer_callback(update)
+        try:
+            await _send(update, ctx, loc, export)
+        except TelegramError as exc:
+            log.warning("export not sent: %s", exc.message)
+            await reply(update, t(loc, "export.failed"))
+    finally:
+        _building.discard(uid)
+
+
+async def _typing(update: Update) -> None:
+    chat = update.effective_chat
+    if chat is None:
+        return
+    with contextlib.suppress(TelegramError):  # a hint only
+        await chat.send_action(ChatAction.UPLOAD_DOCUMENT)
+
+
+@guarded
+async def on_button(update: Update, ctx: Ctx) -> None:
+    """Every /export button: choose, page, go up, build, close."""
+    loc = await locale_of(update, ctx)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    uid = user_id(update)
+    try:
+        if data is None:
+            raise ValueError("no data")
+        if data.action in ("g", "l"):
+            await _build_and_send(update, ctx, loc, data)
+            return
+        if data.action == "x":
+            await answer_callback(update)
+            await reply(update, t(loc, "export.closed"), edit=True)
+            return
+        if data.action == "k":
+            kind = ExportKind(data.args[0])
+            menu = await ctx.svc.exports.menu(uid)
+            if menu.committee:
+                view = await ctx.svc.exports.org_page(uid, kind, menu.org.id, 0)
+                text, buttons = render_orgs(loc, view)
+            elif kind is ExportKind.LETTER:
+                staff = menu.me.role is Role.SECRETARY
+                pledges = await ctx.svc.exports.pledge_page(uid, menu.org.id if staff else None, 0)
+                text, buttons = render_pledges(loc, pledges)
+            else:
+                await _build_and_send(
+                    update, ctx, loc, cb.Callback(FEATURE, "g", (kind.value, str(menu.org.id)))
+                )
+                return
+        elif data.action == "o":
+            view = await ctx.svc.exports.org_page(
+                uid, ExportKind(data.args[0]), data.int_arg(1), data.int_arg(2)
+            )
+            text, buttons = render_orgs(loc, view)
+        elif data.action == "p":
+            scope = data.int_arg(0)
+            pledges = await ctx.svc.exports.pledge_page(uid, scope or None, data.int_arg(1))
+            text, buttons = render_pledges(loc, pledges)
+        else:
+            raise ValueError(data.action)
+    except (ValueError, IndexError):  # malformed or tampered callback data
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return
+    await answer_callback(update)
+    await reply(update, text, buttons, edit=True)
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """The export handlers."""
+    return [
+        CommandHandler("export", start_export, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(on_button, pattern=cb.pattern(FEATURE)),
+    ]
