@@ -15,6 +15,13 @@ from bot.domain import rectification_tick
 from bot.domain.board import BOARD_VIEW, BoardService
 from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
+from bot.domain.evaluation import (
+    CHART_RENDER,
+    POLL_SENT,
+    TURNOUT_VIEW,
+    EvaluationService,
+    load_ballot_key,
+)
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.leader_review import LeaderReviewService
 from bot.domain.exports import ExportService
@@ -34,6 +41,7 @@ from config.settings import Settings
 from handlers import (
     broadcast,
     errors,
+    evaluation,
     exports,
     fallback,
     leader_review,
@@ -59,6 +67,7 @@ GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text 
 # even while a drafting conversation of their own is open; it stops the text going further
 GROUP_RECTIFY = -7  # writing a rectification plan or an acceptor's send-back comment: takes
 # text only while it waits for goals, measures, a deadline or the comment
+GROUP_EVALUATION = -6  # /evaluate: the closing time and quorum it asks for, only while it waits
 GROUP_PROGRESS = -5  # writing progress (text, then photos/files) or a verifier's send-back
 # comment: like the review comment, it takes text and files only while it waits for them
 GROUP_LEADER_REVIEW = -4  # writing a leader review or a rectification statement: takes
@@ -126,6 +135,22 @@ def build_application(
     boards = BoardService(db, clock, settings.public_base_url)
     dispatcher.register_view(BOARD_VIEW, boards.board_view)
     rectification_tick.configure(settings.reevaluation_days)
+    # 群众评议: ballots are polls whose ids the outbox remembers when sent; the board's
+    # turnout is a live view; the results chart is drawn when it is sent.
+    evaluations = EvaluationService(
+        db,
+        clock,
+        load_ballot_key(
+            settings.ballot_key.get_secret_value() if settings.ballot_key else None,
+            settings.ballot_key_path,
+        ),
+        quorum_default=settings.quorum_default,
+        quorum_small=settings.quorum_small,
+        pass_percent=settings.satisfaction_pass_percent,
+    )
+    dispatcher.register_view(TURNOUT_VIEW, evaluations.turnout_view)
+    dispatcher.on_sent(POLL_SENT, evaluations.on_poll_sent)
+    dispatcher.register_file(CHART_RENDER, evaluations.chart)
     app.bot_data.wire(
         Services(
             settings=settings,
@@ -140,6 +165,7 @@ def build_application(
             broadcasts=broadcasts,
             progress=ProgressService(db, clock),
             ledger=LedgerService(db, clock),
+            evaluations=evaluations,
             exports=ExportService(db, clock),
             selection=SelectionService(db, clock, settings),
             rectifications=RectificationService(db, clock),
@@ -152,6 +178,7 @@ def build_application(
     app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
     app.add_handlers(broadcast.build_compose(), group=GROUP_BROADCAST)
     app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
+    app.add_handlers(evaluation.build_conversation(), group=GROUP_EVALUATION)
     app.add_handlers(rectification.build_conversation(), group=GROUP_RECTIFY)
     app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
     app.add_handlers(
@@ -164,6 +191,7 @@ def build_application(
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons
             *reports.build(),  # /ledger and its page buttons
+            *evaluation.build(),  # /evaluations, its buttons, the ballots' poll answers
             *exports.build(),  # /export: tables, ledger, letters, statistics form
             *selection.build(),  # /ranking, /awards, /assess and their buttons
             *stats.build(),  # /stats: charts as photos
@@ -175,6 +203,7 @@ def build_application(
     )
     app.add_error_handler(errors.on_error)
     scheduler.install(app, settings.reminder_tick_seconds)
+    scheduler.install_evaluations(app, settings.evaluation_tick_seconds)
     return app
 
 

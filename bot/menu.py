@@ -11,6 +11,7 @@ STATS = ("stats",)  # charts: their own figures, or public aggregates (bot/domai
 BROADCASTER = ("broadcast", "broadcasts")
 REVIEWER = ("review", "ledger")
 LEADER_REVIEWER = ("comment", "comments")  # 领导点评
+EVALUATOR = ("evaluate", "evaluations")  # 群众评议 (bot/domain/evaluation.py)
 SELECTOR = ("ranking", "assess")  # 上评下议 and 年度考评 (bot/domain/selection.py)
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
@@ -24,6 +25,7 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *STATS,
         *LEADER_REVIEWER,
         *SELECTOR,
+        *EVALUATOR,
         "oral",
         "linkboard",
         *BROADCASTER,
@@ -35,6 +37,7 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *STATS,
         *LEADER_REVIEWER,
         *SELECTOR,
+        *EVALUATOR,
         "awards",  # 组织评选: committee staff confirm the awards
         "linkboard",
         *BROADCASTER,

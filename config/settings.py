@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     ballot_key_path: Path = Field(
         default=Path("jiannuo-ballot.key"), description="where a generated ballot key is kept"
     )
+    evaluation_tick_seconds: float = Field(
+        default=30.0, description="how often evaluations due are closed and reminders queued"
+    )
     quorum_default: int = Field(default=30, description="participants needed (most branches)")
     quorum_small: int = Field(
         default=20, description="participants needed in private enterprises and social orgs"
@@ -57,6 +60,32 @@ class Settings(BaseSettings):
     rank_weight_on_time: float = 0.2
     rank_weight_grade: float = 0.2
     rank_weight_satisfaction: float = 0.2
+    reevaluation_days: int = Field(
+        default=7, description="整改: a re-evaluation after a rectification stays open this long"
+    )
+    # ---- organisational selection (组织评选): candidates proposed from the year's figures ----
+    award_star_fulfilment_percent: float = Field(
+        default=95.0, description="践诺明星党员: fulfilment at least this (satisfaction too, if any)"
+    )
+    award_star_top: int = Field(default=10, description="star members proposed per committee")
+    award_excellent_fulfilment_percent: float = Field(
+        default=90.0, description="优秀党员: fulfilment at least this (satisfaction too, if any)"
+    )
+    award_excellent_top: int = Field(default=30, description="excellent members per committee")
+    award_branch_fulfilment_percent: float = Field(
+        default=95.0, description="先进党组织: fulfilment at least this (satisfaction too, if any)"
+    )
+    award_branch_top: int = Field(default=5, description="advanced branches per committee")
+    # ---- openness (三公开): the public web board (网上晒) ----
+    web_host: str = Field(default="127.0.0.1", description="address the public web board binds")
+    web_port: int | None = Field(
+        default=None, description="serve the public web board on this port (unset: not served)"
+    )
+    public_base_url: str | None = Field(
+        default=None,
+        description="the web board's public address, e.g. https://example.org/board/ (shown "
+        "in chat and in board posts; unset: no link)",
+    )
     playground_host: str = "127.0.0.1"
     playground_port: int = 8765
     playground_database_url: str = "sqlite+aiosqlite:///jiannuo-playground.db"

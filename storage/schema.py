@@ -460,6 +460,9 @@ awards = Table(
     _ts("proposed_at", nullable=False),
     Column("decided_by", Integer, ForeignKey("people.id"), nullable=True),
     _ts("decided_at"),
+    # Bumped by every decision: the buttons carry it, so a stale or double tap does nothing.
+    Column("version", Integer, nullable=False, default=1),
+    _ts("announced_at"),  # when the bot announced a confirmed award (announced once)
     Index("ix_awards_scope_year", "scope_org_id", "year"),
 )
 

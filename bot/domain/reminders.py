@@ -13,11 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.domain import rectification_tick
 from bot.domain.campaign_calendar import CampaignCalendar
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.notify import message_row
+from bot.domain.selection import queue_ranking_reminders
 from bot.i18n import t
 from storage.db import Database
 from storage.reminder_repo import DueItem, Recipient, log_row
@@ -131,6 +133,8 @@ class ReminderService:
             await self._self_check(uow, today, batch)
             await self._quarter(uow, today, batch)
             await self._phases(uow, today, batch)
+            await queue_ranking_reminders(uow, today, batch)  # 上评下议: publish the rankings
+            batch.report.queued.update(await rectification_tick.step(uow, self.clock))
             await batch.flush()
             await repo.advance_watermarks([(i.item_id, self._next_stage(i, today)) for i in due])
         if batch.report.total:

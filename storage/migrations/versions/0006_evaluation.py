@@ -69,6 +69,8 @@ def upgrade() -> None:
         sa.Column("proposed_at", sa.DateTime(), nullable=False),
         sa.Column("decided_by", sa.Integer(), nullable=True),
         sa.Column("decided_at", sa.DateTime(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("announced_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["decided_by"], ["people.id"], name=op.f("fk_awards_decided_by_people")
         ),
