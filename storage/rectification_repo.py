@@ -7,7 +7,6 @@ reminder tick runs read only the rectifications still in progress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
@@ -144,11 +143,3 @@ class RectificationRepo:
             )
             .values(rectification_id=rect_id)
         )
-
-    async def closed_since(self, since: datetime) -> list[int]:
-        """Ids of evaluations closed since a moment (used by tests and catch-up checks)."""
-        e = s.evaluations
-        rows = await self.conn.execute(
-            select(e.c.id).where(and_(e.c.status == "closed", e.c.closed_at >= since))
-        )
-        return [int(r[0]) for r in rows]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import callbacks as cb
@@ -51,7 +51,6 @@ MAX_GOALS = 800
 MAX_MEASURES = 1500
 MAX_COMMENT = 500
 MAX_PLAN_DAYS = 366  # a rectification deadline at most a year ahead
-VOID_RETRY_DAYS = 7  # a re-evaluation that missed its quorum is held again a week later
 
 S = RectificationStatus
 
@@ -182,9 +181,8 @@ async def on_evaluation_closed(uow: UnitOfWork, clock: Clock, evaluation_id: int
     """Called inside the unit of work that closed an evaluation, after the results are written.
 
     A first evaluation: each subject under the pass mark gets a rectification and whoever must
-    file the plan is told. A re-evaluation: passed closes the loop; failed opens a new round;
-    void (quorum missed) holds another re-evaluation a week later. Idempotent: a second call
-    for the same evaluation changes nothing.
+    file the plan is told. A re-evaluation: passed closes the loop; failed opens a new round.
+    Idempotent: a second call for the same evaluation changes nothing.
     """
     ev = await uow.rectifications.evaluation(evaluation_id)
     if ev is None:
@@ -238,6 +236,8 @@ async def _open(
     rates = {s.id: s.rate_permille for s in subjects}
     for rect in opened:
         name = await subject_name(uow, rect)
+        deciders = await acceptors(uow, rect)
+        to_committee = not deciders or deciders[0].role is not Role.SECRETARY
         for person in await filers(uow, rect):
             key = "rectify.opened.member" if rect.is_member else "rectify.opened.branch"
             if round_no > 1:
@@ -253,6 +253,10 @@ async def _open(
                 mark=percent(ev.pass_permille),
                 due=format_date(plan_due(rect, clock.tz), person.locale),
                 round=rect.round,
+                reviewer=t(
+                    person.locale,
+                    "rectify.reviewer.committee" if to_committee else "rectify.reviewer.secretary",
+                ),
             )
     return opened
 
@@ -260,13 +264,12 @@ async def _open(
 async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo) -> None:
     assert ev.rectification_id is not None
     rect = await uow.rectifications.get(ev.rectification_id)
-    if rect is None or rect.status is not S.REEVALUATING or rect.reevaluation_id != ev.id:
-        return  # already handled, or not this rectification's current re-evaluation
+    if rect is None or rect.status is not S.REEVALUATING or ev.status != "closed":
+        # Handled already; or void: the mass evaluation asks the secretary to reschedule,
+        # and the rescheduled one carries the same rectification id and comes back here.
+        return
     now = clock.now()
     name = await subject_name(uow, rect)
-    if ev.status != "closed":
-        await _after_void(uow, clock, rect, name)
-        return
     subjects = await uow.rectifications.subjects(ev.id)
     result = next(
         (s for s in subjects if s.person_id == rect.person_id and s.org_id == rect.org_id),
@@ -278,7 +281,7 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
     if result.passed:
         transition(rect.status, RectAction.PASS)
         if not await uow.rectifications.update(
-            rect.id, rect.version, status=S.CLOSED.value, closed_at=now
+            rect.id, rect.version, status=S.CLOSED.value, closed_at=now, reevaluation_id=ev.id
         ):
             return
         told: set[int] = set()
@@ -300,7 +303,7 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
     # so each round keeps its own plan, decision and re-evaluation for the record.
     transition(rect.status, RectAction.FAIL)
     if not await uow.rectifications.update(
-        rect.id, rect.version, status=S.FAILED.value, closed_at=now
+        rect.id, rect.version, status=S.FAILED.value, closed_at=now, reevaluation_id=ev.id
     ):
         return
     opened = await _open(uow, clock, ev, [result], round_no=rect.round + 1, previous=rect)
@@ -314,27 +317,6 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
             rate=rate,
             mark=mark,
             round=opened[0].round if opened else rect.round + 1,
-        )
-
-
-async def _after_void(uow: UnitOfWork, clock: Clock, rect: Rectification, name: str) -> None:
-    """The re-evaluation missed its quorum: the plan stays accepted, another one is held."""
-    now = clock.now()
-    again = now.astimezone(clock.tz).date() + timedelta(days=VOID_RETRY_DAYS - 1)
-    transition(rect.status, RectAction.VOID)
-    if not await uow.rectifications.update(
-        rect.id, rect.version, status=S.ACCEPTED.value, deadline=again, reevaluation_id=None
-    ):
-        return
-    people = {p.id: p for p in [*await filers(uow, rect), *await acceptors(uow, rect)]}
-    for person in people.values():
-        await tell(
-            uow,
-            person,
-            "rectify.reevaluation.void",
-            now,
-            name=name,
-            date=format_date(again + timedelta(days=1), person.locale),
         )
 
 
@@ -358,6 +340,7 @@ class Decided:
 
     rect: Rectification
     name: str
+    notified: bool = True  # whether anyone was told (a reviewer may not have joined yet)
 
 
 class RectificationService:
@@ -468,8 +451,9 @@ class RectificationService:
             fresh = await uow.rectifications.get(rect.id)
             assert fresh is not None
             name = await subject_name(uow, fresh)
+            notified = False
             for person in await acceptors(uow, fresh):
-                await tell(
+                notified |= await tell(
                     uow,
                     person,
                     "rectify.submitted.acceptor",
@@ -477,7 +461,7 @@ class RectificationService:
                     buttons=decision_buttons(person.locale, fresh),
                     plan=plan_text(person.locale, fresh, name),
                 )
-            return Decided(fresh, name)
+            return Decided(fresh, name, notified)
 
     async def _decidable(
         self, uow: UnitOfWork, tg_user_id: int, rect_id: int, version: int
@@ -579,8 +563,3 @@ def _clean(value: str, limit: int, key: str) -> str:
     if len(text) > limit:
         raise DomainError(f"{key}.too_long", limit=limit, length=len(text))
     return text
-
-
-def local_now(clock: Clock) -> datetime:
-    """The clock's now in its own zone."""
-    return clock.now().astimezone(clock.tz)

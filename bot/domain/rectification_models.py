@@ -43,7 +43,6 @@ class RectAction(StrEnum):
     REEVALUATE = "reevaluate"
     PASS = "pass"
     FAIL = "fail"
-    VOID = "void"  # the re-evaluation missed its quorum: wait for the next one
 
 
 S = RectificationStatus
@@ -55,7 +54,6 @@ TRANSITIONS: dict[tuple[RectificationStatus, RectAction], RectificationStatus] =
     (S.ACCEPTED, RectAction.REEVALUATE): S.REEVALUATING,
     (S.REEVALUATING, RectAction.PASS): S.CLOSED,
     (S.REEVALUATING, RectAction.FAIL): S.FAILED,
-    (S.REEVALUATING, RectAction.VOID): S.ACCEPTED,
 }
 
 # A plan can be written while these hold; decisions only on a submitted plan.

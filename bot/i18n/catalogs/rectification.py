@@ -1,19 +1,22 @@
 """Strings of the rectification loop (整改): plans, acceptance, reminders, re-evaluation."""
 
 ZH: dict[str, str] = {
+    "cmd.rectify": "整改方案与复评",
     # opened by an evaluation under the pass mark
     "rectify.opened.member": (
         "📋 群众评议结果：您的满意度为 {rate}，低于 {mark} 的合格线，需要整改。\n"
-        "请在 {due} 前提交整改方案（整改目标、整改措施、完成时限），报支部书记审核。"
+        "请在 {due} 前提交整改方案（整改目标、整改措施、完成时限），报{reviewer}审核。"
     ),
     "rectify.opened.branch": (
         "📋 群众评议结果：{name}的满意度为 {rate}，低于 {mark} 的合格线，需要整改。\n"
-        "请在 {due} 前提交整改方案（整改目标、整改措施、完成时限），报上级党组织审核。"
+        "请在 {due} 前提交整改方案（整改目标、整改措施、完成时限），报{reviewer}审核。"
     ),
     "rectify.opened.again": (
         "📋 复评结果：{name}的满意度为 {rate}，仍低于 {mark} 的合格线。\n"
-        "需要进行第 {round} 轮整改，请在 {due} 前提交新的整改方案。"
+        "需要进行第 {round} 轮整改，请在 {due} 前提交新的整改方案，报{reviewer}审核。"
     ),
+    "rectify.reviewer.secretary": "支部书记",
+    "rectify.reviewer.committee": "上级党组织",
     "rectify.btn.plan": "✍️ 填写整改方案",
     "rectify.btn.accept": "✅ 同意方案",
     "rectify.btn.return": "↩️ 退回修改",
@@ -97,9 +100,6 @@ ZH: dict[str, str] = {
     "rectify.reevaluation.opened": (
         "🗳 「{name}」的整改到期，复评已开始，{closes} 截止。参评人员与上次相同。"
     ),
-    "rectify.reevaluation.void": (
-        "「{name}」的复评参评人数不足，结果无效。{date} 将重新组织复评。"
-    ),
     "rectify.closed.subject": "🎉 复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。谢谢您的努力！",
     "rectify.closed.others": "🎉 「{name}」复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。",
     "rectify.failed.acceptor": (
@@ -108,20 +108,24 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
+    "cmd.rectify": "Rectification plans and re-evaluation",
     "rectify.opened.member": (
         "📋 Mass evaluation result: your satisfaction is {rate}, below the {mark} pass mark, "
         "so a rectification is needed.\nPlease file a rectification plan (goals, measures, "
-        "deadline) by {due}; your branch secretary reviews it."
+        "deadline) by {due}; {reviewer} reviews it."
     ),
     "rectify.opened.branch": (
         "📋 Mass evaluation result: {name} has {rate} satisfaction, below the {mark} pass "
         "mark, so a rectification is needed.\nPlease file a rectification plan (goals, "
-        "measures, deadline) by {due}; the upper committee reviews it."
+        "measures, deadline) by {due}; {reviewer} reviews it."
     ),
     "rectify.opened.again": (
         "📋 Re-evaluation result: {name} has {rate} satisfaction, still below the {mark} pass "
-        "mark.\nRound {round} of rectification: please file a new plan by {due}."
+        "mark.\nRound {round} of rectification: please file a new plan by {due}; {reviewer} "
+        "reviews it."
     ),
+    "rectify.reviewer.secretary": "your branch secretary",
+    "rectify.reviewer.committee": "the upper committee",
     "rectify.btn.plan": "✍️ Write the plan",
     "rectify.btn.accept": "✅ Accept",
     "rectify.btn.return": "↩️ Send back",
@@ -221,10 +225,6 @@ EN: dict[str, str] = {
     "rectify.reevaluation.opened": (
         "🗳 The rectification of “{name}” reached its deadline: the re-evaluation is open "
         "until {closes}, with the same participants as before."
-    ),
-    "rectify.reevaluation.void": (
-        "The re-evaluation of “{name}” missed its quorum and does not count. Another one "
-        "opens on {date}."
     ),
     "rectify.closed.subject": (
         "🎉 Re-evaluation satisfaction {rate} reaches the {mark} pass mark: the rectification "

@@ -1,0 +1,176 @@
+"""The rectification step of the reminder tick: nudges, deadline reminders, re-evaluations.
+
+Derived from the database on every tick (outside quiet hours; the reminder tick checks them):
+
+- a plan not filed by its due day (two weeks after the result): a weekly nudge to whoever
+  files it, and a note to whoever accepts it;
+- an accepted plan: reminders 7 days and 1 day before its deadline;
+- the day after the deadline: the re-evaluation opens with the same rules (H1's
+  ``open_reevaluation``), closing ``reevaluation_days`` later.
+
+Every message is recorded under a unique key in ``reminder_log`` in the tick's transaction, so
+a restart neither loses one nor sends one twice; the deadline is part of the key, so a plan
+whose re-evaluation is held again reminds again.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from bot.domain.clock import Clock
+from bot.domain.dates import format_date
+from bot.domain.errors import DomainError
+from bot.domain.models import Person
+from bot.domain.notify import message_row
+from bot.domain.rectification import (
+    FILABLE,
+    RectificationStatus,
+    acceptors,
+    filers,
+    plan_button,
+    plan_due,
+    subject_name,
+)
+from bot.domain.rectification_models import RectAction, Rectification, transition
+from bot.i18n import t
+from storage.reminder_repo import log_row
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+S = RectificationStatus
+SOON_DAYS = 7
+LATE_EVERY_DAYS = 7
+DEFAULT_REEVALUATION_DAYS = 7
+
+
+class _Settings:
+    reevaluation_days = DEFAULT_REEVALUATION_DAYS
+
+
+def configure(reevaluation_days: int) -> None:
+    """Set how long a re-evaluation stays open (from settings, once at start)."""
+    _Settings.reevaluation_days = max(1, reevaluation_days)
+
+
+_Planned = tuple[str, Person, str, list[list[dict[str, str]]] | None, str]
+
+
+async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
+    """Queue the rectification reminders due now and open due re-evaluations; counts by kind."""
+    now = clock.now()
+    today = now.astimezone(clock.tz).date()
+    planned: list[_Planned] = []
+    opening: list[Rectification] = []
+    rects = await uow.rectifications.in_progress([S.DUE, S.RETURNED, S.ACCEPTED])
+    for rect in rects:
+        if rect.status in FILABLE:
+            planned += await _late(uow, rect, plan_due(rect, clock.tz), today)
+        elif rect.deadline is not None:
+            left = (rect.deadline - today).days
+            if left < 0:
+                opening.append(rect)
+            elif left <= SOON_DAYS:
+                planned += await _soon(uow, rect, rect.deadline, left)
+    counts: dict[str, int] = {}
+    known = await uow.reminders.already_queued(key for key, *_ in planned)
+    outbox: list[dict[str, Any]] = []
+    logged: list[dict[str, Any]] = []
+    for key, person, text, buttons, kind in planned:
+        if key in known:
+            continue
+        known.add(key)
+        logged.append(log_row(key, person.id, now))
+        if person.tg_user_id is not None:
+            outbox.extend(message_row(person.tg_user_id, text, now, buttons=buttons))
+            counts[kind] = counts.get(kind, 0) + 1
+    await uow.reminders.record(logged)
+    await uow.outbox.add(outbox)
+    for rect in opening:
+        if await open_reevaluation_for(uow, clock, rect):
+            counts["rectify_reevaluation"] = counts.get("rectify_reevaluation", 0) + 1
+    return counts
+
+
+async def _late(uow: UnitOfWork, rect: Rectification, due: date, today: date) -> list[_Planned]:
+    late = (today - due).days
+    if late < 1:
+        return []
+    week = (late - 1) // LATE_EVERY_DAYS
+    name = await subject_name(uow, rect)
+    planned: list[_Planned] = []
+    filing = await filers(uow, rect)
+    for person in filing:
+        text = t(
+            person.locale, "rectify.remind.late", due=format_date(due, person.locale), days=late
+        )
+        key = f"rectify:late:{rect.id}:w{week}:p{person.id}"
+        planned.append((key, person, text, plan_button(person.locale, rect), "rectify_late"))
+    for person in await acceptors(uow, rect):
+        if person.id in {p.id for p in filing}:
+            continue
+        text = t(
+            person.locale,
+            "rectify.remind.late_acceptor",
+            name=name,
+            due=format_date(due, person.locale),
+            days=late,
+        )
+        key = f"rectify:late:{rect.id}:w{week}:a{person.id}"
+        planned.append((key, person, text, None, "rectify_late_acceptor"))
+    return planned
+
+
+async def _soon(uow: UnitOfWork, rect: Rectification, deadline: date, left: int) -> list[_Planned]:
+    stage = "d1" if left <= 1 else "d7"
+    planned: list[_Planned] = []
+    for person in await filers(uow, rect):
+        when = format_date(deadline, person.locale)
+        if stage == "d1":
+            text = t(person.locale, "rectify.remind.tomorrow", deadline=when)
+        else:
+            text = t(person.locale, "rectify.remind.soon", deadline=when, days=left)
+        key = f"rectify:{stage}:{rect.id}:{deadline.isoformat()}:p{person.id}"
+        planned.append((key, person, text, None, f"rectify_{stage}"))
+    return planned
+
+
+async def open_reevaluation_for(uow: UnitOfWork, clock: Clock, rect: Rectification) -> bool:
+    """The deadline passed: open the re-evaluation with the same rules and tell everyone."""
+    from bot.domain import evaluation  # the mass evaluation opens it (H1's service)
+
+    if rect.evaluation_id is None or rect.subject_id is None:
+        return False
+    transition(rect.status, RectAction.REEVALUATE)
+    now = clock.now()
+    closes_at = now + timedelta(days=_Settings.reevaluation_days)
+    try:
+        new_id = await evaluation.open_reevaluation(
+            uow, clock, rect.evaluation_id, rect.id, [rect.subject_id], closes_at
+        )
+    except DomainError as exc:
+        log.warning("re-evaluation of rectification %s not opened: %s", rect.id, exc.key)
+        return False
+    await uow.rectifications.link_reevaluation(new_id, rect.id)
+    if not await uow.rectifications.update(
+        rect.id, rect.version, status=S.REEVALUATING.value, reevaluation_id=new_id
+    ):
+        return False
+    name = await subject_name(uow, rect)
+    people = {p.id: p for p in [*await filers(uow, rect), *await acceptors(uow, rect)]}
+    rows: list[dict[str, Any]] = []
+    for person in people.values():
+        if person.tg_user_id is None:
+            continue
+        closes = closes_at.astimezone(clock.tz)
+        text = t(
+            person.locale,
+            "rectify.reevaluation.opened",
+            name=name,
+            closes=f"{format_date(closes.date(), person.locale)} {closes:%H:%M}",
+        )
+        rows.extend(message_row(person.tg_user_id, text, now))
+    await uow.outbox.add(rows)
+    return True

@@ -1,0 +1,463 @@
+"""整改 in chat: /rectify, writing a plan (goals → measures → deadline → preview → submit),
+accepting it or sending it back with a comment.
+
+The plan and the send-back comment are one conversation in its own handler group before the
+features: only while it waits does it take text, and then nothing after it sees the text; any
+other command or button ends the wait and goes on. The draft lives in user_data, which the
+database persistence keeps across restarts; nothing is written to the rectification until
+the plan is submitted.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from telegram import Update
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot import callbacks as cb
+from bot.context import Ctx
+from bot.domain.dates import format_date
+from bot.domain.errors import DomainError
+from bot.domain.rectification import (
+    FEATURE,
+    RectView,
+    decision_buttons,
+    plan_button,
+    plan_text,
+)
+from bot.domain.rectification_models import Rectification, RectificationStatus
+from bot.i18n import t
+from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+
+TIMEOUT_SECONDS = 1800
+LIST_LIMIT = 30  # lines in the /rectify summary
+CARD_LIMIT = 10  # cards with buttons after it
+
+DRAFT_KEY = "rectify_draft"
+RETURN_KEY = "rectify_returning"
+
+
+class RectifyState(StrEnum):
+    """What the conversation waits for (stored by the persistence as strings)."""
+
+    GOALS = "goals"
+    MEASURES = "measures"
+    DEADLINE = "deadline"
+    PREVIEW = "preview"
+    COMMENT = "comment"  # an acceptor's reason for sending a plan back
+
+
+def _data(ctx: Ctx) -> dict[Any, Any]:
+    return ctx.user_data if ctx.user_data is not None else {}
+
+
+def _args(update: Update, count: int) -> tuple[int, ...] | None:
+    """The integer arguments of the tapped button; None if missing or tampered."""
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    try:
+        return tuple(data.int_arg(i) for i in range(count)) if data else None
+    except (ValueError, IndexError):
+        return None
+
+
+def _stop(state: object) -> NoReturn:
+    """Keep the update from going further (it was ours) and set the state."""
+    raise ApplicationHandlerStop(state)
+
+
+def _btn(text: str, action: str, *args: object) -> dict[str, str]:
+    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+
+
+# ---- /rectify -------------------------------------------------------------------------------
+
+
+def _line(loc: str, n: int, view: RectView) -> list[str]:
+    rect = view.rect
+    lines = [
+        t(
+            loc,
+            "rectify.list.line",
+            n=n,
+            name=view.name,
+            round=rect.round,
+            status=t(loc, f"rectify.status.{rect.status.value}"),
+        )
+    ]
+    if rect.status in (RectificationStatus.DUE, RectificationStatus.RETURNED):
+        lines.append(t(loc, "rectify.list.due_by", date=format_date(view.plan_due, loc)))
+    elif rect.deadline is not None:
+        lines.append(t(loc, "rectify.list.deadline", date=format_date(rect.deadline, loc)))
+    return lines
+
+
+@guarded
+async def show_list(update: Update, ctx: Ctx) -> None:
+    """/rectify: the rectifications one must file or accept, or follows, with their state."""
+    loc = await locale_of(update, ctx)
+    views = await ctx.svc.rectifications.listing(user_id(update))
+    if not views:
+        await reply(update, t(loc, "rectify.list.empty"))
+        return
+    lines = [t(loc, "rectify.list.title", count=len(views))]
+    for n, view in enumerate(views[:LIST_LIMIT], start=1):
+        lines += _line(loc, n, view)
+    if len(views) > LIST_LIMIT:
+        lines.append(t(loc, "rectify.list.more", count=len(views) - LIST_LIMIT))
+    await reply(update, "\n".join(lines))
+    actionable = [v for v in views if v.can_file or v.can_decide]
+    for view in actionable[:CARD_LIMIT]:
+        n = views.index(view) + 1
+        if view.can_decide:
+            text = plan_text(loc, view.rect, view.name)
+            await reply(update, text, decision_buttons(loc, view.rect))
+            continue
+        lines = [line.strip() for line in _line(loc, n, view)]
+        if view.rect.status is RectificationStatus.RETURNED and view.rect.review_comment:
+            lines.append(t(loc, "rectify.ask_goals.returned", comment=view.rect.review_comment))
+        await reply(update, "\n".join(lines), plan_button(loc, view.rect))
+
+
+# ---- writing the plan -----------------------------------------------------------------------
+
+
+async def _ask_goals(update: Update, loc: str, view: RectView) -> None:
+    lines = [t(loc, "rectify.ask_goals", name=view.name, round=view.rect.round)]
+    if view.rect.status is RectificationStatus.RETURNED and view.rect.review_comment:
+        lines.insert(0, t(loc, "rectify.ask_goals.returned", comment=view.rect.review_comment))
+    await reply(update, "\n\n".join(lines))
+
+
+async def start_plan(update: Update, ctx: Ctx) -> int:
+    """The "write the plan" button: may this person file it? Then ask the goals."""
+    loc = await locale_of(update, ctx)
+    args = _args(update, 1)
+    if args is None:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        _stop(ConversationHandler.END)
+    try:
+        view = await ctx.svc.rectifications.begin_plan(user_id(update), args[0])
+    except DomainError as exc:
+        await answer_callback(update, exc.render(loc), alert=True)
+        _stop(ConversationHandler.END)
+    _data(ctx)[DRAFT_KEY] = {"id": view.rect.id}
+    await answer_callback(update)
+    await _ask_goals(update, loc, view)
+    _stop(RectifyState.GOALS)
+
+
+def _draft(ctx: Ctx) -> dict[str, Any] | None:
+    draft = _data(ctx).get(DRAFT_KEY)
+    return draft if isinstance(draft, dict) and "id" in draft else None
+
+
+async def _lost(update: Update, loc: str) -> NoReturn:
+    await reply(update, t(loc, "error.stale_button"))
+    _stop(ConversationHandler.END)
+
+
+async def receive_goals(update: Update, ctx: Ctx) -> int:
+    """Step 1: the goals."""
+    loc = await locale_of(update, ctx)
+    draft = _draft(ctx)
+    if draft is None:
+        await _lost(update, loc)
+    try:
+        draft["goals"] = ctx.svc.rectifications.check_goals(text_of(update))
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(RectifyState.GOALS)
+    await reply(update, t(loc, "rectify.ask_measures"))
+    _stop(RectifyState.MEASURES)
+
+
+async def receive_measures(update: Update, ctx: Ctx) -> int:
+    """Step 2: the measures."""
+    loc = await locale_of(update, ctx)
+    draft = _draft(ctx)
+    if draft is None:
+        await _lost(update, loc)
+    try:
+        draft["measures"] = ctx.svc.rectifications.check_measures(text_of(update))
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(RectifyState.MEASURES)
+    await reply(update, t(loc, "rectify.ask_deadline"))
+    _stop(RectifyState.DEADLINE)
+
+
+async def receive_deadline(update: Update, ctx: Ctx) -> int:
+    """Step 3: the deadline; then the preview with submit / start over."""
+    loc = await locale_of(update, ctx)
+    draft = _draft(ctx)
+    if draft is None:
+        await _lost(update, loc)
+    try:
+        deadline = ctx.svc.rectifications.check_deadline(text_of(update))
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(RectifyState.DEADLINE)
+    draft["deadline"] = deadline.isoformat()
+    await _preview(update, ctx, loc, draft)
+    _stop(RectifyState.PREVIEW)
+
+
+async def _preview(update: Update, ctx: Ctx, loc: str, draft: dict[str, Any]) -> None:
+    view = await ctx.svc.rectifications.begin_plan(user_id(update), int(draft["id"]))
+    shown = Rectification.model_validate(
+        {
+            **view.rect.model_dump(),
+            "goals": draft.get("goals"),
+            "measures": draft.get("measures"),
+            "deadline": date.fromisoformat(draft["deadline"]),
+        }
+    )
+    buttons = [
+        [
+            _btn(t(loc, "rectify.btn.submit"), "sub", view.rect.id),
+            _btn(t(loc, "rectify.btn.redo"), "redo", view.rect.id),
+        ]
+    ]
+    await reply(update, t(loc, "rectify.preview", plan=plan_text(loc, shown, view.name)), buttons)
+
+
+async def use_buttons(update: Update, ctx: Ctx) -> int:
+    """Text while the preview waits for a button."""
+    await reply(update, t(await locale_of(update, ctx), "rectify.use_buttons"))
+    _stop(RectifyState.PREVIEW)
+
+
+async def text_only(update: Update, ctx: Ctx) -> int:
+    """A photo, sticker or file while a text answer is awaited: ask for text, keep waiting."""
+    await reply(update, t(await locale_of(update, ctx), "rectify.text_only"))
+    _stop(None)  # the state stays where it is
+
+
+async def submit(update: Update, ctx: Ctx) -> int:
+    """The submit button of the preview: the plan goes to the acceptor."""
+    loc = await locale_of(update, ctx)
+    args = _args(update, 1)
+    draft = _draft(ctx)
+    if args is None or draft is None or int(draft["id"]) != args[0] or "deadline" not in draft:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        _stop(ConversationHandler.END)
+    try:
+        decided = await ctx.svc.rectifications.submit_plan(
+            user_id(update),
+            args[0],
+            str(draft.get("goals", "")),
+            str(draft.get("measures", "")),
+            date.fromisoformat(draft["deadline"]),
+        )
+    except DomainError as exc:
+        await answer_callback(update, exc.render(loc), alert=True)
+        _data(ctx).pop(DRAFT_KEY, None)
+        _stop(ConversationHandler.END)
+    _data(ctx).pop(DRAFT_KEY, None)
+    ctx.svc.outbox.wake()
+    await answer_callback(update)
+    plan = plan_text(loc, decided.rect, decided.name)
+    await reply(update, plan, edit=True)
+    key = "rectify.submitted" if decided.notified else "rectify.submitted.nobody"
+    await reply(update, t(loc, key))
+    _stop(ConversationHandler.END)
+
+
+async def redo(update: Update, ctx: Ctx) -> int:
+    """Start over from the goals."""
+    loc = await locale_of(update, ctx)
+    args = _args(update, 1)
+    draft = _draft(ctx)
+    if args is None or draft is None or int(draft["id"]) != args[0]:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        _stop(ConversationHandler.END)
+    try:
+        view = await ctx.svc.rectifications.begin_plan(user_id(update), args[0])
+    except DomainError as exc:
+        await answer_callback(update, exc.render(loc), alert=True)
+        _stop(ConversationHandler.END)
+    _data(ctx)[DRAFT_KEY] = {"id": view.rect.id}
+    await answer_callback(update)
+    await _ask_goals(update, loc, view)
+    _stop(RectifyState.GOALS)
+
+
+# ---- deciding -------------------------------------------------------------------------------
+
+
+@guarded
+async def accept(update: Update, ctx: Ctx) -> None:
+    """The accept button (bound to the plan's version)."""
+    loc = await locale_of(update, ctx)
+    args = _args(update, 2)
+    if args is None:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return
+    decided = await ctx.svc.rectifications.accept(user_id(update), args[0], args[1])
+    ctx.svc.outbox.wake()
+    await answer_callback(update, t(loc, "rectify.done.accepted_short"))
+    await reply(
+        update,
+        plan_text(loc, decided.rect, decided.name)
+        + "\n\n"
+        + t(loc, "rectify.done.accepted", name=decided.name),
+        edit=True,
+    )
+
+
+async def ask_comment(update: Update, ctx: Ctx) -> int:
+    """The send-back button: check it still applies, then ask why."""
+    loc = await locale_of(update, ctx)
+    args = _args(update, 2)
+    if args is None:
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        _stop(ConversationHandler.END)
+    try:
+        await ctx.svc.rectifications.check_decidable(user_id(update), args[0], args[1])
+    except DomainError as exc:
+        await answer_callback(update, exc.render(loc), alert=True)
+        _stop(ConversationHandler.END)
+    _data(ctx)[RETURN_KEY] = [args[0], args[1]]
+    await answer_callback(update)
+    await reply(update, t(loc, "rectify.ask_comment"))
+    _stop(RectifyState.COMMENT)
+
+
+async def receive_comment(update: Update, ctx: Ctx) -> int:
+    """The reason: send the plan back with it."""
+    loc = await locale_of(update, ctx)
+    target = _data(ctx).get(RETURN_KEY)
+    if not target:
+        await _lost(update, loc)
+    try:
+        decided = await ctx.svc.rectifications.send_back(
+            user_id(update), int(target[0]), int(target[1]), text_of(update)
+        )
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        if exc.key.startswith("rectify.comment."):
+            _stop(RectifyState.COMMENT)  # still waiting for a usable comment
+        _data(ctx).pop(RETURN_KEY, None)
+        _stop(ConversationHandler.END)
+    _data(ctx).pop(RETURN_KEY, None)
+    ctx.svc.outbox.wake()
+    await reply(update, t(loc, "rectify.done.returned", name=decided.name))
+    _stop(ConversationHandler.END)
+
+
+# ---- leaving --------------------------------------------------------------------------------
+
+
+async def cancel(update: Update, ctx: Ctx) -> int:
+    """/cancel: nothing is submitted or decided."""
+    loc = await locale_of(update, ctx)
+    data = _data(ctx)
+    key = "rectify.decide.cancelled" if data.pop(RETURN_KEY, None) else "rectify.cancelled"
+    data.pop(DRAFT_KEY, None)
+    await reply(update, t(loc, key))
+    _stop(ConversationHandler.END)
+
+
+async def leave(update: Update, ctx: Ctx) -> int:
+    """Another command or button instead: stop waiting and let it through."""
+    data = _data(ctx)
+    data.pop(RETURN_KEY, None)
+    data.pop(DRAFT_KEY, None)
+    return ConversationHandler.END
+
+
+async def timed_out(update: Update, ctx: Ctx) -> None:
+    """The conversation went quiet: say the plan was not submitted."""
+    data = _data(ctx)
+    data.pop(RETURN_KEY, None)
+    data.pop(DRAFT_KEY, None)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(
+            t(await locale_of(update, ctx), "rectify.timeout")
+        )
+
+
+async def stale(update: Update, ctx: Ctx) -> None:
+    """A preview button after its conversation ended (timeout, restart of the draft)."""
+    await answer_callback(
+        update, t(await locale_of(update, ctx), "error.stale_button"), alert=True
+    )
+
+
+# ---- wiring ---------------------------------------------------------------------------------
+
+
+def _pattern(*actions: str) -> str:
+    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """Among the features: /rectify, the accept button, and stale preview buttons."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("rectify", show_list, filters=private),
+        CallbackQueryHandler(accept, pattern=_pattern("ok")),
+        CallbackQueryHandler(stale, pattern=cb.pattern(FEATURE)),
+    ]
+
+
+def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
+    """Writing a plan and an acceptor's send-back comment: one conversation in its own group."""
+    private = filters.ChatType.PRIVATE
+    text = filters.TEXT & ~filters.COMMAND & private
+    other = ~filters.TEXT & ~filters.COMMAND & private
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
+        conversation: ConversationHandler[Ctx] = ConversationHandler(
+            entry_points=[
+                CallbackQueryHandler(start_plan, pattern=_pattern("plan")),
+                CallbackQueryHandler(ask_comment, pattern=_pattern("ret")),
+            ],
+            states={
+                RectifyState.GOALS: [
+                    MessageHandler(text, receive_goals),
+                    MessageHandler(other, text_only),
+                ],
+                RectifyState.MEASURES: [
+                    MessageHandler(text, receive_measures),
+                    MessageHandler(other, text_only),
+                ],
+                RectifyState.DEADLINE: [
+                    MessageHandler(text, receive_deadline),
+                    MessageHandler(other, text_only),
+                ],
+                RectifyState.PREVIEW: [
+                    CallbackQueryHandler(submit, pattern=_pattern("sub")),
+                    CallbackQueryHandler(redo, pattern=_pattern("redo")),
+                    MessageHandler(text | other, use_buttons),
+                ],
+                RectifyState.COMMENT: [
+                    MessageHandler(text, receive_comment),
+                    MessageHandler(other, text_only),
+                ],
+                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
+            },
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.COMMAND, leave),
+                CallbackQueryHandler(leave),
+            ],
+            name="rectify",
+            persistent=True,
+            allow_reentry=True,
+            conversation_timeout=TIMEOUT_SECONDS,
+        )
+    return [conversation]
