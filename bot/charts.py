@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import threading
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -32,7 +33,8 @@ MIN_VOTES = 5
 MAX_ROWS = 30
 """Bars per image; more rows are cut to the best and the worst with a note."""
 LABEL_CHARS = 9
-"""Longer names are cut with an ellipsis so the bars keep their room on a phone."""
+"""Longer names (in Chinese characters; digits count half) are cut with an ellipsis so the
+bars keep their room on a phone."""
 
 # Colours: strong, distinguishable for colour-blind readers, dark text on light fills.
 GREEN = "#1b7f3b"
@@ -91,10 +93,30 @@ def clean(text: str) -> str:
     return "".join(out)
 
 
+def _width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F", "A") else 1
+
+
 def shorten(text: str, limit: int = LABEL_CHARS) -> str:
-    """Cut a long name to ``limit`` characters with an ellipsis."""
+    """Cut a long name to the width of ``limit`` Chinese characters (digits and Latin letters
+    count half) with an ellipsis."""
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    budget = 2 * limit
+    if sum(_width(ch) for ch in text) <= budget:
+        return text
+    out, used = [], _width("…")
+    for ch in text:
+        if used + _width(ch) > budget:
+            break
+        out.append(ch)
+        used += _width(ch)
+    return "".join(out) + "…"
+
+
+def label(text: str, limit: int = LABEL_CHARS) -> str:
+    """A bar's label: at most two lines, each shortened, safe for the font."""
+    lines = [shorten(line, limit) for line in text.split("\n") if line.strip()][:2]
+    return clean("\n".join(lines))
 
 
 def _percent(value: float) -> str:
@@ -228,7 +250,7 @@ def satisfaction_chart(
     """
     f = _fonts()
     top, bottom, left, right = 190, 110, 300, 250
-    row_px = 78
+    row_px = 104 if any("\n" in r[0] for r in rows) else 78
     height = _rows_height(len(rows), row_px, top, bottom)
 
     def draw(fig: Figure) -> None:
@@ -237,7 +259,7 @@ def satisfaction_chart(
         _percent_xaxis(ax)
         n = len(rows)
         ax.set_ylim(max(n, 1) - 0.5, -0.5)
-        labels = [clean(shorten(r[0])) for r in rows]
+        labels = [label(r[0]) for r in rows]
         ax.set_yticks(range(n))
         ax.set_yticklabels(labels)
         _style_ticks(ax, f.label)
@@ -367,7 +389,7 @@ def fulfilment_chart(
         n = len(shown)
         ax.set_ylim(max(n, 1) - 0.5, -0.5)
         ax.set_yticks(range(n))
-        ax.set_yticklabels([clean(shorten(r[0])) if r is not None else "……" for r in shown])
+        ax.set_yticklabels([label(r[0]) if r is not None else "……" for r in shown])
         _style_ticks(ax, f.label)
         for y, row in enumerate(shown):
             if row is None:
@@ -383,7 +405,7 @@ def fulfilment_chart(
                 continue
             _, done, total = row
             rate = 100 * done / total
-            colour = GREEN if rate >= 80 else BLUE if rate >= 50 else AMBER if rate > 0 else RED
+            colour = GREEN if done == total else BLUE
             ax.barh(y, max(rate, 0.6), height=0.66, color=colour)
             ax.text(
                 102,
@@ -541,7 +563,7 @@ def evaluations_chart(
     shown = list(rows[-limit:])
     older = len(rows) - len(shown)
     top, bottom, left, right = 170, 120, 300, 230
-    row_px = 70
+    row_px = 100 if any("\n" in r[0] for r in shown) else 70
     height = _rows_height(len(shown), row_px, top, bottom)
 
     def draw(fig: Figure) -> None:
@@ -551,7 +573,7 @@ def evaluations_chart(
         n = len(shown)
         ax.set_ylim(max(n, 1) - 0.5, -0.5)
         ax.set_yticks(range(n))
-        ax.set_yticklabels([clean(shorten(r[0])) for r in shown])
+        ax.set_yticklabels([label(r[0]) for r in shown])
         _style_ticks(ax, f.label)
         for y, (_, good, votes) in enumerate(shown):
             if votes < MIN_VOTES:

@@ -11,7 +11,7 @@ ledger, is for those who verify.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from enum import StrEnum
 
 from bot import charts
@@ -45,6 +45,7 @@ class StatsFigures:
     org: Org
     audience: Audience
     today: date
+    tz: tzinfo
     status: StatusCounts
     fulfilment: list[PledgerFulfilment]
     months: list[tuple[int, int, int]]  # (year, month, progress entries), oldest first
@@ -125,6 +126,7 @@ class StatsService:
             org=org,
             audience=audience,
             today=today,
+            tz=self.clock.tz,
             status=status,
             fulfilment=fulfilment,
             months=months,
@@ -144,13 +146,17 @@ def _fit(caption: str) -> str:
     return caption if len(caption) <= CAPTION_LIMIT else caption[: CAPTION_LIMIT - 1] + "…"
 
 
-def _evaluation_label(locale: str | None, ev: EvaluationResult, audience: Audience) -> str:
-    day = ev.closed_at.date() if ev.closed_at else None
-    when = t(locale, "stats.eval.when", month=day.month, day=day.day) if day else "?"
+def _evaluation_label(
+    locale: str | None, ev: EvaluationResult, audience: Audience, tz: tzinfo
+) -> str:
+    """Two lines: the branch (for a committee) or the kind of evaluation, then the day."""
+    day = ev.closed_at.astimezone(tz).date() if ev.closed_at else None
+    when = t(locale, "stats.eval.when", year=day.year, month=day.month, day=day.day) if day else ""
     if audience is Audience.DISTRICT:
-        return f"{charts.shorten(ev.org_name, 5)} {when}"
-    kind = t(locale, f"stats.eval.kind.{ev.subject_kind}") if ev.subject_kind else ""
-    return f"{when} {kind}".strip()
+        first = ev.org_name
+    else:
+        first = t(locale, f"stats.eval.kind.{ev.subject_kind}")
+    return f"{first}\n{when}"
 
 
 def render(locale: str | None, f: StatsFigures, pass_percent: float) -> list[Chart]:
@@ -234,7 +240,8 @@ def render(locale: str | None, f: StatsFigures, pass_percent: float) -> list[Cha
         )
     if f.evaluations:
         rows_ev = [
-            (_evaluation_label(locale, ev, f.audience), ev.good, ev.votes) for ev in f.evaluations
+            (_evaluation_label(locale, ev, f.audience, f.tz), ev.good, ev.votes)
+            for ev in f.evaluations
         ]
         older = f.evaluations_total - len(f.evaluations)
         out.append(

@@ -136,3 +136,9 @@ def test_committee_with_300_branches_renders_fast() -> None:
     charts.status_chart("状态", fulfilled=3000, in_progress=2000, overdue=100, claimed=50)
     charts.monthly_activity_chart("进展", [(2026, m, m * 100) for m in range(1, 13)])
     assert time.perf_counter() - start < 3.0
+
+
+def test_digits_count_half_when_shortening() -> None:
+    assert charts.shorten("2026年12月31日") == "2026年12月31日"
+    assert charts.shorten("第一二三四五六七八九党支部") == "第一二三四五六七…"
+    assert charts.label("黄思村党总支\n2026年5月16日\n多余") == "黄思村党总支\n2026年5月16日"
