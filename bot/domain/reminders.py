@@ -18,6 +18,7 @@ from bot.domain.campaign_calendar import CampaignCalendar
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date
 from bot.domain.enums import Role
+from bot.domain.leader_review_reminders import leader_review_step
 from bot.domain.notify import message_row
 from bot.domain.selection import queue_ranking_reminders
 from bot.i18n import t
@@ -133,6 +134,7 @@ class ReminderService:
             await self._self_check(uow, today, batch)
             await self._quarter(uow, today, batch)
             await self._phases(uow, today, batch)
+            await leader_review_step(uow, now, batch, self.calendar)  # 领导点评 cadence, 整改
             await queue_ranking_reminders(uow, today, batch)  # 上评下议: publish the rankings
             batch.report.queued.update(await rectification_tick.step(uow, self.clock))
             await batch.flush()
