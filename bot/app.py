@@ -15,6 +15,7 @@ from bot.domain import rectification_tick
 from bot.domain.board import BOARD_VIEW, BoardService
 from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.evaluation import (
     CHART_RENDER,
     POLL_SENT,
@@ -22,7 +23,6 @@ from bot.domain.evaluation import (
     EvaluationService,
     load_ballot_key,
 )
-from bot.domain.clock import Clock, SystemClock
 from bot.domain.leader_review import LeaderReviewService
 from bot.domain.exports import ExportService
 from bot.domain.ledger import LedgerService

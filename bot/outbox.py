@@ -53,11 +53,23 @@ GATHER_SECONDS = 0.05  # an outcome waits at most this long for others to share 
 # a transaction takes several: the recorder fell behind the sends. 1 ms keeps up.
 SWITCH_INTERVAL_SECONDS = 0.001
 VIEW_METHOD = "view"
+# Answers to an edit that mean "post it again" (the ref is then re-pointed to the new post).
+UNEDITABLE = (
+    "message to edit not found",
+    "message can't be edited",
+    "message_id_invalid",
+    "message identifier is not specified",
+)
 
 Buttons = Sequence[Sequence[dict[str, str]]]
 Rendered = tuple[str, list[list[dict[str, str]]] | None]
 ViewRenderer = Callable[[UnitOfWork, int, dict[str, Any]], Awaitable[Rendered | None]]
 SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[bool]]
+# Called with a sent row and the Bot API's raw answer, in the transaction that marks it sent
+# (rows name theirs in payload["on_sent"]; e.g. a ballot poll's poll id is remembered).
+SentHook = Callable[[UnitOfWork, OutboxRow, Any], Awaitable[None]]
+# Renders a row's file at send time (payload["render"]), so no bytes sit in the outbox JSON.
+FileRenderer = Callable[[UnitOfWork, dict[str, Any]], Awaitable[bytes]]
 
 
 def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
@@ -302,6 +314,9 @@ class OutboxDispatcher:
         self.stats = DispatchStats()
         self._views: dict[str, ViewRenderer] = {}
         self._hooks: list[SettleHook] = []
+        self._sent_hooks: dict[str, SentHook] = {}
+        self._files: dict[str, FileRenderer] = {}
+        self._results: dict[int, Any] = {}  # row id → raw answer, for its sent hook
         # The outbox's own requests are not retried inside the rate limiter: a 429 postpones
         # the row and frees the worker (only our FloodControl understands these arguments).
         self._rl: dict[str, Any] = (
@@ -343,6 +358,16 @@ class OutboxDispatcher:
         of its own: a failing hook is logged and never holds back the outbox. The hook returns
         whether it queued rows (they are then taken at once)."""
         self._hooks.append(hook)
+
+    def on_sent(self, name: str, hook: SentHook) -> None:
+        """Rows whose ``payload["on_sent"] == name``: ``hook(uow, row, answer)`` runs in the
+        transaction that records them sent (never for a failed row)."""
+        self._sent_hooks[name] = hook
+
+    def register_file(self, name: str, renderer: FileRenderer) -> None:
+        """``sendPhoto`` rows with ``payload["render"] == name`` get their image from
+        ``renderer(uow, payload)`` when they are sent."""
+        self._files[name] = renderer
 
     # -- lifecycle
 
@@ -607,8 +632,9 @@ class OutboxDispatcher:
                     text = exc.message.lower()
                     if "message is not modified" in text:
                         return known[1], rendered
-                    if "message to edit not found" not in text:
+                    if not any(reason in text for reason in UNEDITABLE):
                         raise
+                    # Deleted, too old or otherwise uneditable: post anew, the ref follows.
                 else:
                     return self._message_id(result, known[1]), rendered
         if method in ("editMessageText", "editMessageReplyMarkup"):
@@ -617,6 +643,31 @@ class OutboxDispatcher:
                 params["text"] = payload["text"]
             result = await self._call(method, params)
             return self._message_id(result, payload["message_id"]), None
+        if method == "sendPoll":
+            for key in ("question", "options", "is_anonymous"):
+                params[key] = payload[key]
+            result = await self._call(method, params)
+            if payload.get("on_sent") in self._sent_hooks:
+                self._results[row.id] = result
+            return self._message_id(result), None
+        if method == "stopPoll":
+            params["message_id"] = payload["message_id"]
+            try:
+                await self._call(method, params)
+            except BadRequest as exc:
+                if "already been closed" not in exc.message.lower():
+                    raise
+            return int(payload["message_id"]), None
+        if method == "sendPhoto" and payload.get("render"):
+            renderer = self._files.get(str(payload["render"]))
+            if renderer is None:
+                raise TelegramError(f"unknown renderer {payload['render']!r}")
+            async with self.db.uow() as uow:
+                image = await renderer(uow, payload)
+            message = await self.bot.send_photo(
+                row.chat_id, image, caption=payload.get("caption"), **self._rl
+            )
+            return message.message_id, None
         if method in ("sendPhoto", "sendDocument"):
             params["photo" if method == "sendPhoto" else "document"] = payload["file_id"]
             if payload.get("caption"):
@@ -699,6 +750,18 @@ class OutboxDispatcher:
             await uow.outbox.settle(outcomes)
             for ref, chat_id, message_id in posted:
                 await uow.outbox.remember_posted(ref, chat_id, message_id)
+            for item in batch:
+                if item.row.id not in self._results:
+                    continue
+                answer = self._results[item.row.id]
+                hook = self._sent_hooks.get(str(item.row.payload.get("on_sent")))
+                if hook is not None and item.outcome.kind == "sent":
+                    try:
+                        await hook(uow, item.row, answer)
+                    except Exception:
+                        log.exception("sent hook of outbox row %s failed", item.row.id)
+        for item in batch:
+            self._results.pop(item.row.id, None)
         self.stats.commits += 1
 
     async def _after_settle(self, batch: list[_Settling]) -> None:

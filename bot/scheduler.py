@@ -10,6 +10,7 @@ from bot.context import Ctx
 log = logging.getLogger(__name__)
 
 REMINDER_JOB = "reminder-tick"
+EVALUATION_JOB = "evaluation-tick"
 
 
 async def reminder_tick(ctx: Ctx) -> None:
@@ -17,6 +18,22 @@ async def reminder_tick(ctx: Ctx) -> None:
     report = await ctx.svc.reminders.tick()
     if report.total:
         ctx.svc.outbox.wake()
+
+
+async def evaluation_tick(ctx: Ctx) -> None:
+    """Close the mass evaluations that are due and queue the reminder before closing."""
+    report = await ctx.svc.evaluations.tick(ctx.svc.reminders.quiet)
+    if report.total:
+        ctx.svc.outbox.wake()
+
+
+def install_evaluations(app: Any, tick_seconds: float) -> None:
+    """Schedule the evaluation tick (closing is derived from the database: exactly once)."""
+    job_queue = app.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(
+        evaluation_tick, interval=tick_seconds, first=1.0, name=EVALUATION_JOB
+    )
 
 
 def install(app: Any, tick_seconds: float) -> None:

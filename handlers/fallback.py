@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 async def drop_duplicates(update: Update, ctx: Ctx) -> None:
     """A redelivered update (same update_id) is handled once only."""
     svc = ctx.svc
+    if update.poll_answer is not None:
+        return  # the ballot box claims its update ids with the ballots (handlers/evaluation)
     async with svc.db.uow() as uow:
         first = await uow.updates.claim(update.update_id, svc.clock.now())
     if not first:

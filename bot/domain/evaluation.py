@@ -353,6 +353,30 @@ class CloseReport:
         return self.closed + self.void + self.reminded
 
 
+def outbox_row(
+    chat_id: int,
+    method: str,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    ref: str | None = None,
+    dedupe_key: str | None = None,
+) -> dict[str, Any]:
+    """An outbox row with the same keys as notify.message_row (rows are inserted together)."""
+    return {
+        "chat_id": chat_id,
+        "method": method,
+        "payload": payload,
+        "ref": ref,
+        "status": "pending",
+        "attempts": 0,
+        "not_before": now,
+        "sender_id": None,
+        "dedupe_key": dedupe_key,
+        "created_at": now,
+    }
+
+
 def button(text: str, action: str, *args: object) -> dict[str, str]:
     """An inline button of this feature."""
     return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
@@ -398,26 +422,23 @@ def _poll_rows(
     options = [t(loc, f"ev.choice.{c.value}") for c in CHOICES]
     for sid, name in mine:
         question = t(loc, "ev.ballot.question", org=org.name, subject=name)[:QUESTION_LIMIT]
+        payload = {
+            "question": question,
+            "options": options,
+            "is_anonymous": False,
+            "on_sent": POLL_SENT,
+            "evaluation_id": evaluation_id,
+            "subject_id": sid,
+            "person_id": person.id,
+        }
         rows.append(
-            {
-                "chat_id": person.tg_user_id,
-                "method": "sendPoll",
-                "payload": {
-                    "question": question,
-                    "options": options,
-                    "is_anonymous": False,
-                    "on_sent": POLL_SENT,
-                    "evaluation_id": evaluation_id,
-                    "subject_id": sid,
-                    "person_id": person.id,
-                },
-                "ref": None,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": now,
-                "dedupe_key": f"ev:{evaluation_id}:poll:{sid}:{person.id}",
-                "created_at": now,
-            }
+            outbox_row(
+                person.tg_user_id,
+                "sendPoll",
+                payload,
+                now,
+                dedupe_key=f"ev:{evaluation_id}:poll:{sid}:{person.id}",
+            )
         )
     return rows
 
@@ -438,16 +459,8 @@ async def _subject_names(
 
 def turnout_row(chat_id: int, evaluation_id: int, now: datetime) -> dict[str, Any]:
     """The board group's live turnout: rendered when sent, edited in place later."""
-    return {
-        "chat_id": chat_id,
-        "method": "view",
-        "payload": {"view": TURNOUT_VIEW, "evaluation_id": evaluation_id},
-        "ref": f"ev:{evaluation_id}:turnout",
-        "status": "pending",
-        "attempts": 0,
-        "not_before": now,
-        "created_at": now,
-    }
+    payload = {"view": TURNOUT_VIEW, "evaluation_id": evaluation_id}
+    return outbox_row(chat_id, "view", payload, now, ref=f"ev:{evaluation_id}:turnout")
 
 
 async def _queue_ballots(
@@ -1113,16 +1126,7 @@ class EvaluationService:
             await repo.set_results(results)
         # Stop every ballot poll: the voters' clients show them closed.
         stops = [
-            {
-                "chat_id": ref.chat_id,
-                "method": "stopPoll",
-                "payload": {"message_id": ref.message_id},
-                "ref": None,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": now,
-                "created_at": now,
-            }
+            outbox_row(ref.chat_id, "stopPoll", {"message_id": ref.message_id}, now)
             for ref in await repo.polls_of(evaluation.id)
             if ref.message_id is not None
         ]
@@ -1193,22 +1197,12 @@ class EvaluationService:
                 rows.extend(message_row(person.tg_user_id, text, now))
         if org.board_chat_id is not None:
             rows.extend(message_row(org.board_chat_id, full(None), now))
-            rows.append(
-                {
-                    "chat_id": org.board_chat_id,
-                    "method": "sendPhoto",
-                    "payload": {
-                        "render": CHART_RENDER,
-                        "evaluation_id": evaluation.id,
-                        "caption": t(None, "ev.chart.caption", org=org.name),
-                    },
-                    "ref": None,
-                    "status": "pending",
-                    "attempts": 0,
-                    "not_before": now,
-                    "created_at": now,
-                }
-            )
+            chart = {
+                "render": CHART_RENDER,
+                "evaluation_id": evaluation.id,
+                "caption": t(None, "ev.chart.caption", org=org.name),
+            }
+            rows.append(outbox_row(org.board_chat_id, "sendPhoto", chart, now))
         await uow.outbox.add(rows)
 
     async def _announce_void(

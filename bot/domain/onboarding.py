@@ -87,6 +87,10 @@ class OnboardingService:
             person = person.model_copy(update={"tg_user_id": tg_user_id, "locale": locale})
             org = await uow.orgs.get(person.org_id)
             assert org is not None
+            # The ballots of open mass evaluations they are on the list of (群众评议).
+            from bot.domain.evaluation import on_joined
+
+            await on_joined(uow, self.clock, person)
             log.info("person %s bound to a Telegram account", person.id)
             return Profile(person, org)
 

@@ -298,6 +298,8 @@ class SimPoll:
     allows_multiple_answers: bool = False
     is_closed: bool = False
     votes: dict[int, list[int]] = field(default_factory=dict)
+    # Users a copy was forwarded to: they see the same poll and may vote on it.
+    shared_with: set[int] = field(default_factory=set)
 
     @property
     def voter_counts(self) -> list[int]:

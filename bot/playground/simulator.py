@@ -1331,9 +1331,10 @@ class BotApiSimulator:
         if poll is None:
             raise SimError(f"unknown poll {poll_id}")
         chat = self.state.sim_chat(poll.chat_id)
-        if (chat.is_private and chat.id != user_id) or (
-            not chat.is_private and user_id not in chat.member_ids
-        ):
+        if (
+            (chat.is_private and chat.id != user_id)
+            or (not chat.is_private and user_id not in chat.member_ids)
+        ) and user_id not in poll.shared_with:
             raise SimError(f"user {user_id} cannot see poll {poll_id}")
         chosen = sorted(set(option_ids))
         if poll.is_closed:
@@ -1357,6 +1358,16 @@ class BotApiSimulator:
                 },
             )
         self._queue("poll", poll.to_json())
+
+    def forward_poll(self, user_id: int, poll_id: str, to_user_id: int) -> None:
+        """The user forwards a poll they can see to another user, who may then vote on it
+        (Telegram keeps one poll: the answer reaches the bot with the other voter)."""
+        poll = self.poll(poll_id)
+        chat = self.state.sim_chat(poll.chat_id)
+        if chat.is_private and chat.id != user_id and user_id not in poll.shared_with:
+            raise SimError(f"user {user_id} cannot see poll {poll_id}")
+        self.state.user(to_user_id)
+        poll.shared_with.add(to_user_id)
 
     def redeliver(self, update_id: int) -> None:
         """Queue an already delivered update again, with the same update_id."""

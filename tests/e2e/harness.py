@@ -251,6 +251,7 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
         "bot_username": "jiannuo_bot",
         # Tests run on any date: the pledge window has tests of its own.
         "enforce_pledge_window": False,
+        "ballot_key_path": tmp / "ballot.key",  # never beside the code
     }
     values.update(overrides)
     return Settings(**values)

@@ -7,7 +7,7 @@ ZH: dict[str, str] = {
     "ev.pick_branch": "请选择要评议的支部：",
     "ev.pick_kind": "【{org}】群众评议\n请选择评议对象：",
     "ev.kind.branch": "评议支部（{org}）",
-    "ev.kind.members": "逐一评议党员（{count} 人）",
+    "ev.kind.members": "逐一评议每名党员",
     "ev.ask_time": (
         "请发送投票截止时间，例如：\n"
         "· 3天后\n· 2小时后（当场评议）\n· 10月1日\n· 2026-10-01 18:00\n"
@@ -130,7 +130,7 @@ EN: dict[str, str] = {
     "ev.pick_branch": "Which branch is to be evaluated?",
     "ev.pick_kind": "[{org}] mass evaluation\nWhat is evaluated?",
     "ev.kind.branch": "The branch ({org})",
-    "ev.kind.members": "Each member ({count})",
+    "ev.kind.members": "Each member, one by one",
     "ev.ask_time": (
         "Send the closing time, for example:\n"
         "· in 3 days\n· in 2 hours (at a meeting)\n· 2026-10-01\n· 2026-10-01 18:00\n"

@@ -1,0 +1,120 @@
+"""群众评议 as people do it: open in chat, vote in polls, ineligible votes, closing, results."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.playground.simulator import BotApiSimulator
+from storage import schema
+from tests.e2e.evaluation_support import (
+    BOARD,
+    Branch,
+    evaluation_world,
+    open_in_chat,
+    rows,
+    tick,
+)
+from tests.e2e.harness import World
+
+SATISFIED, BASIC, UNSATISFIED = 0, 1, 2
+
+
+@pytest.fixture
+async def branch(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[tuple[World, Branch]]:
+    async for pair in evaluation_world(sim, tmp_path):
+        yield pair
+
+
+async def test_full_evaluation_with_ineligible_changed_and_late_votes(
+    branch: tuple[World, Branch],
+) -> None:
+    world, hs = branch
+    people = hs.people
+    assert len(people) == 35  # 1 secretary, 4 members, 4 + 26 resident representatives
+    secretary = people["沈宝方"]
+    await open_in_chat(secretary)
+    await hs.wait_polls(35)
+    names = sorted(people)
+    voters = [people[n] for n in names if n != "居民26"][:33]  # 33 will try to vote
+    late = voters.pop()  # votes after closing
+    assert len(voters) == 32
+    for human in voters:
+        assert len(hs.polls(human)) == 1
+        assert human.seen("不记名") == 1  # the ballot's introduction
+
+    # 24 满意, 5 基本满意, 3 不满意 in the end; two voters change their minds first.
+    plan = [SATISFIED] * 24 + [BASIC] * 5 + [UNSATISFIED] * 3
+    first, second = voters[0], voters[24]
+    hs.vote(first, UNSATISFIED)  # changes to 满意 below
+    hs.vote(second, SATISFIED)  # changes to 基本满意 below
+    for human, choice in zip(voters, plan, strict=True):
+        hs.vote(human, choice)
+
+    # Three ineligible votes: a participant on someone else's (forwarded) ballot, a member of
+    # another branch, and a Telegram user who is on no roster at all.
+    other_poll = hs.polls(voters[5])[-1]
+    assert other_poll.poll is not None
+    hs.sim.forward_poll(voters[5].user_id, other_poll.poll.id, people["居民26"].user_id)
+    hs.vote(people["居民26"], UNSATISFIED, other_poll)
+    outsider = world.human("吴静")  # 东园社区's secretary, not bound here: an unknown account
+    hs.sim.forward_poll(voters[5].user_id, other_poll.poll.id, outsider.user_id)
+    hs.vote(outsider, UNSATISFIED, other_poll)
+    committee = people.get("刘晓燕") or world.people["刘晓燕"]
+    hs.sim.forward_poll(voters[5].user_id, other_poll.poll.id, committee.user_id)
+    hs.vote(committee, UNSATISFIED, other_poll)
+
+    await people["居民26"].receive("转发来的")
+    await committee.receive("不在这场群众评议的参评名单上")
+    await outsider.receive("不在这场群众评议的参评名单上")
+
+    # Turnout in the board group, edited in place.
+    def turnout_shows(text: str) -> bool:
+        return any(text in m.content for m in hs.sim.bot_messages(BOARD))
+
+    await hs.sim.wait_until(lambda: turnout_shows("已投票：32 / 35 人"), 15)
+    assert turnout_shows("已达到有效人数（30 人）")
+    turnouts = [m for m in hs.sim.bot_messages(BOARD) if "群众评议进行中" in m.content]
+    assert len(turnouts) == 1  # one message, edited
+
+    # The opener sees who has not voted, never how anyone voted.
+    await secretary.send("/evaluations", expect="群众评议（点一项查看）")
+    await secretary.tap("黄思村党总支", expect="投票：32 / 35 人")
+    listing = await secretary.tap("未投票名单", expect="还没有投票的 3 人")
+    assert late.name in listing.content and "居民26" in listing.content
+    assert "满意" not in listing.content
+
+    # Closing time passes; one more vote comes too late.
+    hs.clock.advance(timedelta(days=3, hours=12))
+    hs.vote(late, SATISFIED)
+    await late.receive("已经截止")
+    report = await tick(world)
+    assert report.closed == 1
+    await tick(world)  # exactly once: a second tick finds nothing to close
+
+    line = "黄思村党总支：满意 24，基本满意 5，不满意 3，满意率 90.6%（合格）"
+    result = await secretary.receive("群众评议结果")
+    assert line in result.content and "投票人数：32 / 35 人" in result.content
+    committee_result = await committee.receive("群众评议结果")
+    assert line in committee_result.content
+    await hs.sim.wait_until(lambda: turnout_shows(line), 15)
+    await hs.sim.wait_until(
+        lambda: any(m.photo is not None for m in hs.sim.bot_messages(BOARD)), 20
+    )
+    await hs.sim.wait_until(lambda: turnout_shows("群众评议已结束：32 / 35 人投票"), 15)
+
+    [evaluation] = await rows(world, schema.evaluations)
+    assert evaluation["status"] == "closed" and evaluation["valid_voters"] == 32
+    [subject] = await rows(world, schema.evaluation_subjects)
+    assert (subject["satisfied"], subject["basic"], subject["unsatisfied"]) == (24, 5, 3)
+    assert subject["rate_permille"] == 906 and subject["passed"] is True
+    assert len(await rows(world, schema.ballots)) == 32
+
+    # Every ballot poll is stopped.
+    await world.outbox_settled(20)
+    for human in voters:
+        poll = hs.polls(human)[-1].poll
+        assert poll is not None and hs.sim.poll(poll.id).is_closed
