@@ -23,14 +23,15 @@ from bot.domain.evaluation import (
     EvaluationService,
     load_ballot_key,
 )
-from bot.domain.leader_review import LeaderReviewService
 from bot.domain.exports import ExportService
+from bot.domain.leader_review import LeaderReviewService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
 from bot.domain.rectification import RectificationService
 from bot.domain.reminders import QuietHours, ReminderService
+from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
@@ -53,6 +54,7 @@ from handlers import (
     rectification,
     reminders,
     reports,
+    resident_phone,
     selection,
     stats,
 )
@@ -170,6 +172,7 @@ def build_application(
             selection=SelectionService(db, clock, settings),
             rectifications=RectificationService(db, clock),
             leader_reviews=LeaderReviewService(db, clock),
+            phones=PhoneService(db, clock),
             stats=StatsService(db, clock),
         )
     )
@@ -197,6 +200,7 @@ def build_application(
             *stats.build(),  # /stats: charts as photos
             *rectification.build(),  # /rectify and the accept button
             *leader_review.build(),  # /comment, /comments and the list's buttons
+            *resident_phone.build(),  # /phone and a shared contact (residents confirm)
             *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,

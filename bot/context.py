@@ -11,14 +11,15 @@ from bot.domain.board import BoardService
 from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
 from bot.domain.evaluation import EvaluationService
-from bot.domain.leader_review import LeaderReviewService
 from bot.domain.exports import ExportService
+from bot.domain.leader_review import LeaderReviewService
 from bot.domain.ledger import LedgerService
 from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
 from bot.domain.rectification import RectificationService
 from bot.domain.reminders import ReminderService
+from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
@@ -48,6 +49,7 @@ class Services:
     selection: SelectionService
     rectifications: RectificationService
     leader_reviews: LeaderReviewService
+    phones: PhoneService
     stats: StatsService
 
 

@@ -16,7 +16,7 @@ SELECTOR = ("ranking", "assess")  # 上评下议 and 年度考评 (bot/domain/se
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # not yet bound: the client's language serves until they join
-    Role.RESIDENT: ("board", *STATS, *BASE),
+    Role.RESIDENT: ("board", "phone", *STATS, *BASE),
     Role.MEMBER: (*PLEDGER, "comments", *STATS, *BASE),
     Role.LEADER: (*PLEDGER, *LEADER_REVIEWER, *STATS, *BASE),
     Role.SECRETARY: (

@@ -18,6 +18,7 @@ from handlers.common import (
     set_user_menu,
     user_id,
 )
+from handlers.resident_phone import ask_if_needed
 
 
 def _greeting(profile: Profile) -> str:
@@ -62,6 +63,7 @@ async def start(update: Update, ctx: Ctx) -> None:
         profile = found
     await set_user_menu(ctx, user.id, profile.person.role, profile.person.locale or "zh_CN")
     await reply(update, _greeting(profile))
+    await ask_if_needed(update, profile.person)  # a resident confirms their phone
 
 
 @guarded

@@ -170,6 +170,12 @@ class PersonRepo:
             .values(tg_user_id=tg_user_id, locale=locale)
         )
 
+    async def set_phone_confirmed(self, person_id: int, confirmed: bool) -> None:
+        """Remember that a resident confirmed their phone by sharing their own contact."""
+        await self.conn.execute(
+            update(s.people).where(s.people.c.id == person_id).values(phone_confirmed=confirmed)
+        )
+
     async def set_locale(self, person_id: int, locale: str) -> None:
         """Remember the person's language."""
         await self.conn.execute(

@@ -1186,14 +1186,16 @@ class BotApiSimulator:
         *,
         first_name: str | None = None,
         chat_id: int | None = None,
+        contact_user_id: int | None = None,
     ) -> SimMessage:
-        """The user shares their own contact (as a request_contact button does)."""
+        """The user shares their own contact (as a request_contact button does); with
+        ``contact_user_id``, someone else's contact card (forwarded from the address book)."""
         user = self.state.user(user_id)
         chat, message = self._user_message(user_id, chat_id)
         message.contact = {
             "phone_number": phone_number,
             "first_name": first_name or user.first_name,
-            "user_id": user_id,
+            "user_id": user_id if contact_user_id is None else contact_user_id,
         }
         if user.last_name and first_name is None:
             message.contact["last_name"] = user.last_name

@@ -120,6 +120,20 @@ class Human:
         self.sim.send_text(self.user_id, text, chat_id=chat_id)
         return await self._expect(chat, mark, expect, timeout)
 
+    async def share_contact(
+        self,
+        phone: str,
+        expect: str | None = None,
+        *,
+        contact_user_id: int | None = None,
+        timeout: float = WAIT,
+    ) -> SimMessage:
+        """Share a contact (one's own, as the request_contact button does, unless
+        ``contact_user_id`` names someone else); wait for the bot's answer."""
+        mark = self._mark(self.user_id)
+        self.sim.send_contact(self.user_id, phone, contact_user_id=contact_user_id)
+        return await self._expect(self.user_id, mark, expect, timeout)
+
     async def tap(
         self,
         label: str,

@@ -1,0 +1,81 @@
+"""A resident confirms their phone: a reply-keyboard button shares their own contact.
+
+Asked right after a resident joins (and on /start or /phone while unconfirmed). The keyboard
+goes away once the number is confirmed; on a mismatch the person is told what to do.
+"""
+
+from __future__ import annotations
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+
+from bot.context import Ctx
+from bot.domain.errors import DomainError
+from bot.domain.models import Person
+from bot.domain.resident_phone import needs_phone
+from bot.i18n import t
+from handlers.common import guarded, locale_of, user_id
+
+
+def contact_keyboard(locale: str | None) -> ReplyKeyboardMarkup:
+    """One big button that shares the person's own contact."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t(locale, "resphone.btn.share"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+        input_field_placeholder=t(locale, "resphone.placeholder"),
+    )
+
+
+async def ask_phone(update: Update, locale: str | None) -> None:
+    """Ask for the contact with the request_contact keyboard."""
+    chat = update.effective_chat
+    if chat is not None:
+        await chat.send_message(t(locale, "resphone.ask"), reply_markup=contact_keyboard(locale))
+
+
+async def ask_if_needed(update: Update, person: Person) -> None:
+    """After joining or greeting: ask a resident who has not confirmed their phone yet."""
+    if needs_phone(person):
+        await ask_phone(update, person.locale)
+
+
+@guarded
+async def phone_command(update: Update, ctx: Ctx) -> None:
+    """/phone: confirm (again) by sharing the contact, or say it is confirmed."""
+    loc = await locale_of(update, ctx)
+    person = await ctx.svc.phones.status(user_id(update))
+    chat = update.effective_chat
+    if person.phone_confirmed and chat is not None:
+        await chat.send_message(t(loc, "resphone.already"), reply_markup=ReplyKeyboardRemove())
+        return
+    await ask_phone(update, loc)
+
+
+@guarded
+async def receive_contact(update: Update, ctx: Ctx) -> None:
+    """A shared contact: one's own, matching the roster → confirmed, keyboard removed."""
+    loc = await locale_of(update, ctx)
+    message = update.effective_message
+    chat = update.effective_chat
+    if message is None or message.contact is None or chat is None:
+        return
+    contact = message.contact
+    try:
+        result = await ctx.svc.phones.confirm(
+            user_id(update), contact.user_id, contact.phone_number
+        )
+    except DomainError as exc:
+        await chat.send_message(exc.render(loc), reply_markup=contact_keyboard(loc))
+        return
+    key = "resphone.already" if result.already else "resphone.confirmed"
+    await chat.send_message(t(loc, key), reply_markup=ReplyKeyboardRemove())
+
+
+def build() -> list[BaseHandler[Update, Ctx, object]]:
+    """/phone and shared contacts (private chats)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        CommandHandler("phone", phone_command, filters=private),
+        MessageHandler(filters.CONTACT & private, receive_contact),
+    ]
