@@ -389,10 +389,14 @@ class SelectionRepo:
         return found.first() is not None
 
     async def subject_names(
-        self, kind: SubjectKind, org_id: int, limit: int, offset: int
+        self, kind: SubjectKind, org_id: int, limit: int, offset: int, *, exclude: int = 0
     ) -> tuple[int, list[tuple[int, str]]]:
-        """(count, a page of (id, name)): a branch's members or a committee's branches."""
-        subjects = _subject_query(Scope(kind, org_id)).subquery()
+        """(count, a page of (id, name)): a branch's members (but ``exclude``, the assessor)
+        or a committee's branches."""
+        query = _subject_query(Scope(kind, org_id))
+        if kind is SubjectKind.MEMBER:
+            query = query.where(s.people.c.id != exclude)
+        subjects = query.subquery()
         total = (await self.conn.execute(select(func.count()).select_from(subjects))).scalar_one()
         rows = await self.conn.execute(
             select(subjects.c.sid, subjects.c.name)

@@ -55,6 +55,8 @@ BOARD_ROWS = 30  # a committee's board post lists the first places; each secreta
 AWARDS_PAGE = 6
 ASSESS_PAGE = 8
 CATCH_UP_DAYS = 3  # the publication reminder still goes out this many days into the month
+# rankings.kind: a branch's members every month, a committee's branches every two months
+RANKING_KIND = {SubjectKind.MEMBER: "members", SubjectKind.BRANCH: "branches"}
 
 
 # ---- periods -------------------------------------------------------------------------------
@@ -258,7 +260,7 @@ class SelectionService:
             total, rows = await uow.selection.ranking(
                 scope, span, self.weights, limit=RANK_PAGE, offset=page * RANK_PAGE
             )
-            published = await uow.selection.published(kind.value, org.id, period)
+            published = await uow.selection.published(RANKING_KIND[kind], org.id, period)
             return RankingView(
                 kind, org, period, today, total, rows, page, pages, published, self.weights
             )
@@ -275,7 +277,7 @@ class SelectionService:
                 raise DomainError("selection.rank.stale")
             org = await uow.orgs.get(me.org_id)
             assert org is not None
-            done = await uow.selection.published(kind.value, org.id, period)
+            done = await uow.selection.published(RANKING_KIND[kind], org.id, period)
             if done is not None:
                 raise DomainError(
                     "selection.rank.already",
@@ -286,7 +288,7 @@ class SelectionService:
                 Scope(kind, org.id), self._span(period_year(period)), self.weights
             )
             await uow.selection.publish(
-                kind.value, org.id, period, [r.snapshot() for r in rows], now
+                RANKING_KIND[kind], org.id, period, [r.snapshot() for r in rows], now
             )
             from bot.domain.selection_view import board_text, secretary_place_text
 
@@ -544,11 +546,11 @@ class SelectionService:
             org = await uow.orgs.get(me.org_id)
             assert org is not None
             year = self.award_year()
-            total, _ = await uow.selection.subject_names(kind, org.id, 0, 0)
+            total, _ = await uow.selection.subject_names(kind, org.id, 0, 0, exclude=me.id)
             pages = _pages(total, ASSESS_PAGE)
             page = _clamp(page, pages)
             _, names = await uow.selection.subject_names(
-                kind, org.id, ASSESS_PAGE, page * ASSESS_PAGE
+                kind, org.id, ASSESS_PAGE, page * ASSESS_PAGE, exclude=me.id
             )
             done = await uow.selection.assessed(year, [subject_key(kind, i) for i, _ in names])
             subjects = [(i, n, done.get(subject_key(kind, i))) for i, n in names]
@@ -667,7 +669,7 @@ async def _remind(
     marker = f"rank:{kind.value}:{period}:done"
     if marker in batch.known or await uow.reminders.already_queued([marker]):
         return
-    done = await uow.selection.published_scopes(kind.value, period)
+    done = await uow.selection.published_scopes(RANKING_KIND[kind], period)
     people = [
         p for p in await uow.reminders.recipients(roles=[role.value]) if p.org_id not in done
     ]
