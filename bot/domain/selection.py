@@ -261,6 +261,9 @@ class SelectionService:
                 scope, span, self.weights, limit=RANK_PAGE, offset=page * RANK_PAGE
             )
             published = await uow.selection.published(RANKING_KIND[kind], org.id, period)
+            if published is not None:  # shown as the local date
+                local = published.published_at.astimezone(self.clock.tz)
+                published = published.model_copy(update={"published_at": local})
             return RankingView(
                 kind, org, period, today, total, rows, page, pages, published, self.weights
             )
