@@ -12,7 +12,13 @@ from sqlalchemy import func, select, update
 
 from bot.domain.leader_review import PeriodKind, default_kind, period_of
 from storage import schema
-from tests.e2e.flows import BOARD_HS, button_data, only_pledge, submit_one_item_pledge
+from tests.e2e.flows import (
+    BOARD_HS,
+    button_data,
+    newest,
+    only_pledge,
+    submit_one_item_pledge,
+)
 from tests.e2e.harness import Human, World
 
 
@@ -159,3 +165,94 @@ async def world_org_id(world: World, code: str) -> int:
         org = await uow.orgs.by_code(code)
     assert org is not None
     return org.id
+
+
+async def test_committee_clerk_reviews_a_branch_its_secretary_answers(world: World) -> None:
+    clerk = await world.join("刘晓燕")
+    secretary = await world.join("沈宝方")
+    listing = await clerk.send("/comment", expect="领导点评")
+    labels = [label for label, _ in _buttons(listing)]
+    assert any("黄思村党总支" in label for label in labels)
+    assert any("新华镇机关党支部" in label for label in labels)  # every branch of the town
+    await clerk.tap("🏢 黄思村党总支", expect="点评对象：黄思村党总支")
+    await clerk.tap("好", expect="请写下点评意见")
+    await clerk.send("班子团结，承诺公开及时。", expect="需要整改的地方")
+    await clerk.tap("无需整改", expect="本支部还没有公示群")
+    done = await clerk.tap("确认发送", expect="已保存对「黄思村党总支」")
+    assert "已送达 1 人" in done.content
+
+    delivered = await secretary.receive("刘晓燕对黄思村党总支的")
+    assert "评价：好" in delivered.content and "需整改" not in delivered.content
+    await secretary.tap("整改表态", expect="请写下您的整改表态")
+    await secretary.send("继续保持，每月公开一次进展。", expect="已送给点评人")
+    await clerk.receive("沈宝方对您")
+    row = (await reviews(world))[0]
+    assert row["subject_kind"] == "branch" and row["subject_person_id"] is None
+    assert row["published"] is False and row["response"] == "继续保持，每月公开一次进展。"
+
+    # The clerk may also review the branch's members, one branch at a time.
+    await clerk.send("/comment", expect="领导点评")
+    members = await clerk.tap("点评党员", expect="东园社区党支部的党员")  # the first: due
+    labels = [label for label, _ in _buttons(members)]
+    assert any("孙立新" in label for label in labels)
+    assert any("吴静" in label for label in labels)  # the secretary is a member too
+    assert "返回支部列表" in labels[-1]
+
+
+async def test_liaison_leader_reviews_linked_branch_only(world: World) -> None:
+    leader = await world.join("陈国平")
+    secretary = await world.join("吴静")
+    listing = await leader.send("/comment", expect="领导点评")
+    labels = [label for label, _ in _buttons(listing)]
+    assert any("东园社区党支部" in label for label in labels)
+    assert not any("新华精密机械" in label for label in labels)  # not linked
+    jx = await world_org_id(world, "XH-JX")
+    data = button_data(listing, "东园社区党支部")
+    alert = await leader.tap_forged(data.rsplit(":", 1)[0] + f":o{jx}", listing)
+    assert "不在您负责点评的范围内" in alert
+    assert await review_count(world) == 0
+
+    await leader.tap("🏢 东园社区党支部", expect="点评对象：东园社区党支部")
+    await leader.tap("一般", expect="请写下点评意见")
+    await leader.send("群众反映的问题办结慢。", expect="需要整改的地方")
+    await leader.send("两周内回复积压的群众意见", expect="请核对")
+    await leader.tap("确认发送", expect="已保存")
+    delivered = await secretary.receive("陈国平对东园社区党支部的")
+    assert "需整改：两周内回复积压的群众意见" in delivered.content
+    # The list now shows it as reviewed for the period.
+    again = await leader.send("/comment", expect="领导点评")
+    assert any("✅ 🏢 东园社区党支部" in label for label, _ in _buttons(again))
+    # Only the reviewed may answer: the leader cannot answer his own review.
+    alert = await leader.tap_forged(button_data(delivered, "整改表态"), again)
+    assert "只有被点评的本人" in alert
+
+
+async def test_review_survives_restart_cancel_writes_nothing_double_tap_once(
+    world: World,
+) -> None:
+    await world.join("王建国")
+    secretary = await world.join("沈宝方")
+    await secretary.send("/comment", expect="领导点评")
+    await secretary.tap("王建国", expect="点评对象：王建国")
+    await secretary.tap("差", expect="请写下点评意见")
+    await secretary.send("/cancel", expect="这条点评没有保存")
+    await secretary.send("本月没有记录进展。", expect=None)  # no longer taken as a comment
+    assert await review_count(world) == 0
+
+    await secretary.send("/comment", expect="领导点评")
+    await secretary.tap("王建国", expect="点评对象：王建国")
+    await secretary.tap("一般", expect="请写下点评意见")
+    await secretary.send("x" * 1001, expect="点评意见太长了")
+    await secretary.send("本月没有记录进展。", expect="需要整改的地方")
+    await world.runner.restart()  # the draft and the step survive
+    await secretary.send("每月至少记录一次进展", expect="请核对")
+    confirm = newest(secretary, "请核对")
+    data = button_data(confirm, "确认发送")
+    await secretary.tap("确认发送", expect="已保存对「王建国」")
+    assert not confirm.buttons  # the buttons went with the edit
+    alert = await secretary.tap_forged(data, confirm)  # a second tap racing the first
+    assert "失效" in alert
+    assert await review_count(world) == 1
+    row = (await reviews(world))[0]
+    assert row["comment"] == "本月没有记录进展。"
+    assert row["rectify_points"] == "每月至少记录一次进展"
