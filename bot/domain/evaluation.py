@@ -955,6 +955,7 @@ class EvaluationService:
                 if answer.update_id not in fresh:
                     verdicts[n] = Verdict.DUPLICATE
                     continue
+                fresh.discard(answer.update_id)  # delivered twice within the batch: once
                 evaluation = evaluations.get(ref.evaluation_id)
                 if evaluation is None:
                     continue

@@ -46,14 +46,9 @@ class Branch:
         """Until ``count`` ballots were sent and recorded (poll ids known)."""
 
         async def recorded() -> int:
+            query = select(func.count()).select_from(schema.evaluation_polls)
             async with self.world.db.engine.connect() as conn:
-                return int(
-                    (
-                        await conn.execute(
-                            select(func.count()).select_from(schema.evaluation_polls)
-                        )
-                    ).scalar_one()
-                )
+                return int((await conn.execute(query)).scalar_one())
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20

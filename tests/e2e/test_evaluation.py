@@ -118,3 +118,48 @@ async def test_full_evaluation_with_ineligible_changed_and_late_votes(
     for human in voters:
         poll = hs.polls(human)[-1].poll
         assert poll is not None and hs.sim.poll(poll.id).is_closed
+
+
+async def test_quorum_missed_is_void_and_the_opener_reschedules(
+    branch: tuple[World, Branch],
+) -> None:
+    world, hs = branch
+    people = hs.people
+    secretary = people["沈宝方"]
+    await open_in_chat(secretary, when="明天下午3点")
+    await hs.wait_polls(35)
+    names = sorted(people)
+    for name in names[:12]:
+        hs.vote(people[name], SATISFIED)
+    await hs.sim.wait_until(
+        lambda: any("已投票：12 / 35 人" in m.content for m in hs.sim.bot_messages(BOARD)), 15
+    )
+    hs.clock.advance(timedelta(days=2))
+    report = await tick(world)
+    assert report.void == 1
+    void = await secretary.receive("评议无效")
+    assert "只有 12 / 35 人投票" in void.content and "没有达到 30 人" in void.content
+    await hs.sim.wait_until(
+        lambda: any("评议无效，将另行安排" in m.content for m in hs.sim.bot_messages(BOARD)), 15
+    )
+    [first] = await rows(world, schema.evaluations)
+    assert first["status"] == "void" and first["valid_voters"] == 12
+    assert all(s["rate_permille"] is None for s in await rows(world, schema.evaluation_subjects))
+
+    await secretary.tap("重新安排评议", expect="请发送新的投票截止时间")
+    await secretary.send("昨天", expect="没有看懂")  # not a time we accept
+    await secretary.send("3天后", expect="已重新发起评议")
+    await hs.wait_polls(70)
+    for name in names[:31]:
+        assert len(hs.polls(people[name])) == 2  # a fresh ballot
+        hs.vote(people[name], SATISFIED if name != names[0] else UNSATISFIED)
+    await hs.sim.wait_until(
+        lambda: any("已投票：31 / 35 人" in m.content for m in hs.sim.bot_messages(BOARD)), 15
+    )
+    hs.clock.advance(timedelta(days=4))
+    assert (await tick(world)).closed == 1
+    result = await secretary.receive("投票人数：31 / 35 人")
+    assert "满意 30，基本满意 0，不满意 1，满意率 96.8%（合格）" in result.content
+    evaluations = sorted(await rows(world, schema.evaluations), key=lambda r: r["id"])
+    assert [e["status"] for e in evaluations] == ["void", "closed"]
+    assert evaluations[1]["quorum"] == 30
