@@ -138,6 +138,7 @@ class PlaygroundWeb:
             ("POST", "/personas/{pid}/chats/{cid}/tap", self._tap),
             ("POST", "/personas/{pid}/chats/{cid}/vote", self._vote),
             ("POST", "/personas/{pid}/chats/{cid}/upload", self._upload),
+            ("POST", "/personas/{pid}/chats/{cid}/contact", self._contact),
             ("POST", "/reset", self._reset),
         ]
         for method, path, handler in routes:
@@ -371,8 +372,45 @@ class PlaygroundWeb:
                 "chat": self._chat_json(chat, persona),
                 "messages": messages,
                 "commands": commands,
+                "reply_keyboard": self._reply_keyboard(chat, persona.user_id),
             }
         )
+
+    def _reply_keyboard(self, chat: SimChat, viewer: int) -> list[list[dict[str, Any]]] | None:
+        """The bot's reply keyboard showing under the chat now (None: none or removed).
+
+        A keyboard stays until a later bot message removes or replaces it; a one-time
+        keyboard hides once the person has answered after it.
+        """
+        answered = False
+        for message in reversed(self.sim.state.chat_messages(chat.id)):
+            if message.deleted:
+                continue
+            if not message.from_bot:
+                answered = answered or message.from_user_id == viewer
+                continue
+            markup = message.reply_markup
+            if not isinstance(markup, dict):
+                continue
+            if markup.get("remove_keyboard"):
+                return None
+            rows = markup.get("keyboard")
+            if not isinstance(rows, list):
+                continue
+            if answered and markup.get("one_time_keyboard"):
+                return None
+            return [
+                [
+                    {
+                        "text": b if isinstance(b, str) else str(b.get("text", "")),
+                        "request_contact": isinstance(b, dict) and bool(b.get("request_contact")),
+                    }
+                    for b in row
+                ]
+                for row in rows
+                if isinstance(row, list)
+            ]
+        return None
 
     def _sender_name(self, message: SimMessage) -> str:
         if message.from_bot or message.from_user_id is None:
@@ -478,6 +516,17 @@ class PlaygroundWeb:
         if reply_to is not None:
             self._message(chat, reply_to)
         message = self.sim.send_text(persona.user_id, text, chat_id=chat.id, reply_to=reply_to)
+        base = f"{API}/personas/{persona.user_id}/chats/{chat.id}"
+        return _ok({"message": self._message_json(message, persona.user_id, base)})
+
+    async def _contact(self, request: web.Request) -> web.StreamResponse:
+        """A request_contact button: the persona shares their own contact (roster phone)."""
+        persona = self._persona(request)
+        chat = self._chat(request, persona)
+        if not chat.is_private:
+            raise Refusal(400, "a contact is shared in the private chat with the bot")
+        phone = persona.person.phone or str(persona.user_id)
+        message = self.sim.send_contact(persona.user_id, phone, chat_id=chat.id)
         base = f"{API}/personas/{persona.user_id}/chats/{chat.id}"
         return _ok({"message": self._message_json(message, persona.user_id, base)})
 

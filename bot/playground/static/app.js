@@ -373,6 +373,7 @@
     if (!state.persona || state.chatId === null) {
       renderHeader(null);
       showEmpty(state.persona ? tr("no_chat") : tr("no_persona"));
+      renderReplyKeyboard(null);
       return;
     }
     let body;
@@ -390,7 +391,37 @@
     markSeen(body.chat);
     renderChats();
     const grew = renderMessages(body.messages, body.chat);
+    renderReplyKeyboard(body.reply_keyboard || null);
     if (scrollToEnd || (grew && nearEnd) || grew === "mine") messagesBox.scrollTop = messagesBox.scrollHeight;
+  }
+
+  // The bot's reply keyboard under the chat (e.g. "share my phone number": request_contact).
+  function renderReplyKeyboard(rows) {
+    let bar = $("reply-keyboard");
+    if (!bar) {
+      bar = el("div", "reply-keyboard");
+      bar.id = "reply-keyboard";
+      $("composer").parentNode.insertBefore(bar, $("composer"));
+    }
+    bar.replaceChildren();
+    bar.hidden = !rows || rows.length === 0;
+    for (const row of rows || []) {
+      const line = el("div", "kb-row");
+      for (const button of row) {
+        const node = el("button", "kb-button reply-kb-button", button.text);
+        node.type = "button";
+        node.addEventListener("click", () => (button.request_contact ? shareContact() : sendText(button.text)));
+        line.appendChild(node);
+      }
+      bar.appendChild(line);
+    }
+  }
+
+  async function shareContact() {
+    if (!state.persona || state.chatId === null) return;
+    try { await postJSON(chatPath() + "/contact", {}); } catch (error) { failed(error); return; }
+    await loadMessages(false);
+    $("messages").scrollTop = $("messages").scrollHeight;
   }
 
   function showEmpty(text) {
