@@ -1,0 +1,279 @@
+"""Rectification on a real database with a fake clock: the hook, who may file and accept (each
+refusal writes nothing), plan checks, and the tick's re-evaluation at the deadline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from bot.domain import evaluation, rectification_tick
+from bot.domain.clock import FakeClock
+from bot.domain.errors import DomainError, Forbidden
+from bot.domain.rectification import RectificationService, on_evaluation_closed
+from bot.domain.rectification_models import Rectification, RectificationStatus
+from bot.domain.roster import load_roster
+from bot.domain.roster_import import import_roster
+from storage import schema as s
+from storage.db import Database
+
+DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)
+ACCOUNTS = {
+    "王建国": 1,  # member, 黄思村 (the member subject)
+    "杨友林": 2,  # member, 黄思村
+    "沈宝方": 3,  # secretary, 黄思村
+    "刘晓燕": 4,  # committee, 新华镇党委 (above 黄思村)
+    "陈国平": 5,  # leader, 新华镇党委
+    "吴静": 6,  # secretary, 东园社区
+    "张桂英": 7,  # resident, 黄思村
+}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+async def ids(db: Database, clock: FakeClock) -> dict[str, int]:
+    await import_roster(db, clock, load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
+    found: dict[str, int] = {}
+    async with db.uow() as uow:
+        for org in await uow.orgs.all():
+            found[org.code] = org.id
+            for person in await uow.people.in_org(org.id):
+                found[person.name] = person.id
+                if person.name in ACCOUNTS:
+                    await uow.people.bind(person.id, ACCOUNTS[person.name], "zh_CN")
+    return found
+
+
+async def closed_evaluation(
+    db: Database, clock: FakeClock, ids: dict[str, int], subjects: list[tuple[str | None, int]]
+) -> int:
+    now = clock.now()
+    async with db.uow() as uow:
+        conn = uow.rectifications.conn
+        result = await conn.execute(
+            insert(s.evaluations).values(
+                org_id=ids["XH-HS"],
+                subject_kind="branch" if subjects[0][0] is None else "members",
+                opened_by=ids["沈宝方"],
+                status="closed",
+                quorum=30,
+                pass_permille=900,
+                closes_at=now,
+                created_at=now - timedelta(days=3),
+                closed_at=now,
+            )
+        )
+        evaluation_id = int(result.inserted_primary_key[0])
+        await conn.execute(
+            insert(s.evaluation_subjects),
+            [
+                {
+                    "evaluation_id": evaluation_id,
+                    "position": n,
+                    "person_id": ids[name] if name else None,
+                    "org_id": ids["XH-HS"],
+                    "rate_permille": rate,
+                    "passed": rate >= 900,
+                }
+                for n, (name, rate) in enumerate(subjects, start=1)
+            ],
+        )
+        await on_evaluation_closed(uow, clock, evaluation_id)
+        await on_evaluation_closed(uow, clock, evaluation_id)  # twice: idempotent
+    return evaluation_id
+
+
+async def all_rects(db: Database) -> list[Rectification]:
+    async with db.uow() as uow:
+        return await uow.rectifications.in_progress(list(RectificationStatus))
+
+
+async def snapshot(db: Database) -> tuple[list[Rectification], int]:
+    """Every rectification and the number of outbox rows: a refusal must change neither."""
+    async with db.engine.connect() as conn:
+        queued = int((await conn.execute(select(func.count()).select_from(s.outbox))).scalar_one())
+    return await all_rects(db), queued
+
+
+async def submitted(
+    service: RectificationService, tg: int, rect_id: int, deadline: date = date(2026, 10, 31)
+) -> Rectification:
+    return (await service.submit_plan(tg, rect_id, "提升满意度", "每周走访", deadline)).rect
+
+
+async def test_the_hook_opens_one_rectification_per_failing_subject(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [("王建国", 800), ("杨友林", 950), ("沈红梅", 899)])
+    found = await all_rects(db)
+    assert [r.person_id for r in found] == [ids["王建国"], ids["沈红梅"]]
+    assert {r.status for r in found} == {RectificationStatus.DUE}
+    assert all(r.round == 1 and r.version == 1 for r in found)
+
+
+async def test_filing_and_accepting_a_members_plan_by_role(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [("王建国", 800)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+
+    for name in ("杨友林", "沈宝方", "刘晓燕", "张桂英", "吴静"):
+        before = await snapshot(db)
+        with pytest.raises(Forbidden) as refused:
+            await submitted(service, ACCOUNTS[name], rect.id)
+        assert refused.value.key == "rectify.not_yours", name
+        assert await snapshot(db) == before
+    rect = await submitted(service, ACCOUNTS["王建国"], rect.id)
+    assert rect.status is RectificationStatus.SUBMITTED
+
+    for name in ("王建国", "杨友林", "吴静", "陈国平", "张桂英"):
+        before = await snapshot(db)
+        with pytest.raises(Forbidden) as refused:
+            await service.accept(ACCOUNTS[name], rect.id, rect.version)
+        assert refused.value.key == "rectify.not_acceptor", name
+        with pytest.raises(Forbidden):
+            await service.send_back(ACCOUNTS[name], rect.id, rect.version, "再具体些")
+        assert await snapshot(db) == before
+    # The branch secretary accepts (the committee above could too).
+    decided = await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    assert decided.rect.status is RectificationStatus.ACCEPTED
+    assert decided.rect.reviewer_id == ids["沈宝方"]
+    before = await snapshot(db)
+    with pytest.raises(DomainError) as twice:
+        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    assert twice.value.key == "rectify.already_decided"
+    assert await snapshot(db) == before
+
+
+async def test_a_branch_plan_is_filed_by_its_secretary_and_accepted_above(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [(None, 850)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    assert rect.person_id is None
+    with pytest.raises(Forbidden):
+        await submitted(service, ACCOUNTS["王建国"], rect.id)
+    rect = await submitted(service, ACCOUNTS["沈宝方"], rect.id)
+    for name in ("沈宝方", "王建国", "吴静", "陈国平"):
+        with pytest.raises(Forbidden):
+            await service.accept(ACCOUNTS[name], rect.id, rect.version)
+    returned = await service.send_back(ACCOUNTS["刘晓燕"], rect.id, rect.version, "要更具体")
+    assert returned.rect.status is RectificationStatus.RETURNED
+    assert returned.rect.review_comment == "要更具体"
+    with pytest.raises(DomainError) as stale:
+        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    assert stale.value.key == "rectify.already_decided"
+    again = await submitted(service, ACCOUNTS["沈宝方"], rect.id)
+    with pytest.raises(DomainError) as old_button:
+        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    assert old_button.value.key == "rectify.stale"
+    accepted = await service.accept(ACCOUNTS["刘晓燕"], again.id, again.version)
+    assert accepted.rect.status is RectificationStatus.ACCEPTED
+
+
+async def test_plan_checks(db: Database, clock: FakeClock, ids: dict[str, int]) -> None:
+    await closed_evaluation(db, clock, ids, [("王建国", 800)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    for deadline in (date(2026, 9, 24), date(2026, 9, 25), date(2027, 12, 1)):
+        with pytest.raises(DomainError):
+            await submitted(service, ACCOUNTS["王建国"], rect.id, deadline)
+    for text, key in (
+        ("2026-09-01", "date.past"),
+        ("今天", "rectify.deadline.too_soon"),
+        ("2028-01-01", "rectify.deadline.too_far"),
+        ("随便", "date.unparsable"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            service.check_deadline(text)
+        assert refused.value.key == key, text
+    assert service.check_deadline("2026年10月31日") == date(2026, 10, 31)
+    with pytest.raises(DomainError):
+        await service.submit_plan(ACCOUNTS["王建国"], rect.id, " ", "措施", date(2026, 10, 31))
+    with pytest.raises(DomainError):
+        await service.submit_plan(
+            ACCOUNTS["王建国"], rect.id, "目标", "x" * 1501, date(2026, 10, 31)
+        )
+    assert (await all_rects(db))[0].status is RectificationStatus.DUE
+
+
+async def test_nobody_bound_to_accept_is_said(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [(None, 850)])
+    async with db.uow() as uow:  # the committee has not joined the bot
+        await uow.rectifications.conn.execute(
+            s.people.update().where(s.people.c.id == ids["刘晓燕"]).values(tg_user_id=None)
+        )
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    decided = await service.submit_plan(
+        ACCOUNTS["沈宝方"], rect.id, "目标", "措施", date(2026, 10, 31)
+    )
+    assert decided.notified is False
+
+
+async def tick(db: Database, clock: FakeClock) -> dict[str, int]:
+    async with db.uow() as uow:
+        return await rectification_tick.step(uow, clock)
+
+
+async def test_the_reevaluation_opens_the_day_after_the_deadline_once(
+    db: Database, clock: FakeClock, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await closed_evaluation(db, clock, ids, [("王建国", 800)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
+    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    calls: list[tuple[Any, ...]] = []
+    real = evaluation.open_reevaluation
+
+    async def spy(*args: Any) -> int:
+        calls.append(args[2:])
+        return await real(*args)
+
+    monkeypatch.setattr(evaluation, "open_reevaluation", spy)
+    clock.set(datetime(2026, 10, 10, 10, 0, tzinfo=TZ))
+    assert "rectify_reevaluation" not in await tick(db, clock)  # the deadline day itself
+    clock.set(datetime(2026, 10, 11, 8, 30, tzinfo=TZ))
+    assert (await tick(db, clock))["rectify_reevaluation"] == 1
+    assert "rectify_reevaluation" not in await tick(db, clock)
+    assert len(calls) == 1
+    previous, rect_id, subject_ids, closes_at = calls[0]
+    assert (previous, rect_id) == (first, rect.id) and subject_ids == [rect.subject_id]
+    assert closes_at == clock.now() + timedelta(days=7)
+    [now_rect] = await all_rects(db)
+    assert now_rect.status is RectificationStatus.REEVALUATING
+    assert now_rect.reevaluation_id is not None
+
+
+async def test_a_refused_reevaluation_leaves_the_plan_accepted(
+    db: Database, clock: FakeClock, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await closed_evaluation(db, clock, ids, [("王建国", 800)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
+    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+
+    async def refuse(*args: Any) -> int:
+        raise DomainError("ev.gone")
+
+    monkeypatch.setattr(evaluation, "open_reevaluation", refuse)
+    clock.set(datetime(2026, 10, 12, 10, 0, tzinfo=TZ))
+    assert "rectify_reevaluation" not in await tick(db, clock)
+    [still] = await all_rects(db)
+    assert still.status is RectificationStatus.ACCEPTED
