@@ -53,5 +53,5 @@ RECTIFY = "rc"  # rectification (整改)
 RANKING = "rk"  # rankings (上评下议)
 AWARDS = "aw"  # organisational selection (组织评选)
 ASSESS = "as"  # year-end assessment (年度考评)
-STATS = "st"  # statistics and charts (/stats); reserved: /stats has no buttons yet
+STATS = "st"  # statistics and charts (/stats): st:o:<org id> picks an organisation
 EXPORTS = "ex"  # exports (/export): tables, ledger, letters, statistics form

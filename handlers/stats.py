@@ -1,7 +1,8 @@
 """/stats: the charts of a branch, a committee's subtree, or the public figures, as photos.
 
 The figures come from one service call; the images are drawn in a worker thread so a large
-committee never blocks the event loop; each photo carries its own Chinese caption.
+committee never blocks the event loop; each photo carries its own Chinese caption. A
+committee clerk may name a branch (``/stats 黄思村``) or pick one from the matches.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import logging
 from telegram import Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
+from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.stats import OrgChoice, StatsFigures, choice_buttons, choice_text, render
 from bot.domain.stats import intro as intro_text
-from bot.domain.stats import render
 from bot.i18n import t
-from handlers.common import guarded, locale_of, reply, user_id
+from handlers.common import answer_callback, guarded, locale_of, reply, user_id
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +29,29 @@ log = logging.getLogger(__name__)
 _drawing: set[int] = set()
 
 
+async def _send_charts(update: Update, ctx: Ctx, loc: str, figures: StatsFigures) -> None:
+    """An intro line, then one photo per chart with its caption."""
+    chat = update.effective_chat
+    assert chat is not None
+    try:
+        await chat.send_action(ChatAction.UPLOAD_PHOTO)
+    except TelegramError as exc:  # only a hint to the client; the photos still go out
+        log.debug("chat action failed: %s", exc.message)
+    pass_percent = ctx.svc.settings.satisfaction_pass_percent
+    try:
+        images = await asyncio.to_thread(render, loc, figures, pass_percent)
+    except Exception:
+        log.exception("drawing the charts failed")
+        await reply(update, t(loc, "stats.failed"))
+        return
+    await chat.send_message(intro_text(loc, figures, len(images)))
+    for image in images:
+        await chat.send_photo(image.png, caption=image.caption)
+
+
 @guarded
 async def show_stats(update: Update, ctx: Ctx) -> None:
-    """/stats: an intro line, then one photo per chart with its caption."""
+    """/stats [name]: the person's charts, or a committee's chosen organisation."""
     loc = await locale_of(update, ctx)
     uid = user_id(update)
     if uid in _drawing:
@@ -37,27 +59,44 @@ async def show_stats(update: Update, ctx: Ctx) -> None:
         return
     _drawing.add(uid)
     try:
-        figures = await ctx.svc.stats.figures(uid)
-        chat = update.effective_chat
-        assert chat is not None
-        try:
-            await chat.send_action(ChatAction.UPLOAD_PHOTO)
-        except TelegramError as exc:  # only a hint to the client; the photos still go out
-            log.debug("chat action failed: %s", exc.message)
-        pass_percent = ctx.svc.settings.satisfaction_pass_percent
-        try:
-            images = await asyncio.to_thread(render, loc, figures, pass_percent)
-        except Exception:
-            log.exception("drawing the charts failed")
-            await reply(update, t(loc, "stats.failed"))
+        query = " ".join(ctx.args or [])
+        result = await ctx.svc.stats.figures(uid, query)
+        if isinstance(result, OrgChoice):
+            await reply(update, choice_text(loc, result), choice_buttons(loc, result))
             return
-        await reply(update, intro_text(loc, figures, len(images)))
-        for image in images:
-            await chat.send_photo(image.png, caption=image.caption)
+        await _send_charts(update, ctx, loc, result)
+    finally:
+        _drawing.discard(uid)
+
+
+@guarded
+async def pick_org(update: Update, ctx: Ctx) -> None:
+    """A tapped organisation (``st:o:<org id>``): its charts, permission checked again."""
+    loc = await locale_of(update, ctx)
+    uid = user_id(update)
+    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    try:
+        if data is None or data.action != "o":
+            raise ValueError("unknown action")
+        org_id = data.int_arg(0)
+    except (ValueError, IndexError):  # malformed or tampered callback data
+        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        return
+    if uid in _drawing:
+        await answer_callback(update, t(loc, "stats.busy"))
+        return
+    _drawing.add(uid)
+    try:
+        figures = await ctx.svc.stats.figures_of(uid, org_id)
+        await answer_callback(update)
+        await _send_charts(update, ctx, loc, figures)
     finally:
         _drawing.discard(uid)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The /stats handler."""
-    return [CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE)]
+    """The /stats handlers."""
+    return [
+        CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE),
+        CallbackQueryHandler(pick_org, pattern=cb.pattern(cb.STATS)),
+    ]

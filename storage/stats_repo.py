@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.models import Org
 from bot.domain.progress_models import ItemStatus
 from bot.domain.stats_models import EvaluationResult, PledgerFulfilment, StatusCounts
 from storage import schema as s
@@ -47,6 +48,30 @@ class StatsRepo:
         """The organisation and every organisation below it (recursive CTE, portable SQL)."""
         tree = select(_orgs.c.id).where(_orgs.c.id == root_id).cte("stats_scope", recursive=True)
         return tree.union_all(select(_orgs.c.id).where(_orgs.c.parent_id == tree.c.id))
+
+    async def in_scope(self, root_id: int, org_id: int) -> bool:
+        """Whether ``org_id`` is ``root_id`` or lies below it."""
+        scope = self._scope(root_id)
+        found = await self.conn.execute(select(scope.c.id).where(scope.c.id == org_id).limit(1))
+        return found.first() is not None
+
+    async def find_in_scope(self, root_id: int, text: str, limit: int) -> tuple[int, list[Org]]:
+        """Organisations below ``root_id`` whose code is ``text`` or whose name contains it:
+        how many, and the first ``limit`` by code. ``%`` and ``_`` match only themselves."""
+        scope = self._scope(root_id)
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        match = and_(
+            _orgs.c.id.in_(select(scope.c.id)),
+            _orgs.c.id != root_id,
+            or_(_orgs.c.code == text, _orgs.c.name.like(f"%{escaped}%", escape="\\")),
+        )
+        total = (
+            await self.conn.execute(select(func.count()).select_from(_orgs).where(match))
+        ).scalar_one()
+        rows = await self.conn.execute(
+            select(_orgs).where(match).order_by(_orgs.c.code, _orgs.c.id).limit(limit)
+        )
+        return int(total), [Org.model_validate(r._mapping) for r in rows]
 
     async def status_counts(self, root_id: int, today: date) -> StatusCounts:
         """Published items by status: fulfilled, claimed (waiting to be verified), overdue

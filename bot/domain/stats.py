@@ -14,18 +14,22 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from enum import StrEnum
 
+from bot import callbacks as cb
 from bot import charts
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.enums import Role
-from bot.domain.errors import DomainError
+from bot.domain.enums import OrgType, Role
+from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
 from bot.domain.stats_models import EvaluationResult, PledgerFulfilment, StatusCounts
 from bot.i18n import t
 from storage.db import Database
+from storage.uow import UnitOfWork
 
 MONTHS = 12
 EVALUATIONS_SHOWN = 20
+CHOICES_SHOWN = 8
+QUERY_CHARS = 40
 CAPTION_LIMIT = 1024
 ORG_TITLE_CHARS = 14
 
@@ -84,6 +88,19 @@ def audience_of(me: Person) -> Audience:
     return Audience.PUBLIC
 
 
+@dataclass(frozen=True)
+class OrgChoice:
+    """Several organisations match a committee's ``/stats <name>``: pick one."""
+
+    query: str
+    matches: list[Org]
+    total: int
+
+
+def _is_committee(me: Person) -> bool:
+    return me.role is Role.COMMITTEE or me.is_admin
+
+
 class StatsService:
     """Reads the figures; permissions decided here by role and organisation."""
 
@@ -91,34 +108,65 @@ class StatsService:
         self.db = db
         self.clock = clock
 
-    async def figures(self, tg_user_id: int) -> StatsFigures:
-        """The figures the person may see; DomainError('stats.empty') when there is nothing
+    def _today(self) -> date:
+        return self.clock.now().astimezone(self.clock.tz).date()
+
+    async def figures(self, tg_user_id: int, query: str | None = None) -> StatsFigures | OrgChoice:
+        """``/stats [name]``: the figures the person may see. A committee clerk may name an
+        organisation below them (part of its name, or its code) to see its charts; several
+        matches come back as an OrgChoice. DomainError('stats.empty') when there is nothing
         to draw yet (no published items, no progress, no closed evaluation)."""
-        today = self.clock.now().astimezone(self.clock.tz).date()
+        query = " ".join((query or "").split())[:QUERY_CHARS]
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
-            org = await uow.orgs.get(me.org_id)
-            if org is None:
+            own = await uow.orgs.get(me.org_id)
+            if own is None:
                 raise DomainError("stats.no_org")
-            audience = audience_of(me)
-            repo = uow.stats
-            status = await repo.status_counts(org.id, today)
-            if audience is Audience.DISTRICT:
-                fulfilment = await repo.fulfilment_by_branch(org.id)
-            elif audience is Audience.BRANCH:
-                fulfilment = await repo.fulfilment_by_pledger(org.id)
-            else:
-                fulfilment = []
-            ym = last_months(today)
-            per_month = await repo.entries_per_month(org.id, [f"{y:04d}-{m:02d}" for y, m in ym])
-            evaluations = await repo.closed_evaluations(
-                org.id, charts.MIN_VOTES, EVALUATIONS_SHOWN
-            )
-            evaluations_total = (
-                await repo.closed_evaluation_count(org.id)
-                if len(evaluations) >= EVALUATIONS_SHOWN
-                else len(evaluations)
-            )
+            if not query or query in (own.name, own.code):
+                return await self._read(uow, own, audience_of(me))
+            if not _is_committee(me):
+                raise Forbidden("stats.only_own")
+            total, matches = await uow.stats.find_in_scope(own.id, query, CHOICES_SHOWN)
+            if total == 0:
+                raise DomainError("stats.no_match", query=query)
+            if total > 1:
+                return OrgChoice(query, matches, total)
+            return await self._read(uow, matches[0], _audience_below(matches[0]))
+
+    async def figures_of(self, tg_user_id: int, org_id: int) -> StatsFigures:
+        """A committee clerk's chosen organisation below them (re-checked: buttons can be
+        forged or stale)."""
+        async with self.db.uow() as uow:
+            me = await access.actor(uow, tg_user_id)
+            if not _is_committee(me):
+                raise Forbidden("stats.only_own")
+            org = await uow.orgs.get(org_id)
+            if org is None:
+                raise DomainError("stats.no_such_org")
+            if org.id == me.org_id:
+                return await self._read(uow, org, audience_of(me))
+            if not await uow.stats.in_scope(me.org_id, org.id):
+                raise Forbidden("stats.not_in_scope")
+            return await self._read(uow, org, _audience_below(org))
+
+    async def _read(self, uow: UnitOfWork, org: Org, audience: Audience) -> StatsFigures:
+        today = self._today()
+        repo = uow.stats
+        status = await repo.status_counts(org.id, today)
+        if audience is Audience.DISTRICT:
+            fulfilment = await repo.fulfilment_by_branch(org.id)
+        elif audience is Audience.BRANCH:
+            fulfilment = await repo.fulfilment_by_pledger(org.id)
+        else:
+            fulfilment = []
+        ym = last_months(today)
+        per_month = await repo.entries_per_month(org.id, [f"{y:04d}-{m:02d}" for y, m in ym])
+        evaluations = await repo.closed_evaluations(org.id, charts.MIN_VOTES, EVALUATIONS_SHOWN)
+        evaluations_total = (
+            await repo.closed_evaluation_count(org.id)
+            if len(evaluations) >= EVALUATIONS_SHOWN
+            else len(evaluations)
+        )
         months = [(y, m, per_month.get(f"{y:04d}-{m:02d}", 0)) for y, m in ym]
         if status.total == 0 and not any(c for _, _, c in months) and not evaluations:
             raise DomainError("stats.empty", org=org.name)
@@ -133,6 +181,33 @@ class StatsService:
             evaluations=evaluations[::-1],
             evaluations_total=evaluations_total,
         )
+
+
+def _audience_below(org: Org) -> Audience:
+    """What a committee clerk sees of an organisation below them: a branch per pledger, a
+    lower committee per branch."""
+    return Audience.DISTRICT if org.type is OrgType.COMMITTEE else Audience.BRANCH
+
+
+def choice_buttons(locale: str | None, choice: OrgChoice) -> list[list[dict[str, str]]]:
+    """One button per matching organisation (``st:o:<org id>``)."""
+    return [
+        [
+            {
+                "text": charts.shorten(org.name, 20),
+                "callback_data": cb.build(cb.STATS, "o", org.id),
+            }
+        ]
+        for org in choice.matches
+    ]
+
+
+def choice_text(locale: str | None, choice: OrgChoice) -> str:
+    """Which organisations match, and what to do when there are more than shown."""
+    text = t(locale, "stats.choose", query=choice.query, count=choice.total)
+    if choice.total > len(choice.matches):
+        text += "\n" + t(locale, "stats.choose.more", shown=len(choice.matches))
+    return text
 
 
 # ---- drawing (pure: runs in a worker thread) ----------------------------------------------
@@ -269,9 +344,23 @@ def render(locale: str | None, f: StatsFigures, pass_percent: float) -> list[Cha
     return out
 
 
+_ORG_SUFFIXES = ("党总支", "党支部", "党工委", "党委", "支部")
+
+
+def _short_name(name: str) -> str:
+    """A branch's name as people type it: 黄思村党总支 → 黄思村."""
+    for suffix in _ORG_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
 def intro(locale: str | None, f: StatsFigures, count: int) -> str:
     """The text before the images: whose figures, as of when, what is missing."""
     lines = [t(locale, f"stats.intro.{f.audience.value}", org=f.org.name, count=count)]
+    named = [r.name for r in sorted(f.fulfilment, key=lambda r: -r.total) if r.name]
+    if f.audience is Audience.DISTRICT and named:
+        lines.append(t(locale, "stats.hint.district", example=_short_name(named[0])))
     if not f.status.total:
         lines.append(t(locale, "stats.missing.items"))
     if not f.evaluations:

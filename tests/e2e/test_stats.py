@@ -167,3 +167,33 @@ async def test_empty_branch_and_strangers_get_a_clear_message(world: World) -> N
     assert not [m for m in secretary.sim.bot_messages(secretary.user_id) if m.photo]
     stranger = world.human("路人")
     await stranger.send("/stats", expect="邀请链接")
+
+
+async def test_committee_opens_one_branch_by_name_or_button(world: World) -> None:
+    await branch_with_figures(world)
+    clerk = await world.join("刘晓燕")
+    intro = await clerk.send("/stats", expect="所辖支部统计图")
+    assert "/stats 黄思村" in intro.content  # the hint names a real branch
+    await photos_after(clerk, 4, intro.message_id)
+    named = await clerk.send("/stats 黄思村", expect="黄思村党总支 统计图（4 张）")
+    photos = await photos_after(clerk, 4, named.message_id)
+    assert "2 个承诺人的兑现率" in photos[1].content
+    choice = await clerk.send("/stats 党支部", expect="名称包含「党支部」的组织有 3 个")
+    assert choice.button_labels() == [
+        "东园社区党支部",
+        "新华镇机关党支部",
+        "新华精密机械有限公司党支部",
+    ]
+    # A branch without data: told so in the button's answer, nothing half-sent.
+    data = next(b.callback_data for row in choice.buttons for b in row if "机关" in b.text)
+    assert data is not None
+    alert = await clerk.tap_for_alert(choice, data)
+    assert "「新华镇机关党支部」还没有可统计的数据" in alert
+    await clerk.send("/stats 不存在的村", expect="没有找到名称包含「不存在的村」的")
+    # Forged buttons: a member may not look at another branch; junk data is a stale button.
+    member = await world.join("王建国")
+    dy = await org_id(world, "XH-DY")
+    await member.send("/stats", expect="公开统计")
+    assert "只能查看本组织" in await member.tap_forged(f"st:o:{dy}")
+    assert "按钮已经失效" in await member.tap_forged("st:o:x")
+    await member.send("/stats 东园", expect="只能查看本组织")

@@ -17,7 +17,15 @@ from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
-from bot.domain.stats import Audience, StatsService, last_months, render
+from bot.domain.stats import (
+    Audience,
+    OrgChoice,
+    StatsFigures,
+    StatsService,
+    choice_buttons,
+    last_months,
+    render,
+)
 from storage import schema as s
 from storage.db import Database
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
@@ -209,6 +217,7 @@ async def test_secretary_gets_exact_branch_figures(
 ) -> None:
     await seed(db, people)
     f = await StatsService(db, clock).figures(SHEN)
+    assert isinstance(f, StatsFigures)
     assert f.audience is Audience.BRANCH and f.org.name == "黄思村党总支"
     st = f.status
     assert (st.fulfilled, st.claimed, st.overdue, st.in_progress) == (2, 1, 1, 2)
@@ -232,6 +241,7 @@ async def test_committee_gets_every_branch_below(
 ) -> None:
     await seed(db, people)
     f = await StatsService(db, clock).figures(LIU)
+    assert isinstance(f, StatsFigures)
     assert f.audience is Audience.DISTRICT
     st = f.status
     assert (st.fulfilled, st.claimed, st.overdue, st.in_progress) == (4, 1, 1, 2)
@@ -256,6 +266,7 @@ async def test_members_and_residents_get_public_aggregates_only(
 ) -> None:
     await seed(db, people)
     f = await StatsService(db, clock).figures(account)
+    assert isinstance(f, StatsFigures)
     assert f.audience is Audience.PUBLIC
     assert f.fulfilment == []  # nobody's personal fulfilment
     assert f.status.total == 6
@@ -281,6 +292,7 @@ async def test_branch_with_items_but_no_evaluation(
 ) -> None:
     await seed(db, people)
     f = await StatsService(db, clock).figures(WU)
+    assert isinstance(f, StatsFigures)
     assert f.evaluations and f.evaluations[0].votes == 0
     charts = render("zh_CN", f, 90.0)
     assert [c.kind for c in charts] == ["status", "fulfilment", "monthly", "evaluations"]
@@ -331,6 +343,7 @@ async def test_committee_of_300_branches_is_read_and_drawn_quickly(
     charts_module.status_chart("预热", fulfilled=1, in_progress=0, overdue=0, claimed=0)
     start = time.perf_counter()
     f = await service.figures(LIU)
+    assert isinstance(f, StatsFigures)
     charts = render("zh_CN", f, 90.0)
     elapsed = time.perf_counter() - start
     assert len([r for r in f.fulfilment if r.total]) == 300
@@ -339,3 +352,77 @@ async def test_committee_of_300_branches_is_read_and_drawn_quickly(
     assert [c.kind for c in charts] == ["status", "fulfilment"]
     assert "只列出最好和最差的共 30 个" in charts[1].caption
     assert elapsed < 3.0, f"{elapsed:.2f}s"
+
+
+async def test_committee_names_a_branch_or_picks_among_matches(
+    db: Database, clock: FakeClock, people: dict[str, int]
+) -> None:
+    await seed(db, people)
+    service = StatsService(db, clock)
+    one = await service.figures(LIU, " 黄思 ")
+    assert isinstance(one, StatsFigures) and one.audience is Audience.BRANCH
+    assert one.org.name == "黄思村党总支" and {r.name for r in one.fulfilment} == {
+        "王建国",
+        "黄思村党总支",
+    }
+    by_code = await service.figures(LIU, "XH-DY")
+    assert isinstance(by_code, StatsFigures) and by_code.org.name == "东园社区党支部"
+    many = await service.figures(LIU, "党支部")
+    assert isinstance(many, OrgChoice) and many.total == 3
+    assert [o.name for o in many.matches] == [
+        "东园社区党支部",
+        "新华镇机关党支部",
+        "新华精密机械有限公司党支部",
+    ]  # by code: XH-DY, XH-JG, XH-JX
+    buttons = choice_buttons("zh_CN", many)
+    assert all(len(b[0]["callback_data"].encode()) <= 64 for b in buttons)
+    for query in ("不存在的村", "%", "_"):
+        with pytest.raises(DomainError) as none:
+            await service.figures(LIU, query)
+        assert none.value.key == "stats.no_match"
+    # Own organisation by name: the usual view.
+    own = await service.figures(LIU, "新华镇党委")
+    assert isinstance(own, StatsFigures) and own.audience is Audience.DISTRICT
+
+
+async def test_only_committees_look_at_other_organisations(
+    db: Database, clock: FakeClock, people: dict[str, int]
+) -> None:
+    await seed(db, people)
+    service = StatsService(db, clock)
+    dy = await org_id(db, "XH-DY")
+    for account in (SHEN, WANG, ZHANG):
+        with pytest.raises(DomainError) as err:
+            await service.figures(account, "东园")
+        assert err.value.key == "stats.only_own"
+        with pytest.raises(DomainError) as tapped:
+            await service.figures_of(account, dy)
+        assert tapped.value.key == "stats.only_own"
+    mine = await service.figures(SHEN, "黄思村党总支")
+    assert isinstance(mine, StatsFigures) and mine.audience is Audience.BRANCH
+    picked = await service.figures_of(LIU, dy)
+    assert picked.org.name == "东园社区党支部" and picked.audience is Audience.BRANCH
+    # An organisation outside the committee's tree, and one that does not exist.
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(s.orgs).values(code="OTHER", name="别的镇党委", type="committee")
+        )
+    other = await org_id(db, "OTHER")
+    with pytest.raises(DomainError) as outside:
+        await service.figures_of(LIU, other)
+    assert outside.value.key == "stats.not_in_scope"
+    with pytest.raises(DomainError) as gone:
+        await service.figures_of(LIU, 99999)
+    assert gone.value.key == "stats.no_such_org"
+    with pytest.raises(DomainError) as none:
+        await service.figures(LIU, "别的镇")
+    assert none.value.key == "stats.no_match"
+
+
+async def test_english_captions(db: Database, clock: FakeClock, people: dict[str, int]) -> None:
+    await seed(db, people)
+    f = await StatsService(db, clock).figures(SHEN)
+    assert isinstance(f, StatsFigures)
+    captions = [c.caption for c in render("en", f, 90.0)]
+    assert "6 pledge items, 2 fulfilled (33.3%)" in captions[0]
+    assert "pass mark 90%" in captions[3]

@@ -49,6 +49,13 @@ ZH: dict[str, str] = {
     "stats.empty": "「{org}」还没有可统计的数据：没有公开的承诺事项、进展记录或已结束的群众评议。承诺公开后再来看看吧。",
     "stats.no_org": "找不到您所在的组织，请联系党委工作人员。",
     "stats.busy": "统计图正在生成，请稍候，不用重复发送。",
+    "stats.hint.district": "想看某个支部的统计图，请发送 /stats 加支部名称，例如：/stats {example}",
+    "stats.only_own": "您只能查看本组织的统计图。请直接发送 /stats。",
+    "stats.no_match": "所辖组织中没有找到名称包含「{query}」的，请换个说法再试，例如只写村名或社区名。",
+    "stats.no_such_org": "找不到这个组织，可能已经撤销。请重新发送 /stats。",
+    "stats.not_in_scope": "这个组织不在您的管辖范围内，不能查看它的统计图。",
+    "stats.choose": "名称包含「{query}」的组织有 {count} 个，请点选一个：",
+    "stats.choose.more": "（这里只列出前 {shown} 个，写得更具体些可以缩小范围）",
     "stats.failed": "统计图生成失败了，请稍后再试。",
 }
 
@@ -99,5 +106,12 @@ EN: dict[str, str] = {
     "stats.empty": "{org} has nothing to chart yet: no published pledge items, no progress and no closed evaluation. Come back once pledges are published.",
     "stats.no_org": "Your organisation could not be found; please contact the committee staff.",
     "stats.busy": "The charts are being drawn; please wait, no need to send it again.",
+    "stats.hint.district": "For one branch's charts, send /stats with part of its name, e.g. /stats {example}",
+    "stats.only_own": "You can only see the charts of your own organisation. Just send /stats.",
+    "stats.no_match": "No organisation under you has “{query}” in its name; try another word, e.g. just the village or community name.",
+    "stats.no_such_org": "This organisation no longer exists. Please send /stats again.",
+    "stats.not_in_scope": "This organisation is not under you; its charts are not available to you.",
+    "stats.choose": "{count} organisations have “{query}” in their name; tap one:",
+    "stats.choose.more": "(only the first {shown} are listed; a more specific name narrows it down)",
     "stats.failed": "The charts could not be drawn; please try again later.",
 }
