@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     link = leaders_sub.add_parser("link", help="link a liaison leader to branches")
     link.add_argument("--person", required=True, help="the leader's phone, or name if unique")
     link.add_argument("--org", required=True, help="branch codes, separated by , or ;")
+    from bot import export_cli
+
+    export_cli.add_parser(sub)
     return parser
 
 
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_roster_import(settings, args.orgs, args.people))
     if command == "invites":
         return asyncio.run(_invites(settings, args.org, args.tree, args.bot))
+    if command == "export":
+        from bot import export_cli
+
+        return export_cli.run(settings, args)
     if command == "leaders":
         from bot.domain.leader_links import link_leader_cli
 

@@ -174,10 +174,12 @@ class ExportService:
             ):
                 raise Forbidden("export.not_your_scope")
             return
-        if me.role is Role.SECRETARY and pledge["org_id"] == me.org_id:
-            return
         if pledge["person_id"] == me.id:
             return
+        if me.role is Role.SECRETARY:
+            if pledge["org_id"] == me.org_id:
+                return
+            raise Forbidden("export.not_your_branch")
         raise Forbidden("export.letter_not_yours")
 
     async def _org(self, uow: UnitOfWork, org_id: int) -> Org:
