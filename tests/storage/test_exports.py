@@ -269,7 +269,7 @@ async def test_publicity_xlsx_lists_published_items_only(
     ]
     assert body[0][2] == "黄思村党总支" and body[0][7] == "支部委员会"
     assert body[0][8] == "已完成，待核实"
-    assert body[1][8] == "已兑现 2026-06-01" and body[1][6] == datetime(2026, 12, 31)
+    assert body[1][8] == "已兑现 2026-06-01" and body[1][6].date() == date(2026, 12, 31)
     assert body[2][8] == "逾期未兑现"
     assert body[3][2] == "朱德顺（口头承诺）" and body[3][8] == "正在落实"
     assert "共 4 份承诺、5 项承诺事项" in rows[1][0]
@@ -352,7 +352,7 @@ async def test_ledger_xlsx_one_row_per_item(
     assert learn[5] == "目标：每月参加支部学习" and learn[7] == "本人"
     assert learn[8] == "已兑现 2026-06-01"
     assert learn[9] == "六月学习笔记已交支部"  # the latest entry
-    assert learn[10] == datetime(2026, 6, 1) and learn[11] == datetime(2026, 6, 2)
+    assert learn[10].date() == date(2026, 6, 1) and learn[11].date() == date(2026, 6, 2)
     assert body["硬化村组道路三公里"][2] == "黄思村党总支（组织承诺）"
     assert body["帮扶两户困难群众"][8] == "逾期未兑现"
     assert body["帮扶两户困难群众"][9] is None and body["帮扶两户困难群众"][11] is None
@@ -630,6 +630,7 @@ async def test_committee_walks_a_tree_of_many_branches(
     view = await service.org_page(LIU, ExportKind.STATS, xh, 0)
     assert view.pages == 4 and len(view.children) == 10 and view.up is None
     text, buttons = render_orgs(ZH, view)
+    assert "（新华镇党委，第 1/4 页）" in text
     labels = [b["text"] for row in buttons for b in row]
     assert labels[0] == "📊 新华镇党委（全部汇总）"
     assert "下一页 ▶" in labels and "◀ 上一页" not in labels
