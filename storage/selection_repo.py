@@ -225,7 +225,7 @@ def _score(weights: Weights, parts: Sequence[tuple[float, Any]]) -> Any:
 
 def figures_query(scope: Scope, span: YearSpan, weights: Weights) -> Any:
     """Every subject of the scope with its figures, score, place and the scope's size."""
-    subjects = _subject_query(scope).subquery("subjects")
+    subjects = _subject_query(scope).cte("subjects")
     sids = select(subjects.c.sid)
     items = _item_figures(scope, span, sids)
     grade = _latest_grade(scope, span, sids)
