@@ -55,37 +55,51 @@ def configure(reevaluation_days: int) -> None:
     _Settings.reevaluation_days = max(1, reevaluation_days)
 
 
-_Planned = tuple[str, Person, str, list[list[dict[str, str]]] | None, str]
+_Message = tuple[Person, str, list[list[dict[str, str]]] | None, str]
 
 
 async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
-    """Queue the rectification reminders due now and open due re-evaluations; counts by kind."""
+    """Queue the rectification reminders due now and open due re-evaluations; counts by kind.
+
+    One key per rectification and stage (the week of lateness, the deadline's 7- or 1-day
+    mark) is looked up for all of them at once; only the rectifications whose key is new are
+    resolved to people, so a tick over a district's worth of late plans stays cheap.
+    """
     now = clock.now()
     today = now.astimezone(clock.tz).date()
-    planned: list[_Planned] = []
+    staged: list[tuple[str, Rectification, int]] = []  # (key, rectification, days)
     opening: list[Rectification] = []
-    rects = await uow.rectifications.in_progress([S.DUE, S.RETURNED, S.ACCEPTED])
-    for rect in rects:
+    for rect in await uow.rectifications.in_progress([S.DUE, S.RETURNED, S.ACCEPTED]):
         if rect.status in FILABLE:
-            planned += await _late(uow, rect, plan_due(rect, clock.tz), today)
+            late = (today - plan_due(rect, clock.tz)).days
+            if late >= 1:
+                week = (late - 1) // LATE_EVERY_DAYS
+                staged.append((f"rectify:late:{rect.id}:r{rect.round}:w{week}", rect, late))
         elif rect.deadline is not None:
             left = (rect.deadline - today).days
             if left < 0:
                 opening.append(rect)
             elif left <= SOON_DAYS:
-                planned += await _soon(uow, rect, rect.deadline, left)
+                stage = "d1" if left <= 1 else "d7"
+                staged.append(
+                    (f"rectify:{stage}:{rect.id}:{rect.deadline.isoformat()}", rect, left)
+                )
+    known = await uow.reminders.already_queued(key for key, _, _ in staged)
     counts: dict[str, int] = {}
-    known = await uow.reminders.already_queued(key for key, *_ in planned)
     outbox: list[dict[str, Any]] = []
     logged: list[dict[str, Any]] = []
-    for key, person, text, buttons, kind in planned:
+    for key, rect, days in staged:
         if key in known:
             continue
-        known.add(key)
-        logged.append(log_row(key, person.id, now))
-        if person.tg_user_id is not None:
-            outbox.extend(message_row(person.tg_user_id, text, now, buttons=buttons))
-            counts[kind] = counts.get(kind, 0) + 1
+        logged.append(log_row(key, rect.person_id, now))
+        if rect.status in FILABLE:
+            messages = await _late(uow, rect, plan_due(rect, clock.tz), days)
+        else:
+            messages = await _soon(uow, rect, days)
+        for person, text, buttons, kind in messages:
+            if person.tg_user_id is not None:
+                outbox.extend(message_row(person.tg_user_id, text, now, buttons=buttons))
+                counts[kind] = counts.get(kind, 0) + 1
     await uow.reminders.record(logged)
     await uow.outbox.add(outbox)
     for rect in opening:
@@ -94,20 +108,16 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
     return counts
 
 
-async def _late(uow: UnitOfWork, rect: Rectification, due: date, today: date) -> list[_Planned]:
-    late = (today - due).days
-    if late < 1:
-        return []
-    week = (late - 1) // LATE_EVERY_DAYS
+async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> list[_Message]:
+    """The weekly nudge to whoever files the plan, and a note to whoever accepts it."""
     name = await subject_name(uow, rect)
-    planned: list[_Planned] = []
+    messages: list[_Message] = []
     filing = await filers(uow, rect)
     for person in filing:
         text = t(
             person.locale, "rectify.remind.late", due=format_date(due, person.locale), days=late
         )
-        key = f"rectify:late:{rect.id}:w{week}:p{person.id}"
-        planned.append((key, person, text, plan_button(person.locale, rect), "rectify_late"))
+        messages.append((person, text, plan_button(person.locale, rect), "rectify_late"))
     for person in await acceptors(uow, rect):
         if person.id in {p.id for p in filing}:
             continue
@@ -118,23 +128,23 @@ async def _late(uow: UnitOfWork, rect: Rectification, due: date, today: date) ->
             due=format_date(due, person.locale),
             days=late,
         )
-        key = f"rectify:late:{rect.id}:w{week}:a{person.id}"
-        planned.append((key, person, text, None, "rectify_late_acceptor"))
-    return planned
+        messages.append((person, text, None, "rectify_late_acceptor"))
+    return messages
 
 
-async def _soon(uow: UnitOfWork, rect: Rectification, deadline: date, left: int) -> list[_Planned]:
-    stage = "d1" if left <= 1 else "d7"
-    planned: list[_Planned] = []
+async def _soon(uow: UnitOfWork, rect: Rectification, left: int) -> list[_Message]:
+    """The reminder a week and a day before an accepted plan's deadline."""
+    assert rect.deadline is not None
+    messages: list[_Message] = []
     for person in await filers(uow, rect):
-        when = format_date(deadline, person.locale)
-        if stage == "d1":
+        when = format_date(rect.deadline, person.locale)
+        if left <= 1:
             text = t(person.locale, "rectify.remind.tomorrow", deadline=when)
+            messages.append((person, text, None, "rectify_d1"))
         else:
             text = t(person.locale, "rectify.remind.soon", deadline=when, days=left)
-        key = f"rectify:{stage}:{rect.id}:{deadline.isoformat()}:p{person.id}"
-        planned.append((key, person, text, None, f"rectify_{stage}"))
-    return planned
+            messages.append((person, text, None, "rectify_d7"))
+    return messages
 
 
 async def open_reevaluation_for(uow: UnitOfWork, clock: Clock, rect: Rectification) -> bool:
