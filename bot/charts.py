@@ -225,8 +225,8 @@ def _empty_note(ax: Axes, text: str) -> None:
 def _render(draw: Any, height_px: int) -> bytes:
     fig = _new_figure(height_px)
     draw(fig)
-    # FT2Font objects are cached per font file inside matplotlib and are not thread-safe:
-    # drawing text from two threads at once can garble glyphs, so renders take turns.
+    # matplotlib does not promise thread safety for its font and text caches, and rendering
+    # is CPU-bound under the GIL anyway: renders from worker threads take turns.
     with _lock:
         return _to_png(fig)
 

@@ -142,3 +142,16 @@ def test_digits_count_half_when_shortening() -> None:
     assert charts.shorten("2026年12月31日") == "2026年12月31日"
     assert charts.shorten("第一二三四五六七八九党支部") == "第一二三四五六七…"
     assert charts.label("黄思村党总支\n2026年5月16日\n多余") == "黄思村党总支\n2026年5月16日"
+
+
+def test_charts_drawn_from_threads_at_once_are_identical() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def draw(_: int) -> bytes:
+        return charts.satisfaction_chart(
+            "第一党支部评议", [("张三", 30, 4, 1), ("李四", 20, 5, 5)]
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(draw, range(8)))
+    assert len(set(results)) == 1
