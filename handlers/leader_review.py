@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any, NoReturn
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
@@ -106,6 +107,17 @@ def _service(ctx: Ctx) -> LeaderReviewService:
 
 def _cancel_row(loc: str) -> list[dict[str, str]]:
     return [button(t(loc, "lr.btn.cancel"), "x")]
+
+
+async def _drop_buttons(update: Update) -> None:
+    """Take the buttons off the step just answered (a second tap cannot repeat it)."""
+    query = update.callback_query
+    if query is None or query.message is None:
+        return
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:  # e.g. too old to edit: the step's state still guards it
+        log.debug("could not drop the buttons: %s", exc.message)
 
 
 async def _refuse(update: Update, loc: str, exc: DomainError) -> None:
@@ -292,6 +304,7 @@ async def choose_grade(update: Update, ctx: Ctx) -> int:
     draft.grade = args[0]
     _save(ctx, draft)
     await answer_callback(update)
+    await _drop_buttons(update)
     await reply(
         update,
         t(loc, "lr.ask_comment", grade=grade_label(loc, draft.grade)),
@@ -394,6 +407,7 @@ async def skip_points(update: Update, ctx: Ctx) -> int:
     draft.points = None
     _save(ctx, draft)
     await answer_callback(update)
+    await _drop_buttons(update)
     await _after_points(update, ctx, loc, draft)
 
 
@@ -410,6 +424,7 @@ async def choose_rectify(update: Update, ctx: Ctx) -> int:
     draft.rectify_days = days
     _save(ctx, draft)
     await answer_callback(update)
+    await _drop_buttons(update)
     await _ask_publish(update, ctx, loc, draft)
 
 
@@ -423,6 +438,7 @@ async def choose_publish(update: Update, ctx: Ctx) -> int:
     draft.publish = args[0] == "1"
     _save(ctx, draft)
     await answer_callback(update)
+    await _drop_buttons(update)
     await _ask_confirm(update, ctx, loc, draft)
 
 
