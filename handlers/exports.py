@@ -269,5 +269,7 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     """The export handlers."""
     return [
         CommandHandler("export", start_export, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(on_button, pattern=cb.pattern(FEATURE)),
+        # Not blocking: while one person's file is built, everyone else's updates go on (and
+        # that person's second tap meets the in-progress guard instead of building twice).
+        CallbackQueryHandler(on_button, pattern=cb.pattern(FEATURE), block=False),
     ]
