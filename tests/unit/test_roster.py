@@ -647,7 +647,9 @@ def test_forty_thousand_people_validate_fast(tmp_path: Path) -> None:
     elapsed = time.perf_counter() - started
     assert len(result.people) == 40_000
     assert len(result.orgs) == 1001
-    assert elapsed < 2.0, elapsed
+    # A guard against quadratic work only (about 1.5 s alone; CI shares two cores): the
+    # figure itself belongs to a benchmark, not to a timed test.
+    assert elapsed < 15.0, elapsed
 
 
 # --- the demo district ---------------------------------------------------------------------
