@@ -225,7 +225,7 @@ def publicity_pdf(table: PublicityTable) -> bytes:
         return bytes(doc.output())
     grid = _Grid(
         doc,
-        (8, 30, 20, 24, 64, 50, 21, 22, 30),
+        (9, 29, 20, 24, 64, 50, 21, 22, 30),
         ("C", "L", "L", "L", "L", "L", "C", "L", "L"),
     )
     grid.heading(headers)

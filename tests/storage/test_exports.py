@@ -636,3 +636,54 @@ async def test_committee_walks_a_tree_of_many_branches(
     assert "下一页 ▶" in labels and "◀ 上一页" not in labels
     last = await service.org_page(LIU, ExportKind.LEDGER, xh, 3)
     assert len(last.children) == 34 - 30 and last.page == 3
+
+
+async def test_nested_committees_go_up_and_down(
+    db: Database, service: ExportService, people: dict[str, int]
+) -> None:
+    xh = await org_id(db, "XH")
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(s.orgs),
+            [{"code": "XH-Q", "name": "新华片区党工委", "type": "committee", "parent_id": xh}],
+        )
+    area = await org_id(db, "XH-Q")
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            insert(s.orgs),
+            [{"code": "XH-Q-1", "name": "片区一村党支部", "type": "rural", "parent_id": area}],
+        )
+    top = await service.org_page(LIU, ExportKind.LETTER, xh, 0)
+    assert (area, "新华片区党工委", True) in top.children
+    _, buttons = render_orgs(ZH, top)
+    assert {"text": "📂 新华片区党工委", "callback_data": f"ex:o:lt:{area}:0"} in [
+        b for row in buttons for b in row
+    ]
+    below = await service.org_page(LIU, ExportKind.LETTER, area, 0)
+    assert below.up == xh and below.children == [
+        (await org_id(db, "XH-Q-1"), "片区一村党支部", False)
+    ]
+    _, buttons = render_orgs(ZH, below)
+    labels = [b["text"] for row in buttons for b in row]
+    assert labels == ["✅ 新华片区党工委（本级）", "片区一村党支部", "↩️ 返回上一级", "✖ 关闭"]
+    stats = await service.export(LIU, ExportKind.STATS, area, ZH)
+    assert stats.message is not None and "基层党组织 1 个" in stats.message
+
+
+async def test_every_export_in_english(
+    db: Database, service: ExportService, huangsi: dict[str, Published]
+) -> None:
+    hs = await org_id(db, "XH-HS")
+    for kind in (
+        ExportKind.PUBLICITY_XLSX,
+        ExportKind.PUBLICITY_PDF,
+        ExportKind.LEDGER,
+        ExportKind.STATS,
+    ):
+        export = await service.export(SHEN, kind, hs, "en")
+        assert export.data and "黄思村党总支" in export.name
+    rows = sheet_rows((await service.export(SHEN, ExportKind.LEDGER, hs, "en")).data)
+    assert rows[2][:3] == ["No.", "Pledge no.", "Pledger"]
+    letter = await service.letter(WANG, huangsi["wang"].id, "en")
+    pages = pdf_text(letter.data)
+    assert "Copy1:reviewer'sfile" in pages[0] and "Publicpledgeletterofapartymember" in pages[0]
