@@ -636,12 +636,12 @@ def _check_people(
         residence = row.optional("residence_org", MAX_CODE)
         origin = _code(origin) if origin else None
         residence = _code(residence) if residence else None
-        linked_raw = row.optional("linked_orgs", MAX_POST)
-        linked = tuple(
-            dict.fromkeys(_code(c) for c in _LIST_SEP.split(linked_raw or "") if c.strip())
-        )
-        if linked and role is not None and role is not Role.LEADER:
-            row.problem("roster.linked_not_leader")
+        linked: tuple[str, ...] = ()
+        linked_raw = row.optional("linked_orgs", MAX_POST) if "linked_orgs" in columns else None
+        if linked_raw:
+            linked = tuple(dict.fromkeys(_code(c) for c in _LIST_SEP.split(linked_raw) if c))
+            if role is not None and role is not Role.LEADER:
+                row.problem("roster.linked_not_leader")
         if known_orgs is not None:
             for name_of_field, code in (
                 ("org", org),
