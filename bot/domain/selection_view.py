@@ -14,6 +14,7 @@ from bot import callbacks as cb
 from bot.domain.models import Org
 from bot.domain.notify import TEXT_LIMIT
 from bot.domain.selection import (
+    AWARDS_PAGE,
     AssessCard,
     AssessList,
     AwardsView,
@@ -291,7 +292,7 @@ def awards_text(locale: str | None, view: AwardsView) -> tuple[str, Buttons]:
     buttons: Buttons = []
     if not view.awards:
         lines.append(t(locale, "selection.awards.empty"))
-    start = view.page * 6
+    start = view.page * AWARDS_PAGE
     for n, award in enumerate(view.awards, start=start + 1):
         name = str(award.figures.get("name", ""))
         org_name = str(award.figures.get("org_name", ""))
