@@ -7,6 +7,7 @@ reminder tick runs read only the rectifications still in progress.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
@@ -80,6 +81,31 @@ class RectificationRepo:
             query = query.where(or_(*scope))
         rows = await self.conn.execute(query.order_by(_r.c.id))
         return [_rect(r) for r in rows]
+
+    async def needing_attention(
+        self, late_before: datetime, deadline_by: date
+    ) -> list[tuple[int, RectificationStatus, int, datetime, date | None]]:
+        """(id, status, round, created_at, deadline) of what the tick may act on: plans not
+        filed and opened before ``late_before``, accepted plans due by ``deadline_by``. Plain
+        tuples: the tick reads this every minute over a whole district."""
+        filable = [RectificationStatus.DUE.value, RectificationStatus.RETURNED.value]
+        rows = await self.conn.execute(
+            select(_r.c.id, _r.c.status, _r.c.round, _r.c.created_at, _r.c.deadline)
+            .where(
+                or_(
+                    and_(_r.c.status.in_(filable), _r.c.created_at < late_before),
+                    and_(
+                        _r.c.status == RectificationStatus.ACCEPTED.value,
+                        _r.c.deadline <= deadline_by,
+                    ),
+                )
+            )
+            .order_by(_r.c.id)
+        )
+        return [
+            (int(i), RectificationStatus(st), int(rnd), created, deadline)
+            for i, st, rnd, created, deadline in rows
+        ]
 
     async def history(self, rect: Rectification) -> list[Rectification]:
         """The earlier rounds of a rectification, first round first."""

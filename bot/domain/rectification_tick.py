@@ -16,7 +16,7 @@ whose re-evaluation is held again reminds again.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain.clock import Clock
@@ -26,6 +26,7 @@ from bot.domain.models import Person
 from bot.domain.notify import message_row
 from bot.domain.rectification import (
     FILABLE,
+    PLAN_DUE_DAYS,
     RectificationStatus,
     acceptors,
     filers,
@@ -67,29 +68,36 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
     """
     now = clock.now()
     today = now.astimezone(clock.tz).date()
-    staged: list[tuple[str, Rectification, int]] = []  # (key, rectification, days)
-    opening: list[Rectification] = []
-    for rect in await uow.rectifications.in_progress([S.DUE, S.RETURNED, S.ACCEPTED]):
-        if rect.status in FILABLE:
-            late = (today - plan_due(rect, clock.tz)).days
+    # A plan is late from the day after its due day (opened + PLAN_DUE_DAYS local days).
+    late_before = datetime.combine(today - timedelta(days=PLAN_DUE_DAYS), time(0), tzinfo=clock.tz)
+    staged: list[tuple[str, int, int]] = []  # (key, rectification id, days)
+    opening: list[int] = []
+    candidates = await uow.rectifications.needing_attention(
+        late_before, today + timedelta(days=SOON_DAYS)
+    )
+    for rect_id, status, round_no, created_at, deadline in candidates:
+        if status in FILABLE:
+            due = created_at.astimezone(clock.tz).date() + timedelta(days=PLAN_DUE_DAYS)
+            late = (today - due).days
             if late >= 1:
                 week = (late - 1) // LATE_EVERY_DAYS
-                staged.append((f"rectify:late:{rect.id}:r{rect.round}:w{week}", rect, late))
-        elif rect.deadline is not None:
-            left = (rect.deadline - today).days
+                staged.append((f"rectify:late:{rect_id}:r{round_no}:w{week}", rect_id, late))
+        elif deadline is not None:
+            left = (deadline - today).days
             if left < 0:
-                opening.append(rect)
-            elif left <= SOON_DAYS:
+                opening.append(rect_id)
+            else:
                 stage = "d1" if left <= 1 else "d7"
-                staged.append(
-                    (f"rectify:{stage}:{rect.id}:{rect.deadline.isoformat()}", rect, left)
-                )
+                staged.append((f"rectify:{stage}:{rect_id}:{deadline.isoformat()}", rect_id, left))
     known = await uow.reminders.already_queued(key for key, _, _ in staged)
     counts: dict[str, int] = {}
     outbox: list[dict[str, Any]] = []
     logged: list[dict[str, Any]] = []
-    for key, rect, days in staged:
+    for key, rect_id, days in staged:
         if key in known:
+            continue
+        rect = await uow.rectifications.get(rect_id)
+        if rect is None:
             continue
         logged.append(log_row(key, rect.person_id, now))
         if rect.status in FILABLE:
@@ -102,8 +110,9 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
                 counts[kind] = counts.get(kind, 0) + 1
     await uow.reminders.record(logged)
     await uow.outbox.add(outbox)
-    for rect in opening:
-        if await open_reevaluation_for(uow, clock, rect):
+    for rect_id in opening:
+        rect = await uow.rectifications.get(rect_id)
+        if rect is not None and await open_reevaluation_for(uow, clock, rect):
             counts["rectify_reevaluation"] = counts.get("rectify_reevaluation", 0) + 1
     return counts
 
