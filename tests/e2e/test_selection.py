@@ -312,6 +312,7 @@ async def test_year_end_assessment_with_the_figures_shown(nov: World) -> None:
     assert "第 1/5 步：请评定「岗位胜任度」" in card.content
     await secretary.tap("优秀", expect="第 2/5 步：请评定「发展贡献度」")
     await secretary.tap("合格", expect="第 3/5 步：请评定「群众满意度」")
+    await world.runner.restart()  # the choices so far live in the buttons: nothing is lost
     await secretary.tap("优秀", expect="第 4/5 步：请评定「社会美誉度」")
     await secretary.tap("基本合格", expect="第 5/5 步：请评定「总体等次」")
     check = await secretary.tap("优秀", expect="请核对")
@@ -345,6 +346,13 @@ async def test_year_end_assessment_with_the_figures_shown(nov: World) -> None:
     card = await clerk.tap("📝 黄思村党总支", expect="2026 年度考评：黄思村党总支")
     assert "承诺事项 16 项，已兑现 14 项｜兑现率 87.5%｜按时兑现率 81.2%" in card.content
     await clerk.tap("取消", expect="已取消，没有保存")
+    await clerk.send("/assess", expect="2026 年度支部考评")
+    await clerk.tap("📝 黄思村党总支", expect="第 1/5 步")
+    for grade in ("合格", "合格", "基本合格", "合格"):
+        await clerk.tap(grade, expect="步")
+    await clerk.tap("合格", expect="请核对")
+    await clerk.tap("✅ 保存", expect="已保存 黄思村党总支 的 2026 年度考评：合格")
+    await secretary.receive("黄思村党总支 的 2026 年度考评结果：合格")
 
 
 async def test_other_roles_are_refused_and_nothing_is_written(nov: World) -> None:
@@ -360,10 +368,13 @@ async def test_other_roles_are_refused_and_nothing_is_written(nov: World) -> Non
         await person.send("/assess", expect="年度考评由支部书记（考评本支部党员）和党委工作人员")
         assert "排名由支部书记" in await person.tap_forged("rk:ok:m:2026-10")
         assert "评选由党委工作人员" in await person.tap_forged("aw:pr:2026")
+        assert "评选由党委工作人员" in await person.tap_forged("aw:ok:1:1:0")
+        assert "评选由党委工作人员" in await person.tap_forged("aw:an:2026")
     assert "年度考评由支部书记" in await member.tap_forged(f"as:ok:m:{ids['沈红梅']}:2026:EEEEE")
     # A secretary neither confirms awards nor ranks branches, nor assesses another branch's
     # member or themselves.
     await secretary.send("/awards", expect="评选由党委工作人员提名、确认和公布")
+    assert "评选由党委工作人员" in await secretary.tap_forged("aw:rj:1:1:0")
     assert "排名由支部书记" in await secretary.tap_forged("rk:ok:b:2026-B5")
     assert "只能考评本支部的党员" in await secretary.tap_forged(
         f"as:ok:m:{ids['孙立新']}:2026:EEEEE"
