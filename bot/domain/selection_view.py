@@ -113,7 +113,9 @@ def figures_line(locale: str | None, f: SubjectFigures) -> str:
     )
 
 
-def _row_lines(locale: str | None, f: SubjectFigures, n: int | None = None) -> list[str]:
+def _row_lines(locale: str | None, f: SubjectFigures) -> list[str]:
+    if f.score is None:  # nothing measured yet: one short line, listed last
+        return [t(locale, "selection.rank.row.none", name=_short(f.name))]
     place = str(f.position) if f.position is not None else "—"
     return [
         t(
