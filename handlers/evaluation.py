@@ -58,9 +58,6 @@ CLOSES_KEY = "ev_closes"
 QUORUM_KEY = "ev_quorum"
 RESCHEDULE_KEY = "ev_re"
 KEYS = (ORG_KEY, KIND_KEY, CLOSES_KEY, QUORUM_KEY, RESCHEDULE_KEY)
-# PTB logs every raw update (and getUpdates' answers) at DEBUG: a poll answer there pairs a
-# person with a choice. These loggers never pass such a record on.
-PTB_LOGGERS = ("telegram.ext.Application", "telegram.Bot", "telegram.ext.ExtBot")
 
 
 class EvaluateState(StrEnum):
@@ -72,26 +69,6 @@ class EvaluateState(StrEnum):
     QUORUM = "quorum"
     CONFIRM = "confirm"
     RESCHEDULE = "reschedule"
-
-
-class BallotSecrecyFilter(logging.Filter):
-    """Drops log records that would show a poll answer (who chose which option)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        """False for a record mentioning a poll answer."""
-        try:
-            message = record.getMessage()
-        except Exception:  # a malformed record is not ours to judge
-            return True
-        return "option_ids" not in message and "poll_answer" not in message
-
-
-def install_log_filter() -> None:
-    """Attach the secrecy filter to PTB's loggers (once)."""
-    for name in PTB_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, BallotSecrecyFilter) for f in logger.filters):
-            logger.addFilter(BallotSecrecyFilter())
 
 
 def _data(ctx: Ctx) -> dict[Any, Any]:
@@ -579,7 +556,6 @@ def _pattern(*actions: str) -> str:
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
     """Among the features: /evaluations, its buttons, and the poll answers."""
-    install_log_filter()
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("evaluations", show_list, filters=private),

@@ -84,6 +84,41 @@ UNKNOWN_POLL_RETRY = 1.5  # a vote may arrive before the poll's id is recorded: 
 QUESTION_LIMIT = 300
 
 
+# --------------------------------------------------------------------------- secrecy in logs
+
+# At DEBUG, PTB logs raw updates (a poll answer: who chose which option) and the database
+# drivers log statements with their parameters (a ballot's voter hash and choice; the
+# has_voted update pairs that hash with a person). These loggers never pass such records on.
+SECRET_LOGGERS = (
+    "telegram.ext.Application",
+    "telegram.Bot",
+    "telegram.ext.ExtBot",
+    "aiosqlite",
+    "sqlalchemy.engine.Engine",
+)
+SECRET_MARKS = ("option_ids", "poll_answer", "ballots")
+
+
+class BallotSecrecyFilter(logging.Filter):
+    """Drops log records that could pair a person with a choice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for a record about poll answers or the ballots table."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is not ours to judge
+            return True
+        return not any(mark in message for mark in SECRET_MARKS)
+
+
+def install_log_filter() -> None:
+    """Attach the secrecy filter to the loggers that would show raw votes (once)."""
+    for name in SECRET_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, BallotSecrecyFilter) for f in logger.filters):
+            logger.addFilter(BallotSecrecyFilter())
+
+
 # --------------------------------------------------------------------------- the voter hash
 
 
@@ -665,6 +700,7 @@ class EvaluationService:
         self._flusher: asyncio.Task[None] | None = None
         self._full = asyncio.Event()
         self.batches = 0  # transactions used for votes (the benchmark reads it)
+        install_log_filter()
 
     # -- who may open / manage
 

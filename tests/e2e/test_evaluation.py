@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import random
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from bot.domain.enums import Role
+from bot.domain.evaluation import voter_hash
+from bot.menu import commands_for
 from bot.playground.simulator import BotApiSimulator
 from storage import schema
 from tests.e2e.evaluation_support import (
@@ -163,3 +172,149 @@ async def test_quorum_missed_is_void_and_the_opener_reschedules(
     evaluations = sorted(await rows(world, schema.evaluations), key=lambda r: r["id"])
     assert [e["status"] for e in evaluations] == ["void", "closed"]
     assert evaluations[1]["quorum"] == 30
+
+
+@pytest.fixture
+async def big_branch(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[tuple[World, Branch]]:
+    async for pair in evaluation_world(sim, tmp_path, extra=191):
+        yield pair
+
+
+async def test_two_hundred_random_voters_through_the_simulator(
+    big_branch: tuple[World, Branch],
+) -> None:
+    world, hs = big_branch
+    people = hs.people
+    assert len(people) == 200
+    await open_in_chat(people["沈宝方"], when="2天后", quorum="100")
+    await hs.wait_polls(200)
+    rng = random.Random(7)
+    truth: dict[str, int | None] = {}
+    for _ in range(450):  # random voters, random changes, some retractions
+        name = rng.choice(sorted(people))
+        option = rng.choice([SATISFIED, SATISFIED, BASIC, UNSATISFIED, None])
+        if option is None and truth.get(name) is None:
+            continue  # nothing to retract
+        hs.vote(people[name], option)
+        truth[name] = option
+    expected = Counter(o for o in truth.values() if o is not None)
+    voted = sum(expected.values())
+
+    async def tally() -> Counter[int]:
+        found: Counter[int] = Counter()
+        for ballot in await rows(world, schema.ballots):
+            found[["satisfied", "basic", "unsatisfied"].index(ballot["choice"])] += 1
+        return found
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    while await tally() != expected or hs.sim.updates_pending():
+        assert loop.time() < deadline, (await tally(), expected)
+        await asyncio.sleep(0.1)
+    await hs.sim.wait_until(
+        lambda: any(f"已投票：{voted} / 200 人" in m.content for m in hs.sim.bot_messages(BOARD)),
+        20,
+    )
+    hs.clock.advance(timedelta(days=3))
+    assert (await tick(world)).closed == 1
+    [subject] = await rows(world, schema.evaluation_subjects)
+    got = (subject["satisfied"], subject["basic"], subject["unsatisfied"])
+    assert got == (expected[SATISFIED], expected[BASIC], expected[UNSATISFIED])
+    voted_flags = {
+        r["person_id"] for r in await rows(world, schema.evaluation_participants) if r["has_voted"]
+    }
+    assert len(voted_flags) == voted
+
+
+async def test_secrecy_no_command_log_or_outbox_row_names_a_choice(
+    branch: tuple[World, Branch], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    world, hs = branch
+    people = hs.people
+    secretary = people["沈宝方"]
+    await open_in_chat(secretary, kind="逐一评议每名党员")
+    subjects = ["沈宝方", "王建国", "杨友林", "沈红梅", "朱德顺"]
+    await hs.wait_polls(35 * 5 - 5)  # nobody gets a ballot about themselves
+    async with world.db.engine.connect() as conn:
+        mark = max(r["id"] for r in (await conn.execute(select(schema.outbox.c.id))).mappings())
+
+    voters = sorted(people)[:32]
+    for name in voters:
+        human = people[name]
+        for poll in hs.polls(human):
+            assert poll.poll is not None
+            about = next(s for s in subjects if f"“{s}”" in poll.poll.question)
+            if about == "朱德顺" and name not in voters[:4]:
+                continue  # only four vote on him: too few to publish
+            if name == "居民07" and about == "王建国":
+                hs.vote(human, UNSATISFIED, poll)  # the only dissatisfied ballot
+            else:
+                hs.vote(human, SATISFIED, poll)
+    await hs.sim.wait_until(
+        lambda: any("已投票：32 / 35 人" in m.content for m in hs.sim.bot_messages(BOARD)), 20
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    while hs.sim.updates_pending() or len(await rows(world, schema.ballots)) < 32 * 4 + 4 - 4:
+        assert loop.time() < deadline
+        await asyncio.sleep(0.1)
+
+    # A vote writes no outbox row but the (coalesced) turnout view, which names no one.
+    async with world.db.engine.connect() as conn:
+        added = [
+            dict(r)
+            for r in (
+                await conn.execute(select(schema.outbox).where(schema.outbox.c.id > mark))
+            ).mappings()
+        ]
+    assert added and all(r["method"] == "view" for r in added)
+    assert all(set(r["payload"]) == {"view", "evaluation_id"} for r in added)
+
+    # Every command a secretary has, and every button of /evaluations.
+    for command in commands_for(Role.SECRETARY):
+        if command in ("cancel", "lang", "evaluate"):
+            continue
+        with contextlib.suppress(AssertionError):  # what matters is what they do show
+            await secretary.send(f"/{command}", timeout=3)
+        await secretary.send("/cancel", timeout=3)
+    await secretary.send("/evaluations", expect="群众评议（点一项查看）")
+    await secretary.tap("黄思村党总支", expect="投票：32 / 35 人")
+    await secretary.tap("未投票名单", expect="还没有投票的 3 人")
+
+    hs.clock.advance(timedelta(days=4))
+    assert (await tick(world)).closed == 1
+    result = await secretary.receive("群众评议结果")
+    assert "朱德顺：票数不足5票，不公布" in result.content
+    on_wang = sum(1 for v in voters if v != "王建国")
+    assert "居民07" in voters
+    assert f"王建国：满意 {on_wang - 1}，基本满意 0，不满意 1" in result.content
+    await people["朱德顺"].receive("票数不足5票，不公布")
+    await secretary.send("/evaluations", expect="群众评议（点一项查看）")
+    await secretary.tap("黄思村党总支", expect="已结束")
+    shown = await secretary.tap("查看结果", expect="朱德顺：票数不足5票，不公布")
+    assert f"王建国：满意 {on_wang - 1}，基本满意 0，不满意 1" in shown.content
+    await world.outbox_settled(20)
+
+    # No line anyone on the staff side saw puts a voter's name next to a choice.
+    seen = [m.content for m in hs.sim.bot_messages(secretary.user_id)]
+    seen += [m.content for m in hs.sim.bot_messages(BOARD)]
+    seen += [m.content for m in hs.sim.bot_messages(world.people["刘晓燕"].user_id)]
+    voter_only = [n for n in people if n not in subjects]
+    for text in seen:
+        for line in text.splitlines():
+            if "满意" in line and "：" in line.split("满意")[0]:
+                assert not any(n in line for n in voter_only), line
+    # Logs, DEBUG included: no raw poll answer, no voter hash (PTB's and the database
+    # drivers' debug lines about them are filtered; ours never carry one).
+    key = world.settings.ballot_key_path.read_bytes().strip()
+    [evaluation] = await rows(world, schema.evaluations)
+    hashes = {
+        voter_hash(key, evaluation["id"], p["person_id"])
+        for p in await rows(world, schema.evaluation_participants)
+    }
+    assert {b["voter"] for b in await rows(world, schema.ballots)} <= hashes
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "option_ids" not in message and "poll_answer" not in message, message
+        assert not any(h in message for h in hashes), message
