@@ -17,8 +17,6 @@ from bot.domain.progress_models import Figures
 from bot.i18n import t
 from storage.uow import UnitOfWork
 
-DETAIL_LIMIT = 5000  # rows of the per-organisation sheet (a district has about 1,400)
-
 
 @dataclass(frozen=True)
 class StatsLine:
@@ -85,8 +83,8 @@ def _line(row: dict[str, Any]) -> StatsLine:
 
 async def gather(uow: UnitOfWork, org: Org, today: date, locale: str) -> StatsForm:
     """The form for ``org`` and everything below it."""
-    rows = await uow.exports.per_org_figures(org.id, today, DETAIL_LIMIT)
-    totals = await uow.exports.scope_totals(org.id, today)
+    rows = await uow.exports.per_org_figures(org.id, today)
+    totals = await uow.exports.scope_totals(org.id, rows)
     total = _line({**totals, "name": org.name, "code": org.code})
     lines = [_line(r) for r in rows] if len(rows) > 1 else []
     return StatsForm(locale, org.name, len(rows) > 1, today, total, lines)
