@@ -48,6 +48,7 @@ DRAFT = "pd"
 REVIEW = "rv"
 LANG = "lg"
 LEADER_REVIEW = "lr"  # leader review (领导点评) and the rectification statement
+RESIDENT_PHONE = "rp"  # a resident asks for the share-contact keyboard
 EVALUATION = "ev"  # mass evaluation (群众评议)
 RECTIFY = "rc"  # rectification (整改)
 RANKING = "rk"  # rankings (上评下议)

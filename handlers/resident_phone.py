@@ -7,14 +7,21 @@ goes away once the number is confirmed; on a mismatch the person is told what to
 from __future__ import annotations
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
 
+from bot import callbacks as cb
 from bot.context import Ctx
 from bot.domain.errors import DomainError
 from bot.domain.models import Person
 from bot.domain.resident_phone import needs_phone
 from bot.i18n import t
-from handlers.common import guarded, locale_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, user_id
 
 
 def contact_keyboard(locale: str | None) -> ReplyKeyboardMarkup:
@@ -53,6 +60,13 @@ async def phone_command(update: Update, ctx: Ctx) -> None:
 
 
 @guarded
+async def ask_button_tapped(update: Update, ctx: Ctx) -> None:
+    """📱 确认手机号 on a message the bot sent on its own: bring up the keyboard."""
+    await answer_callback(update)
+    await phone_command(update, ctx)
+
+
+@guarded
 async def receive_contact(update: Update, ctx: Ctx) -> None:
     """A shared contact: one's own, matching the roster → confirmed, keyboard removed."""
     loc = await locale_of(update, ctx)
@@ -77,5 +91,6 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("phone", phone_command, filters=private),
+        CallbackQueryHandler(ask_button_tapped, pattern=cb.pattern(cb.RESIDENT_PHONE)),
         MessageHandler(filters.CONTACT & private, receive_contact),
     ]

@@ -176,6 +176,25 @@ class PersonRepo:
             update(s.people).where(s.people.c.id == person_id).values(phone_confirmed=confirmed)
         )
 
+    async def unconfirmed_residents_in_evaluations(self) -> list[tuple[int, Person]]:
+        """(evaluation, resident) for every open mass evaluation and each bound resident of
+        its branch who has not confirmed their phone yet (they are asked to)."""
+        p, ev = s.people, s.evaluations
+        rows = await self.conn.execute(
+            select(ev.c.id.label("evaluation_id"), p)
+            .select_from(ev.join(p, p.c.org_id == ev.c.org_id))
+            .where(
+                and_(
+                    ev.c.status == "open",
+                    p.c.role == "resident",
+                    p.c.phone_confirmed.is_(False),
+                    p.c.tg_user_id.is_not(None),
+                )
+            )
+            .order_by(ev.c.id, p.c.id)
+        )
+        return [(int(r.evaluation_id), _person(r)) for r in rows]
+
     async def set_locale(self, person_id: int, locale: str) -> None:
         """Remember the person's language."""
         await self.conn.execute(

@@ -20,6 +20,7 @@ from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.leader_review_reminders import leader_review_step
 from bot.domain.notify import message_row
+from bot.domain.resident_phone import ask_residents_step
 from bot.domain.selection import queue_ranking_reminders
 from bot.i18n import t
 from storage.db import Database
@@ -135,6 +136,7 @@ class ReminderService:
             await self._quarter(uow, today, batch)
             await self._phases(uow, today, batch)
             await leader_review_step(uow, now, batch, self.calendar)  # 领导点评 cadence, 整改
+            await ask_residents_step(uow, batch)  # residents of an open evaluation: confirm phone
             await queue_ranking_reminders(uow, today, batch)  # 上评下议: publish the rankings
             batch.report.queued.update(await rectification_tick.step(uow, self.clock))
             await batch.flush()

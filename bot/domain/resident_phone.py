@@ -13,13 +13,19 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.models import Person
+from bot.domain.notify import message_row
+from bot.i18n import t
 from storage.db import Database
+from storage.reminder_repo import Recipient
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +93,60 @@ def _masked(phone: str) -> str:
     if len(phone) < 7:
         return phone
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+
+
+# ---- asking residents of an open mass evaluation (the reminder tick) ------------------------
+
+ASK_ACTION = "ask"
+
+
+class ReminderBatch(Protocol):
+    """What the reminder tick lends this step: queue a reminder under a unique key."""
+
+    known: set[str]
+    now: datetime
+
+    async def add(
+        self,
+        key: str,
+        person: Recipient | None,
+        text: str | None,
+        kind: str,
+        *,
+        essential: bool,
+        chat_id: int | None = None,
+    ) -> None: ...
+
+
+def ask_button(locale: str | None) -> dict[str, str]:
+    """An inline button that brings up the share-contact keyboard (an outbox message cannot
+    carry a reply keyboard itself)."""
+    from bot import callbacks as cb
+
+    return {
+        "text": t(locale, "resphone.btn.confirm"),
+        "callback_data": cb.build(cb.RESIDENT_PHONE, ASK_ACTION),
+    }
+
+
+async def ask_residents_step(uow: UnitOfWork, batch: ReminderBatch) -> None:
+    """Once per open mass evaluation, each bound resident of its branch whose phone is not
+    confirmed is asked to confirm it (they cannot vote before)."""
+    pending = await uow.people.unconfirmed_residents_in_evaluations()
+    if not pending:
+        return
+    keys = [f"rp:ask:ev{eid}:p{person.id}" for eid, person in pending]
+    batch.known |= await uow.reminders.already_queued(keys)
+    for key, (_, person) in zip(keys, pending, strict=True):
+        if key in batch.known or person.tg_user_id is None:
+            continue
+        # Logged through the batch (no text), then the message with its button.
+        await batch.add(key, None, None, "resphone_ask", essential=True)
+        await uow.outbox.add(
+            message_row(
+                person.tg_user_id,
+                t(person.locale, "resphone.evaluation"),
+                batch.now,
+                buttons=[[ask_button(person.locale)]],
+            )
+        )

@@ -3,6 +3,12 @@ one's own matching contact confirms it; someone else's card or a different numbe
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import insert
+
+from bot.domain.reminders import QuietHours
+from storage import schema
 from tests.e2e.flows import roster_person
 from tests.e2e.harness import World
 
@@ -53,3 +59,40 @@ async def test_members_are_not_asked_and_an_unconfirmed_resident_is_asked_again(
     assert _request_contact(back.reply_markup)
     await resident.share_contact("0086 13800000152", "confirmed")
     assert await _confirmed(world, "李长根")
+
+
+async def test_unconfirmed_residents_of_an_open_evaluation_are_asked_once(
+    world: World,
+) -> None:
+    resident = await world.join("张桂英")
+    await resident.receive("请确认您的手机号")
+    confirmed = await world.join("李长根")
+    await confirmed.share_contact("13800000152", "手机号已确认")
+    secretary = await roster_person(world, "沈宝方")
+    now = datetime.now(UTC)
+    async with world.db.engine.begin() as conn:
+        await conn.execute(
+            insert(schema.evaluations).values(
+                org_id=secretary.org_id,
+                subject_kind="branch",
+                opened_by=secretary.id,
+                status="open",
+                quorum=30,
+                pass_permille=900,
+                closes_at=now + timedelta(days=3),
+                created_at=now,
+            )
+        )
+    reminders = world.runner.app.bot_data.services.reminders  # type: ignore[union-attr]
+    reminders.quiet = QuietHours(time(0, 0), time(0, 0))  # whenever the test runs
+    await reminders.tick()
+    await reminders.tick()
+    world.runner.app.bot_data.services.outbox.wake()  # type: ignore[union-attr]
+    ask = await resident.receive("本支部正在进行群众评议")
+    await world.outbox_settled()
+    assert resident.seen("本支部正在进行群众评议") == 1
+    assert confirmed.seen("本支部正在进行群众评议") == 0
+    keyboard = await resident.tap("确认手机号", expect="请确认您的手机号")
+    assert _request_contact(keyboard.reply_markup)
+    assert ask.buttons
+    await resident.share_contact("13800000151", "手机号已确认")
