@@ -59,23 +59,46 @@ S = RectificationStatus
 
 
 async def filers(uow: UnitOfWork, rect: Rectification) -> list[Person]:
-    """Who files the plan: the member, or the branch's secretaries."""
+    """Who files the plan: the member (an oral member: also the branch's secretaries, who
+    write it with them), or the branch's secretaries."""
     if rect.person_id is not None:
         person = await uow.people.get(rect.person_id)
-        return [person] if person is not None else []
+        if person is None:
+            return []
+        if not person.oral:
+            return [person]
+        secretaries = await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+        return [person, *[p for p in secretaries if p.id != person.id]]
     return await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
 
 
-def may_file(me: Person, rect: Rectification) -> bool:
-    """The member themselves; for a branch, its secretary."""
+def may_file(me: Person, rect: Rectification, *, oral: bool = False) -> bool:
+    """The member themselves; for a branch, its secretary. An elderly or low-literacy member
+    who pledged orally (``oral``) may have the branch secretary write the plan for them."""
+    secretary_here = me.role is Role.SECRETARY and me.org_id == rect.org_id
     if rect.person_id is not None:
-        return me.id == rect.person_id
-    return me.role is Role.SECRETARY and me.org_id == rect.org_id
+        return me.id == rect.person_id or (oral and secretary_here)
+    return secretary_here
+
+
+def is_proxy(person: Person, rect: Rectification) -> bool:
+    """Whether this filer writes a member's plan on the member's behalf."""
+    return rect.person_id is not None and person.id != rect.person_id
+
+
+async def _oral(uow: UnitOfWork, rect: Rectification) -> bool:
+    if rect.person_id is None:
+        return False
+    subject = await uow.people.get(rect.person_id)
+    return subject is not None and subject.oral
 
 
 async def acceptors(uow: UnitOfWork, rect: Rectification) -> list[Person]:
-    """Who gets the plan: the branch secretaries (member), else the nearest committee staff."""
-    if rect.person_id is not None:
+    """Who gets the plan: the branch secretaries (member), else the nearest committee staff.
+
+    An oral member's plan is written with the secretary, so the committee above accepts it.
+    """
+    if rect.person_id is not None and not await _oral(uow, rect):
         secretaries = [
             p
             for p in await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
@@ -101,7 +124,7 @@ async def may_accept(uow: UnitOfWork, me: Person, rect: Rectification) -> bool:
     if rect.person_id is None and me.org_id == rect.org_id:
         return False  # a branch does not accept its own plan
     if rect.person_id is not None and me.role is Role.SECRETARY and me.org_id == rect.org_id:
-        return True
+        return not await _oral(uow, rect)  # an oral member's plan: the secretary wrote it
     above = {org.id for org in await uow.orgs.ancestors(rect.org_id)}
     return (me.role is Role.COMMITTEE or me.is_admin) and me.org_id in above
 
@@ -240,6 +263,8 @@ async def _open(
         to_committee = not deciders or deciders[0].role is not Role.SECRETARY
         for person in await filers(uow, rect):
             key = "rectify.opened.member" if rect.is_member else "rectify.opened.branch"
+            if is_proxy(person, rect):
+                key = "rectify.opened.proxy"
             if round_no > 1:
                 key = "rectify.opened.again"
             await tell(
@@ -286,6 +311,8 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
             return
         told: set[int] = set()
         for person in await filers(uow, rect):
+            if is_proxy(person, rect):
+                continue  # the secretary hears it with the others below
             told.add(person.id)
             await tell(uow, person, "rectify.closed.subject", now, rate=rate, mark=mark)
         others = [
@@ -365,7 +392,7 @@ class RectificationService:
             views = []
             staff = me.role in (Role.SECRETARY, Role.COMMITTEE) or me.is_admin
             for rect in rects:
-                can_file = may_file(me, rect)
+                can_file = may_file(me, rect, oral=await _oral(uow, rect))
                 acceptor = await may_accept(uow, me, rect)
                 if not (can_file or acceptor or staff):
                     continue  # a member sees only their own
@@ -386,7 +413,7 @@ class RectificationService:
         rect = await uow.rectifications.get(rect_id)
         if rect is None:
             raise DomainError("rectify.not_found")
-        if not may_file(me, rect):
+        if not may_file(me, rect, oral=await _oral(uow, rect)):
             raise Forbidden("rectify.not_yours")
         if rect.status not in FILABLE:
             raise DomainError(
@@ -506,11 +533,15 @@ class RectificationService:
             assert fresh is not None and fresh.deadline is not None
             name = await subject_name(uow, fresh)
             for person in await filers(uow, fresh):
+                if person.id == me.id:
+                    continue  # an oral member's secretary deciding sees it in the reply
+                proxy = is_proxy(person, fresh)
                 await tell(
                     uow,
                     person,
-                    "rectify.accepted.subject",
+                    "rectify.accepted.proxy" if proxy else "rectify.accepted.subject",
                     now,
+                    name=name,
                     reviewer=me.name,
                     deadline=format_date(fresh.deadline, person.locale),
                 )
@@ -531,17 +562,22 @@ class RectificationService:
                 raise DomainError("rectify.stale")
             fresh = await uow.rectifications.get(rect.id)
             assert fresh is not None
+            name = await subject_name(uow, fresh)
             for person in await filers(uow, fresh):
+                if person.id == me.id:
+                    continue
+                proxy = is_proxy(person, fresh)
                 await tell(
                     uow,
                     person,
-                    "rectify.returned.subject",
+                    "rectify.returned.proxy" if proxy else "rectify.returned.subject",
                     now,
                     buttons=plan_button(person.locale, fresh),
+                    name=name,
                     reviewer=me.name,
                     comment=text,
                 )
-            return Decided(fresh, await subject_name(uow, fresh))
+            return Decided(fresh, name)
 
 
 async def _scope(uow: UnitOfWork, me: Person) -> list[int]:

@@ -30,6 +30,7 @@ from bot.domain.rectification import (
     RectificationStatus,
     acceptors,
     filers,
+    is_proxy,
     plan_button,
     plan_due,
     subject_name,
@@ -124,7 +125,11 @@ async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> l
     filing = await filers(uow, rect)
     for person in filing:
         text = t(
-            person.locale, "rectify.remind.late", due=format_date(due, person.locale), days=late
+            person.locale,
+            "rectify.remind.late.proxy" if is_proxy(person, rect) else "rectify.remind.late",
+            name=name,
+            due=format_date(due, person.locale),
+            days=late,
         )
         messages.append((person, text, plan_button(person.locale, rect), "rectify_late"))
     for person in await acceptors(uow, rect):
@@ -145,14 +150,16 @@ async def _soon(uow: UnitOfWork, rect: Rectification, left: int) -> list[_Messag
     """The reminder a week and a day before an accepted plan's deadline."""
     assert rect.deadline is not None
     messages: list[_Message] = []
+    name = await subject_name(uow, rect)
     for person in await filers(uow, rect):
         when = format_date(rect.deadline, person.locale)
+        suffix = ".proxy" if is_proxy(person, rect) else ""
         if left <= 1:
-            text = t(person.locale, "rectify.remind.tomorrow", deadline=when)
-            messages.append((person, text, None, "rectify_d1"))
+            key, kind = "rectify.remind.tomorrow", "rectify_d1"
         else:
-            text = t(person.locale, "rectify.remind.soon", deadline=when, days=left)
-            messages.append((person, text, None, "rectify_d7"))
+            key, kind = "rectify.remind.soon", "rectify_d7"
+        text = t(person.locale, key + suffix, name=name, deadline=when, days=left)
+        messages.append((person, text, None, kind))
     return messages
 
 

@@ -415,3 +415,23 @@ async def test_residents_are_told_rectification_is_not_theirs(world: World) -> N
     resident = await world.join("张桂英")
     await resident.send("/rectify", expect="群众代表不需要整改")
     assert newest(resident, "群众代表")
+
+
+async def test_an_oral_members_plan_is_written_by_the_secretary_and_accepted_above(
+    world: World,
+) -> None:
+    # 朱德顺 pledged orally (elderly, no phone): the secretary writes the plan with him.
+    secretary = await world.join("沈宝方")
+    committee = await world.join("刘晓燕")
+    await closed_evaluation(world, subjects=[("朱德顺", 800)])
+    notice = await secretary.receive("朱德顺（口头承诺党员）的满意度为 80.0%")
+    assert "代为填写后报上级党组织审核" in notice.content
+    await file_plan(secretary, "每月参加一次志愿服务", "由支部书记陪同走访邻里", "2026-11-30")
+    card = await committee.receive("收到整改方案")
+    assert "朱德顺" in card.content
+    rect = await one_rect(world)
+    refusal = await secretary.tap_forged(f"rc:ok:{rect.id}:{rect.version}")
+    assert "不是这项整改方案的审核人" in refusal  # who wrote it does not accept it
+    await committee.tap("同意方案", expect="已同意")
+    await secretary.receive("朱德顺的整改方案已由刘晓燕审核同意")
+    await secretary.send("/rectify", expect="朱德顺（第 1 轮）：整改中")

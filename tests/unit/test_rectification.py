@@ -118,6 +118,10 @@ def test_who_files_a_plan() -> None:
     assert may_file(person(40, Role.MEMBER), member_rect)
     assert not may_file(person(41, Role.MEMBER), member_rect)
     assert not may_file(person(42, Role.SECRETARY), member_rect)  # not on a member's behalf
+    # An elderly member who pledged orally: the branch secretary may write the plan.
+    assert may_file(person(42, Role.SECRETARY), member_rect, oral=True)
+    assert not may_file(person(43, Role.SECRETARY, org_id=9), member_rect, oral=True)
+    assert not may_file(person(41, Role.MEMBER), member_rect, oral=True)
     branch_rect = rect(person_id=None)
     assert may_file(person(42, Role.SECRETARY), branch_rect)
     assert not may_file(person(43, Role.SECRETARY, org_id=9), branch_rect)

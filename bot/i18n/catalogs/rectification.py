@@ -17,6 +17,17 @@ ZH: dict[str, str] = {
     ),
     "rectify.reviewer.secretary": "支部书记",
     "rectify.reviewer.committee": "上级党组织",
+    "rectify.opened.proxy": (
+        "📋 群众评议结果：{name}（口头承诺党员）的满意度为 {rate}，低于 {mark} 的合格线，需要整改。\n"
+        "请在 {due} 前和{name}一起商定整改方案，代为填写后报{reviewer}审核。"
+    ),
+    "rectify.accepted.proxy": "✅ {name}的整改方案已由{reviewer}审核同意，{deadline} 到期后将组织复评。",
+    "rectify.returned.proxy": "↩️ {name}的整改方案被{reviewer}退回，意见：{comment}\n请和{name}商量修改后重新提交。",
+    "rectify.remind.late.proxy": (
+        "⏰ {name}的整改方案还没有提交（应于 {due} 前提交，已过 {days} 天）。请点下面的按钮代为填写。"
+    ),
+    "rectify.remind.soon.proxy": "⏰ {name}的整改完成时限还有 {days} 天（{deadline}），到期后将组织复评。",
+    "rectify.remind.tomorrow.proxy": "⏰ {name}的整改完成时限就在 {deadline}，到期后将组织复评。",
     "rectify.btn.plan": "✍️ 填写整改方案",
     "rectify.btn.accept": "✅ 同意方案",
     "rectify.btn.return": "↩️ 退回修改",
@@ -126,6 +137,30 @@ EN: dict[str, str] = {
     ),
     "rectify.reviewer.secretary": "your branch secretary",
     "rectify.reviewer.committee": "the upper committee",
+    "rectify.opened.proxy": (
+        "📋 Mass evaluation result: {name} (an oral pledger) has {rate} satisfaction, below the "
+        "{mark} pass mark.\nPlease agree a rectification plan with {name} and file it for "
+        "them by {due}; {reviewer} reviews it."
+    ),
+    "rectify.accepted.proxy": (
+        "✅ The plan of {name} was accepted by {reviewer}; a re-evaluation follows its "
+        "deadline, {deadline}."
+    ),
+    "rectify.returned.proxy": (
+        "↩️ The plan of {name} was sent back by {reviewer}: {comment}\nPlease revise it with "
+        "{name} and submit again."
+    ),
+    "rectify.remind.late.proxy": (
+        "⏰ The rectification plan of {name} is overdue (due {due}, {days} days ago). Tap below "
+        "to write it for them."
+    ),
+    "rectify.remind.soon.proxy": (
+        "⏰ {days} days left to the rectification deadline of {name} ({deadline}); a "
+        "re-evaluation follows."
+    ),
+    "rectify.remind.tomorrow.proxy": (
+        "⏰ The rectification deadline of {name} is {deadline}; the re-evaluation follows."
+    ),
     "rectify.btn.plan": "✍️ Write the plan",
     "rectify.btn.accept": "✅ Accept",
     "rectify.btn.return": "↩️ Send back",
