@@ -300,7 +300,10 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
         (s for s in subjects if s.person_id == rect.person_id and s.org_id == rect.org_id),
         subjects[0] if subjects else None,
     )
-    if result is None or result.passed is None:
+    if result is None:
+        return
+    if result.passed is None:
+        await _inconclusive(uow, clock, rect, name)
         return
     rate, mark = percent(result.rate_permille), percent(ev.pass_permille)
     if result.passed:
@@ -345,6 +348,21 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
             mark=mark,
             round=opened[0].round if opened else rect.round + 1,
         )
+
+
+async def _inconclusive(uow: UnitOfWork, clock: Clock, rect: Rectification, name: str) -> None:
+    """Fewer than 5 valid votes for the subject: no result to judge (nor to show). The plan
+    goes back to accepted with yesterday as its deadline, so the next tick re-evaluates."""
+    now = clock.now()
+    transition(rect.status, RectAction.INCONCLUSIVE)
+    yesterday = now.astimezone(clock.tz).date() - timedelta(days=1)
+    if not await uow.rectifications.update(
+        rect.id, rect.version, status=S.ACCEPTED.value, deadline=yesterday
+    ):
+        return
+    people = {p.id: p for p in [*await filers(uow, rect), *await acceptors(uow, rect)]}
+    for person in people.values():
+        await tell(uow, person, "rectify.reevaluation.inconclusive", now, name=name)
 
 
 # ---- the service ----------------------------------------------------------------------------

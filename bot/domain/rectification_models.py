@@ -43,6 +43,7 @@ class RectAction(StrEnum):
     REEVALUATE = "reevaluate"
     PASS = "pass"
     FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"  # the re-evaluation closed with < 5 votes for the subject
 
 
 S = RectificationStatus
@@ -54,6 +55,8 @@ TRANSITIONS: dict[tuple[RectificationStatus, RectAction], RectificationStatus] =
     (S.ACCEPTED, RectAction.REEVALUATE): S.REEVALUATING,
     (S.REEVALUATING, RectAction.PASS): S.CLOSED,
     (S.REEVALUATING, RectAction.FAIL): S.FAILED,
+    # Too few votes to judge: the plan stays accepted and the next tick re-evaluates again.
+    (S.REEVALUATING, RectAction.INCONCLUSIVE): S.ACCEPTED,
 }
 
 # A plan can be written while these hold; decisions only on a submitted plan.

@@ -277,3 +277,48 @@ async def test_a_refused_reevaluation_leaves_the_plan_accepted(
     assert "rectify_reevaluation" not in await tick(db, clock)
     [still] = await all_rects(db)
     assert still.status is RectificationStatus.ACCEPTED
+
+
+async def test_a_reevaluation_with_too_few_votes_is_held_again(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [("王建国", 800)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
+    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    clock.set(datetime(2026, 10, 11, 10, 0, tzinfo=TZ))
+    assert (await tick(db, clock))["rectify_reevaluation"] == 1
+    [rect] = await all_rects(db)
+    first_redo = rect.reevaluation_id
+    assert first_redo is not None
+    # It closes with 3 valid votes for him: no result may be shown or judged.
+    clock.set(datetime(2026, 10, 18, 10, 0, tzinfo=TZ))
+    async with db.uow() as uow:
+        conn = uow.rectifications.conn
+        await conn.execute(
+            s.evaluations.update()
+            .where(s.evaluations.c.id == first_redo)
+            .values(status="closed", closed_at=clock.now())
+        )
+        await conn.execute(
+            s.evaluation_subjects.update()
+            .where(s.evaluation_subjects.c.evaluation_id == first_redo)
+            .values(satisfied=1, basic=0, unsatisfied=2, rate_permille=333, passed=None)
+        )
+        await on_evaluation_closed(uow, clock, first_redo)
+    [rect] = await all_rects(db)
+    assert rect.status is RectificationStatus.ACCEPTED and rect.deadline == date(2026, 10, 17)
+    async with db.engine.connect() as conn:
+        texts = [
+            str(payload.get("text", ""))
+            for (payload,) in await conn.execute(
+                select(s.outbox.c.payload).where(s.outbox.c.chat_id == ACCOUNTS["王建国"])
+            )
+        ]
+    assert any("有效票不足 5 票" in text for text in texts)
+    assert not any("33.3%" in text for text in texts)
+    assert (await tick(db, clock))["rectify_reevaluation"] == 1
+    [rect] = await all_rects(db)
+    assert rect.status is RectificationStatus.REEVALUATING
+    assert rect.reevaluation_id not in (None, first_redo)

@@ -111,6 +111,7 @@ ZH: dict[str, str] = {
     "rectify.reevaluation.opened": (
         "🗳 「{name}」的整改到期，复评已开始，{closes} 截止。参评人员与上次相同。"
     ),
+    "rectify.reevaluation.inconclusive": "「{name}」的复评有效票不足 5 票，无法判定，将重新组织复评。",
     "rectify.closed.subject": "🎉 复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。谢谢您的努力！",
     "rectify.closed.others": "🎉 「{name}」复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。",
     "rectify.failed.acceptor": (
@@ -260,6 +261,10 @@ EN: dict[str, str] = {
     "rectify.reevaluation.opened": (
         "🗳 The rectification of “{name}” reached its deadline: the re-evaluation is open "
         "until {closes}, with the same participants as before."
+    ),
+    "rectify.reevaluation.inconclusive": (
+        "The re-evaluation of “{name}” had fewer than 5 valid votes for it and cannot be "
+        "judged; another re-evaluation will be held."
     ),
     "rectify.closed.subject": (
         "🎉 Re-evaluation satisfaction {rate} reaches the {mark} pass mark: the rectification "
