@@ -185,6 +185,7 @@ class ExportRepo:
             select(
                 _items.c.id,
                 _pledges.c.number,
+                _pledges.c.status.label("pledge_status"),
                 _items.c.category,
                 _items.c.target,
                 _items.c.responsible,

@@ -21,7 +21,7 @@ from typing import Any
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.enums import PledgerKind, Role
+from bot.domain.enums import PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
 from bot.domain.progress_models import ItemStatus
@@ -362,27 +362,46 @@ class ExportService:
         figures = await uow.ledger.branch_figures(org.id, today)
         rows = await uow.ledger.branch_rows(org.id, LEDGER_MAX_ROWS, 0)
         details = await uow.exports.item_details(org.id)
+        # Under amendment the items table holds the edits under review; the ledger shows
+        # the text as published (an item the amendment adds is marked, not hidden).
+        published = {
+            int(item["id"]): item
+            for pledge in await uow.exports.published_pledges(org.id)
+            for item in (pledge["published_snapshot"] or {}).get("items", [])
+            if item.get("id")
+        }
         branch_name = t(locale, "export.pledger.branch", org=org.name)
         lines = []
         for row in rows:
             d = details.get(row.item_id, {})
+            category = d.get("category")
+            content, deadline = row.content, row.deadline
+            target, responsible = d.get("target") or "", d.get("responsible") or ""
+            snap = published.get(row.item_id)
+            if snap is not None:
+                category, content, target = snap["category"], snap["content"], snap["target"]
+                deadline = date.fromisoformat(snap["deadline"])
+                responsible = snap["responsible"]
             state = {
                 "status": row.status.value,
                 "done_on": d.get("done_on"),
                 "fulfilled_at": row.fulfilled_at,
             }
+            status = self._state(locale, state, deadline, today)
+            if snap is None and d.get("pledge_status") == PledgeStatus.AMENDING.value:
+                status = t(locale, "export.state.amendment", state=status)
             lines.append(
                 LedgerLine(
                     number=str(d.get("number") or ""),
                     pledger=branch_name
                     if row.pledger_kind is PledgerKind.BRANCH
                     else row.pledger_name,
-                    category=t(locale, f"category.{d['category']}") if d.get("category") else "",
-                    content=row.content,
-                    target=str(d.get("target") or ""),
-                    deadline=row.deadline,
-                    responsible=str(d.get("responsible") or ""),
-                    status=self._state(locale, state, row.deadline, today),
+                    category=t(locale, f"category.{category}") if category else "",
+                    content=str(content),
+                    target=str(target),
+                    deadline=deadline,
+                    responsible=str(responsible),
+                    status=status,
                     last_progress=str(d.get("last_text") or ""),
                     last_progress_on=local_date(d.get("last_at"), self.clock.tz),
                     verified_on=local_date(row.fulfilled_at, self.clock.tz),

@@ -137,6 +137,17 @@ async def huangsi(db: Database, people: dict[str, int]) -> dict[str, Published]:
             .values(content="尚未审核的修改内容")
         )
         await conn.execute(
+            insert(s.pledge_items).values(
+                pledge_id=yang.id,
+                position=2,
+                category="serve",
+                content="修改时新增的事项",
+                target="待审核",
+                deadline=date(2026, 12, 31),
+                responsible="本人",
+            )
+        )
+        await conn.execute(
             insert(s.pledges).values(
                 number=None,
                 pledger_kind="member",
@@ -330,7 +341,8 @@ async def test_ledger_xlsx_one_row_per_item(
     assert export.name == "黄思村党总支_承诺台账_2026-06-05.xlsx"
     rows = sheet_rows(export.data)
     assert rows[0][0] == "黄思村党总支承诺践诺台账"
-    assert "承诺事项 5 项，已兑现 1 项，兑现率 20.0%，逾期 1 项，待核实 1 项" in rows[1][0]
+    # The figures are the chat ledger's (an item an amendment adds counts once it exists).
+    assert "承诺事项 6 项，已兑现 1 项，兑现率 16.7%，逾期 1 项，待核实 1 项" in rows[1][0]
     assert rows[2] == [
         "序号",
         "承诺编号",
@@ -346,7 +358,10 @@ async def test_ledger_xlsx_one_row_per_item(
         "核实销号日期",
     ]
     body = {r[4]: r for r in rows[3:]}
-    assert len(rows[3:]) == 5
+    assert len(rows[3:]) == 6
+    assert "尚未审核的修改内容" not in body  # the amended item shows as published
+    assert body["帮带五户种植户"][8] == "正在落实"
+    assert body["修改时新增的事项"][8] == "正在落实（修改新增，待审核）"
     learn = body["每月参加支部学习"]
     assert learn[1:4] == ["XH-HS-2026-002", "王建国", "带头争创佳绩"]
     assert learn[5] == "目标：每月参加支部学习" and learn[7] == "本人"
@@ -435,7 +450,7 @@ async def test_stats_form_for_branch_and_committee(
         "黄思村党总支 创先争优活动有关项目统计（截至 2026-06-05）",
         "基层党组织 1 个，作出组织承诺的 1 个",
         "党员 5 名，作出公开承诺的 3 名（60.0%）",
-        "承诺事项 5 项，已兑现 1 项，兑现率 20.0%",
+        "承诺事项 6 项，已兑现 1 项，兑现率 16.7%",
         "逾期未兑现 1 项",
         "收集群众反映的突出问题 6 个，已解决 4 个",
         "开展群众评议 1 次，参评 30 人次，群众满意率 93.3%；评议对象 1 个，满意率达标 1 个",
@@ -446,8 +461,8 @@ async def test_stats_form_for_branch_and_committee(
     figures = {r[1]: r[2] for r in rows[3:]}
     assert figures["基层党组织"] == 1
     assert figures["党员"] == 5 and figures["作出公开承诺的党员"] == 3
-    assert figures["承诺事项"] == 5 and figures["已兑现承诺事项"] == 1
-    assert figures["兑现率"] == pytest.approx(0.2)
+    assert figures["承诺事项"] == 6 and figures["已兑现承诺事项"] == 1
+    assert figures["兑现率"] == pytest.approx(1 / 6)
     assert figures["收集群众反映的突出问题"] == 6 and figures["已解决的问题"] == 4
     assert figures["开展群众评议"] == 1 and figures["群众满意率"] == pytest.approx(28 / 30)
     assert len(load_workbook(BytesIO(branch.data)).worksheets) == 1
@@ -463,7 +478,7 @@ async def test_stats_form_for_branch_and_committee(
     by_code = {r[2]: r for r in detail[3:]}
     assert set(by_code) == {"XH", "XH-HS", "XH-DY", "XH-JX", "XH-JG"}
     assert by_code["XH-DY"][9:12] == [3, 1, 1]  # issues, solved, evaluations
-    assert by_code["XH-HS"][6:8] == [5, 1]  # items, fulfilled
+    assert by_code["XH-HS"][6:8] == [6, 1]  # items, fulfilled
 
 
 # ---- permissions ------------------------------------------------------------------------
