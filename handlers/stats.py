@@ -52,13 +52,13 @@ async def _send_charts(update: Update, ctx: Ctx, loc: str, figures: StatsFigures
 @guarded
 async def show_stats(update: Update, ctx: Ctx) -> None:
     """/stats [name]: the person's charts, or a committee's chosen organisation."""
-    loc = await locale_of(update, ctx)
     uid = user_id(update)
-    if uid in _drawing:
-        await reply(update, t(loc, "stats.busy"))
+    if uid in _drawing:  # checked and marked before any await: a double send sees it
+        await reply(update, t(await locale_of(update, ctx), "stats.busy"))
         return
     _drawing.add(uid)
     try:
+        loc = await locale_of(update, ctx)
         query = " ".join(ctx.args or [])
         result = await ctx.svc.stats.figures(uid, query)
         if isinstance(result, OrgChoice):
@@ -72,7 +72,6 @@ async def show_stats(update: Update, ctx: Ctx) -> None:
 @guarded
 async def pick_org(update: Update, ctx: Ctx) -> None:
     """A tapped organisation (``st:o:<org id>``): its charts, permission checked again."""
-    loc = await locale_of(update, ctx)
     uid = user_id(update)
     data = cb.parse(update.callback_query.data if update.callback_query else None)
     try:
@@ -80,13 +79,16 @@ async def pick_org(update: Update, ctx: Ctx) -> None:
             raise ValueError("unknown action")
         org_id = data.int_arg(0)
     except (ValueError, IndexError):  # malformed or tampered callback data
-        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+        await answer_callback(
+            update, t(await locale_of(update, ctx), "error.stale_button"), alert=True
+        )
         return
     if uid in _drawing:
-        await answer_callback(update, t(loc, "stats.busy"))
+        await answer_callback(update, t(await locale_of(update, ctx), "stats.busy"))
         return
     _drawing.add(uid)
     try:
+        loc = await locale_of(update, ctx)
         figures = await ctx.svc.stats.figures_of(uid, org_id)
         await answer_callback(update)
         await _send_charts(update, ctx, loc, figures)
@@ -96,7 +98,9 @@ async def pick_org(update: Update, ctx: Ctx) -> None:
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
     """The /stats handlers."""
+    # Not blocking: while one person's charts are drawn (up to a second for a district),
+    # everyone else's updates go on; that person's second /stats meets the busy guard.
     return [
-        CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(pick_org, pattern=cb.pattern(cb.STATS)),
+        CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE, block=False),
+        CallbackQueryHandler(pick_org, pattern=cb.pattern(cb.STATS), block=False),
     ]

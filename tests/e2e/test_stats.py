@@ -3,6 +3,7 @@ clerk, public aggregates only for members and residents, a clear word for an emp
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date, timedelta
 
@@ -193,7 +194,21 @@ async def test_committee_opens_one_branch_by_name_or_button(world: World) -> Non
     # Forged buttons: a member may not look at another branch; junk data is a stale button.
     member = await world.join("王建国")
     dy = await org_id(world, "XH-DY")
-    await member.send("/stats", expect="公开统计")
+    shown = await member.send("/stats", expect="公开统计")
+    await photos_after(member, 3, shown.message_id)
     assert "只能查看本组织" in await member.tap_forged(f"st:o:{dy}")
     assert "按钮已经失效" in await member.tap_forged("st:o:x")
     await member.send("/stats 东园", expect="只能查看本组织")
+
+
+async def test_a_double_send_draws_once(world: World) -> None:
+    await branch_with_figures(world)
+    secretary = await world.join("沈宝方")
+    before = secretary.last().message_id
+    secretary.sim.send_text(secretary.user_id, "/stats")
+    secretary.sim.send_text(secretary.user_id, "/stats")
+    await secretary.receive("统计图正在生成，请稍候")
+    await photos_after(secretary, 4, before)
+    await asyncio.sleep(1.0)  # a second drawing, had it started, would have arrived by now
+    assert len(await photos_after(secretary, 4, before)) == 4
+    assert secretary.seen("黄思村党总支 统计图（4 张）") == 1
