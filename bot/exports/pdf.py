@@ -19,6 +19,7 @@ from bot.i18n import t
 
 FAMILY = "cjk"
 FALLBACK = "cjk-full"
+SC_FACE_IN_COLLECTION = 2  # NotoSansCJK-Regular.ttc: JP, KR, SC, TC, HK
 HEADER_FILL = (217, 225, 242)
 LETTER_COPIES = (
     "export.letter.copy.reviewer",
@@ -40,18 +41,27 @@ class _Doc(FPDF):
         self.add_font(FAMILY, fname=str(cjk_font_path()))
         self.add_font(FAMILY, style="B", fname=str(cjk_font_path()))
         self.set_font(FAMILY, size=10)
+        self.cmap: dict[int, int] = getattr(self.fonts[FAMILY], "cmap", {})
+        self.has_fallback = False
         self.set_title(t(locale, "export.pdf.producer"))
         self.set_creator(t(locale, "export.pdf.producer"))
 
     def use_fallback_for(self, texts: Iterable[str]) -> None:
         """Register the system's full CJK font if some character is not in the shipped one."""
-        font = self.fonts[FAMILY]
-        cmap = getattr(font, "cmap", {})
-        missing = any(ord(ch) not in cmap for text in texts for ch in text if ord(ch) > 0x7F)
+        missing = any(ord(ch) not in self.cmap for text in texts for ch in text if ord(ch) > 0x7F)
         fallback = system_fallback_font()
         if missing and fallback is not None:
-            self.add_font(FALLBACK, fname=str(fallback))
+            # In a .ttc collection, pick the Simplified Chinese face.
+            number = SC_FACE_IN_COLLECTION if fallback.suffix.lower() == ".ttc" else 0
+            self.add_font(FALLBACK, fname=str(fallback), collection_font_number=number)
             self.set_fallback_fonts([FALLBACK], exact_match=False)
+            self.has_fallback = True
+
+    def family_for(self, ch: str) -> str:
+        """The font drawing this character (the fallback only for what the shipped one lacks)."""
+        if self.has_fallback and ord(ch) > 0x7F and ord(ch) not in self.cmap:
+            return FALLBACK
+        return FAMILY
 
     def header(self) -> None:
         self.copy_label = self.next_label
@@ -111,9 +121,42 @@ class _Grid:
     def _width(self, ch: str) -> float:
         width = self._char_widths.get(ch)
         if width is None:
-            width = self.doc.get_string_width(ch)
+            doc = self.doc
+            if doc.family_for(ch) == FAMILY:
+                width = doc.get_string_width(ch)
+            else:
+                style = doc.font_style
+                doc.set_font(FALLBACK, size=self.size)
+                width = doc.get_string_width(ch)
+                doc.set_font(FAMILY, style, size=self.size)
             self._char_widths[ch] = width
         return width
+
+    def _runs(self, line: str) -> list[tuple[str, str]]:
+        """The line cut where the drawing font changes: (family, text) pieces."""
+        runs: list[tuple[str, str]] = []
+        for ch in line:
+            family = self.doc.family_for(ch)
+            if runs and runs[-1][0] == family:
+                runs[-1] = (family, runs[-1][1] + ch)
+            else:
+                runs.append((family, ch))
+        return runs
+
+    def _text(self, x: float, baseline: float, line: str) -> None:
+        doc = self.doc
+        if not doc.has_fallback:
+            doc.text(x, baseline, line)
+            return
+        style = doc.font_style
+        for family, piece in self._runs(line):
+            if family == FALLBACK:
+                doc.set_font(FALLBACK, size=self.size)
+                doc.text(x, baseline, piece)
+                doc.set_font(FAMILY, style, size=self.size)
+            else:
+                doc.text(x, baseline, piece)
+            x += sum(self._width(c) for c in piece)
 
     def wrap(self, text: str, width: float) -> list[str]:
         """Lines of ``text`` that fit ``width`` (CJK breaks between any two characters)."""
@@ -153,7 +196,7 @@ class _Grid:
                     offset = (width - sum(self._width(c) for c in line)) / 2
                 else:
                     offset = self.padding
-                doc.text(x + offset, baseline, line)
+                self._text(x + offset, baseline, line)
                 baseline += self.line_height
             x += width
         doc.set_xy(doc.l_margin, y + height)

@@ -22,12 +22,14 @@ from bot.domain.errors import DomainError
 from bot.domain.exports import PLEDGES_PER_PAGE, ExportKind, ExportService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
+from bot.fonts import system_fallback_font
 from handlers.exports import render_orgs, render_pledges
 from storage import schema as s
 from storage.db import Database
 from tests.export_data import (
     Published,
     add_evaluation,
+    add_members,
     add_suggestions,
     big_branch,
     publish,
@@ -702,3 +704,26 @@ async def test_every_export_in_english(
     letter = await service.letter(WANG, huangsi["wang"].id, "en")
     pages = pdf_text(letter.data)
     assert "Copy1:reviewer'sfile" in pages[0] and "Publicpledgeletterofapartymember" in pages[0]
+
+
+async def test_names_beyond_the_shipped_font_and_an_empty_branch(
+    db: Database, service: ExportService, people: dict[str, int]
+) -> None:
+    jg = await org_id(db, "XH-JG")
+    empty = await service.export(LIU, ExportKind.PUBLICITY_PDF, jg, ZH)
+    assert "目前还没有已公开的承诺。" in pdf_text(empty.data)[0]
+    assert (
+        sheet_rows((await service.export(LIU, ExportKind.PUBLICITY_XLSX, jg, ZH)).data)[3:] == []
+    )
+    # 䶮 (U+4DAE) is outside GBK, so not in the shipped font: the system's full CJK font
+    # draws it where the machine has one.
+    ids = await add_members(db, jg, ["王䶮"], NOW)
+    await publish(
+        db, [Published(jg, "XH-JG-2026-001", ids[0], "王䶮", [("义务清扫楼道", TODAY)])], NOW
+    )
+    export = await service.export(LIU, ExportKind.PUBLICITY_PDF, jg, ZH)
+    if system_fallback_font() is not None:
+        assert "王䶮" in pdf_text(export.data)[0]
+        assert_cjk_glyphs(export.data, 0, "王䶮清扫")
+    else:
+        assert_cjk_glyphs(export.data, 0, "王清扫")
