@@ -107,6 +107,21 @@ class RectificationRepo:
             for i, st, rnd, created, deadline in rows
         ]
 
+    async def latest_reevaluations(self) -> list[tuple[int, int, str, datetime | None]]:
+        """(rectification id, evaluation id, status, closed_at) of the newest re-evaluation of
+        each rectification being re-evaluated (a void one may have been rescheduled)."""
+        e = s.evaluations
+        rows = await self.conn.execute(
+            select(_r.c.id, e.c.id, e.c.status, e.c.closed_at)
+            .join(e, e.c.rectification_id == _r.c.id)
+            .where(_r.c.status == RectificationStatus.REEVALUATING.value)
+            .order_by(_r.c.id, e.c.id)
+        )
+        latest: dict[int, tuple[int, int, str, datetime | None]] = {}
+        for rect_id, ev_id, status, closed_at in rows:
+            latest[int(rect_id)] = (int(rect_id), int(ev_id), str(status), closed_at)
+        return list(latest.values())
+
     async def history(self, rect: Rectification) -> list[Rectification]:
         """The earlier rounds of a rectification, first round first."""
         rounds: list[Rectification] = []

@@ -46,6 +46,7 @@ S = RectificationStatus
 SOON_DAYS = 7
 LATE_EVERY_DAYS = 7
 DEFAULT_REEVALUATION_DAYS = 7
+VOID_GRACE_DAYS = 3  # a void re-evaluation not rescheduled by then is held again by the tick
 
 
 class _Settings:
@@ -90,6 +91,7 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
             else:
                 stage = "d1" if left <= 1 else "d7"
                 staged.append((f"rectify:{stage}:{rect_id}:{deadline.isoformat()}", rect_id, left))
+    await _hold_again_after_void(uow, clock)
     known = await uow.reminders.already_queued(key for key, _, _ in staged)
     counts: dict[str, int] = {}
     outbox: list[dict[str, Any]] = []
@@ -161,6 +163,36 @@ async def _soon(uow: UnitOfWork, rect: Rectification, left: int) -> list[_Messag
         text = t(person.locale, key + suffix, name=name, deadline=when, days=left)
         messages.append((person, text, None, kind))
     return messages
+
+
+async def _hold_again_after_void(uow: UnitOfWork, clock: Clock) -> None:
+    """A re-evaluation that missed its quorum is for the secretary to reschedule (the mass
+    evaluation asks them to); if nobody has after VOID_GRACE_DAYS, the plan goes back to
+    accepted with yesterday as its deadline and the next tick holds the re-evaluation, so a
+    loop never stalls (least of all when the branch itself is the subject)."""
+    now = clock.now()
+    for rect_id, _ev_id, status, closed_at in await uow.rectifications.latest_reevaluations():
+        if status != "void" or closed_at is None:
+            continue
+        if closed_at > now - timedelta(days=VOID_GRACE_DAYS):
+            continue
+        rect = await uow.rectifications.get(rect_id)
+        if rect is None:
+            continue
+        transition(rect.status, RectAction.INCONCLUSIVE)
+        yesterday = now.astimezone(clock.tz).date() - timedelta(days=1)
+        if not await uow.rectifications.update(
+            rect.id, rect.version, status=S.ACCEPTED.value, deadline=yesterday
+        ):
+            continue
+        name = await subject_name(uow, rect)
+        people = {p.id: p for p in [*await filers(uow, rect), *await acceptors(uow, rect)]}
+        rows: list[dict[str, Any]] = []
+        for person in people.values():
+            if person.tg_user_id is not None:
+                text = t(person.locale, "rectify.reevaluation.void", name=name)
+                rows.extend(message_row(person.tg_user_id, text, now))
+        await uow.outbox.add(rows)
 
 
 async def open_reevaluation_for(uow: UnitOfWork, clock: Clock, rect: Rectification) -> bool:

@@ -322,3 +322,43 @@ async def test_a_reevaluation_with_too_few_votes_is_held_again(
     [rect] = await all_rects(db)
     assert rect.status is RectificationStatus.REEVALUATING
     assert rect.reevaluation_id not in (None, first_redo)
+
+
+async def test_a_void_reevaluation_nobody_rescheduled_is_held_again(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [(None, 850)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    rect = await submitted(service, ACCOUNTS["沈宝方"], rect.id, date(2026, 10, 10))
+    await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    clock.set(datetime(2026, 10, 11, 10, 0, tzinfo=TZ))
+    assert (await tick(db, clock))["rectify_reevaluation"] == 1
+    [rect] = await all_rects(db)
+    void_id = rect.reevaluation_id
+    clock.set(datetime(2026, 10, 18, 10, 0, tzinfo=TZ))
+    async with db.uow() as uow:  # the quorum was missed
+        await uow.rectifications.conn.execute(
+            s.evaluations.update()
+            .where(s.evaluations.c.id == void_id)
+            .values(status="void", closed_at=clock.now())
+        )
+    clock.set(datetime(2026, 10, 20, 10, 0, tzinfo=TZ))  # the secretary may still reschedule
+    await tick(db, clock)
+    assert (await all_rects(db))[0].status is RectificationStatus.REEVALUATING
+    clock.set(datetime(2026, 10, 21, 10, 0, tzinfo=TZ))  # three days on: held again
+    await tick(db, clock)
+    [rect] = await all_rects(db)
+    assert rect.status is RectificationStatus.ACCEPTED
+    assert (await tick(db, clock))["rectify_reevaluation"] == 1
+    [rect] = await all_rects(db)
+    assert rect.status is RectificationStatus.REEVALUATING
+    assert rect.reevaluation_id not in (None, void_id)
+    await tick(db, clock)
+    async with db.engine.connect() as conn:
+        count = await conn.execute(
+            select(func.count())
+            .select_from(s.evaluations)
+            .where(s.evaluations.c.rectification_id == rect.id)
+        )
+        assert count.scalar_one() == 2

@@ -112,6 +112,7 @@ ZH: dict[str, str] = {
         "🗳 「{name}」的整改到期，复评已开始，{closes} 截止。参评人员与上次相同。"
     ),
     "rectify.reevaluation.inconclusive": "「{name}」的复评有效票不足 5 票，无法判定，将重新组织复评。",
+    "rectify.reevaluation.void": "「{name}」的复评参评人数不足，结果无效；已自动重新组织复评。",
     "rectify.closed.subject": "🎉 复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。谢谢您的努力！",
     "rectify.closed.others": "🎉 「{name}」复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。",
     "rectify.failed.acceptor": (
@@ -265,6 +266,10 @@ EN: dict[str, str] = {
     "rectify.reevaluation.inconclusive": (
         "The re-evaluation of “{name}” had fewer than 5 valid votes for it and cannot be "
         "judged; another re-evaluation will be held."
+    ),
+    "rectify.reevaluation.void": (
+        "The re-evaluation of “{name}” missed its quorum and did not count; another one is "
+        "being held."
     ),
     "rectify.closed.subject": (
         "🎉 Re-evaluation satisfaction {rate} reaches the {mark} pass mark: the rectification "
