@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 
 WIDTH_PX = 1080
 DPI = 120
+MIN_HEIGHT_PX = 360
+MAX_HEIGHT_PX = 8800
+"""Telegram refuses photos whose width + height exceeds 10,000 px."""
+SATISFACTION_MIN_ROW_PX = 40
 MIN_VOTES = 5
 """Results with fewer valid votes stay hidden (the secrecy rule of mass evaluation)."""
 MAX_ROWS = 30
@@ -126,7 +130,6 @@ def _percent(value: float) -> str:
 def _new_figure(height_px: int) -> Figure:
     from matplotlib.figure import Figure
 
-    height_px = max(360, min(height_px, 4000))
     fig = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI, facecolor="white")
     return fig
 
@@ -204,7 +207,7 @@ def _percent_xaxis(ax: Axes) -> None:
 
 
 def _rows_height(n: int, row_px: int, top_px: int, bottom_px: int) -> int:
-    return top_px + bottom_px + max(n, 1) * row_px
+    return max(MIN_HEIGHT_PX, top_px + bottom_px + max(n, 1) * row_px)
 
 
 def _empty_note(ax: Axes, text: str) -> None:
@@ -251,6 +254,9 @@ def satisfaction_chart(
     f = _fonts()
     top, bottom, left, right = 190, 110, 300, 250
     row_px = 104 if any("\n" in r[0] for r in rows) else 78
+    # A large branch's members: rows get thinner so the image stays within Telegram's photo
+    # limit (width + height ≤ 10,000 px) and every subject keeps its result.
+    row_px = max(SATISFACTION_MIN_ROW_PX, min(row_px, (MAX_HEIGHT_PX - 300) // max(len(rows), 1)))
     height = _rows_height(len(rows), row_px, top, bottom)
 
     def draw(fig: Figure) -> None:

@@ -155,3 +155,12 @@ def test_charts_drawn_from_threads_at_once_are_identical() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(draw, range(8)))
     assert len(set(results)) == 1
+
+
+def test_a_large_branch_evaluation_fits_telegram_photo_limits() -> None:
+    rows = [(f"党员{n}", 20 + n % 7, 5, n % 4) for n in range(200)]
+    img = _image(charts.satisfaction_chart("第一党支部党员评议", rows))
+    assert img.width + img.height <= 10_000
+    assert img.height / img.width <= 20
+    one = _image(charts.satisfaction_chart("评议", rows[:1]))
+    assert one.height >= charts.MIN_HEIGHT_PX
