@@ -435,3 +435,25 @@ async def test_an_oral_members_plan_is_written_by_the_secretary_and_accepted_abo
     await committee.tap("同意方案", expect="已同意")
     await secretary.receive("朱德顺的整改方案已由刘晓燕审核同意")
     await secretary.send("/rectify", expect="朱德顺（第 1 轮）：整改中")
+
+
+async def test_an_english_speaking_member_files_in_english(world: World) -> None:
+    member = await world.join("王建国", language_code="en")
+    secretary = await world.join("沈宝方")
+    await closed_evaluation(world, subjects=[("王建国", 800)])
+    notice = await member.receive("your satisfaction is 80.0%")
+    assert (
+        "by 2026-10-09" in notice.content and "your branch secretary reviews it" in notice.content
+    )
+    await member.tap("Write the plan", expect="Step 1")
+    await member.send("Serve residents better", expect="Step 2")
+    await member.send("Visit every household monthly", expect="Step 3")
+    await member.send("in 2 months", expect="Please check the plan")
+    assert "Deadline: 2026-11-25" in member.last().content
+    await member.tap("Submit", expect="Plan submitted")
+    card = await secretary.receive("收到整改方案")  # the secretary reads Chinese
+    assert "Serve residents better" in card.content
+    await secretary.tap("退回修改", expect="退回意见")
+    await secretary.send("请写明走访哪些户", expect="已退回")
+    back = await member.receive("was sent back by 沈宝方")
+    assert "请写明走访哪些户" in back.content
