@@ -365,6 +365,26 @@ async def _inconclusive(uow: UnitOfWork, clock: Clock, rect: Rectification, name
         await tell(uow, person, "rectify.reevaluation.inconclusive", now, name=name)
 
 
+async def _result_line(
+    uow: UnitOfWork, rect: Rectification, locale: str | None, tz: ZoneInfo
+) -> str:
+    """The evaluation result that called for this rectification, for the acceptor."""
+    if rect.evaluation_id is None:
+        return ""
+    ev = await uow.rectifications.evaluation(rect.evaluation_id)
+    subjects = await uow.rectifications.subjects(rect.evaluation_id)
+    subject = next((x for x in subjects if x.id == rect.subject_id), None)
+    if ev is None or subject is None or subject.rate_permille is None:
+        return ""
+    return t(
+        locale,
+        "rectify.card.result",
+        rate=percent(subject.rate_permille),
+        mark=percent(ev.pass_permille),
+        when=format_date(ev.closes_at.astimezone(tz).date(), locale),
+    )
+
+
 # ---- the service ----------------------------------------------------------------------------
 
 
@@ -505,6 +525,7 @@ class RectificationService:
                     now,
                     buttons=decision_buttons(person.locale, fresh),
                     plan=plan_text(person.locale, fresh, name),
+                    result=await _result_line(uow, fresh, person.locale, self.clock.tz),
                 )
             return Decided(fresh, name, notified)
 

@@ -191,6 +191,7 @@ async def test_a_branch_under_the_mark_files_a_plan_to_the_committee_through_to_
 
     first_copy = await committee.receive("收到整改方案")
     assert "群众满意度提升到95%以上" in first_copy.content
+    assert "（2026年9月25日 群众评议满意度 85.0%，合格线 90.0%）" in first_copy.content
     rect = await one_rect(world)
     assert rect.status is RectificationStatus.SUBMITTED
 

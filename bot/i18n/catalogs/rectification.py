@@ -63,7 +63,8 @@ ZH: dict[str, str] = {
     "rectify.deadline.too_far": "完成时限太远了，请定在 {days} 天以内。",
     "rectify.text_only": "请用文字回复。",
     # deciding
-    "rectify.submitted.acceptor": "📥 收到整改方案，请审核：\n\n{plan}",
+    "rectify.submitted.acceptor": "📥 收到整改方案，请审核：\n\n{plan}{result}",
+    "rectify.card.result": "\n（{when} 群众评议满意度 {rate}，合格线 {mark}）",
     "rectify.ask_comment": "请写下退回意见（需要怎样修改），发送 /cancel 取消。",
     "rectify.done.accepted": "✅ 已同意「{name}」的整改方案。到期后会自动组织复评。",
     "rectify.done.accepted_short": "已同意",
@@ -204,7 +205,8 @@ EN: dict[str, str] = {
     "rectify.deadline.too_soon": "The deadline must be after today; allow time to rectify.",
     "rectify.deadline.too_far": "That deadline is too far away; at most {days} days ahead.",
     "rectify.text_only": "Please answer in text.",
-    "rectify.submitted.acceptor": "📥 A rectification plan to review:\n\n{plan}",
+    "rectify.submitted.acceptor": "📥 A rectification plan to review:\n\n{plan}{result}",
+    "rectify.card.result": "\n(mass evaluation of {when}: {rate} satisfaction, pass mark {mark})",
     "rectify.ask_comment": "Please write why it is sent back (what should change), or /cancel.",
     "rectify.done.accepted": (
         "✅ You accepted the plan of “{name}”. A re-evaluation will follow its deadline."
