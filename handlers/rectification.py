@@ -141,22 +141,26 @@ async def _ask_goals(update: Update, loc: str, view: RectView) -> None:
     await reply(update, "\n\n".join(lines))
 
 
-async def start_plan(update: Update, ctx: Ctx) -> int:
-    """The "write the plan" button: may this person file it? Then ask the goals."""
+async def start_plan(update: Update, ctx: Ctx) -> RectifyState | int:
+    """The "write the plan" button: may this person file it? Then ask the goals.
+
+    A button is not stopped here: the waits of other features' conversations (later groups)
+    see it and end, as any other button ends them.
+    """
     loc = await locale_of(update, ctx)
     args = _args(update, 1)
     if args is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        _stop(ConversationHandler.END)
+        return ConversationHandler.END
     try:
         view = await ctx.svc.rectifications.begin_plan(user_id(update), args[0])
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
-        _stop(ConversationHandler.END)
+        return ConversationHandler.END
     _data(ctx)[DRAFT_KEY] = {"id": view.rect.id}
     await answer_callback(update)
     await _ask_goals(update, loc, view)
-    _stop(RectifyState.GOALS)
+    return RectifyState.GOALS
 
 
 def _draft(ctx: Ctx) -> dict[str, Any] | None:
@@ -318,22 +322,22 @@ async def accept(update: Update, ctx: Ctx) -> None:
     )
 
 
-async def ask_comment(update: Update, ctx: Ctx) -> int:
+async def ask_comment(update: Update, ctx: Ctx) -> RectifyState | int:
     """The send-back button: check it still applies, then ask why."""
     loc = await locale_of(update, ctx)
     args = _args(update, 2)
     if args is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        _stop(ConversationHandler.END)
+        return ConversationHandler.END
     try:
         await ctx.svc.rectifications.check_decidable(user_id(update), args[0], args[1])
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
-        _stop(ConversationHandler.END)
+        return ConversationHandler.END
     _data(ctx)[RETURN_KEY] = [args[0], args[1]]
     await answer_callback(update)
     await reply(update, t(loc, "rectify.ask_comment"))
-    _stop(RectifyState.COMMENT)
+    return RectifyState.COMMENT
 
 
 async def receive_comment(update: Update, ctx: Ctx) -> int:
@@ -410,7 +414,9 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         CommandHandler("rectify", show_list, filters=private),
         CallbackQueryHandler(accept, pattern=_pattern("ok")),
-        CallbackQueryHandler(stale, pattern=cb.pattern(FEATURE)),
+        # The preview's buttons after its conversation ended (cancelled, timed out), and
+        # anything else of ours no handler knows; plan / ret belong to the conversation.
+        CallbackQueryHandler(stale, pattern=rf"^{FEATURE}:(?!(plan|ret|ok)(:|$))"),
     ]
 
 

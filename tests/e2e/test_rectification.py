@@ -24,7 +24,7 @@ from bot.domain.rectification import on_evaluation_closed
 from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.playground.simulator import BotApiSimulator
 from storage import schema as s
-from tests.e2e.flows import button_data, newest, roster_person
+from tests.e2e.flows import button_data, newest, roster_person, submit_one_item_pledge
 from tests.e2e.harness import BotRunner, Human, World, make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -458,3 +458,30 @@ async def test_an_english_speaking_member_files_in_english(world: World) -> None
     await secretary.send("请写明走访哪些户", expect="已退回")
     back = await member.receive("was sent back by 沈宝方")
     assert "请写明走访哪些户" in back.content
+
+
+async def test_the_plan_button_ends_another_features_wait(world: World) -> None:
+    # 王建国 was about to write progress on a pledge item (that conversation waits for text);
+    # tapping "write the plan" ends that wait: what he types goes to the plan, and after the
+    # plan nothing is taken as progress.
+    member = await world.join("王建国")
+    secretary = await world.join("沈宝方")
+    await submit_one_item_pledge(member)
+    await secretary.receive("提交了承诺")
+    await secretary.tap("通过", expect="已通过")
+    await closed_evaluation(world, subjects=[("王建国", 800)])
+    await member.receive("您的满意度为 80.0%")
+    await member.send("/progress", expect="请选择要记录进展的承诺事项")
+    await member.tap("1. 每月参加支部学习", expect="请用几句话写下做了什么")
+    await member.tap("填写整改方案", expect="第 1 步")
+    await member.send("带头服务群众", expect="第 2 步")
+    await member.send("每月为群众办一件实事", expect="第 3 步")
+    await member.send("2026-11-30", expect="请核对整改方案")
+    await member.tap("提交审核", expect="整改方案已提交")
+    await member.send("今天走访了三户", expect="没有看懂")
+    async with world.db.engine.connect() as conn:
+        entries = await conn.execute(select(s.progress_entries.c.id))
+        assert entries.all() == []
+    # Our own unknown buttons are answered, not left spinning.
+    forged = await member.tap_forged("rc:zzz:1")
+    assert "按钮已经失效" in forged
