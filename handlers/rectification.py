@@ -215,7 +215,12 @@ async def receive_deadline(update: Update, ctx: Ctx) -> int:
         await reply(update, exc.render(loc))
         _stop(RectifyState.DEADLINE)
     draft["deadline"] = deadline.isoformat()
-    await _preview(update, ctx, loc, draft)
+    try:
+        await _preview(update, ctx, loc, draft)
+    except DomainError as exc:  # decided meanwhile (e.g. filed from another device)
+        await reply(update, exc.render(loc))
+        _data(ctx).pop(DRAFT_KEY, None)
+        _stop(ConversationHandler.END)
     _stop(RectifyState.PREVIEW)
 
 
@@ -268,6 +273,12 @@ async def submit(update: Update, ctx: Ctx) -> int:
         )
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
+        if exc.key.startswith(("rectify.deadline.", "date.")):
+            # The day turned since it was typed (tomorrow is today now): ask the date again,
+            # keeping the goals and measures.
+            draft.pop("deadline", None)
+            await reply(update, exc.render(loc) + "\n\n" + t(loc, "rectify.ask_deadline"))
+            _stop(RectifyState.DEADLINE)
         _data(ctx).pop(DRAFT_KEY, None)
         _stop(ConversationHandler.END)
     _data(ctx).pop(DRAFT_KEY, None)

@@ -485,3 +485,24 @@ async def test_the_plan_button_ends_another_features_wait(world: World) -> None:
     # Our own unknown buttons are answered, not left spinning.
     forged = await member.tap_forged("rc:zzz:1")
     assert "按钮已经失效" in forged
+
+
+async def test_a_deadline_that_became_today_is_asked_again_keeping_the_plan(
+    world: World,
+) -> None:
+    clock = clock_of(world)
+    member = await world.join("王建国")
+    await closed_evaluation(world, subjects=[("王建国", 800)])
+    await member.receive("您的满意度为 80.0%")
+    await member.tap("填写整改方案", expect="第 1 步")
+    await member.send("带头服务群众", expect="第 2 步")
+    await member.send("每月为群众办一件实事", expect="第 3 步")
+    await member.send("明天", expect="请核对整改方案")
+    clock.set(datetime(2026, 9, 26, 0, 10, tzinfo=TZ))  # past midnight: tomorrow is today
+    await member.tap("提交审核", expect="第 3 步")
+    assert (await one_rect(world)).status is RectificationStatus.DUE
+    await member.send("2026-10-31", expect="请核对整改方案")
+    assert "带头服务群众" in member.last().content
+    await member.tap("提交审核", expect="整改方案已提交")
+    rect = await one_rect(world)
+    assert rect.goals == "带头服务群众" and rect.deadline == date(2026, 10, 31)
