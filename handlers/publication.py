@@ -34,12 +34,15 @@ async def show_board(update: Update, ctx: Ctx) -> None:
     """/board: the branch's published pledges."""
     loc = await locale_of(update, ctx)
     org, snapshots = await ctx.svc.pledges.board(user_id(update))
+    url = ctx.svc.boards.web_url(org.code)
+    link = "\n\n" + t(loc, "webboard.chat.link", url=url) if url else ""
     if not snapshots:
-        await reply(update, t(loc, "board.empty", org=org.name))
+        await reply(update, t(loc, "board.empty", org=org.name) + link)
         return
     posts = [board_post(loc, s) for s in snapshots]
     await reply(
-        update, t(loc, "board.title", org=org.name, count=len(posts)) + "\n\n" + "\n\n".join(posts)
+        update,
+        t(loc, "board.title", org=org.name, count=len(posts)) + link + "\n\n" + "\n\n".join(posts),
     )
 
 

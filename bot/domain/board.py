@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, tzinfo
+from typing import Any
+
 from bot.domain import access
 from bot.domain.clock import Clock
+from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.models import Org
-from bot.domain.notify import post_board
-from bot.domain.render import board_post
+from bot.domain.progress_models import ItemProgress, ItemStatus
+from bot.i18n import t
 from storage.db import Database
+from storage.uow import UnitOfWork
 
 
 class BoardService:
     """Linking a group as an organisation's board."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, public_base_url: str | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.public_base_url = public_base_url
 
     async def link_board(self, tg_user_id: int, chat_id: int) -> tuple[Org, int]:
         """Make this group the board of the secretary's (or clerk's) organisation.
@@ -37,10 +43,158 @@ class BoardService:
             ]
             for pledge in published:
                 assert pledge.published_snapshot is not None
-                ref = f"board:pledge:{pledge.id}"
+                ref = board_ref(pledge.id)
                 known = await uow.outbox.posted(ref)
                 if known is None or known[0] != chat_id:
-                    await post_board(
-                        uow, chat_id, ref, board_post(None, pledge.published_snapshot), now
-                    )
+                    await queue_board_post(uow, chat_id, ref, pledge.id, now)
             return org.model_copy(update={"board_chat_id": chat_id}), len(published)
+
+    def web_url(self, org_code: str) -> str | None:
+        """The branch's page on the public web board, when its address is configured."""
+        if not self.public_base_url:
+            return None
+        return self.public_base_url.rstrip("/") + "/" + org_code
+
+    async def board_view(
+        self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]
+    ) -> tuple[str, None] | None:
+        """The outbox's live view of a pledge's board post (rendered when it is sent)."""
+        pledge = await uow.pledges.get(int(payload["pledge"]))
+        if pledge is None or not pledge.published_snapshot:
+            return None
+        snapshot = pledge.published_snapshot
+        ids = [int(i["id"]) for i in snapshot.get("items", []) if i.get("id") is not None]
+        progress = {i: await uow.progress.item_progress(i) for i in ids}
+        org = await uow.orgs.get(pledge.org_id)
+        today = self.clock.now().astimezone(self.clock.tz).date()
+        url = self.web_url(org.code) if org is not None else None
+        # The board speaks the branch's language: the default locale.
+        return live_board_post(None, snapshot, progress, today, self.clock.tz, url), None
+
+
+# ---- the board kept current (亮诺): each post is a live view of its pledge -----------------
+
+BOARD_VIEW = "board"
+POST_ITEM_LIMIT = 3600  # characters of items in one post (Telegram's limit is 4096)
+
+
+def board_ref(pledge_id: int, residence: bool = False) -> str:
+    """The ref a pledge's post is named by on its branch's board (or a residence board)."""
+    return f"board2:pledge:{pledge_id}" if residence else f"board:pledge:{pledge_id}"
+
+
+async def queue_board_post(
+    uow: UnitOfWork, chat_id: int, ref: str, pledge_id: int, now: datetime
+) -> bool:
+    """Queue the pledge's post under ``ref``: rendered when sent, edited in place later.
+
+    At most one refresh waits per post, so a burst of ticks makes one edit.
+    """
+    return await uow.outbox.refresh_view(
+        {
+            "chat_id": chat_id,
+            "method": "view",
+            "payload": {"view": BOARD_VIEW, "pledge": pledge_id},
+            "ref": ref,
+            "status": "pending",
+            "attempts": 0,
+            "not_before": now,
+            "created_at": now,
+        }
+    )
+
+
+async def refresh_board(uow: UnitOfWork, pledge_id: int, now: datetime) -> int:
+    """The pledge changed (an item ticked off, progress recorded): refresh its board posts.
+
+    Returns how many posts were queued (0 when the branch has no board).
+    """
+    pledge = await uow.pledges.get(pledge_id)
+    if pledge is None or not pledge.published_snapshot:
+        return 0
+    queued = 0
+    org = await uow.orgs.get(pledge.org_id)
+    if org is not None and org.board_chat_id is not None:
+        queued += await queue_board_post(
+            uow, org.board_chat_id, board_ref(pledge.id), pledge.id, now
+        )
+    if pledge.person_id is not None:
+        pledger = await uow.people.get(pledge.person_id)
+        if pledger is not None and pledger.residence_org_id is not None:
+            residence = await uow.orgs.get(pledger.residence_org_id)
+            if residence is not None and residence.board_chat_id is not None:
+                queued += await queue_board_post(
+                    uow, residence.board_chat_id, board_ref(pledge.id, True), pledge.id, now
+                )
+    return queued
+
+
+def item_state(progress: ItemProgress | None, deadline: date, today: date) -> str:
+    """fulfilled, overdue or open: what the board says of an item."""
+    if progress is not None and progress.status is ItemStatus.FULFILLED:
+        return "fulfilled"
+    return "overdue" if deadline < today else "open"
+
+
+def live_board_post(
+    locale: str | None,
+    snapshot: dict[str, Any],
+    progress: dict[int, ItemProgress],
+    today: date,
+    tz: tzinfo,
+    web_url: str | None = None,
+) -> str:
+    """The board post: the pledge as published, each item with its status and last progress."""
+    head = [
+        t(locale, "board.post.title", number=snapshot["number"]),
+        t(locale, "card.pledger", name=snapshot["pledger_name"], org=snapshot["org_name"]),
+        t(locale, "board.post.horizon", horizon=t(locale, f"horizon.{snapshot['horizon']}")),
+    ]
+    if snapshot.get("is_oral"):
+        head.append(t(locale, "card.oral"))
+    if snapshot.get("amended"):
+        head.append(t(locale, "board.post.amended"))
+    items = snapshot.get("items", [])
+    body: list[str] = []
+    done = 0
+    shown = 0
+    for index, item in enumerate(items, start=1):
+        state = progress.get(int(item["id"])) if item.get("id") is not None else None
+        deadline = date.fromisoformat(item["deadline"])
+        status = item_state(state, deadline, today)
+        done += status == "fulfilled"
+        last = state.last_progress_at if state is not None else None
+        lines = [
+            t(
+                locale,
+                "card.item",
+                n=index,
+                category=t(locale, f"category.{item['category']}"),
+                content=item["content"],
+            ),
+            t(locale, "card.item.target", target=item["target"]),
+            t(
+                locale,
+                "card.item.deadline",
+                deadline=format_date(deadline, locale or "zh_CN"),
+                responsible=item["responsible"],
+            ),
+            t(
+                locale,
+                "webboard.post.item_status",
+                status=t(locale, f"webboard.status.{status}"),
+                last=format_date(last.astimezone(tz).date(), locale or "zh_CN")
+                if last is not None
+                else t(locale, "webboard.no_progress"),
+            ),
+        ]
+        if sum(len(x) + 1 for x in body) + sum(len(x) + 1 for x in lines) > POST_ITEM_LIMIT:
+            break
+        body.extend(lines)
+        shown += 1
+    tail = [t(locale, "webboard.post.summary", done=done, total=len(items))]
+    if shown < len(items):
+        tail.append(t(locale, "webboard.post.more", count=len(items) - shown))
+    if web_url:
+        tail.append(t(locale, "webboard.post.web", url=web_url))
+    return "\n".join([*head, "", *(body or [t(locale, "card.no_items")]), "", *tail])

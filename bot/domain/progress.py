@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from bot.domain import access
 from bot.domain import pledge_rules as rules
+from bot.domain.board import refresh_board
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date
 from bot.domain.enums import PledgerKind, Role
@@ -300,6 +301,7 @@ class ProgressService:
                 created_at=now,
             )
             await uow.progress.touch_item(item.item_id, now)
+            await refresh_board(uow, item.pledge_id, now)  # the board shows the last progress
             return await self._entry_view(uow, entry_id)
 
     async def _entry_view(self, uow: UnitOfWork, entry_id: int, notified: int = 0) -> EntryView:
@@ -427,6 +429,7 @@ class ProgressService:
                 done_on=done_on,
             ):
                 raise DomainError("progress.stale")
+            await refresh_board(uow, view.item.pledge_id, now)  # ticked off on the board too
             for person in await self._told(uow, view, me.id):
                 await tell(
                     uow,

@@ -10,11 +10,12 @@ from bot import callbacks as cb
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
+from bot.domain.board import board_ref, queue_board_post
 from bot.domain.clock import Clock
 from bot.domain.enums import PledgerKind, PledgeStatus, ReviewAction, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person, Pledge
-from bot.domain.notify import post_board, tell
+from bot.domain.notify import tell
 from bot.domain.render import board_post
 from bot.i18n import t
 from storage.db import Database
@@ -188,13 +189,8 @@ class ReviewService:
                 await tell(uow, person, key, now, number=snapshot["number"])
         if org.board_chat_id is not None:
             # The board speaks the branch's language: the default locale.
-            await post_board(
-                uow,
-                org.board_chat_id,
-                f"board:pledge:{pledge.id}",
-                board_post(None, snapshot),
-                now,
-            )
+            # A live view: rendered when sent, with each item's status (kept current).
+            await queue_board_post(uow, org.board_chat_id, board_ref(pledge.id), pledge.id, now)
         pledger = await uow.people.get(pledge.person_id) if pledge.person_id else None
         if pledger is not None and pledger.origin_org_id is not None:
             # A mobile member pledges where they live now; the origin branch is informed.
@@ -217,12 +213,8 @@ class ReviewService:
             # An in-service member's pledge is also shown to their residential community.
             residence = await uow.orgs.get(pledger.residence_org_id)
             if residence is not None and residence.board_chat_id is not None:
-                await post_board(
-                    uow,
-                    residence.board_chat_id,
-                    f"board2:pledge:{pledge.id}",
-                    board_post(None, snapshot),
-                    now,
+                await queue_board_post(
+                    uow, residence.board_chat_id, board_ref(pledge.id, True), pledge.id, now
                 )
 
     async def return_for_revision(
