@@ -26,7 +26,7 @@ from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Person
-from bot.domain.notify import tell
+from bot.domain.notify import message_row, tell
 from bot.domain.rectification_models import (
     FILABLE,
     OPEN,
@@ -328,6 +328,11 @@ async def _after_reevaluation(uow: UnitOfWork, clock: Clock, ev: EvaluationInfo)
                 continue
             told.add(person.id)
             await tell(uow, person, "rectify.closed.others", now, name=name, rate=rate, mark=mark)
+        org = await uow.orgs.get(rect.org_id)
+        if not rect.is_member and org is not None and org.board_chat_id is not None:
+            # The branch's residents saw the result; they see the rectification through too.
+            text = t(None, "rectify.closed.board", name=name, rate=rate, mark=mark)
+            await uow.outbox.add(message_row(org.board_chat_id, text, now))
         return
     # Failed again: this round ends as failed and a new round opens as a new rectification,
     # so each round keeps its own plan, decision and re-evaluation for the record.

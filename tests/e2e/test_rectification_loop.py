@@ -20,7 +20,15 @@ from sqlalchemy import func, select
 from bot.domain.rectification_models import RectificationStatus
 from bot.playground.simulator import BotApiSimulator
 from storage import schema
-from tests.e2e.evaluation_support import TZ, Branch, evaluation_world, open_in_chat, rows, tick
+from tests.e2e.evaluation_support import (
+    BOARD,
+    TZ,
+    Branch,
+    evaluation_world,
+    open_in_chat,
+    rows,
+    tick,
+)
 from tests.e2e.harness import World
 
 SATISFIED, BASIC, UNSATISFIED = 0, 1, 2
@@ -124,6 +132,14 @@ async def test_an_evaluation_under_90_runs_the_whole_loop_to_a_passing_reevaluat
     assert "96.9%" in closed.content
     told = await committee.receive("「黄思村党总支」复评满意度 96.9%")
     assert "整改已闭环" in told.content
+    # The branch's board group, which saw the result, sees the rectification through.
+    await hs.sim.wait_until(
+        lambda: any(
+            "黄思村党总支整改完成：复评群众满意度 96.9%" in m.content
+            for m in hs.sim.bot_messages(BOARD)
+        ),
+        15,
+    )
     [rect] = await rows(world, schema.rectifications)
     assert rect["status"] == RectificationStatus.CLOSED.value
     assert rect["reevaluation_id"] == redo["id"] and rect["closed_at"] is not None

@@ -114,6 +114,7 @@ ZH: dict[str, str] = {
     ),
     "rectify.reevaluation.inconclusive": "「{name}」的复评有效票不足 5 票，无法判定，将重新组织复评。",
     "rectify.reevaluation.void": "「{name}」的复评参评人数不足，结果无效；已自动重新组织复评。",
+    "rectify.closed.board": "📢 {name}整改完成：复评群众满意度 {rate}，达到 {mark} 的合格线。感谢大家的监督！",
     "rectify.closed.subject": "🎉 复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。谢谢您的努力！",
     "rectify.closed.others": "🎉 「{name}」复评满意度 {rate}，达到 {mark} 的合格线，整改已闭环。",
     "rectify.failed.acceptor": (
@@ -272,6 +273,10 @@ EN: dict[str, str] = {
     "rectify.reevaluation.void": (
         "The re-evaluation of “{name}” missed its quorum and did not count; another one is "
         "being held."
+    ),
+    "rectify.closed.board": (
+        "📢 {name} has completed its rectification: satisfaction in the re-evaluation {rate}, "
+        "reaching the {mark} pass mark. Thank you for keeping watch!"
     ),
     "rectify.closed.subject": (
         "🎉 Re-evaluation satisfaction {rate} reaches the {mark} pass mark: the rectification "
