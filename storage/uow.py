@@ -26,6 +26,7 @@ from storage.repositories import (
 )
 from storage.selection_repo import SelectionRepo
 from storage.stats_repo import StatsRepo
+from storage.suggestion_repo import SuggestionRepo
 
 
 class UnitOfWork:
@@ -49,6 +50,7 @@ class UnitOfWork:
     evaluations: EvaluationRepo
     leader_reviews: LeaderReviewRepo
     stats: StatsRepo
+    suggestions: SuggestionRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -90,6 +92,7 @@ class UnitOfWork:
         self.evaluations = EvaluationRepo(conn)
         self.leader_reviews = LeaderReviewRepo(conn)
         self.stats = StatsRepo(conn)
+        self.suggestions = SuggestionRepo(conn)
         return self
 
     async def __aexit__(
