@@ -25,7 +25,7 @@ from bot.domain.clock import Clock
 from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
-from bot.domain.models import Person
+from bot.domain.models import Org, Person
 from bot.domain.notify import message_row, tell
 from bot.domain.rectification_models import (
     FILABLE,
@@ -119,13 +119,19 @@ async def acceptors(uow: UnitOfWork, rect: Rectification) -> list[Person]:
 
 async def may_accept(uow: UnitOfWork, me: Person, rect: Rectification) -> bool:
     """The member's branch secretary or the committee above; a branch: the committee above."""
+    above = {org.id for org in await uow.orgs.ancestors(rect.org_id)}
+    return accepts(me, rect, oral=await _oral(uow, rect), above=above)
+
+
+def accepts(me: Person, rect: Rectification, *, oral: bool, above: set[int]) -> bool:
+    """``may_accept`` with the facts at hand: is the subject an oral member, and the ids of
+    the organisations above the subject's branch."""
     if me.id == rect.person_id:
         return False
     if rect.person_id is None and me.org_id == rect.org_id:
         return False  # a branch does not accept its own plan
     if rect.person_id is not None and me.role is Role.SECRETARY and me.org_id == rect.org_id:
-        return not await _oral(uow, rect)  # an oral member's plan: the secretary wrote it
-    above = {org.id for org in await uow.orgs.ancestors(rect.org_id)}
+        return not oral  # an oral member's plan: the secretary wrote it, the committee accepts
     return (me.role is Role.COMMITTEE or me.is_admin) and me.org_id in above
 
 
@@ -430,22 +436,28 @@ class RectificationService:
             me = await access.actor(uow, tg_user_id)
             if me.role is Role.RESIDENT:
                 raise Forbidden("rectify.residents")
-            scope = await _scope(uow, me)
+            all_orgs = {o.id: o for o in await uow.orgs.all()}
+            scope = _below(all_orgs, me.org_id)
             rects = await uow.rectifications.in_progress(OPEN, org_ids=scope, person_id=me.id)
+            # A committee may follow a district's worth: facts in memory, not queries per row.
+            subjects = await uow.people.by_ids(r.person_id for r in rects if r.person_id)
             views = []
             staff = me.role in (Role.SECRETARY, Role.COMMITTEE) or me.is_admin
             for rect in rects:
-                can_file = may_file(me, rect, oral=await _oral(uow, rect))
-                acceptor = await may_accept(uow, me, rect)
+                subject = subjects.get(rect.person_id) if rect.person_id else None
+                oral = subject is not None and subject.oral
+                can_file = may_file(me, rect, oral=oral)
+                acceptor = accepts(me, rect, oral=oral, above=_above(all_orgs, rect.org_id))
                 if not (can_file or acceptor or staff):
                     continue  # a member sees only their own
-                can_decide = acceptor and rect.status is S.SUBMITTED
+                org = all_orgs.get(rect.org_id)
+                name = subject.name if subject else (org.name if org else "?")
                 views.append(
                     RectView(
                         rect,
-                        await subject_name(uow, rect),
+                        name,
                         can_file and rect.status in FILABLE,
-                        can_decide,
+                        acceptor and rect.status is S.SUBMITTED,
                         plan_due(rect, self.clock.tz),
                     )
                 )
@@ -624,16 +636,26 @@ class RectificationService:
             return Decided(fresh, name)
 
 
-async def _scope(uow: UnitOfWork, me: Person) -> list[int]:
-    """The orgs a person follows rectifications of: their own and everything below."""
-    all_orgs = await uow.orgs.all()
-    scope = [me.org_id]
-    frontier = [me.org_id]
+def _below(orgs: dict[int, Org], root: int) -> list[int]:
+    """An organisation and everything below it."""
+    children: dict[int | None, list[int]] = {}
+    for org in orgs.values():
+        children.setdefault(org.parent_id, []).append(org.id)
+    scope, frontier = [root], [root]
     while frontier:
-        children = [o.id for o in all_orgs if o.parent_id in frontier]
-        scope.extend(children)
-        frontier = children
+        frontier = [c for parent in frontier for c in children.get(parent, [])]
+        scope.extend(frontier)
     return scope
+
+
+def _above(orgs: dict[int, Org], org_id: int) -> set[int]:
+    """The ids of the organisations above one (its parent, the parent's parent, …)."""
+    found: set[int] = set()
+    org = orgs.get(org_id)
+    while org is not None and org.parent_id is not None and org.parent_id not in found:
+        found.add(org.parent_id)
+        org = orgs.get(org.parent_id)
+    return found
 
 
 def _clean(value: str, limit: int, key: str) -> str:

@@ -11,7 +11,7 @@ from bot import callbacks as cb
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.models import Person
-from bot.domain.rectification import decision_buttons, may_file, plan_button, plan_due
+from bot.domain.rectification import accepts, decision_buttons, may_file, plan_button, plan_due
 from bot.domain.rectification_models import (
     FILABLE,
     OPEN,
@@ -140,3 +140,23 @@ def test_buttons_fit_telegram_and_carry_the_version() -> None:
     assert parsed is not None and parsed.feature == cb.RECTIFY
     assert (parsed.action, parsed.int_arg(0), parsed.int_arg(1)) == ("ok", big.id, big.version)
     assert cb.parse(back["callback_data"]) == cb.parse(f"rc:ret:{big.id}:{big.version}")
+
+
+def test_who_accepts_a_plan() -> None:
+    above = {1}  # the committee (org 1) is above the branch (org 2)
+    member_rect, branch_rect = rect(person_id=40), rect(person_id=None)
+    secretary, committee = person(42, Role.SECRETARY), person(44, Role.COMMITTEE, org_id=1)
+    far_committee = person(45, Role.COMMITTEE, org_id=9)
+    admin = Person(id=46, name="admin", org_id=1, role=Role.MEMBER, is_admin=True)
+    assert accepts(secretary, member_rect, oral=False, above=above)
+    assert not accepts(secretary, member_rect, oral=True, above=above)  # the secretary wrote it
+    assert accepts(committee, member_rect, oral=True, above=above)
+    assert not accepts(person(40, Role.SECRETARY), member_rect, oral=False, above=above)  # own
+    assert not accepts(person(41, Role.MEMBER), member_rect, oral=False, above=above)
+    assert not accepts(person(47, Role.LEADER, org_id=1), member_rect, oral=False, above=above)
+    assert not accepts(person(48, Role.RESIDENT), member_rect, oral=False, above=above)
+    assert not accepts(far_committee, member_rect, oral=False, above=above)
+    assert accepts(committee, branch_rect, oral=False, above=above)
+    assert accepts(admin, branch_rect, oral=False, above=above)
+    assert not accepts(secretary, branch_rect, oral=False, above=above)  # its own branch
+    assert not accepts(far_committee, branch_rect, oral=False, above=above)
