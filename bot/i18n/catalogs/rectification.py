@@ -100,7 +100,6 @@ ZH: dict[str, str] = {
     "rectify.list.due_by": "   方案请于 {date} 前提交",
     "rectify.list.deadline": "   完成时限 {date}",
     "rectify.list.more": "（另有 {count} 项未列出）",
-    "rectify.list.act": "需要您处理的：",
     # reminders
     "rectify.remind.late": (
         "⏰ 整改方案还没有提交（应于 {due} 前提交，已过 {days} 天）。请点下面的按钮填写。"
@@ -247,7 +246,6 @@ EN: dict[str, str] = {
     "rectify.list.due_by": "   plan due by {date}",
     "rectify.list.deadline": "   deadline {date}",
     "rectify.list.more": "({count} more not listed)",
-    "rectify.list.act": "Waiting for you:",
     "rectify.remind.late": (
         "⏰ Your rectification plan is overdue (due {due}, {days} days ago). Tap below to "
         "write it."
