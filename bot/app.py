@@ -35,6 +35,7 @@ from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
+from bot.domain.suggestions import SuggestionService
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
@@ -57,6 +58,7 @@ from handlers import (
     resident_phone,
     selection,
     stats,
+    suggestions,
 )
 from storage.db import Database
 from storage.persistence import DbPersistence
@@ -75,6 +77,7 @@ GROUP_PROGRESS = -5  # writing progress (text, then photos/files) or a verifier'
 GROUP_LEADER_REVIEW = -4  # writing a leader review or a rectification statement: takes
 # text only while it waits for a comment, points or a statement
 GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it waits for it
+GROUP_SUGGEST = -2  # writing a suggestion (/suggest): takes text only while it waits for it
 GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
 # the fallback hint, which in the same group runs only when no feature took the update
 
@@ -174,6 +177,7 @@ def build_application(
             leader_reviews=LeaderReviewService(db, clock),
             phones=PhoneService(db, clock),
             stats=StatsService(db, clock),
+            suggestions=SuggestionService(db, clock),
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
@@ -184,6 +188,7 @@ def build_application(
     app.add_handlers(evaluation.build_conversation(), group=GROUP_EVALUATION)
     app.add_handlers(rectification.build_conversation(), group=GROUP_RECTIFY)
     app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
+    app.add_handlers(suggestions.build_conversation(), group=GROUP_SUGGEST)
     app.add_handlers(
         [
             *pledge_draft.build(),  # /pledge, /oral and every drafting button
@@ -201,6 +206,7 @@ def build_application(
             *rectification.build(),  # /rectify and the accept button
             *leader_review.build(),  # /comment, /comments and the list's buttons
             *resident_phone.build(),  # /phone and a shared contact (residents confirm)
+            *suggestions.build(),  # /suggestions and its buttons (调研提诺)
             *fallback.build(),  # last in the group: only what no feature took
         ],
         group=GROUP_FEATURES,

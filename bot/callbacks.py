@@ -56,3 +56,4 @@ AWARDS = "aw"  # organisational selection (组织评选)
 ASSESS = "as"  # year-end assessment (年度考评)
 STATS = "st"  # statistics and charts (/stats): st:o:<org id> picks an organisation
 EXPORTS = "ex"  # exports (/export): tables, ledger, letters, statistics form
+SUGGEST = "sg"  # residents' suggestions (调研提诺): /suggest and /suggestions

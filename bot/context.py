@@ -23,6 +23,7 @@ from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
+from bot.domain.suggestions import SuggestionService
 from bot.outbox import OutboxDispatcher
 from config.settings import Settings
 from storage.db import Database
@@ -51,6 +52,7 @@ class Services:
     leader_reviews: LeaderReviewService
     phones: PhoneService
     stats: StatsService
+    suggestions: SuggestionService
 
 
 class BotData:

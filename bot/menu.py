@@ -16,9 +16,9 @@ SELECTOR = ("ranking", "assess")  # 上评下议 and 年度考评 (bot/domain/se
 
 COMMANDS: dict[Role | None, tuple[str, ...]] = {
     None: ("start", "help"),  # not yet bound: the client's language serves until they join
-    Role.RESIDENT: ("board", "phone", *STATS, *BASE),
-    Role.MEMBER: (*PLEDGER, "comments", *STATS, *BASE),
-    Role.LEADER: (*PLEDGER, *LEADER_REVIEWER, *STATS, *BASE),
+    Role.RESIDENT: ("board", "suggest", "phone", *STATS, *BASE),
+    Role.MEMBER: (*PLEDGER, "comments", "suggest", *STATS, *BASE),
+    Role.LEADER: (*PLEDGER, *LEADER_REVIEWER, "suggest", *STATS, *BASE),
     Role.SECRETARY: (
         *PLEDGER,
         *REVIEWER,
@@ -26,6 +26,7 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *LEADER_REVIEWER,
         *SELECTOR,
         *EVALUATOR,
+        "suggestions",  # 调研提诺: residents' suggestions to the branch
         "oral",
         "linkboard",
         *BROADCASTER,
@@ -39,6 +40,7 @@ COMMANDS: dict[Role | None, tuple[str, ...]] = {
         *SELECTOR,
         *EVALUATOR,
         "awards",  # 组织评选: committee staff confirm the awards
+        "suggestions",
         "linkboard",
         *BROADCASTER,
         *BASE,

@@ -8,8 +8,11 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.models import Org
+from bot.domain.progress_models import ItemStatus, ReportableItem
 from bot.domain.suggestion_models import Suggestion, SuggestionStatus
 from storage import schema as s
+from storage.progress_repo import _item_query
 
 _sg = s.suggestions
 
@@ -114,3 +117,31 @@ class SuggestionRepo:
             .values(status=SuggestionStatus.SOLVED.value, solved_by=by, solved_at=at)
         )
         return bool(result.rowcount)
+
+    async def children(self, parent_id: int) -> list[Org]:
+        """The organisations directly below ``parent_id``, by code."""
+        rows = await self.conn.execute(
+            select(s.orgs).where(s.orgs.c.parent_id == parent_id).order_by(s.orgs.c.code)
+        )
+        return [Org.model_validate(r._mapping) for r in rows]
+
+    async def branch_items(self, org_id: int, limit: int) -> list[ReportableItem]:
+        """Items of the branch's published pledges that are not fulfilled yet come first."""
+        rows = await self.conn.execute(
+            _item_query()
+            .where(and_(s.pledges.c.number.is_not(None), s.pledges.c.org_id == org_id))
+            .order_by(
+                case(
+                    (
+                        func.coalesce(s.item_progress.c.status, "open")
+                        == ItemStatus.FULFILLED.value,
+                        1,
+                    ),
+                    else_=0,
+                ),
+                s.pledges.c.id,
+                s.pledge_items.c.position,
+            )
+            .limit(limit)
+        )
+        return [ReportableItem.model_validate(r._mapping) for r in rows]
