@@ -39,6 +39,9 @@ from bot.domain.suggestions import SuggestionService
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
+from bot.web.board import PublicBoard
+from bot.web.board import start_server as start_board_server
+from bot.web.board import stop_server as stop_board_server
 from config.settings import Settings
 from handlers import (
     broadcast,
@@ -229,6 +232,14 @@ async def on_start(app: Any) -> None:
         await uow.updates.prune(services.clock.now() - UPDATE_ID_MEMORY)
     await set_default_menus(app)
     await services.outbox.start()
+    if services.settings.web_port is not None:
+        # 网上晒: the public web board, read-only, served by this process.
+        await start_board_server(
+            app,
+            PublicBoard(services.db, services.clock),
+            services.settings.web_host,
+            services.settings.web_port,
+        )
     log.info("bot started")
 
 
@@ -244,6 +255,7 @@ async def set_default_menus(app: Any) -> None:
 async def on_stop(app: Any) -> None:
     """Stop the outbox after the messages in flight (post_stop)."""
     await app.bot_data.services.outbox.stop()
+    await stop_board_server(app)
 
 
 async def on_shutdown(app: Any) -> None:

@@ -23,6 +23,7 @@ from bot.playground.demo import Persona, attach, seed_demo, set_menus
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import LOOPBACK, BotApiSimulator
 from bot.playground.web import PlaygroundWeb
+from bot.web.board import PublicBoard
 from config.settings import Settings
 from storage.db import Database
 
@@ -78,6 +79,12 @@ class Playground:
         self.app: JiannuoApp | None = None
         self.web = PlaygroundWeb(self)
         self.sim.add_routes(self.web.setup)
+        # 网上晒 on the same loopback port (/board/): one address for the trainer, and the
+        # board reads whichever database the bot runs on now (it changes on reset).
+        self.board = PublicBoard(
+            lambda: self.app.bot_data.services.db if self.app else None, self.clock
+        )
+        self.sim.add_routes(self.board.setup)
         self.resetting = False
         self._lock = asyncio.Lock()
         self._reset_listeners: list[Callable[[], None]] = []
@@ -98,6 +105,9 @@ class Playground:
                 # The demo runs on any day of the year: the pledge window is the real
                 # product's rule (tested on its own), not something a trainer should wait for.
                 "enforce_pledge_window": False,
+                # The board is mounted on the simulator's port; no server of its own.
+                "web_port": None,
+                "public_base_url": f"{self.sim.root_url}/board/",
             }
         )
 
