@@ -196,6 +196,16 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
                     responsible="沈红梅",
                 )
             )
+    await seed_evaluation(db)
+    return Seeded(hs, dy, numbers, [p for p in phones.values() if p])
+
+
+async def seed_evaluation(db: Database) -> None:
+    """A closed evaluation of 黄思村: the branch (26 votes, shown) and a member (3, hidden),
+    a participant and a secret ballot (neither ever shown)."""
+    orgs, people, _phones = await _ids(db)
+    hs = orgs["XH-HS"]
+    async with db.engine.begin() as conn:
         # A closed evaluation: the branch (26 votes, shown) and a member (3 votes, hidden).
         eid = (
             await conn.execute(
@@ -253,4 +263,3 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
                 choice="unsatisfied",
             )
         )
-    return Seeded(hs, dy, numbers, [p for p in phones.values() if p])
