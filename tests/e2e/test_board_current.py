@@ -3,13 +3,18 @@ edits are coalesced, and a post that cannot be edited any more is posted anew.""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy import update
 
 from bot.domain.board import refresh_board
 from bot.playground.sim_state import SimMessage
+from bot.playground.simulator import BotApiSimulator
 from storage import schema
 from tests.e2e.flows import submit_one_item_pledge
-from tests.e2e.harness import WAIT, Human, World
+from tests.e2e.harness import WAIT, BotRunner, Human, World, make_settings
 
 BOARD = -100_007
 
@@ -138,3 +143,38 @@ async def _pledge_id(world: World) -> int:
     async with world.db.uow() as uow:
         [pledge] = await uow.pledges.find(org_id=org_id, published=True)
         return pledge.id
+
+
+@pytest.fixture
+async def linked_world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
+    """The world of conftest, with the web board's public address configured."""
+    settings = make_settings(tmp_path, sim, public_base_url="https://dangjian.example/board/")
+    runner = BotRunner(settings)
+    w = World(sim=sim, settings=settings, runner=runner, tmp=tmp_path)
+    await w.import_demo()
+    await runner.start()
+    try:
+        yield w
+    finally:
+        await runner.stop()
+
+
+async def test_board_links_to_the_web_board_and_a_resident_sees_only_public_data(
+    linked_world: World,
+) -> None:
+    world = linked_world
+    member, secretary, number = await board_with_pledge(world)
+    [post] = posts(world)
+    assert "网上公示栏：https://dangjian.example/board/XH-HS" in post.content
+    # A pledge under review is not on the board, in the group or in chat.
+    other = await world.join("杨友林")
+    await submit_one_item_pledge(other, "帮带5户种植户")
+    await secretary.receive("杨友林 提交了承诺")
+    resident = await world.join("张桂英")
+    board = await resident.send("/board", expect="公开承诺")
+    assert "🌐 网上公示栏：https://dangjian.example/board/XH-HS" in board.content
+    assert number in board.content and "每月参加支部学习" in board.content
+    assert "帮带5户种植户" not in board.content and "13800000" not in board.content
+    await world.outbox_settled()
+    assert all("帮带5户种植户" not in m.content for m in world.sim.bot_messages(BOARD))
+    assert member.seen("帮带5户种植户", BOARD) == 0
