@@ -16,7 +16,9 @@ EVALUATION_JOB = "evaluation-tick"
 async def reminder_tick(ctx: Ctx) -> None:
     """Queue the reminders due now and wake the outbox."""
     report = await ctx.svc.reminders.tick()
-    if report.total:
+    # 亮诺 kept current: once a day, board posts whose items fell overdue are refreshed.
+    refreshed = await ctx.svc.boards.overdue_tick()
+    if report.total or refreshed:
         ctx.svc.outbox.wake()
 
 

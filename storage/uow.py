@@ -7,6 +7,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from storage.board_repo import BoardRepo
 from storage.broadcast_repo import BroadcastRepo
 from storage.evaluation_repo import EvaluationRepo
 from storage.export_repo import ExportRepo
@@ -51,6 +52,7 @@ class UnitOfWork:
     leader_reviews: LeaderReviewRepo
     stats: StatsRepo
     suggestions: SuggestionRepo
+    boards: BoardRepo
 
     def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
         self._engine = engine
@@ -93,6 +95,7 @@ class UnitOfWork:
         self.leader_reviews = LeaderReviewRepo(conn)
         self.stats = StatsRepo(conn)
         self.suggestions = SuggestionRepo(conn)
+        self.boards = BoardRepo(conn)
         return self
 
     async def __aexit__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from bot.domain import access
@@ -23,6 +23,7 @@ class BoardService:
         self.db = db
         self.clock = clock
         self.public_base_url = public_base_url
+        self._swept_on: date | None = None  # the day the overdue sweep last ran
 
     async def link_board(self, tg_user_id: int, chat_id: int) -> tuple[Org, int]:
         """Make this group the board of the secretary's (or clerk's) organisation.
@@ -48,6 +49,33 @@ class BoardService:
                 if known is None or known[0] != chat_id:
                     await queue_board_post(uow, chat_id, ref, pledge.id, now)
             return org.model_copy(update={"board_chat_id": chat_id}), len(published)
+
+    async def overdue_tick(self) -> int:
+        """Once a local day: refresh the posts whose items fell overdue (逾期) since.
+
+        Each item is refreshed once (a key in the reminder log); a bot that was down for a
+        few days catches up on the last OVERDUE_CATCH_UP_DAYS. Returns the posts queued.
+        """
+        now = self.clock.now()
+        today = now.astimezone(self.clock.tz).date()
+        if self._swept_on == today:
+            return 0
+        queued = 0
+        async with self.db.uow() as uow:
+            due = await uow.boards.newly_overdue(
+                today - timedelta(days=OVERDUE_CATCH_UP_DAYS), today - timedelta(days=1)
+            )
+            keys = {f"board:overdue:{item}": pledge for item, pledge in due}
+            seen = await uow.reminders.already_queued(keys)
+            fresh = {key: pledge for key, pledge in keys.items() if key not in seen}
+            if fresh:
+                await uow.reminders.record(
+                    [{"key": key, "person_id": None, "queued_at": now} for key in fresh]
+                )
+                for pledge_id in sorted(set(fresh.values())):
+                    queued += await refresh_board(uow, pledge_id, now)
+        self._swept_on = today
+        return queued
 
     def web_url(self, org_code: str) -> str | None:
         """The branch's page on the public web board, when its address is configured."""
@@ -76,6 +104,7 @@ class BoardService:
 
 BOARD_VIEW = "board"
 POST_ITEM_LIMIT = 3600  # characters of items in one post (Telegram's limit is 4096)
+OVERDUE_CATCH_UP_DAYS = 7
 
 
 def board_ref(pledge_id: int, residence: bool = False) -> str:
