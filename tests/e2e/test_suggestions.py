@@ -132,3 +132,21 @@ async def test_the_conversation_survives_a_restart(world: World) -> None:
     card = newest(secretary, "希望增加垃圾清运次数")
     await secretary.tap("处理这条建议", expect="建议 #")
     assert card is not None
+
+
+async def test_the_list_pages(world: World) -> None:
+    secretary = await world.join("沈宝方")
+    resident = await world.join("张桂英")
+    hs = await org_id(world, "XH-HS")
+    now = world.runner.app.bot_data.services.clock.now()  # type: ignore[union-attr]
+    async with world.db.uow() as uow:
+        author = await uow.people.by_tg(resident.user_id)
+        assert author is not None
+        for n in range(11):
+            await uow.suggestions.add(org_id=hs, author_id=author.id, text=f"第{n}条建议", at=now)
+    first = await secretary.send("/suggestions", expect="共 11 条")
+    assert "第 1/2 页" in first.content and first.content.count("【待办】") == 8
+    second = await secretary.tap("下一页", expect="第 2/2 页")
+    assert second.content.count("【待办】") == 3 and "第0条建议" in second.content
+    back = await secretary.tap("上一页", expect="第 1/2 页")
+    assert "第10条建议" in back.content
