@@ -47,6 +47,8 @@ PHONE = re.compile(
     r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)|(?<!\d)0\d{2,3}-\d{7,8}"
 )
 
+FOOTER = re.compile(r"<footer>.*?</footer>", re.S)
+
 DbSource = Callable[[], Database | None]
 
 CSS = """
@@ -327,8 +329,8 @@ class PublicBoard:
         if db is None:
             text = f"<p>{escape(_tr('webboard.unavailable'))}</p>"
             return Page(503, _layout(_tr("webboard.site"), text, self.clock.now()))
-        now = self.clock.now()
-        today = now.astimezone(self.clock.tz).date()
+        now = self.clock.now().astimezone(self.clock.tz)
+        today = now.date()
         async with db.engine.connect() as conn:
             repo = PublicBoardRepo(conn)
             if code is None:
@@ -449,7 +451,9 @@ class PublicBoard:
     @staticmethod
     def _respond(request: web.Request, page: Page) -> web.StreamResponse:
         body = page.html.encode("utf-8")
-        etag = hashlib.sha256(body).hexdigest()[:32]
+        # The footer's "updated at" minute is left out: an unchanged board keeps its ETag.
+        content = FOOTER.sub("", page.html).encode("utf-8")
+        etag = hashlib.sha256(content).hexdigest()[:32]
         headers = {
             "Cache-Control": f"public, max-age={MAX_AGE_SECONDS}",
             "ETag": f'"{etag}"',

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -41,9 +42,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         await database.dispose()
 
 
-async def client_for(db: Database) -> Client:
+async def client_for(db: Database, clock: FakeClock | None = None) -> Client:
     app = web.Application()
-    PublicBoard(db, FakeClock(NOW)).setup(app)
+    PublicBoard(db, clock or FakeClock(NOW)).setup(app)
     client: Client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -55,8 +56,13 @@ async def seeded(db: Database) -> Seeded:
 
 
 @pytest.fixture
-async def client(db: Database, seeded: Seeded) -> AsyncIterator[Client]:
-    c = await client_for(db)
+def clock() -> FakeClock:
+    return FakeClock(NOW)
+
+
+@pytest.fixture
+async def client(db: Database, seeded: Seeded, clock: FakeClock) -> AsyncIterator[Client]:
+    c = await client_for(db, clock)
     try:
         yield c
     finally:
@@ -135,12 +141,16 @@ async def test_tree_and_committee_pages(client: Client) -> None:
     assert re.search(r"东园社区党支部\s+0\s+0\s+0\s+—", committee)
 
 
-async def test_etag_and_cache_headers(client: Client) -> None:
+async def test_etag_and_cache_headers(client: Client, clock: FakeClock) -> None:
     first = await client.get("/board/XH-HS")
     etag = first.headers["ETag"]
     assert "max-age=60" in first.headers["Cache-Control"]
     again = await client.get("/board/XH-HS", headers={"If-None-Match": etag})
     assert again.status == 304 and await again.read() == b""
+    # A minute later the footer's time differs, the board does not: still 304.
+    clock.advance(timedelta(minutes=5))
+    later = await client.get("/board/XH-HS", headers={"If-None-Match": etag})
+    assert later.status == 304
     missing = await client.get("/board/NOPE")
     assert missing.headers["Cache-Control"] == "no-store"
 
