@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.rectification_models import (
+    Candidate,
     EvaluationInfo,
     Rectification,
     RectificationStatus,
@@ -83,17 +84,29 @@ class RectificationRepo:
         return [_rect(r) for r in rows]
 
     async def needing_attention(
-        self, late_before: datetime, deadline_by: date
-    ) -> list[tuple[int, RectificationStatus, int, datetime, date | None]]:
-        """(id, status, round, created_at, deadline) of what the tick may act on: plans not
-        filed and opened before ``late_before``, accepted plans due by ``deadline_by``. Plain
-        tuples: the tick reads this every minute over a whole district."""
+        self, *, late_before: datetime, waiting_before: datetime, deadline_by: date
+    ) -> list[Candidate]:
+        """What the tick may act on: plans not filed and opened before ``late_before``, plans
+        submitted before ``waiting_before`` and still undecided, accepted plans due by
+        ``deadline_by``."""
         filable = [RectificationStatus.DUE.value, RectificationStatus.RETURNED.value]
         rows = await self.conn.execute(
-            select(_r.c.id, _r.c.status, _r.c.round, _r.c.created_at, _r.c.deadline)
+            select(
+                _r.c.id,
+                _r.c.status,
+                _r.c.round,
+                _r.c.version,
+                _r.c.created_at,
+                _r.c.submitted_at,
+                _r.c.deadline,
+            )
             .where(
                 or_(
                     and_(_r.c.status.in_(filable), _r.c.created_at < late_before),
+                    and_(
+                        _r.c.status == RectificationStatus.SUBMITTED.value,
+                        _r.c.submitted_at < waiting_before,
+                    ),
                     and_(
                         _r.c.status == RectificationStatus.ACCEPTED.value,
                         _r.c.deadline <= deadline_by,
@@ -103,8 +116,8 @@ class RectificationRepo:
             .order_by(_r.c.id)
         )
         return [
-            (int(i), RectificationStatus(st), int(rnd), created, deadline)
-            for i, st, rnd, created, deadline in rows
+            Candidate(int(i), RectificationStatus(st), int(rnd), int(v), created, sub, deadline)
+            for i, st, rnd, v, created, sub, deadline in rows
         ]
 
     async def latest_reevaluations(self) -> list[tuple[int, int, str, datetime | None]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -104,6 +105,20 @@ class Rectification(_Model):
     def is_member(self) -> bool:
         """Whether the subject is a member (else the branch)."""
         return self.person_id is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """What the reminder tick reads of a rectification that may need attention (a plain
+    dataclass: read every minute over a whole district)."""
+
+    id: int
+    status: RectificationStatus
+    round: int
+    version: int
+    created_at: datetime
+    submitted_at: datetime | None
+    deadline: date | None
 
 
 class EvaluationInfo(_Model):

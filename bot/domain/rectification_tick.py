@@ -29,10 +29,12 @@ from bot.domain.rectification import (
     PLAN_DUE_DAYS,
     RectificationStatus,
     acceptors,
+    decision_buttons,
     filers,
     is_proxy,
     plan_button,
     plan_due,
+    plan_text,
     subject_name,
 )
 from bot.domain.rectification_models import RectAction, Rectification, transition
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 S = RectificationStatus
 SOON_DAYS = 7
 LATE_EVERY_DAYS = 7
+WAITING_DAYS = 3  # a submitted plan undecided this long reminds its acceptors (then weekly)
 DEFAULT_REEVALUATION_DAYS = 7
 VOID_GRACE_DAYS = 3  # a void re-evaluation not rescheduled by then is held again by the tick
 
@@ -75,22 +78,28 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
     staged: list[tuple[str, int, int]] = []  # (key, rectification id, days)
     opening: list[int] = []
     candidates = await uow.rectifications.needing_attention(
-        late_before, today + timedelta(days=SOON_DAYS)
+        late_before=late_before,
+        waiting_before=now - timedelta(days=WAITING_DAYS),
+        deadline_by=today + timedelta(days=SOON_DAYS),
     )
-    for rect_id, status, round_no, created_at, deadline in candidates:
-        if status in FILABLE:
-            due = created_at.astimezone(clock.tz).date() + timedelta(days=PLAN_DUE_DAYS)
+    for c in candidates:
+        if c.status in FILABLE:
+            due = c.created_at.astimezone(clock.tz).date() + timedelta(days=PLAN_DUE_DAYS)
             late = (today - due).days
             if late >= 1:
                 week = (late - 1) // LATE_EVERY_DAYS
-                staged.append((f"rectify:late:{rect_id}:r{round_no}:w{week}", rect_id, late))
-        elif deadline is not None:
-            left = (deadline - today).days
+                staged.append((f"rectify:late:{c.id}:r{c.round}:w{week}", c.id, late))
+        elif c.status is S.SUBMITTED and c.submitted_at is not None:
+            waiting = (now - c.submitted_at).days
+            week = (waiting - WAITING_DAYS) // LATE_EVERY_DAYS
+            staged.append((f"rectify:waiting:{c.id}:v{c.version}:w{week}", c.id, waiting))
+        elif c.deadline is not None:
+            left = (c.deadline - today).days
             if left < 0:
-                opening.append(rect_id)
+                opening.append(c.id)
             else:
                 stage = "d1" if left <= 1 else "d7"
-                staged.append((f"rectify:{stage}:{rect_id}:{deadline.isoformat()}", rect_id, left))
+                staged.append((f"rectify:{stage}:{c.id}:{c.deadline.isoformat()}", c.id, left))
     await _hold_again_after_void(uow, clock)
     known = await uow.reminders.already_queued(key for key, _, _ in staged)
     counts: dict[str, int] = {}
@@ -105,6 +114,8 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
         logged.append(log_row(key, rect.person_id, now))
         if rect.status in FILABLE:
             messages = await _late(uow, rect, plan_due(rect, clock.tz), days)
+        elif rect.status is S.SUBMITTED:
+            messages = await _waiting(uow, rect, days)
         else:
             messages = await _soon(uow, rect, days)
         for person, text, buttons, kind in messages:
@@ -145,6 +156,23 @@ async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> l
             days=late,
         )
         messages.append((person, text, None, "rectify_late_acceptor"))
+    return messages
+
+
+async def _waiting(uow: UnitOfWork, rect: Rectification, days: int) -> list[_Message]:
+    """A plan undecided for days: the acceptors again, with the buttons (same version)."""
+    name = await subject_name(uow, rect)
+    messages: list[_Message] = []
+    for person in await acceptors(uow, rect):
+        text = t(
+            person.locale,
+            "rectify.remind.waiting",
+            name=name,
+            days=days,
+            plan=plan_text(person.locale, rect, name),
+        )
+        buttons = decision_buttons(person.locale, rect)
+        messages.append((person, text, buttons, "rectify_waiting"))
     return messages
 
 

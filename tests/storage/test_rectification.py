@@ -362,3 +362,36 @@ async def test_a_void_reevaluation_nobody_rescheduled_is_held_again(
             .where(s.evaluations.c.rectification_id == rect.id)
         )
         assert count.scalar_one() == 2
+
+
+async def test_an_undecided_plan_reminds_its_acceptor_with_live_buttons(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(db, clock, ids, [(None, 850)])
+    service = RectificationService(db, clock)
+    [rect] = await all_rects(db)
+    rect = await submitted(service, ACCOUNTS["沈宝方"], rect.id)
+
+    async def waiting_texts() -> list[dict[str, Any]]:
+        async with db.engine.connect() as conn:
+            rows = await conn.execute(
+                select(s.outbox.c.payload).where(s.outbox.c.chat_id == ACCOUNTS["刘晓燕"])
+            )
+            return [p for (p,) in rows if "等待您审核" in p.get("text", "")]
+
+    clock.set(NOW + timedelta(days=2, hours=23))
+    assert "rectify_waiting" not in await tick(db, clock)
+    clock.set(NOW + timedelta(days=3, hours=1))
+    assert (await tick(db, clock))["rectify_waiting"] == 1
+    assert "rectify_waiting" not in await tick(db, clock)
+    [reminder] = await waiting_texts()
+    assert "提升满意度" in reminder["text"] and "已提交 3 天" in reminder["text"]
+    data = [b["callback_data"] for row in reminder["buttons"] for b in row]
+    assert data == [f"rc:ok:{rect.id}:{rect.version}", f"rc:ret:{rect.id}:{rect.version}"]
+    clock.set(NOW + timedelta(days=10, hours=1))
+    assert (await tick(db, clock))["rectify_waiting"] == 1  # a week on, again
+    # Accepting from the reminder works (the buttons carry the current version).
+    await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    clock.set(NOW + timedelta(days=17, hours=1))
+    assert "rectify_waiting" not in await tick(db, clock)
+    assert len(await waiting_texts()) == 2

@@ -105,6 +105,7 @@ ZH: dict[str, str] = {
         "⏰ 整改方案还没有提交（应于 {due} 前提交，已过 {days} 天）。请点下面的按钮填写。"
     ),
     "rectify.remind.late_acceptor": "⏰ 「{name}」的整改方案应于 {due} 前提交，至今未提交（已过 {days} 天）。",
+    "rectify.remind.waiting": "⏰ 「{name}」的整改方案已提交 {days} 天，还在等待您审核：\n\n{plan}",
     "rectify.remind.soon": "⏰ 整改完成时限还有 {days} 天（{deadline}），到期后将组织复评。",
     "rectify.remind.tomorrow": "⏰ 整改完成时限就在 {deadline}，到期后将组织复评，请做好准备。",
     # the re-evaluation and the end of the loop
@@ -253,6 +254,9 @@ EN: dict[str, str] = {
     "rectify.remind.late_acceptor": (
         "⏰ The rectification plan of “{name}” was due {due} and is still not filed "
         "({days} days late)."
+    ),
+    "rectify.remind.waiting": (
+        "⏰ The rectification plan of “{name}” has waited {days} days for your review:\n\n{plan}"
     ),
     "rectify.remind.soon": (
         "⏰ {days} days left to the rectification deadline ({deadline}); a re-evaluation follows."
