@@ -121,6 +121,8 @@ def build_application(
         .context_types(context_types)
         .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(FloodControl(limits, max_retries=3))
+        # Poll answers (群众评议 ballots) take a fast lane into the batched ballot box.
+        .application_class(evaluation.VotingApplication)
         .post_init(on_start)
         .post_stop(on_stop)
         .post_shutdown(on_shutdown)
@@ -253,7 +255,9 @@ async def set_default_menus(app: Any) -> None:
 
 
 async def on_stop(app: Any) -> None:
-    """Stop the outbox after the messages in flight (post_stop)."""
+    """Stop the outbox after the messages in flight (post_stop); every poll answer taken is
+    committed first."""
+    await app.bot_data.services.evaluations.drain()
     await app.bot_data.services.outbox.stop()
     await stop_board_server(app)
 

@@ -9,6 +9,7 @@ updates is filtered so a log never pairs a person with a choice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from datetime import datetime
@@ -17,11 +18,13 @@ from typing import Any, NoReturn
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
+    ExtBot,
     MessageHandler,
     PollAnswerHandler,
     filters,
@@ -29,7 +32,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
-from bot.context import Ctx
+from bot.context import BotData, Ctx, Services
 from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import (
@@ -543,8 +546,48 @@ async def on_poll_answer(update: Update, ctx: Ctx) -> None:
     verdict = await ctx.svc.evaluations.vote(
         Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids))
     )
-    if verdict in (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED):
+    if verdict in TOLD:
         ctx.svc.outbox.wake()  # the voter is told why it did not count
+
+
+TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED)
+
+
+def take_poll_answer(services: Services, update: Update) -> None:
+    """The fast lane: a poll answer goes straight into the ballot box, without the handler
+    groups, a callback context or a persistence mark (a burst at the end of a meeting is
+    thousands of them). The box commits them in batches; see bot/domain/evaluation.py."""
+    answer = update.poll_answer
+    if answer is None or answer.user is None:
+        return
+    future = services.evaluations.submit(
+        Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids))
+    )
+
+    def done(result: asyncio.Future[str]) -> None:
+        if result.cancelled():
+            return
+        error = result.exception()
+        if error is not None:
+            log.error("a poll answer was not recorded: %s", type(error).__name__)
+        elif result.result() in TOLD:
+            services.outbox.wake()
+
+    future.add_done_callback(done)
+
+
+class VotingApplication(
+    Application[ExtBot[Any], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]
+):
+    """PTB's Application with a fast lane for poll answers (:func:`take_poll_answer`); every
+    other update goes through the handlers as usual."""
+
+    async def process_update(self, update: object) -> None:
+        """Poll answers into the ballot box; the rest to the handlers."""
+        if isinstance(update, Update) and update.poll_answer is not None:
+            take_poll_answer(self.bot_data.services, update)
+            return
+        await super().process_update(update)
 
 
 # ---- wiring ------------------------------------------------------------------------------

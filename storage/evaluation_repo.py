@@ -16,7 +16,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -168,22 +167,18 @@ class EvaluationRepo:
         )
         return [Participant.model_validate(r._mapping) for r in rows]
 
-    async def participations(
-        self, pairs: Iterable[tuple[int, int]]
-    ) -> dict[tuple[int, int], Participant]:
-        """(evaluation id, person id) → participant, for those on a list."""
+    async def participations(self, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which (evaluation id, person id) pairs are on a list."""
         wanted = sorted(set(pairs))
-        found: dict[tuple[int, int], Participant] = {}
+        found: set[tuple[int, int]] = set()
         c = s.evaluation_participants.c
         for chunk in _chunks(wanted):
             rows = await self.conn.execute(
-                select(s.evaluation_participants).where(
+                select(c.evaluation_id, c.person_id).where(
                     tuple_(c.evaluation_id, c.person_id).in_(list(chunk))
                 )
             )
-            for r in rows:
-                p = Participant.model_validate(r._mapping)
-                found[(p.evaluation_id, p.person_id)] = p
+            found.update((int(e), int(p)) for e, p in rows)
         return found
 
     async def open_participations(self, person_id: int) -> list[Evaluation]:
@@ -248,7 +243,7 @@ class EvaluationRepo:
                 select(s.evaluation_polls).where(s.evaluation_polls.c.poll_id.in_(list(chunk)))
             )
             for r in rows:
-                ref = PollRef.model_validate(r._mapping)
+                ref = PollRef.model_validate(dict(r._mapping))
                 found[ref.poll_id] = ref
         return found
 
@@ -271,32 +266,44 @@ class EvaluationRepo:
         """Last choice wins: replace the ballots of ``set_rows`` (subject_id, voter,
         evaluation_id, choice) and delete the retracted (subject_id, voter) ones."""
         c = s.ballots.c
-        gone = list({(r["subject_id"], r["voter"]) for r in set_rows} | set(retract))
-        for chunk in _chunks(gone):
+        gone = {(r["subject_id"], r["voter"]) for r in set_rows} | set(retract)
+        if gone:  # one prepared statement, many parameter sets (no IN list to expand)
             await self.conn.execute(
-                delete(s.ballots).where(tuple_(c.subject_id, c.voter).in_(list(chunk)))
+                delete(s.ballots).where(
+                    and_(c.subject_id == bindparam("b_sid"), c.voter == bindparam("b_voter"))
+                ),
+                [{"b_sid": sid, "b_voter": voter} for sid, voter in gone],
             )
         if set_rows:
             await self.conn.execute(insert(s.ballots), list(set_rows))
 
-    async def sync_has_voted(self, rows: Sequence[dict[str, Any]]) -> None:
-        """has_voted := whether the participant has a ballot in the evaluation (rows: eid,
-        pid, voter)."""
-        if not rows:
+    async def sync_has_voted(
+        self, evaluation_id: int, subject_ids: Sequence[int], voters: dict[int, str]
+    ) -> None:
+        """has_voted := whether the participant has a ballot in the evaluation (voters:
+        person id → voter hash). Ballots are looked up by their key (subject, voter), never
+        by scanning the evaluation's ballots."""
+        if not voters:
             return
         b = s.ballots.c
-        p = s.evaluation_participants.c
-        voted = exists(
-            select(b.subject_id).where(
-                and_(b.evaluation_id == bindparam("eid"), b.voter == bindparam("voter"))
+        holding: set[str] = set()
+        hashes = sorted(set(voters.values()))
+        for chunk in _chunks(hashes):
+            rows = await self.conn.execute(
+                select(b.voter)
+                .where(and_(b.subject_id.in_(list(subject_ids)), b.voter.in_(list(chunk))))
+                .distinct()
             )
-        )
-        await self.conn.execute(
-            update(s.evaluation_participants)
-            .where(and_(p.evaluation_id == bindparam("eid"), p.person_id == bindparam("pid")))
-            .values(has_voted=voted),
-            list(rows),
-        )
+            holding.update(str(r[0]) for r in rows)
+        p = s.evaluation_participants.c
+        for flag in (True, False):
+            ids = sorted(pid for pid, key in voters.items() if (key in holding) is flag)
+            for chunk in _chunks(ids):
+                await self.conn.execute(
+                    update(s.evaluation_participants)
+                    .where(and_(p.evaluation_id == evaluation_id, p.person_id.in_(list(chunk))))
+                    .values(has_voted=flag)
+                )
 
     async def tally(self, evaluation_id: int) -> dict[int, dict[str, int]]:
         """subject id → {choice: count}: the aggregate, never a ballot."""
@@ -316,11 +323,13 @@ class EvaluationRepo:
     async def claim_updates(self, update_ids: Sequence[int], at: datetime) -> set[int]:
         """Record update ids as handled; the ones seen for the first time."""
         wanted = sorted(set(update_ids))
-        seen: set[int] = set()
+        if not wanted:
+            return set()
         c = s.processed_updates.c
-        for chunk in _chunks(wanted):
-            rows = await self.conn.execute(select(c.update_id).where(c.update_id.in_(list(chunk))))
-            seen.update(int(r[0]) for r in rows)
+        rows = await self.conn.execute(  # update ids come in order: a range, not an IN list
+            select(c.update_id).where(c.update_id.between(wanted[0], wanted[-1]))
+        )
+        seen = {int(r[0]) for r in rows}
         fresh = [u for u in wanted if u not in seen]
         if fresh:
             await self.conn.execute(
@@ -346,7 +355,7 @@ class EvaluationRepo:
                 select(s.people).where(s.people.c.tg_user_id.in_(list(chunk)))
             )
             for r in rows:
-                person = Person.model_validate(r._mapping)
+                person = Person.model_validate(dict(r._mapping))
                 assert person.tg_user_id is not None
                 found[person.tg_user_id] = person
         return found

@@ -26,6 +26,10 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
             update_interval=update_interval,
         )
         self.db = db
+        # Users with a stored row: an empty user_data of anyone else needs no write. PTB marks
+        # every user who sent an update (a burst of poll answers: thousands of voters whose
+        # data is empty), and a transaction each would cost more than the updates themselves.
+        self._stored: set[int] = set()
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Every user's data."""
@@ -34,6 +38,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         data: dict[int, dict[Any, Any]] = defaultdict(dict)
         for key, value in raw.items():
             data[int(key)] = dict(value)
+        self._stored = set(data)
         return data
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
@@ -65,9 +70,14 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
                 await uow.kv.put(CONV_NS + name, json.dumps(list(key)), new_state)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
-        """Write one user's data."""
+        """Write one user's data (an empty one only replaces a stored row)."""
+        if not data:
+            if user_id in self._stored:
+                await self.drop_user_data(user_id)
+            return
         async with self.db.uow() as uow:
             await uow.kv.put(USER_NS, str(user_id), data)
+        self._stored.add(user_id)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
         """Not persisted."""
@@ -85,6 +95,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         """Forget a user's data."""
         async with self.db.uow() as uow:
             await uow.kv.remove(USER_NS, str(user_id))
+        self._stored.discard(user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         """Nothing to refresh: this process is the only writer."""

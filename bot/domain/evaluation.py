@@ -34,10 +34,12 @@ import os
 import re
 import secrets
 import unicodedata
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from bot import callbacks as cb
@@ -82,6 +84,9 @@ BATCH_WINDOW = 0.005  # seconds an answer waits for others to share its transact
 BATCH_MAX = 500
 UNKNOWN_POLL_RETRY = 1.5  # a vote may arrive before the poll's id is recorded: look again
 QUESTION_LIMIT = 300
+SEEN_LIMIT = 200_000  # update ids remembered (a day of a district's votes)
+VOTER_TTL = 60.0  # seconds a Telegram account's person is trusted without asking again
+CACHE_LIMIT = 200_000  # ballot polls kept in memory (a poll id and five integers each)
 
 
 # --------------------------------------------------------------------------- secrecy in logs
@@ -699,7 +704,14 @@ class EvaluationService:
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._full = asyncio.Event()
-        self.batches = 0  # transactions used for votes (the benchmark reads it)
+        self.batches = 0  # transactions used for votes (the benchmark reads them)
+        self.answered = 0  # poll answers handled
+        self._poll_cache: dict[str, PollRef] = {}
+        self._lists: dict[int, frozenset[int]] = {}
+        self._subjects: dict[int, list[int]] = {}
+        self._seen: set[int] = set()
+        self._seen_order: deque[int] = deque()
+        self._voters: dict[int, tuple[float, Person]] = {}
         install_log_filter()
 
     # -- who may open / manage
@@ -907,23 +919,32 @@ class EvaluationService:
     async def vote(self, answer: Answer) -> str:
         """Record one poll answer (batched with others arriving at the same moment); the
         verdict. Returns once the batch it joined is committed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[str] = loop.create_future()
-        self._pending.append(_Pending(answer, future))
+        return await self.submit(answer)
+
+    def submit(self, answer: Answer) -> asyncio.Future[str]:
+        """Put a poll answer into the ballot box; the future resolves to its verdict once
+        the batch it joined is committed (the update loop need not wait for it)."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Pending(answer, future))
+        return future
+
+    def _enqueue(self, pending: _Pending) -> None:
+        self._pending.append(pending)
         if len(self._pending) >= BATCH_MAX:
             self._full.set()
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="ballot-box")
-        verdict = await future
-        if verdict == Verdict.UNKNOWN:
-            # The poll's id may not be recorded yet (the vote came right after the poll).
-            await asyncio.sleep(UNKNOWN_POLL_RETRY)
-            again: asyncio.Future[str] = loop.create_future()
-            self._pending.append(_Pending(answer, again, final=True))
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.create_task(self._flush_soon(), name="ballot-box")
-            verdict = await again
-        return verdict
+
+    async def drain(self) -> None:
+        """Commit every answer in the box (at shutdown: nothing taken is left unwritten)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+
+    def _retry_later(self, pending: _Pending) -> None:
+        # The poll's id may not be recorded yet (the vote came right after the poll).
+        loop = asyncio.get_running_loop()
+        again = _Pending(pending.answer, pending.future, final=True)
+        loop.call_later(UNKNOWN_POLL_RETRY, self._enqueue, again)
 
     async def _flush_soon(self) -> None:
         while self._pending:
@@ -937,6 +958,8 @@ class EvaluationService:
                     [p.answer for p in batch], final=[p.final for p in batch]
                 )
             except BaseException as exc:
+                # Never the exception's text: a database error quotes the ballots it held.
+                log.error("a batch of %d poll answers failed: %s", len(batch), type(exc).__name__)
                 for p in batch:
                     if not p.future.done():
                         p.future.set_exception(exc)
@@ -944,7 +967,9 @@ class EvaluationService:
                     raise
                 continue
             for p, verdict in zip(batch, verdicts, strict=True):
-                if not p.future.done():
+                if verdict == Verdict.UNKNOWN and not p.final:
+                    self._retry_later(p)
+                elif not p.future.done():
                     p.future.set_result(verdict)
 
     async def record_answers(
@@ -961,13 +986,11 @@ class EvaluationService:
         verdicts: list[str] = [Verdict.UNKNOWN] * len(answers)
         async with self.db.uow() as uow:
             repo = uow.evaluations
-            polls = await repo.polls(a.poll_id for a in answers)
-            claimable = [
-                a.update_id
-                for a, last in zip(answers, final, strict=True)
-                if a.poll_id in polls or last
+            polls = await self._polls(uow, {a.poll_id for a in answers})
+            taken = [
+                a for a, last in zip(answers, final, strict=True) if a.poll_id in polls or last
             ]
-            fresh = await repo.claim_updates(claimable, now)
+            fresh = self._claim([a.update_id for a in taken])
             voters = await self._people_by_tg(uow, {a.tg_user_id for a in answers})
             evaluations: dict[int, Evaluation] = {}
             for known in polls.values():
@@ -975,12 +998,9 @@ class EvaluationService:
                     found = await repo.get(known.evaluation_id)
                     if found is not None:
                         evaluations[known.evaluation_id] = found
-            pairs = {
-                (polls[a.poll_id].evaluation_id, voters[a.tg_user_id].id)
-                for a in answers
-                if a.poll_id in polls and a.tg_user_id in voters
-            }
-            listed = await repo.participations(pairs)
+            listed: dict[int, frozenset[int]] = {}
+            for eid in evaluations:
+                listed[eid] = await self._participants(uow, eid)
             final_choice: dict[tuple[int, str], tuple[int, Choice | None]] = {}
             touched: dict[tuple[int, int], str] = {}
             notices: list[tuple[int, str, str, str | None]] = []  # chat, poll, reason, locale
@@ -996,7 +1016,7 @@ class EvaluationService:
                 if evaluation is None:
                     continue
                 voter = voters.get(answer.tg_user_id)
-                on_list = voter is not None and (evaluation.id, voter.id) in listed
+                on_list = voter is not None and voter.id in listed[evaluation.id]
                 verdict = judge(evaluation, ref, voter, on_list, now)
                 if verdict == Verdict.COUNTED:
                     assert voter is not None
@@ -1028,20 +1048,92 @@ class EvaluationService:
                 (sid, key) for (sid, key), (_, choice) in final_choice.items() if choice is None
             ]
             await repo.apply_ballots(set_rows, retract)
-            await repo.sync_has_voted(
-                [{"eid": eid, "pid": pid, "voter": key} for (eid, pid), key in touched.items()]
-            )
+            for eid in {eid for eid, _ in touched}:
+                await repo.sync_has_voted(
+                    eid,
+                    await self._subject_ids(uow, eid),
+                    {pid: key for (e, pid), key in touched.items() if e == eid},
+                )
             await self._tell_ineligible(uow, notices, now)
             for eid in {eid for eid, _ in touched}:
                 org = await uow.orgs.get(evaluations[eid].org_id)
                 if org is not None and org.board_chat_id is not None:
                     await uow.outbox.refresh_view(turnout_row(org.board_chat_id, eid, now))
         self.batches += 1
+        self.answered += len(answers)
         return verdicts
 
-    @staticmethod
-    async def _people_by_tg(uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Person]:
-        return await uow.evaluations.people_by_tg(tg_ids)
+    def _claim(self, update_ids: Sequence[int]) -> set[int]:
+        """The update ids not handled before (a redelivered answer changes nothing twice).
+
+        Kept in memory, not in processed_updates: a poll answer sets a state (the voter's
+        current choice), so the in-order replay Telegram makes of unconfirmed updates after a
+        restart leaves the same ballots; only a duplicate within this process's life could
+        reorder them, and those are caught here."""
+        fresh: set[int] = set()
+        for update_id in update_ids:
+            if update_id in self._seen:
+                continue
+            fresh.add(update_id)
+            self._seen.add(update_id)
+            self._seen_order.append(update_id)
+        while len(self._seen_order) > SEEN_LIMIT:
+            self._seen.discard(self._seen_order.popleft())
+        return fresh
+
+    async def _polls(self, uow: UnitOfWork, poll_ids: set[str]) -> dict[str, PollRef]:
+        """Ballot polls by id; a recorded poll never changes, so they are kept in memory."""
+        found = {p: self._poll_cache[p] for p in poll_ids if p in self._poll_cache}
+        missing = poll_ids - found.keys()
+        if missing:
+            fresh = await uow.evaluations.polls(missing)
+            if len(self._poll_cache) > CACHE_LIMIT:
+                self._poll_cache.clear()
+            self._poll_cache.update(fresh)
+            found.update(fresh)
+        return found
+
+    async def _subject_ids(self, uow: UnitOfWork, evaluation_id: int) -> list[int]:
+        """An evaluation's subjects (fixed when it is opened: kept in memory)."""
+        known = self._subjects.get(evaluation_id)
+        if known is None:
+            known = [s.id for s in await uow.evaluations.subjects(evaluation_id)]
+            if len(self._subjects) > 64:
+                self._subjects.clear()
+            self._subjects[evaluation_id] = known
+        return known
+
+    async def _participants(self, uow: UnitOfWork, evaluation_id: int) -> frozenset[int]:
+        """An evaluation's list (fixed when it is opened: kept in memory)."""
+        known = self._lists.get(evaluation_id)
+        if known is None:
+            listed = await uow.evaluations.participants(evaluation_id)
+            known = frozenset(p.person_id for p in listed)
+            if len(self._lists) > 64:
+                self._lists.clear()
+            self._lists[evaluation_id] = known
+        return known
+
+    async def _people_by_tg(self, uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Person]:
+        """Voters by Telegram account; looked up again after VOTER_TTL (an account bound to
+        someone else meanwhile is seen within a minute)."""
+        now = monotonic()
+        found: dict[int, Person] = {}
+        missing: set[int] = set()
+        for tg in tg_ids:
+            known = self._voters.get(tg)
+            if known is not None and now - known[0] < VOTER_TTL:
+                found[tg] = known[1]
+            else:
+                missing.add(tg)
+        if missing:
+            fresh = await uow.evaluations.people_by_tg(missing)
+            if len(self._voters) > CACHE_LIMIT:
+                self._voters.clear()
+            for tg, person in fresh.items():
+                self._voters[tg] = (now, person)
+            found.update(fresh)
+        return found
 
     async def _tell_ineligible(
         self, uow: UnitOfWork, notices: list[tuple[int, str, str, str | None]], now: datetime
