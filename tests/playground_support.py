@@ -19,6 +19,7 @@ def playground_settings(tmp: Path) -> Settings:
         playground_port=0,
         outbox_poll_seconds=0.05,
         persistence_flush_seconds=0.2,
+        ballot_key_path=tmp / "ballot.key",
     )
 
 

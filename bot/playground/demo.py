@@ -19,6 +19,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from bot.i18n import t
 from bot.menu import commands_for
+from bot.playground.demo_evaluation import seed_evaluation
 from bot.playground.demo_rectification import seed_rectifications
 from bot.playground.simulator import BotApiSimulator
 from storage.db import Database
@@ -59,6 +60,7 @@ async def seed_demo(db: Database, clock: Clock) -> bool:
                 await uow.people.bind(person.id, USER_ID_BASE + person.id, "zh_CN")
     await _demo_pledges(db, clock)
     await seed_rectifications(db, clock)  # 整改: a plan to file, a plan to accept
+    await seed_evaluation(db, clock)  # 群众评议: 黄思村 votes now (polls, turnout)
     await _drop_superseded_reviews(db, clock)
     log.info("demo district seeded")
     return True

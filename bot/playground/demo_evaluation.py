@@ -1,0 +1,44 @@
+"""The demo's mass evaluation (群众评议): 黄思村党总支 is being evaluated right now.
+
+沈宝方 (its secretary) opened it; everyone of the branch gets the ballot (a poll) when the
+playground starts and can vote, change or retract; the board group shows the turnout, and
+/evaluations lists who has not voted. It closes in three days (or at once with 提前结束).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.domain.clock import Clock
+from bot.domain.evaluation import EvaluationService
+from bot.domain.evaluation_models import SubjectKind
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+DEMO_QUORUM = 5  # the demo branch has nine people on its list, not thirty
+
+
+async def seed_evaluation(db: Database, clock: Clock) -> int | None:
+    """Open the demo evaluation as 沈宝方 would; its id (None if the roster lacks them)."""
+    async with db.uow() as uow:
+        org = await uow.orgs.by_code("XH-HS")
+        if org is None:
+            return None
+        secretary = next(
+            (p for p in await uow.people.in_org(org.id, ["secretary"]) if p.tg_user_id), None
+        )
+    if secretary is None or secretary.tg_user_id is None:
+        return None
+    # Opening hashes no voter: the service's key is not needed here.
+    service = EvaluationService(db, clock, b"")
+    opened = await service.open(
+        secretary.tg_user_id,
+        org.id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(days=3),
+        DEMO_QUORUM,
+    )
+    log.info("demo evaluation %s open in %s", opened.evaluation_id, org.name)
+    return opened.evaluation_id
