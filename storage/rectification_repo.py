@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain.models import Person
 from bot.domain.rectification_models import (
     Candidate,
     EvaluationInfo,
@@ -134,6 +135,31 @@ class RectificationRepo:
         for rect_id, ev_id, status, closed_at in rows:
             latest[int(rect_id)] = (int(rect_id), int(ev_id), str(status), closed_at)
         return list(latest.values())
+
+    async def people_in(self, org_ids: Iterable[int], roles: Sequence[str]) -> list[Person]:
+        """People of some roles in many organisations, by organisation and name."""
+        ids = list(set(org_ids))
+        found: list[Person] = []
+        p = s.people
+        for start in range(0, len(ids), 500):
+            rows = await self.conn.execute(
+                select(p)
+                .where(p.c.org_id.in_(ids[start : start + 500]), p.c.role.in_(list(roles)))
+                .order_by(p.c.org_id, p.c.name, p.c.id)
+            )
+            found.extend(Person.model_validate(r._mapping) for r in rows)
+        return found
+
+    async def get_many(self, ids: Iterable[int]) -> list[Rectification]:
+        """Rectifications by id, in id order."""
+        id_list = sorted(set(ids))
+        found: list[Rectification] = []
+        for start in range(0, len(id_list), 500):
+            rows = await self.conn.execute(
+                select(_r).where(_r.c.id.in_(id_list[start : start + 500])).order_by(_r.c.id)
+            )
+            found.extend(_rect(r) for r in rows)
+        return found
 
     async def history(self, rect: Rectification) -> list[Rectification]:
         """The earlier rounds of a rectification, first round first."""

@@ -58,18 +58,49 @@ S = RectificationStatus
 # ---- who ----------------------------------------------------------------------------------
 
 
-async def filers(uow: UnitOfWork, rect: Rectification) -> list[Person]:
+def choose_filers(
+    rect: Rectification, subject: Person | None, secretaries: list[Person]
+) -> list[Person]:
     """Who files the plan: the member (an oral member: also the branch's secretaries, who
     write it with them), or the branch's secretaries."""
-    if rect.person_id is not None:
-        person = await uow.people.get(rect.person_id)
-        if person is None:
-            return []
-        if not person.oral:
-            return [person]
-        secretaries = await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
-        return [person, *[p for p in secretaries if p.id != person.id]]
-    return await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+    if rect.person_id is None:
+        return secretaries
+    if subject is None:
+        return []
+    if not subject.oral:
+        return [subject]
+    return [subject, *[p for p in secretaries if p.id != subject.id]]
+
+
+def choose_acceptors(
+    rect: Rectification,
+    subject: Person | None,
+    secretaries: list[Person],
+    committees_above: list[list[Person]],
+) -> list[Person]:
+    """Who gets the plan: the branch secretaries (member), else the nearest committee staff
+    (``committees_above``: the staff of each organisation above, nearest first).
+
+    An oral member's plan is written with the secretary, so the committee above accepts it.
+    """
+    if rect.person_id is not None and not (subject is not None and subject.oral):
+        others = [p for p in secretaries if p.id != rect.person_id]
+        if others:
+            return others
+    for staff in committees_above:
+        chosen = [p for p in staff if p.id != rect.person_id]
+        if chosen:
+            return chosen
+    return []
+
+
+async def filers(uow: UnitOfWork, rect: Rectification) -> list[Person]:
+    """Who files the plan (see ``choose_filers``)."""
+    subject = await uow.people.get(rect.person_id) if rect.person_id is not None else None
+    if rect.person_id is not None and (subject is None or not subject.oral):
+        return [subject] if subject is not None else []
+    secretaries = await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+    return choose_filers(rect, subject, secretaries)
 
 
 def may_file(me: Person, rect: Rectification, *, oral: bool = False) -> bool:
@@ -94,27 +125,67 @@ async def _oral(uow: UnitOfWork, rect: Rectification) -> bool:
 
 
 async def acceptors(uow: UnitOfWork, rect: Rectification) -> list[Person]:
-    """Who gets the plan: the branch secretaries (member), else the nearest committee staff.
+    """Who gets the plan (see ``choose_acceptors``)."""
+    subject = await uow.people.get(rect.person_id) if rect.person_id is not None else None
+    secretaries = await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
+    committees = [
+        await uow.people.in_org(org.id, [Role.COMMITTEE.value])
+        for org in await uow.orgs.ancestors(rect.org_id)
+    ]
+    return choose_acceptors(rect, subject, secretaries, committees)
 
-    An oral member's plan is written with the secretary, so the committee above accepts it.
-    """
-    if rect.person_id is not None and not await _oral(uow, rect):
-        secretaries = [
-            p
-            for p in await uow.people.in_org(rect.org_id, [Role.SECRETARY.value])
-            if p.id != rect.person_id
-        ]
-        if secretaries:
-            return secretaries
-    for org in await uow.orgs.ancestors(rect.org_id):
-        staff = [
-            p
-            for p in await uow.people.in_org(org.id, [Role.COMMITTEE.value])
-            if p.id != rect.person_id
-        ]
-        if staff:
-            return staff
-    return []
+
+@dataclass
+class Directory:
+    """Who is who around many rectifications, loaded in a few queries: the reminder tick
+    resolves a district's worth at once instead of querying per rectification."""
+
+    orgs: dict[int, Org]
+    subjects: dict[int, Person]
+    by_org: dict[tuple[int, Role], list[Person]]
+
+    @classmethod
+    async def load(cls, uow: UnitOfWork, rects: list[Rectification]) -> Directory:
+        """Everything needed to name, file and accept these rectifications."""
+        orgs = {o.id: o for o in await uow.orgs.all()}
+        subjects = await uow.people.by_ids(r.person_id for r in rects if r.person_id)
+        wanted = {r.org_id for r in rects}
+        for rect in rects:
+            wanted |= _above(orgs, rect.org_id)
+        by_org: dict[tuple[int, Role], list[Person]] = {}
+        for person in await uow.rectifications.people_in(
+            wanted, [Role.SECRETARY.value, Role.COMMITTEE.value]
+        ):
+            by_org.setdefault((person.org_id, person.role), []).append(person)
+        return cls(orgs, subjects, by_org)
+
+    def _subject(self, rect: Rectification) -> Person | None:
+        return self.subjects.get(rect.person_id) if rect.person_id is not None else None
+
+    def name(self, rect: Rectification) -> str:
+        """The member's name, or the branch's name."""
+        subject = self._subject(rect)
+        if subject is not None:
+            return subject.name
+        org = self.orgs.get(rect.org_id)
+        return org.name if org else "?"
+
+    def filers(self, rect: Rectification) -> list[Person]:
+        """As ``filers``, from memory."""
+        secretaries = self.by_org.get((rect.org_id, Role.SECRETARY), [])
+        return choose_filers(rect, self._subject(rect), secretaries)
+
+    def acceptors(self, rect: Rectification) -> list[Person]:
+        """As ``acceptors``, from memory."""
+        chain: list[list[Person]] = []
+        org = self.orgs.get(rect.org_id)
+        seen = {rect.org_id}
+        while org is not None and org.parent_id is not None and org.parent_id not in seen:
+            seen.add(org.parent_id)
+            chain.append(self.by_org.get((org.parent_id, Role.COMMITTEE), []))
+            org = self.orgs.get(org.parent_id)
+        secretaries = self.by_org.get((rect.org_id, Role.SECRETARY), [])
+        return choose_acceptors(rect, self._subject(rect), secretaries, chain)
 
 
 async def may_accept(uow: UnitOfWork, me: Person, rect: Rectification) -> bool:

@@ -27,6 +27,7 @@ from bot.domain.notify import message_row
 from bot.domain.rectification import (
     FILABLE,
     PLAN_DUE_DAYS,
+    Directory,
     RectificationStatus,
     acceptors,
     decision_buttons,
@@ -105,19 +106,20 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
     counts: dict[str, int] = {}
     outbox: list[dict[str, Any]] = []
     logged: list[dict[str, Any]] = []
-    for key, rect_id, days in staged:
-        if key in known:
-            continue
-        rect = await uow.rectifications.get(rect_id)
-        if rect is None:
+    fresh = [(key, rect_id, days) for key, rect_id, days in staged if key not in known]
+    rects = {r.id: r for r in await uow.rectifications.get_many(i for _, i, _ in fresh)}
+    directory = await Directory.load(uow, list(rects.values())) if rects else None
+    for key, rect_id, days in fresh:
+        rect = rects.get(rect_id)
+        if rect is None or directory is None:
             continue
         logged.append(log_row(key, rect.person_id, now))
         if rect.status in FILABLE:
-            messages = await _late(uow, rect, plan_due(rect, clock.tz), days)
+            messages = _late(directory, rect, plan_due(rect, clock.tz), days)
         elif rect.status is S.SUBMITTED:
-            messages = await _waiting(uow, rect, days)
+            messages = _waiting(directory, rect, days)
         else:
-            messages = await _soon(uow, rect, days)
+            messages = _soon(directory, rect, days)
         for person, text, buttons, kind in messages:
             if person.tg_user_id is not None:
                 outbox.extend(message_row(person.tg_user_id, text, now, buttons=buttons))
@@ -131,11 +133,11 @@ async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:
     return counts
 
 
-async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> list[_Message]:
+def _late(d: Directory, rect: Rectification, due: date, late: int) -> list[_Message]:
     """The weekly nudge to whoever files the plan, and a note to whoever accepts it."""
-    name = await subject_name(uow, rect)
+    name = d.name(rect)
     messages: list[_Message] = []
-    filing = await filers(uow, rect)
+    filing = d.filers(rect)
     for person in filing:
         text = t(
             person.locale,
@@ -145,7 +147,7 @@ async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> l
             days=late,
         )
         messages.append((person, text, plan_button(person.locale, rect), "rectify_late"))
-    for person in await acceptors(uow, rect):
+    for person in d.acceptors(rect):
         if person.id in {p.id for p in filing}:
             continue
         text = t(
@@ -159,11 +161,11 @@ async def _late(uow: UnitOfWork, rect: Rectification, due: date, late: int) -> l
     return messages
 
 
-async def _waiting(uow: UnitOfWork, rect: Rectification, days: int) -> list[_Message]:
+def _waiting(d: Directory, rect: Rectification, days: int) -> list[_Message]:
     """A plan undecided for days: the acceptors again, with the buttons (same version)."""
-    name = await subject_name(uow, rect)
+    name = d.name(rect)
     messages: list[_Message] = []
-    for person in await acceptors(uow, rect):
+    for person in d.acceptors(rect):
         text = t(
             person.locale,
             "rectify.remind.waiting",
@@ -176,12 +178,12 @@ async def _waiting(uow: UnitOfWork, rect: Rectification, days: int) -> list[_Mes
     return messages
 
 
-async def _soon(uow: UnitOfWork, rect: Rectification, left: int) -> list[_Message]:
+def _soon(d: Directory, rect: Rectification, left: int) -> list[_Message]:
     """The reminder a week and a day before an accepted plan's deadline."""
     assert rect.deadline is not None
     messages: list[_Message] = []
-    name = await subject_name(uow, rect)
-    for person in await filers(uow, rect):
+    name = d.name(rect)
+    for person in d.filers(rect):
         when = format_date(rect.deadline, person.locale)
         suffix = ".proxy" if is_proxy(person, rect) else ""
         if left <= 1:

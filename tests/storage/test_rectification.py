@@ -14,7 +14,14 @@ from sqlalchemy import func, insert, select
 from bot.domain import evaluation, rectification_tick
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError, Forbidden
-from bot.domain.rectification import RectificationService, on_evaluation_closed
+from bot.domain.rectification import (
+    Directory,
+    RectificationService,
+    acceptors,
+    filers,
+    on_evaluation_closed,
+    subject_name,
+)
 from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
@@ -395,3 +402,33 @@ async def test_an_undecided_plan_reminds_its_acceptor_with_live_buttons(
     clock.set(NOW + timedelta(days=17, hours=1))
     assert "rectify_waiting" not in await tick(db, clock)
     assert len(await waiting_texts()) == 2
+
+
+async def test_the_bulk_directory_chooses_the_same_people_as_the_queries(
+    db: Database, clock: FakeClock, ids: dict[str, int]
+) -> None:
+    await closed_evaluation(
+        db, clock, ids, [("王建国", 800), ("朱德顺", 700), ("沈宝方", 850), ("杨友林", 600)]
+    )
+    await closed_evaluation(db, clock, ids, [(None, 850)])
+    rects = await all_rects(db)
+    assert len(rects) == 5
+    async with db.uow() as uow:
+        directory = await Directory.load(uow, rects)
+        for rect in rects:
+            assert [p.id for p in directory.filers(rect)] == [
+                p.id for p in await filers(uow, rect)
+            ]
+            assert [p.id for p in directory.acceptors(rect)] == [
+                p.id for p in await acceptors(uow, rect)
+            ]
+            assert directory.name(rect) == await subject_name(uow, rect)
+    by_subject = {r.person_id: r for r in rects}
+    async with db.uow() as uow:
+        oral = by_subject[ids["朱德顺"]]
+        assert {p.id for p in await filers(uow, oral)} == {ids["朱德顺"], ids["沈宝方"]}
+        assert [p.id for p in await acceptors(uow, oral)] == [ids["刘晓燕"]]
+        own = by_subject[ids["沈宝方"]]
+        assert [p.id for p in await acceptors(uow, own)] == [ids["刘晓燕"]]
+        member = by_subject[ids["王建国"]]
+        assert [p.id for p in await acceptors(uow, member)] == [ids["沈宝方"]]
