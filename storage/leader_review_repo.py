@@ -206,22 +206,14 @@ class LeaderReviewRepo:
         )
         return {(k, int(p) if k == "member" else int(o)) for k, p, o in rows}
 
-    async def members_reviewed(
-        self, org_ids: Sequence[int], period: str, since: datetime | None = None
-    ) -> set[int]:
-        """Members of these branches reviewed for a period (or, with ``since``, since then)."""
+    async def members_reviewed(self, period: str, since: datetime | None = None) -> set[int]:
+        """Members reviewed for a period (or, with ``since``, in any review since then)."""
         cond = _reviews.c.period == period
         if since is not None:
             cond = or_(cond, _reviews.c.created_at >= since)
         rows = await self.conn.execute(
             select(_reviews.c.subject_person_id)
-            .where(
-                and_(
-                    _reviews.c.subject_kind == "member",
-                    _reviews.c.subject_org_id.in_(list(org_ids)),
-                    cond,
-                )
-            )
+            .where(and_(_reviews.c.subject_kind == "member", cond))
             .distinct()
         )
         return {int(p) for (p,) in rows if p is not None}
@@ -236,6 +228,23 @@ class LeaderReviewRepo:
         result: dict[int, set[int]] = {}
         for org, reviewer in rows:
             result.setdefault(int(org), set()).add(int(reviewer))
+        return result
+
+    async def people_by_org(
+        self, org_ids: Iterable[int], roles: Sequence[str]
+    ) -> dict[int, list[tuple[int, str, str]]]:
+        """(id, name, role) of the people of these roles, per organisation, by name: one
+        scan for a district-wide sweep instead of one query per branch."""
+        wanted = set(org_ids)
+        rows = await self.conn.execute(
+            select(s.people.c.id, s.people.c.org_id, s.people.c.name, s.people.c.role)
+            .where(s.people.c.role.in_(list(roles)))
+            .order_by(s.people.c.name, s.people.c.id)
+        )
+        result: dict[int, list[tuple[int, str, str]]] = {}
+        for pid, oid, name, role in rows:
+            if oid in wanted:
+                result.setdefault(int(oid), []).append((int(pid), str(name), str(role)))
         return result
 
     # ---- figures and items --------------------------------------------------------------

@@ -108,15 +108,16 @@ async def _unreviewed_members(
     org_ids = sorted({s.org_id for s in secretaries})
     if not org_ids:
         return {}
-    reviewed = await uow.leader_reviews.members_reviewed(org_ids, period, since)
-    result: dict[int, list[str]] = {}
-    for org_id in org_ids:
-        result[org_id] = [
-            p.name
-            for p in await uow.people.in_org(org_id, MEMBER_ROLES)
-            if p.id not in reviewed and p.role is not Role.SECRETARY
+    reviewed = await uow.leader_reviews.members_reviewed(period, since)
+    people = await uow.leader_reviews.people_by_org(org_ids, MEMBER_ROLES)
+    return {
+        org_id: [
+            name
+            for pid, name, role in people.get(org_id, [])
+            if pid not in reviewed and role != Role.SECRETARY.value
         ]
-    return result
+        for org_id in org_ids
+    }
 
 
 async def _monthly(
