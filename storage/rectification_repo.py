@@ -161,18 +161,6 @@ class RectificationRepo:
             found.extend(_rect(r) for r in rows)
         return found
 
-    async def history(self, rect: Rectification) -> list[Rectification]:
-        """The earlier rounds of a rectification, first round first."""
-        rounds: list[Rectification] = []
-        previous = rect.previous_id
-        while previous is not None:
-            earlier = await self.get(previous)
-            if earlier is None:
-                break
-            rounds.insert(0, earlier)
-            previous = earlier.previous_id
-        return rounds
-
     # ---- the evaluations they follow ----------------------------------------------------
 
     async def evaluation(self, evaluation_id: int) -> EvaluationInfo | None:
