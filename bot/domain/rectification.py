@@ -9,7 +9,10 @@ the loop is closed and everyone is told; it fails: a new round opens.
 Who files: a member subject files their own plan; a branch subject's plan is filed by its
 secretary. Who accepts: for a branch, the upper committee (DOMAIN.md: "file a rectification
 report to the upper committee"); for a member, the branch secretary (the member's reviewer,
-as for pledges), or the committee above when the member is the secretary themselves.
+as for pledges), or the committee above when the member is the secretary themselves. An oral
+member (elderly, low-literacy) may have the secretary write the plan with them; the committee
+above then accepts it. A failed re-evaluation opens a new round as a new rectification linked
+to the last (``previous_id``), so every round keeps its own plan, decision and re-evaluation.
 """
 
 from __future__ import annotations
