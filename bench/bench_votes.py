@@ -139,6 +139,7 @@ async def seed(url: str, voters: int) -> int:
                         "role": "resident",
                         "phone": f"139{n:08d}",
                         "tg_user_id": FIRST_USER + n,
+                        "phone_confirmed": True,
                         "locale": "zh_CN",
                         "created_at": now,
                         "updated_at": now,

@@ -550,7 +550,7 @@ async def on_poll_answer(update: Update, ctx: Ctx) -> None:
         ctx.svc.outbox.wake()  # the voter is told why it did not count
 
 
-TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED)
+TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED, Verdict.UNCONFIRMED)
 
 
 def take_poll_answer(services: Services, update: Update) -> None:

@@ -305,14 +305,19 @@ class EvaluationRepo:
                     .values(has_voted=flag)
                 )
 
-    async def tally(self, evaluation_id: int) -> dict[int, dict[str, int]]:
-        """subject id → {choice: count}: the aggregate, never a ballot."""
+    async def tally(
+        self, evaluation_id: int, excluded: Iterable[str] = ()
+    ) -> dict[int, dict[str, int]]:
+        """subject id → {choice: count}: the aggregate, never a ballot (the ``excluded``
+        voter hashes left out)."""
         c = s.ballots.c
-        rows = await self.conn.execute(
-            select(c.subject_id, c.choice, func.count())
-            .where(c.evaluation_id == evaluation_id)
-            .group_by(c.subject_id, c.choice)
+        query = select(c.subject_id, c.choice, func.count()).where(
+            c.evaluation_id == evaluation_id
         )
+        left_out = sorted(set(excluded))
+        if left_out:
+            query = query.where(c.voter.not_in(left_out))
+        rows = await self.conn.execute(query.group_by(c.subject_id, c.choice))
         found: dict[int, dict[str, int]] = {}
         for subject_id, choice, count in rows:
             found.setdefault(int(subject_id), {})[str(choice)] = int(count)

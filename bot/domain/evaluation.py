@@ -226,6 +226,7 @@ class Verdict:
     NOT_LISTED = "not_listed"  # not on this evaluation's list at all
     UNKNOWN = "unknown"  # not one of our ballot polls
     DUPLICATE = "duplicate"  # the same update delivered again
+    UNCONFIRMED = "unconfirmed"  # kept, but a resident's ballot counts once the phone is confirmed
 
 
 def judge(
@@ -1028,6 +1029,11 @@ class EvaluationService:
                     final_choice[(ref.subject_id, voter_key)] = (evaluation.id, choice)
                     touched[(evaluation.id, voter.id)] = voter_key
                     verdicts[n] = Verdict.COUNTED if choice is not None else Verdict.RETRACTED
+                    unconfirmed = voter.role is Role.RESIDENT and not voter.phone_confirmed
+                    if choice is not None and unconfirmed:  # kept; counts once confirmed
+                        verdicts[n] = Verdict.UNCONFIRMED
+                        reason = Verdict.UNCONFIRMED
+                        notices.append((answer.tg_user_id, answer.poll_id, reason, voter.locale))
                 else:
                     verdicts[n] = verdict
                     if answer.option_ids:  # a retraction of a void vote needs no word
@@ -1228,7 +1234,18 @@ class EvaluationService:
     async def _close(self, uow: UnitOfWork, evaluation: Evaluation, now: datetime) -> EvalStatus:
         """Count, write the results, stop the polls, tell everyone: once."""
         repo = uow.evaluations
-        voted, total = await repo.turnout(evaluation.id)
+        # A resident's ballot counts once their phone is confirmed (by closing time): the
+        # ballots of those still unconfirmed are left out, found by their keyed hashes.
+        listed = await repo.participants(evaluation.id)
+        residents = await uow.people.by_ids(p.person_id for p in listed if p.kind == "resident")
+        unconfirmed = {
+            pid
+            for pid, person in residents.items()
+            if person.role is Role.RESIDENT and not person.phone_confirmed
+        }
+        voted = sum(1 for p in listed if p.has_voted and p.person_id not in unconfirmed)
+        total = len(listed)
+        excluded = {voter_hash(self._key, evaluation.id, pid) for pid in unconfirmed}
         status = EvalStatus.CLOSED if voted >= evaluation.quorum else EvalStatus.VOID
         if not await repo.finish(evaluation.id, status, voted, now):
             return EvalStatus.OPEN  # closed by someone else meanwhile
@@ -1237,7 +1254,7 @@ class EvaluationService:
         subjects = await repo.subjects(evaluation.id)
         tallies: dict[int, Tally] = {}
         if status is EvalStatus.CLOSED:
-            counts = await repo.tally(evaluation.id)
+            counts = await repo.tally(evaluation.id, excluded)
             results = []
             for subject in subjects:
                 tally = tally_of(counts.get(subject.id, {}))

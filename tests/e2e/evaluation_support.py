@@ -81,6 +81,7 @@ async def grow_branch(
                         "org_id": org.id,
                         "role": "resident",
                         "phone": f"1390000{n:04d}",
+                        "phone_confirmed": True,  # a resident's vote counts once confirmed
                         "created_at": now,
                         "updated_at": now,
                     }
@@ -93,6 +94,7 @@ async def grow_branch(
             for n, person in enumerate(people + committee):
                 tg = FIRST_TG + n
                 await uow.people.bind(person.id, tg, "zh_CN")
+                await uow.people.set_phone_confirmed(person.id, True)
                 sim.add_user(tg, person.name)
                 ids[person.name] = tg
             await uow.orgs.set_board(org.id, BOARD)

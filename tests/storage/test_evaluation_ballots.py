@@ -55,6 +55,7 @@ async def seed(db: Database, clock: FakeClock, residents: int) -> tuple[int, dic
                     "role": "resident",
                     "phone": f"139{n:08d}",
                     "tg_user_id": FIRST_TG + n,
+                    "phone_confirmed": True,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -236,3 +237,33 @@ async def test_join_hook_and_interfaces_for_others(
     assert evaluation is not None
     assert (evaluation.reevaluation_of, evaluation.rectification_id) == (opened.evaluation_id, 1)
     assert evaluation.quorum == 5 and evaluation.status.value == "open"
+
+
+async def test_a_residents_ballot_counts_once_the_phone_is_confirmed(
+    box: tuple[Database, FakeClock, EvaluationService],
+) -> None:
+    db, clock, service = box
+    org_id, tg = await seed(db, clock, 8)
+    opened = await service.open(
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5
+    )
+    polls = await polls_for(db, opened.evaluation_id)
+    late, never = FIRST_TG + 0, FIRST_TG + 1  # two residents who have not confirmed yet
+    async with db.uow() as uow:
+        for voter in (late, never):
+            await uow.people.set_phone_confirmed(tg[voter], False)
+    verdicts = await service.record_answers(
+        [Answer(n, v, polls[v], (2 if v in (late, never) else 0,)) for n, v in enumerate(polls)]
+    )
+    assert verdicts.count(Verdict.UNCONFIRMED) == 2
+    async with db.uow() as uow:
+        told = [r for r in await uow.outbox.due(clock.now(), 1000) if r.chat_id in (late, never)]
+        assert all("/phone" in r.payload.get("text", "") for r in told[-1:])
+        await uow.people.set_phone_confirmed(tg[late], True)  # confirmed before closing
+    clock.advance(timedelta(days=2))
+    assert (await service.tick()).closed == 1
+    async with db.uow() as uow:
+        [subject] = await uow.evaluations.subjects(opened.evaluation_id)
+        evaluation = await uow.evaluations.get(opened.evaluation_id)
+    assert (subject.satisfied, subject.unsatisfied) == (len(polls) - 2, 1)
+    assert evaluation is not None and evaluation.valid_voters == len(polls) - 1

@@ -67,6 +67,7 @@ ZH: dict[str, str] = {
     "ev.vote.closed": "这场群众评议已经截止，您刚才的投票不计入结果。",
     "ev.vote.not_yours": "这张选票是发给别人的（转发来的），投票不计入。请在机器人直接发给您的选票上投票。",
     "ev.vote.not_listed": "您不在这场群众评议的参评名单上，投票不计入。如有疑问，请联系支部书记。",
+    "ev.vote.unconfirmed": "已收到您的选择。您的手机号还没有确认：请发送 /phone 确认，确认后这一票才计入结果（截止前确认即可，不用重新投票）。",
     "ev.remind": "⏰ 【{org}】群众评议将于 {closes} 截止，您还没有投票。请往上翻，在选票上点选即可。",
     # turnout in the board group
     "ev.turnout.open": "🗳 【{org}】群众评议进行中\n已投票：{voted} / {total} 人\n{quorum_line}\n截止：{closes}",
@@ -189,6 +190,7 @@ EN: dict[str, str] = {
     "ev.vote.closed": "This mass evaluation has closed; your vote was not counted.",
     "ev.vote.not_yours": "This ballot was sent to someone else (it was forwarded); your vote was not counted. Please vote on the ballot the bot sent you.",
     "ev.vote.not_listed": "You are not on this evaluation's list; your vote was not counted. Ask your branch secretary if this is wrong.",
+    "ev.vote.unconfirmed": "Your choice is noted. Your phone number is not confirmed yet: send /phone to confirm it; your vote counts once it is confirmed (before closing; no need to vote again).",
     "ev.remind": "⏰ The [{org}] mass evaluation closes {closes} and you have not voted yet. Scroll up and tap your choice in the ballots.",
     "ev.turnout.open": "🗳 [{org}] mass evaluation in progress\nVoted: {voted} / {total}\n{quorum_line}\nCloses: {closes}",
     "ev.turnout.quorum_met": "✅ Quorum reached ({quorum})",
