@@ -133,8 +133,13 @@ async def test_chats_and_menus_of_a_persona(
         ]
     ]
     assert {"review", "oral", "linkboard"} <= set(secretary_menu)
-    # The seeded publications are on the board.
-    board = await messages(http, member, board_of(playground, "沈红梅"))
+    # The seeded publications are on the board (the outbox posts them just after the start:
+    # a board post is rendered when it is sent, so it may take a moment).
+    group = board_of(playground, "沈红梅")
+    await playground.sim.wait_until(
+        lambda: any("XH-HS-" in m.content for m in playground.sim.bot_messages(group)), 10
+    )
+    board = await messages(http, member, group)
     assert any("XH-HS-" in (m["text"] or "") for m in board)
 
 
