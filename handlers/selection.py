@@ -127,6 +127,7 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
     loc = await locale_of(update, ctx)
     service = ctx.svc.selection
     me = user_id(update)
+    announced: int | None = None
     try:
         data = _data(update)
         if data.action == "pg":
@@ -144,10 +145,9 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
             await answer_callback(update, t(loc, key))
         elif data.action == "an":
             year = data.int_arg(0)
-            count = await service.announce(me, year)
+            announced = await service.announce(me, year)
             ctx.svc.outbox.wake()
             await answer_callback(update)
-            await reply(update, t(loc, "selection.awards.announced", count=count))
             view = await service.awards(me, year)
         else:
             raise ValueError(data.action)
@@ -155,7 +155,9 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
         await _stale(update, ctx)
         return
     text, buttons = awards_text(loc, view)
-    await reply(update, text, buttons, edit=data.action != "an")
+    await reply(update, text, buttons, edit=True)  # the list, without the spent button
+    if announced is not None:
+        await reply(update, t(loc, "selection.awards.announced", count=announced))
 
 
 # ---- /assess -------------------------------------------------------------------------------

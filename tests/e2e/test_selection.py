@@ -292,7 +292,8 @@ async def test_awards_proposed_confirmed_rejected_and_announced(nov: World) -> N
     assert rows[("star_member", ids["孙立新"])] == ("rejected", 2, False)
     assert rows[("excellent_member", ids["杨友林"])] == ("proposed", 1, False)
     # Nothing new to announce: the button is gone and a forged tap is refused.
-    final = newest(clerk, "评选")
+    final = newest(clerk, "2026 年度评选")
+    assert final.message_id == listing.message_id and "已确认 1" in final.content
     assert not any("公布" in label for label in final.button_labels())
     assert "没有新确认" in await clerk.tap_forged("aw:an:2026")
 
