@@ -100,6 +100,9 @@ async def _enrich(db: Database) -> None:
                         "position": position[oid],
                         "person_id": pid,
                         "org_id": oid,
+                        "satisfied": 40,
+                        "basic": 5,
+                        "unsatisfied": 5,
                         "rate_permille": 800 + pid % 200,
                     }
                 )

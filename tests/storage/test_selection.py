@@ -216,6 +216,9 @@ async def _small_world(db: Database) -> None:
                 "position": 1,
                 "person_id": 11,
                 "org_id": 2,
+                "satisfied": 8,
+                "basic": 0,
+                "unsatisfied": 2,
                 "rate_permille": 800,
             },
             {
@@ -223,13 +226,30 @@ async def _small_world(db: Database) -> None:
                 "position": 1,
                 "person_id": 11,
                 "org_id": 2,
+                "satisfied": 150,
+                "basic": 41,
+                "unsatisfied": 9,
                 "rate_permille": 955,
+            },
+            # four votes: the result stays secret, so no satisfaction for 只有点评
+            {
+                "evaluation_id": 2,
+                "position": 2,
+                "person_id": 13,
+                "org_id": 2,
+                "satisfied": 4,
+                "basic": 0,
+                "unsatisfied": 0,
+                "rate_permille": 1000,
             },
             {
                 "evaluation_id": 3,
                 "position": 1,
                 "person_id": 12,
                 "org_id": 2,
+                "satisfied": None,
+                "basic": None,
+                "unsatisfied": None,
                 "rate_permille": None,
             },
             {
@@ -237,6 +257,9 @@ async def _small_world(db: Database) -> None:
                 "position": 1,
                 "person_id": None,
                 "org_id": 2,
+                "satisfied": 40,
+                "basic": 6,
+                "unsatisfied": 4,
                 "rate_permille": 920,
             },
         ],
@@ -271,6 +294,7 @@ async def test_member_figures_and_score_match_the_reference(db: Database) -> Non
     assert no_eval.score == pytest.approx(100.0)
     grade_only = by["只有点评"]
     assert grade_only.items == 0 and grade_only.score == pytest.approx(70.0)
+    assert grade_only.satisfaction_permille is None  # 4 votes: hidden, never shown
     nothing = by["什么都没有"]
     assert nothing.grade is None and nothing.score is None and nothing.position is None
     for row in rows:
