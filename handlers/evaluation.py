@@ -9,7 +9,6 @@ updates is filtered so a log never pairs a person with a choice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import warnings
 from datetime import datetime
@@ -37,11 +36,11 @@ from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import (
     FEATURE,
+    TOLD,
     Answer,
     Overview,
     Plan,
     Tally,
-    Verdict,
     button,
     format_moment,
     parse_closing,
@@ -550,9 +549,6 @@ async def on_poll_answer(update: Update, ctx: Ctx) -> None:
         ctx.svc.outbox.wake()  # the voter is told why it did not count
 
 
-TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED, Verdict.UNCONFIRMED)
-
-
 def take_poll_answer(services: Services, update: Update) -> None:
     """The fast lane: a poll answer goes straight into the ballot box, without the handler
     groups, a callback context or a persistence mark (a burst at the end of a meeting is
@@ -560,20 +556,13 @@ def take_poll_answer(services: Services, update: Update) -> None:
     answer = update.poll_answer
     if answer is None or answer.user is None:
         return
-    future = services.evaluations.submit(
-        Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids))
-    )
+    box = services.evaluations
+    if box.on_batch is None:
+        box.on_batch = services.outbox.wake  # a voter is told why a vote did not count
+    box.drop_in(Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids)))
 
-    def done(result: asyncio.Future[str]) -> None:
-        if result.cancelled():
-            return
-        error = result.exception()
-        if error is not None:
-            log.error("a poll answer was not recorded: %s", type(error).__name__)
-        elif result.result() in TOLD:
-            services.outbox.wake()
 
-    future.add_done_callback(done)
+_App = Application[ExtBot[Any], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 
 class VotingApplication(

@@ -278,16 +278,22 @@ class EvaluationRepo:
             await self.conn.execute(insert(s.ballots), list(set_rows))
 
     async def sync_has_voted(
-        self, evaluation_id: int, subject_ids: Sequence[int], voters: dict[int, str]
+        self,
+        evaluation_id: int,
+        subject_ids: Sequence[int],
+        voters: dict[int, str],
+        holding: set[str] | None = None,
     ) -> None:
         """has_voted := whether the participant has a ballot in the evaluation (voters:
         person id → voter hash). Ballots are looked up by their key (subject, voter), never
-        by scanning the evaluation's ballots."""
+        by scanning the evaluation's ballots; ``holding``: the hashes known to hold one."""
         if not voters:
             return
         b = s.ballots.c
-        holding: set[str] = set()
-        hashes = sorted(set(voters.values()))
+        hashes: list[str] = []
+        if holding is None:
+            holding = set()
+            hashes = sorted(set(voters.values()))
         for chunk in _chunks(hashes):
             rows = await self.conn.execute(
                 select(b.voter)

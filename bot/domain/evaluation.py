@@ -35,7 +35,7 @@ import re
 import secrets
 import unicodedata
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -229,6 +229,10 @@ class Verdict:
     UNCONFIRMED = "unconfirmed"  # kept, but a resident's ballot counts once the phone is confirmed
 
 
+TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED, Verdict.UNCONFIRMED)
+"""Verdicts that queue a message to the voter."""
+
+
 def judge(
     evaluation: Evaluation,
     poll: PollRef,
@@ -375,7 +379,7 @@ class Overview:
 @dataclass
 class _Pending:
     answer: Answer
-    future: asyncio.Future[str]
+    future: asyncio.Future[str] | None  # None: nobody waits (the update loop's fast lane)
     final: bool = False
 
 
@@ -707,6 +711,9 @@ class EvaluationService:
         self._full = asyncio.Event()
         self.batches = 0  # transactions used for votes (the benchmark reads them)
         self.answered = 0  # poll answers handled
+        # Called after a batch that queued a message (someone is told why a vote did not
+        # count): the application wakes the outbox.
+        self.on_batch: Callable[[], None] | None = None
         self._poll_cache: dict[str, PollRef] = {}
         self._lists: dict[int, frozenset[int]] = {}
         self._subjects: dict[int, list[int]] = {}
@@ -929,6 +936,12 @@ class EvaluationService:
         self._enqueue(_Pending(answer, future))
         return future
 
+    def drop_in(self, answer: Answer) -> None:
+        """Put a poll answer into the ballot box with nobody waiting for its verdict (the
+        fast lane of the update loop): after each batch, ``on_batch`` hears whether anyone
+        is to be told something."""
+        self._enqueue(_Pending(answer, None))
+
     def _enqueue(self, pending: _Pending) -> None:
         self._pending.append(pending)
         if len(self._pending) >= BATCH_MAX:
@@ -962,16 +975,21 @@ class EvaluationService:
                 # Never the exception's text: a database error quotes the ballots it held.
                 log.error("a batch of %d poll answers failed: %s", len(batch), type(exc).__name__)
                 for p in batch:
-                    if not p.future.done():
+                    if p.future is not None and not p.future.done():
                         p.future.set_exception(exc)
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            told = False
             for p, verdict in zip(batch, verdicts, strict=True):
                 if verdict == Verdict.UNKNOWN and not p.final:
                     self._retry_later(p)
-                elif not p.future.done():
+                    continue
+                told = told or verdict in TOLD
+                if p.future is not None and not p.future.done():
                     p.future.set_result(verdict)
+            if told and self.on_batch is not None:
+                self.on_batch()
 
     async def record_answers(
         self, answers: Sequence[Answer], final: Sequence[bool] | None = None
@@ -1055,10 +1073,19 @@ class EvaluationService:
             ]
             await repo.apply_ballots(set_rows, retract)
             for eid in {eid for eid, _ in touched}:
+                subject_ids = await self._subject_ids(uow, eid)
+                holding: set[str] | None = None
+                if len(subject_ids) == 1:  # one subject: this batch's last choices decide
+                    holding = {
+                        key
+                        for (sid, key), (_, choice) in final_choice.items()
+                        if sid == subject_ids[0] and choice is not None
+                    }
                 await repo.sync_has_voted(
                     eid,
-                    await self._subject_ids(uow, eid),
+                    subject_ids,
                     {pid: key for (e, pid), key in touched.items() if e == eid},
+                    holding,
                 )
             await self._tell_ineligible(uow, notices, now)
             for eid in {eid for eid, _ in touched}:
