@@ -318,3 +318,30 @@ async def test_secrecy_no_command_log_or_outbox_row_names_a_choice(
         message = record.getMessage()
         assert "option_ids" not in message and "poll_answer" not in message, message
         assert not any(h in message for h in hashes), message
+
+
+async def test_who_may_open_vote_and_close(branch: tuple[World, Branch]) -> None:
+    world, hs = branch
+    people = hs.people
+    secretary, member, resident = people["沈宝方"], people["王建国"], people["居民01"]
+    await member.send("/evaluate", expect="支部书记")  # a member may not open one
+    await resident.send("/evaluations", expect="支部书记")
+    await open_in_chat(secretary)
+    await hs.wait_polls(35)
+    [evaluation] = await rows(world, schema.evaluations)
+    eid = evaluation["id"]
+    # Another branch's secretary, and a member, cannot close it (a forged or stale button).
+    other = world.human("吴静")
+    await other.send(f"/start {world.invites['吴静']}", expect="吴静")
+    assert "不能管理" in await other.tap_forged(f"ev:cly:{eid}")
+    assert "支部书记" in await member.tap_forged(f"ev:cly:{eid}")
+    assert "不能管理" in await other.tap_forged(f"ev:nv:{eid}")
+    # The committee above may see and close it; a second tap finds it closed.
+    committee = world.people["刘晓燕"]
+    await committee.send("/evaluations", expect="群众评议（点一项查看）")
+    await committee.tap("黄思村党总支", expect="投票：0 / 35 人")
+    await committee.tap("提前结束", expect="确定现在结束")
+    await committee.tap("确认结束并计票", expect="已结束并计票")
+    assert "已经结束" in await committee.tap_forged(f"ev:cly:{eid}")
+    void = await secretary.receive("评议无效")
+    assert "0 / 35" in void.content
