@@ -163,6 +163,15 @@ async def pending(db: Database) -> int:
         return (await uow.outbox.counts()).get("pending", 0)
 
 
+async def until_sent(db: Database, voters: int) -> None:
+    """Until every ballot is sent and recorded and nothing else waits in the outbox."""
+    for _ in range(3000):
+        if await count(db, schema.evaluation_polls) >= voters and not await pending(db):
+            return
+        await asyncio.sleep(0.2)
+    raise TimeoutError("the ballots were not sent")
+
+
 async def open_evaluation(settings: Settings, org_id: int, voters: int) -> None:
     """The bot opens the evaluation and its outbox sends every ballot (not measured)."""
     app = build_application(settings, token=TOKEN, limits=SendLimits.off())
@@ -175,10 +184,7 @@ async def open_evaluation(settings: Settings, org_id: int, voters: int) -> None:
         await services.evaluations.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 100)
         services.outbox.wake()
         await asyncio.sleep(1.5)  # the reminder tick's first run queues what it queues
-        while await count(services.db, schema.evaluation_polls) < voters or (
-            await pending(services.db)
-        ):
-            await asyncio.sleep(0.2)  # the outbox drains in the background
+        await until_sent(services.db, voters)
     finally:
         await app.stop()
         await on_stop(app)
