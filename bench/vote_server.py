@@ -50,7 +50,10 @@ def _routes(sim: BotApiSimulator, first: int, count: int) -> web.RouteTableDef:
 
 async def _serve(users: int, first: int) -> None:
     sim = BotApiSimulator(token=TOKEN, bot_username="jiannuo_bot", rate_limits=RateLimits.off())
-    sim.add_routes(lambda app: app.add_routes(_routes(sim, first, users)))
+    def setup(app: web.Application) -> None:
+        app.add_routes(_routes(sim, first, users))
+
+    sim.add_routes(setup)
     sim.add_user(1001, "沈宝方")
     for n in range(users):
         sim.add_user(first + n, f"用户{n}")
