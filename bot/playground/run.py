@@ -232,7 +232,8 @@ def _banner(playground: Playground) -> str:
     names = [f"{p.person.name}（{p.org.name}）" for p in playground.cast[:6]]
     return (
         "\n践诺 playground is running (no Telegram token: everything is local).\n"
-        f"\n  打开网页 / Open in your browser:  {playground.url}\n\n"
+        f"\n  打开网页 / Open in your browser:  {playground.url}\n"
+        f"  网上公示栏 / Public web board:     {playground.sim.root_url}/board/\n\n"
         "  Pick a persona (党员、支部书记、镇党委工作人员、群众…) and chat with the bot;\n"
         "  「重置演示 / Reset demo」 on the page restores the demo district.\n"
         f"  Demo personas: {'、'.join(names)} …\n"
