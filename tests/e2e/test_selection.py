@@ -421,3 +421,18 @@ async def test_start_of_month_reminds_to_publish_once(month_end: World) -> None:
     await world.outbox_settled()
     assert secretary.seen("请发布 2026年10月") == 1
     assert clerk.seen("请发布 2026年9–10月") == 1
+
+
+async def test_an_english_speaking_secretary_reads_english(nov: World) -> None:
+    world = nov
+    secretary = await world.join("沈宝方", language_code="en")
+    await seed(world)
+    view = await secretary.send("/ranking", expect="monthly member ranking · 2026-10")
+    assert "1. 王建国  score 100.0\n   fulfilled 100.0% | on time 100.0% | grade good" in (
+        view.content
+    )
+    assert "— 朱德顺: no figures yet" in view.content
+    card = await secretary.send("/assess", expect="member assessment 2026")
+    assert "📝 王建国" in card.button_labels()
+    help_text = await secretary.send("/help", expect="/ranking")
+    assert "/assess" in help_text.content and "/awards" not in help_text.content
