@@ -61,6 +61,7 @@ DRAFT_KEY = "lr_draft"
 OVERDUE_KEY = "lr_overdue"
 BOARD_KEY = "lr_board"
 RESPOND_KEY = "lr_respond"
+NAME_KEY = "lr_name"
 
 
 class ReviewState(StrEnum):
@@ -265,6 +266,7 @@ async def pick_subject(update: Update, ctx: Ctx) -> ReviewState | int:
     data[DRAFT_KEY] = ReviewDraft(subject=card.subject.key, period=card.period).dump()
     data[OVERDUE_KEY] = len(card.overdue)
     data[BOARD_KEY] = card.has_board
+    data[NAME_KEY] = card.subject.name
     await answer_callback(update)
     await reply(update, render_card(loc, card, ctx), _grade_rows(loc))
     _stop(ReviewState.GRADE)
@@ -280,7 +282,7 @@ def _save(ctx: Ctx, draft: ReviewDraft) -> None:
 
 def _forget(ctx: Ctx) -> None:
     data = _data(ctx)
-    for key in (DRAFT_KEY, OVERDUE_KEY, BOARD_KEY, RESPOND_KEY):
+    for key in (DRAFT_KEY, OVERDUE_KEY, BOARD_KEY, RESPOND_KEY, NAME_KEY):
         data.pop(key, None)
 
 
@@ -367,7 +369,12 @@ async def _ask_confirm(
     update: Update, ctx: Ctx, loc: str, draft: ReviewDraft, *, no_board: bool = False
 ) -> NoReturn:
     lines = [
-        t(loc, "lr.confirm.title", period=period_label(loc, draft.period)),
+        t(
+            loc,
+            "lr.confirm.title",
+            name=str(_data(ctx).get(NAME_KEY) or ""),
+            period=period_label(loc, draft.period),
+        ),
         t(loc, "lr.line.grade", grade=grade_label(loc, draft.grade or "")),
         t(loc, "lr.line.comment", comment=draft.comment or ""),
         t(loc, "lr.line.points", points=draft.points or t(loc, "lr.confirm.no_points")),

@@ -245,7 +245,7 @@ async def test_review_survives_restart_cancel_writes_nothing_double_tap_once(
     await secretary.send("x" * 1001, expect="点评意见太长了")
     await secretary.send("本月没有记录进展。", expect="需要整改的地方")
     await world.runner.restart()  # the draft and the step survive
-    await secretary.send("每月至少记录一次进展", expect="请核对")
+    await secretary.send("每月至少记录一次进展", expect="请核对对「王建国」的")
     confirm = newest(secretary, "请核对")
     data = button_data(confirm, "确认发送")
     await secretary.tap("确认发送", expect="已保存对「王建国」")
