@@ -27,6 +27,7 @@ from bot.domain.enums import OrgType, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
 from bot.domain.notify import message_row, tell_text
+from bot.domain.progress import FEATURE as PROGRESS_FEATURE  # pg:it:<item> opens progress
 from bot.i18n import normalize_locale, t
 from storage.db import Database
 from storage.leader_review_repo import LeaderReview, OpenItem, SubjectFigures
@@ -40,6 +41,7 @@ MAX_POINTS = 1000
 MAX_RESPONSE = 1000
 RECTIFY_DAYS = (15, 30, 60)  # the deadlines a reviewer picks from
 HISTORY_LIMIT = 10
+REPORT_BUTTONS = 3  # "record progress" buttons on a review with a rectification deadline
 MEMBER_ROLES = (Role.MEMBER.value, Role.SECRETARY.value, Role.LEADER.value)
 
 
@@ -137,6 +139,11 @@ def parse_subject(key: str) -> tuple[SubjectKind, int]:
     if len(key) < 2 or key[0] not in "mo" or not key[1:].isdigit():
         raise DomainError("error.stale_button")
     return (SubjectKind.MEMBER if key[0] == "m" else SubjectKind.BRANCH), int(key[1:])
+
+
+def _label(text: str, limit: int = 16) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def button(text: str, action: str, *args: object) -> dict[str, str]:
@@ -494,6 +501,16 @@ class LeaderReviewService:
                 )
                 text += "\n\n" + t(who.locale, "lr.deliver.answer_hint")
                 answer = [[button(t(who.locale, "lr.btn.respond"), "resp", review_id)]]
+                if rectify_by is not None:  # straight to recording progress on those items
+                    answer += [
+                        [
+                            {
+                                "text": t(who.locale, "lr.btn.report", content=_label(i.content)),
+                                "callback_data": cb.build(PROGRESS_FEATURE, "it", i.item_id),
+                            }
+                        ]
+                        for i in items[:REPORT_BUTTONS]
+                    ]
                 if await tell_text(uow, who, text, now, buttons=answer):
                     delivered += 1
             if publish and org.board_chat_id is not None:

@@ -109,6 +109,10 @@ async def test_secretary_reviews_member_published_and_answered(world: World) -> 
         ).scalar_one()
     assert rectify_by is not None
 
+    # The review leads straight to recording progress on the overdue item.
+    await member.tap("记录进展：每月参加支部学习", expect="请用几句话写下做了什么")
+    await member.send("/cancel", expect="已退出")
+
     # The member answers with a rectification statement; it reaches the secretary.
     await member.tap("整改表态", expect="请写下您的整改表态")
     await member.send("本月底前补齐笔记，按时参加学习。", expect="已送给点评人")
