@@ -26,7 +26,8 @@
         "以谁的身份都可以：党员填写承诺，支部书记审核，镇党委工作人员审核支部承诺，群众查看公示。\n" +
         "试一试：① 选「沈红梅」（党员，还没有承诺），发送 /pledge，选「长期承诺」，填写并提交" +
         "（年度承诺只能在公开承诺期内提交）；" +
-        "② 切换到「沈宝方」（支部书记），点「通过」；③ 打开「黄思村党总支公示栏」群，看公示。",
+        "② 切换到「沈宝方」（支部书记），点「通过」；③ 打开「黄思村党总支公示栏」群，看公示；" +
+        "④ 选「陈国平」（联点领导），发送 /comment 点评联系的支部。",
       bot_sub: "机器人",
       members: (n) => `${n} 位成员`,
       no_chat: "请在左侧选择一个对话",
@@ -79,7 +80,8 @@
         "Be anyone: members draft pledges, branch secretaries review them, committee staff review branch pledges, residents read the board.\n" +
         "Try: ① pick 沈红梅 (member, no pledge yet), send /pledge, choose 长期承诺 (long-term), fill it in and submit " +
         "(annual pledges wait for the campaign's pledge window); " +
-        "② switch to 沈宝方 (branch secretary) and tap 通过 (approve); ③ open the group 黄思村党总支公示栏 to see it published.",
+        "② switch to 沈宝方 (branch secretary) and tap 通过 (approve); ③ open the group 黄思村党总支公示栏 to see it published; " +
+        "④ pick 陈国平 (liaison leader) and send /comment to review a linked branch.",
       bot_sub: "bot",
       members: (n) => `${n} members`,
       no_chat: "Pick a chat on the left",
