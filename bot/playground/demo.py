@@ -60,7 +60,7 @@ async def seed_demo(db: Database, clock: Clock) -> bool:
                 await uow.people.bind(person.id, USER_ID_BASE + person.id, "zh_CN")
     await _demo_pledges(db, clock)
     await seed_rectifications(db, clock)  # 整改: a plan to file, a plan to accept
-    await seed_evaluation(db, clock)  # 群众评议: 黄思村 votes now (polls, turnout)
+    await seed_evaluation(db, clock)  # 群众评议: 机关党支部 votes now (polls, turnout)
     await _drop_superseded_reviews(db, clock)
     log.info("demo district seeded")
     return True

@@ -1,8 +1,10 @@
-"""The demo's mass evaluation (群众评议): 黄思村党总支 is being evaluated right now.
+"""The demo's mass evaluation (群众评议): 新华镇机关党支部 is being evaluated right now.
 
-沈宝方 (its secretary) opened it; everyone of the branch gets the ballot (a poll) when the
-playground starts and can vote, change or retract; the board group shows the turnout, and
-/evaluations lists who has not voted. It closes in three days (or at once with 提前结束).
+曹建军 (its secretary) opened it; everyone of the branch (韩雪, 黄晓明 and four resident
+representatives) gets the ballot (a poll) when the playground starts and can vote, change or
+retract; the board group shows the turnout, and /evaluations lists who has not voted. It closes
+in three days (or at once with 提前结束). Not 黄思村: its personas are the ones the other demo
+stories (and their tests) talk to, and a ballot arriving in the middle would only confuse them.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-DEMO_QUORUM = 5  # the demo branch has nine people on its list, not thirty
+DEMO_BRANCH = "XH-JG"
+DEMO_QUORUM = 5  # the demo branch has seven people on its list, not thirty
 
 
 async def seed_evaluation(db: Database, clock: Clock) -> int | None:
     """Open the demo evaluation as 沈宝方 would; its id (None if the roster lacks them)."""
     async with db.uow() as uow:
-        org = await uow.orgs.by_code("XH-HS")
+        org = await uow.orgs.by_code(DEMO_BRANCH)
         if org is None:
             return None
         secretary = next(

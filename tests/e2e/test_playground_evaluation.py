@@ -18,16 +18,16 @@ async def test_demo_branch_votes_in_its_open_evaluation(tmp_path: Path) -> None:
         assert app is not None
         db = app.bot_data.services.db
         async with db.uow() as uow:
-            org = await uow.orgs.by_code("XH-HS")
+            org = await uow.orgs.by_code("XH-JG")
             assert org is not None
             people = await uow.people.in_org(org.id)
-        member = next(p for p in people if p.name == "沈红梅")
+        member = next(p for p in people if p.name == "韩雪")
         chat = member.tg_user_id
         assert chat is not None
 
         await sim.wait_until(lambda: any(m.poll for m in sim.bot_messages(chat)), 20)
         poll = next(m.poll for m in sim.bot_messages(chat) if m.poll is not None)
-        assert "黄思村党总支" in poll.question and not poll.is_anonymous
+        assert "新华镇机关党支部" in poll.question and not poll.is_anonymous
         sim.vote(chat, poll.id, [0])
 
         async def ballots() -> int:
