@@ -1232,10 +1232,14 @@ class EvaluationService:
         return evaluation.created_at + span / 2
 
     async def _remind(self, uow: UnitOfWork, evaluation: Evaluation, now: datetime) -> int:
+        swept = f"ev:{evaluation.id}:reminded"  # the sweep is done: later ticks look no more
+        if await uow.reminders.already_queued([swept]):
+            return 0
         ids = await uow.evaluations.non_voters(evaluation.id)
         keys = {pid: f"ev:{evaluation.id}:remind:{pid}" for pid in ids}
         done = await uow.reminders.already_queued(keys.values())
         todo = [pid for pid in ids if keys[pid] not in done]
+        await uow.reminders.record([log_row(swept, None, now)])
         if not todo:
             return 0
         org = await uow.orgs.get(evaluation.org_id)
