@@ -168,7 +168,8 @@ async def start_export(update: Update, ctx: Ctx) -> None:
     await reply(update, text, buttons)
 
 
-async def _send(update: Update, ctx: Ctx, loc: str, export: ExportFile) -> None:
+async def _send(update: Update, export: ExportFile) -> None:
+    """The statistics form's message first, then the document under its Chinese name."""
     chat = update.effective_chat
     assert chat is not None
     if export.message:
@@ -200,7 +201,7 @@ async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: cb.Callback)
         # Answered only now: a refusal above becomes the button's alert (see ``guarded``).
         await answer_callback(update)
         try:
-            await _send(update, ctx, loc, export)
+            await _send(update, export)
         except TelegramError as exc:
             log.warning("export not sent: %s", exc.message)
             await reply(update, t(loc, "export.failed"))
