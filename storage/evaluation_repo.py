@@ -31,8 +31,8 @@ from bot.domain.evaluation_models import (
     PollRef,
     SatisfactionResult,
     Subject,
+    Voter,
 )
-from bot.domain.models import Person
 from storage import schema as s
 
 CHUNK = 400  # keeps IN (...) lists well under every engine's parameter limit
@@ -357,18 +357,20 @@ class EvaluationRepo:
         ).first()
         return row is not None
 
-    async def people_by_tg(self, tg_ids: Iterable[int]) -> dict[int, Person]:
-        """Bound people by Telegram account (the voters of a batch, in one query per chunk)."""
+    async def voters_by_tg(self, tg_ids: Iterable[int]) -> dict[int, Voter]:
+        """Bound people by Telegram account, only what a vote needs (a burst's voters in one
+        narrow query per chunk)."""
         wanted = sorted(set(tg_ids))
-        found: dict[int, Person] = {}
+        found: dict[int, Voter] = {}
+        p = s.people.c
         for chunk in _chunks(wanted):
             rows = await self.conn.execute(
-                select(s.people).where(s.people.c.tg_user_id.in_(list(chunk)))
+                select(p.tg_user_id, p.id, p.role, p.phone_confirmed, p.locale).where(
+                    p.tg_user_id.in_(list(chunk))
+                )
             )
-            for r in rows:
-                person = Person.model_validate(dict(r._mapping))
-                assert person.tg_user_id is not None
-                found[person.tg_user_id] = person
+            for tg, pid, role, confirmed, locale in rows:
+                found[int(tg)] = Voter(int(pid), str(role), bool(confirmed), locale)
         return found
 
     # -- results for others (rankings, exports, the web board)

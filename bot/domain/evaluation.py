@@ -58,6 +58,7 @@ from bot.domain.evaluation_models import (
     SatisfactionResult,
     Subject,
     SubjectKind,
+    Voter,
 )
 from bot.domain.models import Org, Person
 from bot.domain.notify import message_row
@@ -236,7 +237,7 @@ TOLD = (Verdict.CLOSED, Verdict.NOT_YOURS, Verdict.NOT_LISTED, Verdict.UNCONFIRM
 def judge(
     evaluation: Evaluation,
     poll: PollRef,
-    voter: Person | None,
+    voter: Person | Voter | None,
     is_participant: bool,
     now: datetime,
 ) -> str:
@@ -719,7 +720,7 @@ class EvaluationService:
         self._subjects: dict[int, list[int]] = {}
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
-        self._voters: dict[int, tuple[float, Person]] = {}
+        self._voters: dict[int, tuple[float, Voter]] = {}
         install_log_filter()
 
     # -- who may open / manage
@@ -1047,8 +1048,9 @@ class EvaluationService:
                     final_choice[(ref.subject_id, voter_key)] = (evaluation.id, choice)
                     touched[(evaluation.id, voter.id)] = voter_key
                     verdicts[n] = Verdict.COUNTED if choice is not None else Verdict.RETRACTED
-                    unconfirmed = voter.role is Role.RESIDENT and not voter.phone_confirmed
-                    if choice is not None and unconfirmed:  # kept; counts once confirmed
+                    if (
+                        choice is not None and voter.unconfirmed_resident
+                    ):  # kept; counts once confirmed
                         verdicts[n] = Verdict.UNCONFIRMED
                         reason = Verdict.UNCONFIRMED
                         notices.append((answer.tg_user_id, answer.poll_id, reason, voter.locale))
@@ -1147,11 +1149,11 @@ class EvaluationService:
             self._lists[evaluation_id] = known
         return known
 
-    async def _people_by_tg(self, uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Person]:
+    async def _people_by_tg(self, uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Voter]:
         """Voters by Telegram account; looked up again after VOTER_TTL (an account bound to
         someone else meanwhile is seen within a minute)."""
         now = monotonic()
-        found: dict[int, Person] = {}
+        found: dict[int, Voter] = {}
         missing: set[int] = set()
         for tg in tg_ids:
             known = self._voters.get(tg)
@@ -1160,7 +1162,7 @@ class EvaluationService:
             else:
                 missing.add(tg)
         if missing:
-            fresh = await uow.evaluations.people_by_tg(missing)
+            fresh = await uow.evaluations.voters_by_tg(missing)
             if len(self._voters) > CACHE_LIMIT:
                 self._voters.clear()
             for tg, person in fresh.items():

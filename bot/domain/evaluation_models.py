@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -96,6 +97,21 @@ class PollRef(_Model):
     person_id: int
     chat_id: int
     message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Voter:
+    """Who is behind a Telegram account, as much as a vote needs (read in bulk, cheaply)."""
+
+    id: int
+    role: str
+    phone_confirmed: bool
+    locale: str | None
+
+    @property
+    def unconfirmed_resident(self) -> bool:
+        """A resident whose phone is not confirmed: their ballot counts once it is."""
+        return self.role == "resident" and not self.phone_confirmed
 
 
 class SatisfactionResult(_Model):
