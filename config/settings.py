@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     )
     # ---- organisational selection (组织评选): candidates proposed from the year's figures ----
     award_star_fulfilment_percent: float = Field(
-        default=95.0, description="践诺明星党员: fulfilment at least this (satisfaction too, if any)"
+        default=95.0,
+        description="践诺明星党员: fulfilment at least this (satisfaction too, if any)",
     )
     award_star_top: int = Field(default=10, description="star members proposed per committee")
     award_excellent_fulfilment_percent: float = Field(
