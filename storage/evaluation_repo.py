@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -266,7 +267,12 @@ class EvaluationRepo:
         """Last choice wins: replace the ballots of ``set_rows`` (subject_id, voter,
         evaluation_id, choice) and delete the retracted (subject_id, voter) ones."""
         c = s.ballots.c
-        gone = {(r["subject_id"], r["voter"]) for r in set_rows} | set(retract)
+        upsert = _upsert_ballots(self.conn.dialect.name)
+        gone = (
+            set(retract)
+            if upsert is not None
+            else set(retract) | {(r["subject_id"], r["voter"]) for r in set_rows}
+        )
         if gone:  # one prepared statement, many parameter sets (no IN list to expand)
             await self.conn.execute(
                 delete(s.ballots).where(
@@ -275,7 +281,9 @@ class EvaluationRepo:
                 [{"b_sid": sid, "b_voter": voter} for sid, voter in gone],
             )
         if set_rows:
-            await self.conn.execute(insert(s.ballots), list(set_rows))
+            await self.conn.execute(
+                upsert if upsert is not None else insert(s.ballots), list(set_rows)
+            )
 
     async def sync_has_voted(
         self,
@@ -411,3 +419,24 @@ class EvaluationRepo:
         for key in ("satisfied", "basic", "unsatisfied"):
             m[key] = m[key] or 0
         return SatisfactionResult.model_validate(m)
+
+
+@cache
+def _upsert_ballots(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (subject, voter) DO UPDATE on the engines that have it (SQLite and
+    PostgreSQL spell it alike): a changed vote is one write instead of a delete and an insert.
+    None elsewhere (the caller deletes, then inserts)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
+        stmt: Any = sqlite.insert(s.ballots)
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        stmt = postgresql.insert(s.ballots)
+    else:
+        return None
+    return stmt.on_conflict_do_update(
+        index_elements=[s.ballots.c.subject_id, s.ballots.c.voter],
+        set_={"choice": stmt.excluded.choice, "evaluation_id": stmt.excluded.evaluation_id},
+    )

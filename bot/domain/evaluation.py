@@ -704,6 +704,9 @@ class EvaluationService:
         self.db = db
         self.clock = clock
         self._key = ballot_key
+        # (evaluation, person) → voter hash: an HMAC per answer is a measurable share of a
+        # burst of votes; the hashes never change (the key is fixed for the process).
+        self._voter_keys: dict[tuple[int, int], str] = {}
         self.quorum_default = quorum_default
         self.quorum_small = quorum_small
         self.pass_permille = round(pass_percent * 10)
@@ -950,6 +953,13 @@ class EvaluationService:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_soon(), name="ballot-box")
 
+    def _voter_key(self, evaluation_id: int, person_id: int) -> str:
+        found = self._voter_keys.get((evaluation_id, person_id))
+        if found is None:
+            found = voter_hash(self._key, evaluation_id, person_id)
+            self._voter_keys[(evaluation_id, person_id)] = found
+        return found
+
     async def drain(self) -> None:
         """Commit every answer in the box (at shutdown: nothing taken is left unwritten)."""
         while self._flusher is not None and not self._flusher.done():
@@ -1044,7 +1054,7 @@ class EvaluationService:
                         choice = choice_of(answer.option_ids)
                     except ValueError:
                         continue
-                    voter_key = voter_hash(self._key, evaluation.id, voter.id)
+                    voter_key = self._voter_key(evaluation.id, voter.id)
                     final_choice[(ref.subject_id, voter_key)] = (evaluation.id, choice)
                     touched[(evaluation.id, voter.id)] = voter_key
                     verdicts[n] = Verdict.COUNTED if choice is not None else Verdict.RETRACTED
