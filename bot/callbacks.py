@@ -43,6 +43,11 @@ def pattern(feature: str) -> str:
     return rf"^{feature}:"
 
 
+def actions_pattern(feature: str, *actions: str) -> str:
+    """The regex that routes some of a feature's actions to one handler."""
+    return rf"^{feature}:({'|'.join(actions)})(:|$)"
+
+
 # Features
 DRAFT = "pd"
 REVIEW = "rv"

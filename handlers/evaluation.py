@@ -583,7 +583,7 @@ class VotingApplication(
 
 
 def _pattern(*actions: str) -> str:
-    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+    return cb.actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

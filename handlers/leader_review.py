@@ -637,7 +637,7 @@ async def stale_button(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+    return cb.actions_pattern(FEATURE, *actions)
 
 
 STEP_ACTIONS = ("g", "np", "rd", "pb", "ok")

@@ -512,7 +512,7 @@ async def record_month(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+    return cb.actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -416,7 +416,7 @@ async def stale(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+    return cb.actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -371,7 +371,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return rf"^{FEATURE}:({'|'.join(actions)})(:|$)"
+    return cb.actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
