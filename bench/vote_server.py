@@ -50,6 +50,7 @@ def _routes(sim: BotApiSimulator, first: int, count: int) -> web.RouteTableDef:
 
 async def _serve(users: int, first: int) -> None:
     sim = BotApiSimulator(token=TOKEN, bot_username="jiannuo_bot", rate_limits=RateLimits.off())
+
     def setup(app: web.Application) -> None:
         app.add_routes(_routes(sim, first, users))
 

@@ -33,9 +33,7 @@ def install_evaluations(app: Any, tick_seconds: float) -> None:
     """Schedule the evaluation tick (closing is derived from the database: exactly once)."""
     job_queue = app.job_queue
     assert job_queue is not None
-    job_queue.run_repeating(
-        evaluation_tick, interval=tick_seconds, first=1.0, name=EVALUATION_JOB
-    )
+    job_queue.run_repeating(evaluation_tick, interval=tick_seconds, first=1.0, name=EVALUATION_JOB)
 
 
 def install(app: Any, tick_seconds: float) -> None:
