@@ -11,6 +11,7 @@ the plan is submitted.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -173,34 +174,55 @@ async def _lost(update: Update, loc: str) -> NoReturn:
     _stop(ConversationHandler.END)
 
 
-async def receive_goals(update: Update, ctx: Ctx) -> int:
-    """Step 1: the goals."""
+async def _receive_text(
+    update: Update,
+    ctx: Ctx,
+    field: str,
+    check: Callable[[str], str],
+    here: RectifyState,
+    next_question: str,
+    next_state: RectifyState,
+) -> NoReturn:
+    """One text step of the plan: checked into the draft, then the next question."""
     loc = await locale_of(update, ctx)
     draft = _draft(ctx)
     if draft is None:
         await _lost(update, loc)
     try:
-        draft["goals"] = ctx.svc.rectifications.check_goals(text_of(update))
+        draft[field] = check(text_of(update))
     except DomainError as exc:
         await reply(update, exc.render(loc))
-        _stop(RectifyState.GOALS)
-    await reply(update, t(loc, "rectify.ask_measures"))
-    _stop(RectifyState.MEASURES)
+        _stop(here)
+    await reply(update, t(loc, next_question))
+    _stop(next_state)
+
+
+async def receive_goals(update: Update, ctx: Ctx) -> int:
+    """Step 1: the goals."""
+    check = ctx.svc.rectifications.check_goals
+    await _receive_text(
+        update,
+        ctx,
+        "goals",
+        check,
+        RectifyState.GOALS,
+        "rectify.ask_measures",
+        RectifyState.MEASURES,
+    )
 
 
 async def receive_measures(update: Update, ctx: Ctx) -> int:
     """Step 2: the measures."""
-    loc = await locale_of(update, ctx)
-    draft = _draft(ctx)
-    if draft is None:
-        await _lost(update, loc)
-    try:
-        draft["measures"] = ctx.svc.rectifications.check_measures(text_of(update))
-    except DomainError as exc:
-        await reply(update, exc.render(loc))
-        _stop(RectifyState.MEASURES)
-    await reply(update, t(loc, "rectify.ask_deadline"))
-    _stop(RectifyState.DEADLINE)
+    check = ctx.svc.rectifications.check_measures
+    await _receive_text(
+        update,
+        ctx,
+        "measures",
+        check,
+        RectifyState.MEASURES,
+        "rectify.ask_deadline",
+        RectifyState.DEADLINE,
+    )
 
 
 async def receive_deadline(update: Update, ctx: Ctx) -> int:

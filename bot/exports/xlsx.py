@@ -79,6 +79,15 @@ def _sheet(
         ws.auto_filter.ref = f"A3:{last}{3 + len(rows)}"
 
 
+def _workbook(title: str) -> tuple[Workbook, Worksheet]:
+    """A new workbook and its one sheet, named."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title
+    return wb, ws
+
+
 def _bytes(wb: Workbook) -> bytes:
     out = BytesIO()
     wb.save(out)
@@ -88,10 +97,7 @@ def _bytes(wb: Workbook) -> bytes:
 def publicity_xlsx(table: PublicityTable) -> bytes:
     """承诺登记(公示)表 as a workbook."""
     loc = table.locale
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = t(loc, "export.sheet.publicity")
+    wb, ws = _workbook(t(loc, "export.sheet.publicity"))
     headers = [
         t(loc, f"export.col.{c}")
         for c in (
@@ -140,10 +146,7 @@ def publicity_xlsx(table: PublicityTable) -> bytes:
 def ledger_xlsx(sheet: LedgerSheet) -> bytes:
     """台账 as a workbook: one row per item."""
     loc = sheet.locale
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = t(loc, "export.sheet.ledger")
+    wb, ws = _workbook(t(loc, "export.sheet.ledger"))
     headers = [
         t(loc, f"export.col.{c}")
         for c in (
@@ -231,10 +234,7 @@ RATE_LABELS = ("export.stat.rate", "export.stat.on_time", "export.stat.satisfact
 def stats_xlsx(form: StatsForm) -> bytes:
     """创先争优活动有关项目统计: the totals, and one row per organisation of the scope."""
     loc = form.locale
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = t(loc, "export.sheet.stats")
+    wb, ws = _workbook(t(loc, "export.sheet.stats"))
     rates = {t(loc, key) for key in RATE_LABELS}
     rows = [
         [n, label, "—" if value is None else value, unit]
