@@ -9,7 +9,7 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot import scheduler
+from bot import runtime, scheduler
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain import rectification_tick
 from bot.domain.board import BOARD_VIEW, BoardService
@@ -234,6 +234,8 @@ async def on_start(app: Any) -> None:
         await uow.updates.prune(services.clock.now() - UPDATE_ID_MEMORY)
     await set_default_menus(app)
     await services.outbox.start()
+    # The start-up heap out of the collector's way (see bot/runtime.py); put back at shutdown.
+    app.bot_data.gc_state = runtime.tune()
     if services.settings.web_port is not None:
         # 网上晒: the public web board, read-only, served by this process.
         await start_board_server(
@@ -263,8 +265,12 @@ async def on_stop(app: Any) -> None:
 
 
 async def on_shutdown(app: Any) -> None:
-    """Close the database (post_shutdown)."""
+    """Close the database (post_shutdown); the collector as it was before start."""
     await app.bot_data.services.db.dispose()
+    state = app.bot_data.gc_state
+    if state is not None:
+        app.bot_data.gc_state = None
+        runtime.restore(state)
 
 
 ALLOWED_UPDATES = [

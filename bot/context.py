@@ -25,6 +25,7 @@ from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
 from bot.domain.suggestions import SuggestionService
 from bot.outbox import OutboxDispatcher
+from bot.runtime import GcState
 from config.settings import Settings
 from storage.db import Database
 
@@ -60,6 +61,8 @@ class BotData:
 
     def __init__(self) -> None:
         self._services: Services | None = None
+        # The collector's settings before start (bot/runtime.py), put back at shutdown.
+        self.gc_state: GcState | None = None
 
     @property
     def services(self) -> Services:

@@ -240,22 +240,40 @@ class EvaluationRepo:
         wanted = sorted(set(poll_ids))
         found: dict[str, PollRef] = {}
         for chunk in _chunks(wanted):
-            rows = await self.conn.execute(
-                select(s.evaluation_polls).where(s.evaluation_polls.c.poll_id.in_(list(chunk)))
-            )
-            for r in rows:
-                ref = PollRef.model_validate(dict(r._mapping))
+            rows = await self.conn.execute(_polls_by_id(), {"ids": list(chunk)})
+            for row in rows:
+                ref = PollRef(*row)
                 found[ref.poll_id] = ref
         return found
 
     async def polls_of(self, evaluation_id: int) -> list[PollRef]:
-        """Every ballot poll of an evaluation (to stop them at closing)."""
+        """Every ballot poll of an evaluation (to stop them at closing; to know them all
+        once the first answer to one of them arrives)."""
+        c = s.evaluation_polls.c
         rows = await self.conn.execute(
-            select(s.evaluation_polls)
-            .where(s.evaluation_polls.c.evaluation_id == evaluation_id)
-            .order_by(s.evaluation_polls.c.chat_id, s.evaluation_polls.c.message_id)
+            select(*_poll_columns())
+            .where(c.evaluation_id == evaluation_id)
+            .order_by(c.chat_id, c.message_id)
         )
-        return [PollRef.model_validate(r._mapping) for r in rows]
+        return [PollRef(*row) for row in rows]
+
+    async def roster(self, evaluation_id: int) -> tuple[list[int], dict[int, Voter]]:
+        """An evaluation's list in one read: every participant's person id, and the Telegram
+        account → voter of those bound to one (what a vote needs of them)."""
+        ep = s.evaluation_participants.c
+        p = s.people.c
+        rows = await self.conn.execute(
+            select(ep.person_id, p.tg_user_id, p.role, p.phone_confirmed, p.locale)
+            .join(s.people, p.id == ep.person_id)
+            .where(ep.evaluation_id == evaluation_id)
+        )
+        listed: list[int] = []
+        voters: dict[int, Voter] = {}
+        for pid, tg, role, confirmed, locale in rows:
+            listed.append(int(pid))
+            if tg is not None:
+                voters[int(tg)] = Voter(int(pid), str(role), bool(confirmed), locale)
+        return listed, voters
 
     # -- ballots
 
@@ -305,18 +323,21 @@ class EvaluationRepo:
         for chunk in _chunks(hashes):
             rows = await self.conn.execute(
                 select(b.voter)
-                .where(and_(b.subject_id.in_(list(subject_ids)), b.voter.in_(list(chunk))))
-                .distinct()
+                .where(
+                    and_(
+                        b.subject_id.in_(list(subject_ids)),
+                        b.voter.in_(bindparam("hashes", expanding=True)),
+                    )
+                )
+                .distinct(),
+                {"hashes": list(chunk)},
             )
             holding.update(str(r[0]) for r in rows)
-        p = s.evaluation_participants.c
         for flag in (True, False):
             ids = sorted(pid for pid, key in voters.items() if (key in holding) is flag)
             for chunk in _chunks(ids):
                 await self.conn.execute(
-                    update(s.evaluation_participants)
-                    .where(and_(p.evaluation_id == evaluation_id, p.person_id.in_(list(chunk))))
-                    .values(has_voted=flag)
+                    _set_has_voted(), {"eid": evaluation_id, "flag": flag, "ids": list(chunk)}
                 )
 
     async def tally(
@@ -372,11 +393,7 @@ class EvaluationRepo:
         found: dict[int, Voter] = {}
         p = s.people.c
         for chunk in _chunks(wanted):
-            rows = await self.conn.execute(
-                select(p.tg_user_id, p.id, p.role, p.phone_confirmed, p.locale).where(
-                    p.tg_user_id.in_(list(chunk))
-                )
-            )
+            rows = await self.conn.execute(_voters_by_tg(), {"ids": list(chunk)})
             for tg, pid, role, confirmed, locale in rows:
                 found[int(tg)] = Voter(int(pid), str(role), bool(confirmed), locale)
         return found
@@ -439,4 +456,44 @@ def _upsert_ballots(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=[s.ballots.c.subject_id, s.ballots.c.voter],
         set_={"choice": stmt.excluded.choice, "evaluation_id": stmt.excluded.evaluation_id},
+    )
+
+
+def _poll_columns() -> tuple[Any, ...]:
+    """A ballot poll's columns in PollRef's order."""
+    c = s.evaluation_polls.c
+    return (c.poll_id, c.evaluation_id, c.subject_id, c.person_id, c.chat_id, c.message_id)
+
+
+@cache
+def _polls_by_id() -> Any:
+    """Ballot polls by id: one statement, the ids bound as an expanding list (built once; a
+    literal IN list would be built and coerced value by value for every batch of votes)."""
+    return select(*_poll_columns()).where(
+        s.evaluation_polls.c.poll_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@cache
+def _voters_by_tg() -> Any:
+    """What a vote needs of the people behind some Telegram accounts (ids expanding)."""
+    p = s.people.c
+    return select(p.tg_user_id, p.id, p.role, p.phone_confirmed, p.locale).where(
+        p.tg_user_id.in_(bindparam("ids", expanding=True))
+    )
+
+
+@cache
+def _set_has_voted() -> Any:
+    """has_voted := flag for some participants of an evaluation (ids expanding)."""
+    p = s.evaluation_participants.c
+    return (
+        update(s.evaluation_participants)
+        .where(
+            and_(
+                p.evaluation_id == bindparam("eid"),
+                p.person_id.in_(bindparam("ids", expanding=True)),
+            )
+        )
+        .values(has_voted=bindparam("flag"))
     )

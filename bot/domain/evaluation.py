@@ -384,6 +384,16 @@ class _Pending:
     final: bool = False
 
 
+@dataclass(frozen=True)
+class _Roster:
+    """An evaluation's list as the ballot box reads it: the participants' person ids, and
+    the Telegram account → voter of those bound to one."""
+
+    listed: frozenset[int]
+    voters: dict[int, Voter]
+    read_at: float  # monotonic
+
+
 @dataclass
 class CloseReport:
     """What one tick did."""
@@ -719,7 +729,8 @@ class EvaluationService:
         # count): the application wakes the outbox.
         self.on_batch: Callable[[], None] | None = None
         self._poll_cache: dict[str, PollRef] = {}
-        self._lists: dict[int, frozenset[int]] = {}
+        self._polls_read: set[int] = set()  # evaluations whose every poll is in the cache
+        self._rosters: dict[int, _Roster] = {}
         self._subjects: dict[int, list[int]] = {}
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
@@ -1021,16 +1032,14 @@ class EvaluationService:
                 a for a, last in zip(answers, final, strict=True) if a.poll_id in polls or last
             ]
             fresh = self._claim([a.update_id for a in taken])
-            voters = await self._people_by_tg(uow, {a.tg_user_id for a in answers})
             evaluations: dict[int, Evaluation] = {}
-            for known in polls.values():
-                if known.evaluation_id not in evaluations:
-                    found = await repo.get(known.evaluation_id)
-                    if found is not None:
-                        evaluations[known.evaluation_id] = found
-            listed: dict[int, frozenset[int]] = {}
-            for eid in evaluations:
-                listed[eid] = await self._participants(uow, eid)
+            for eid in sorted({ref.evaluation_id for ref in polls.values()}):
+                found = await repo.get(eid)
+                if found is not None:
+                    evaluations[eid] = found
+            rosters = [await self._roster(uow, eid) for eid in evaluations]
+            listed = {eid: roster.listed for eid, roster in zip(evaluations, rosters, strict=True)}
+            voters = await self._voters_of(uow, rosters, {a.tg_user_id for a in answers})
             final_choice: dict[tuple[int, str], tuple[int, Choice | None]] = {}
             touched: dict[tuple[int, int], str] = {}
             notices: list[tuple[int, str, str, str | None]] = []  # chat, poll, reason, locale
@@ -1134,8 +1143,14 @@ class EvaluationService:
             fresh = await uow.evaluations.polls(missing)
             if len(self._poll_cache) > CACHE_LIMIT:
                 self._poll_cache.clear()
+                self._polls_read.clear()
             self._poll_cache.update(fresh)
             found.update(fresh)
+            # The first answer to an evaluation's poll: the rest of its polls in one read.
+            for eid in sorted({ref.evaluation_id for ref in fresh.values()} - self._polls_read):
+                self._polls_read.add(eid)
+                for ref in await uow.evaluations.polls_of(eid):
+                    self._poll_cache.setdefault(ref.poll_id, ref)
         return found
 
     async def _subject_ids(self, uow: UnitOfWork, evaluation_id: int) -> list[int]:
@@ -1148,16 +1163,37 @@ class EvaluationService:
             self._subjects[evaluation_id] = known
         return known
 
-    async def _participants(self, uow: UnitOfWork, evaluation_id: int) -> frozenset[int]:
-        """An evaluation's list (fixed when it is opened: kept in memory)."""
-        known = self._lists.get(evaluation_id)
-        if known is None:
-            listed = await uow.evaluations.participants(evaluation_id)
-            known = frozenset(p.person_id for p in listed)
-            if len(self._lists) > 64:
-                self._lists.clear()
-            self._lists[evaluation_id] = known
+    async def _roster(self, uow: UnitOfWork, evaluation_id: int) -> _Roster:
+        """An evaluation's list and its voters' accounts, read in one query when its first
+        answer arrives and again after VOTER_TTL (an account bound to someone else meanwhile
+        is seen within a minute). A burst of votes then needs no lookup per voter."""
+        now = monotonic()
+        known = self._rosters.get(evaluation_id)
+        if known is None or now - known.read_at >= VOTER_TTL:
+            listed, voters = await uow.evaluations.roster(evaluation_id)
+            if sum(len(r.voters) for r in self._rosters.values()) > CACHE_LIMIT:
+                self._rosters.clear()
+            known = self._rosters[evaluation_id] = _Roster(frozenset(listed), voters, now)
         return known
+
+    async def _voters_of(
+        self, uow: UnitOfWork, rosters: Sequence[_Roster], tg_ids: set[int]
+    ) -> dict[int, Voter]:
+        """The people behind these accounts: from the rosters, else (someone not on any of
+        these lists: they are told why their vote does not count) looked up."""
+        found: dict[int, Voter] = {}
+        missing: set[int] = set()
+        for tg in tg_ids:
+            for roster in rosters:
+                voter = roster.voters.get(tg)
+                if voter is not None:
+                    found[tg] = voter
+                    break
+            else:
+                missing.add(tg)
+        if missing:
+            found.update(await self._people_by_tg(uow, missing))
+        return found
 
     async def _people_by_tg(self, uow: UnitOfWork, tg_ids: set[int]) -> dict[int, Voter]:
         """Voters by Telegram account; looked up again after VOTER_TTL (an account bound to

@@ -88,8 +88,10 @@ class Participant(_Model):
     has_voted: bool
 
 
-class PollRef(_Model):
-    """A ballot poll as sent: to whom, for which subject (never what was chosen)."""
+@dataclass(frozen=True, slots=True)
+class PollRef:
+    """A ballot poll as sent: to whom, for which subject (never what was chosen). A plain
+    record: an evaluation's polls are read in bulk when its first answer arrives."""
 
     poll_id: str
     evaluation_id: int

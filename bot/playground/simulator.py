@@ -492,6 +492,8 @@ class BotApiSimulator:
             params = await self._read_params(request)
         except ApiError as err:
             return self._answer(method, None, err)
+        except ConnectionResetError:  # the client went away mid-request (a bot stopping)
+            return web.Response(status=499)
         chat_key = params.raw("chat_id")
         sending = _is_sending(name)
         taken: list[TokenBucket] = []
