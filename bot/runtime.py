@@ -18,8 +18,7 @@ from __future__ import annotations
 import gc
 from dataclasses import dataclass
 
-import os
-YOUNG_THRESHOLD = int(os.environ.get("XT", "10000"))  # allocations between young collections (CPython's default: 700)
+YOUNG_THRESHOLD = 10_000  # allocations between young collections (CPython's default: 700)
 
 
 @dataclass(frozen=True)
