@@ -391,7 +391,6 @@ class EvaluationRepo:
         narrow query per chunk)."""
         wanted = sorted(set(tg_ids))
         found: dict[int, Voter] = {}
-        p = s.people.c
         for chunk in _chunks(wanted):
             rows = await self.conn.execute(_voters_by_tg(), {"ids": list(chunk)})
             for tg, pid, role, confirmed, locale in rows:
