@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from bot.domain.enums import Role
 from bot.i18n import t
 from bot.menu import commands_for
@@ -129,3 +131,18 @@ async def test_lang_switches_replies_and_menu(world: World) -> None:
     await member.tap("中文", expect="已切换为中文")
     assert world.sim.commands("chat", chat_id=member.user_id) == menu(Role.MEMBER, "zh_CN")
     await member.send("/help", expect="您可以使用以下命令")
+
+
+async def test_the_running_bot_freezes_its_start_up_heap_and_stop_thaws_it(world: World) -> None:
+    """bot/runtime.py: the collector is tuned while the bot runs and put back at shutdown (so
+    whatever runs next in the process, another bot in a test or a benchmark's baseline, gets
+    the interpreter as it was)."""
+    app = world.runner.app
+    assert app is not None and app.bot_data.gc_state is not None
+    assert gc.get_freeze_count() > 0
+    thresholds = app.bot_data.gc_state.thresholds
+    await world.runner.stop()
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    await world.runner.start()
+    member = await world.join("王建国")
+    assert "王建国同志" in member.last().content

@@ -12,8 +12,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from bot.domain import evaluation as evaluation_module
 from bot.domain.clock import FakeClock
 from bot.domain.evaluation import (
     CHOICES,
@@ -267,3 +268,39 @@ async def test_a_residents_ballot_counts_once_the_phone_is_confirmed(
         evaluation = await uow.evaluations.get(opened.evaluation_id)
     assert (subject.satisfied, subject.unsatisfied) == (len(polls) - 2, 1)
     assert evaluation is not None and evaluation.valid_voters == len(polls) - 1
+
+
+async def test_an_account_bound_to_someone_else_is_seen_within_a_minute(
+    box: tuple[Database, FakeClock, EvaluationService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ballot box reads an evaluation's voters once (not per vote) and again after
+    VOTER_TTL: an account moved to another person meanwhile votes as that person then."""
+    db, clock, service = box
+    org_id, tg = await seed(db, clock, 3)
+    opened = await service.open(
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3
+    )
+    polls = await polls_for(db, opened.evaluation_id)
+    first, second = FIRST_TG, FIRST_TG + 1
+    seconds = [1000.0]
+    monkeypatch.setattr(evaluation_module, "monotonic", lambda: seconds[0])
+    assert await service.record_answers([Answer(1, first, polls[first], (0,))]) == [
+        Verdict.COUNTED
+    ]
+    async with db.engine.begin() as conn:  # the first resident's account is the second's now
+        people = schema.people.c
+        for pid, account in ((tg[second], None), (tg[first], None), (tg[second], first)):
+            await conn.execute(
+                update(schema.people).where(people.id == pid).values(tg_user_id=account)
+            )
+    seconds[0] += evaluation_module.VOTER_TTL - 1  # still the list as read
+    assert await service.record_answers([Answer(2, first, polls[first], (1,))]) == [
+        Verdict.COUNTED
+    ]
+    seconds[0] += 2  # read again: the account is the second resident's, the poll is not
+    assert await service.record_answers([Answer(3, first, polls[first], (2,))]) == [
+        Verdict.NOT_YOURS
+    ]
+    async with db.engine.connect() as conn:
+        choices = [r.choice for r in await conn.execute(select(schema.ballots))]
+    assert choices == [Choice.BASIC.value]  # the vote before the move, changed once
