@@ -7,7 +7,9 @@ of change), so a burst of votes costs a few statements per transaction, not a fe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -20,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    true,
     tuple_,
     update,
 )
@@ -284,6 +287,19 @@ class EvaluationRepo:
     ) -> None:
         """Last choice wins: replace the ballots of ``set_rows`` (subject_id, voter,
         evaluation_id, choice) and delete the retracted (subject_id, voter) ones."""
+        if _bulk_json(self.conn.dialect.name):
+            # One statement each, whatever the batch's size: the rows travel as one JSON
+            # array (see _BulkJson).
+            bulk = _BulkJson.get()
+            if retract:
+                await self.conn.execute(bulk.retract, {"rows": _json(sorted(set(retract)))})
+            if set_rows:
+                rows = [
+                    [r["subject_id"], r["voter"], r["evaluation_id"], r["choice"]]
+                    for r in set_rows
+                ]
+                await self.conn.execute(bulk.upsert, {"rows": _json(rows)})
+            return
         c = s.ballots.c
         upsert = _upsert_ballots(self.conn.dialect.name)
         gone = (
@@ -315,11 +331,18 @@ class EvaluationRepo:
         by scanning the evaluation's ballots; ``holding``: the hashes known to hold one."""
         if not voters:
             return
+        bulk = _BulkJson.get() if _bulk_json(self.conn.dialect.name) else None
         b = s.ballots.c
         hashes: list[str] = []
         if holding is None:
             holding = set()
             hashes = sorted(set(voters.values()))
+        if bulk is not None and hashes:
+            rows = await self.conn.execute(
+                bulk.holding, {"subjects": _json(sorted(subject_ids)), "hashes": _json(hashes)}
+            )
+            holding.update(str(r[0]) for r in rows)
+            hashes = []
         for chunk in _chunks(hashes):
             rows = await self.conn.execute(
                 select(b.voter)
@@ -333,6 +356,16 @@ class EvaluationRepo:
                 {"hashes": list(chunk)},
             )
             holding.update(str(r[0]) for r in rows)
+        if bulk is not None:
+            await self.conn.execute(
+                bulk.has_voted,
+                {
+                    "eid": evaluation_id,
+                    "ids": _json(sorted(voters)),
+                    "voted": _json(sorted(pid for pid, key in voters.items() if key in holding)),
+                },
+            )
+            return
         for flag in (True, False):
             ids = sorted(pid for pid, key in voters.items() if (key in holding) is flag)
             for chunk in _chunks(ids):
@@ -496,3 +529,76 @@ def _set_has_voted() -> Any:
         )
         .values(has_voted=bindparam("flag"))
     )
+
+
+def _bulk_json(dialect: str) -> bool:
+    """Whether the ballot box's writes take their rows as one JSON array (SQLite's json_each);
+    elsewhere they are prepared statements executed per row."""
+    return dialect == "sqlite"
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class _BulkJson:
+    """The ballot box's writes on SQLite, each one statement for a whole batch: the rows are
+    bound as one JSON array and read back with json_each. A prepared statement executed per
+    row (executemany) steps the engine once a row, and each step hands the interpreter lock
+    to the database thread and back: in a burst of votes, while the event loop is busy
+    reading updates, that handoff, not the write, was most of a batch's time."""
+
+    upsert: Any
+    retract: Any
+    holding: Any
+    has_voted: Any
+
+    @staticmethod
+    @cache
+    def get() -> _BulkJson:
+        from sqlalchemy.dialects import sqlite
+
+        def each(name: str) -> Any:
+            return func.json_each(bindparam(name)).table_valued("value").alias(name)
+
+        def item(table: Any, index: int) -> Any:
+            return func.json_extract(table.c.value, f"$[{index}]")
+
+        b = s.ballots.c
+        rows = each("rows")
+        # WHERE true: SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
+        chosen = select(*(item(rows, n) for n in range(4))).where(true())
+        insert_rows = sqlite.insert(s.ballots).from_select(
+            ["subject_id", "voter", "evaluation_id", "choice"], chosen
+        )
+        upsert = insert_rows.on_conflict_do_update(
+            index_elements=[b.subject_id, b.voter],
+            set_={
+                "choice": insert_rows.excluded.choice,
+                "evaluation_id": insert_rows.excluded.evaluation_id,
+            },
+        )
+        keys = each("rows")
+        retract = delete(s.ballots).where(
+            tuple_(b.subject_id, b.voter).in_(select(item(keys, 0), item(keys, 1)))
+        )
+        subjects, hashes = each("subjects"), each("hashes")
+        holding = (
+            select(b.voter)
+            .where(
+                and_(
+                    b.subject_id.in_(select(subjects.c.value)),
+                    b.voter.in_(select(hashes.c.value)),
+                )
+            )
+            .distinct()
+        )
+        p = s.evaluation_participants.c
+        ids, voted = each("ids"), each("voted")
+        has_voted = (
+            update(s.evaluation_participants)
+            .where(and_(p.evaluation_id == bindparam("eid"), p.person_id.in_(select(ids.c.value))))
+            .values(has_voted=p.person_id.in_(select(voted.c.value)))
+        )
+        return _BulkJson(upsert, retract, holding, has_voted)

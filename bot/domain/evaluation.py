@@ -82,7 +82,7 @@ MAX_LEAD = timedelta(days=60)
 REMIND_BEFORE = timedelta(hours=24)
 MAX_SUBJECTS = 60
 BATCH_WINDOW = 0.005  # seconds an answer waits for others to share its transaction
-BATCH_MAX = 500
+BATCH_MAX = 2000  # answers in one transaction at most (a batch is a few statements)
 UNKNOWN_POLL_RETRY = 1.5  # a vote may arrive before the poll's id is recorded: look again
 QUESTION_LIMIT = 300
 SEEN_LIMIT = 200_000  # update ids remembered (a day of a district's votes)
