@@ -39,6 +39,7 @@ from bot.domain.suggestions import SuggestionService
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
+from bot.update_journal import JournalingRequest, UpdateJournal
 from bot.web.board import PublicBoard
 from bot.web.board import start_server as start_board_server
 from bot.web.board import stop_server as stop_board_server
@@ -113,6 +114,12 @@ def build_application(
     clock = clock or SystemClock(settings.timezone)
     secret = settings.bot_token.get_secret_value() if settings.bot_token else None
     context_types = ContextTypes(context=Ctx, bot_data=BotData)
+    ballot_key = load_ballot_key(
+        settings.ballot_key.get_secret_value() if settings.ballot_key else None,
+        settings.ballot_key_path,
+    )
+    # Every getUpdates answer is in the database before Telegram is told it arrived.
+    journal = UpdateJournal(db, clock, ballot_key)
     app: JiannuoApp = (
         ApplicationBuilder()
         .token(token or secret or PLACEHOLDER_TOKEN)
@@ -121,6 +128,7 @@ def build_application(
         .context_types(context_types)
         .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(FloodControl(limits, max_retries=3))
+        .get_updates_request(JournalingRequest(journal, connection_pool_size=1))
         # Poll answers (群众评议 ballots) take a fast lane into the batched ballot box.
         .application_class(evaluation.VotingApplication)
         .post_init(on_start)
@@ -150,14 +158,12 @@ def build_application(
     evaluations = EvaluationService(
         db,
         clock,
-        load_ballot_key(
-            settings.ballot_key.get_secret_value() if settings.ballot_key else None,
-            settings.ballot_key_path,
-        ),
+        ballot_key,
         quorum_default=settings.quorum_default,
         quorum_small=settings.quorum_small,
         pass_percent=settings.satisfaction_pass_percent,
     )
+    evaluations.on_handled = journal.handled  # votes are handled once their batch commits
     dispatcher.register_view(TURNOUT_VIEW, evaluations.turnout_view)
     dispatcher.on_sent(POLL_SENT, evaluations.on_poll_sent)
     dispatcher.register_file(CHART_RENDER, evaluations.chart)
@@ -183,6 +189,7 @@ def build_application(
             phones=PhoneService(db, clock),
             stats=StatsService(db, clock),
             suggestions=SuggestionService(db, clock),
+            journal=journal,
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
@@ -232,6 +239,9 @@ async def on_start(app: Any) -> None:
     await services.db.migrate()
     async with services.db.uow() as uow:
         await uow.updates.prune(services.clock.now() - UPDATE_ID_MEMORY)
+    # Updates taken before a crash and never handled go first, in order (bot/update_journal.py).
+    for raw in await services.journal.unhandled():
+        await app.update_queue.put(Update.de_json(raw, app.bot))
     await set_default_menus(app)
     await services.outbox.start()
     # The start-up heap out of the collector's way (see bot/runtime.py); put back at shutdown.
@@ -260,6 +270,7 @@ async def on_stop(app: Any) -> None:
     """Stop the outbox after the messages in flight (post_stop); every poll answer taken is
     committed first."""
     await app.bot_data.services.evaluations.drain()
+    await app.bot_data.services.journal.prune()
     await app.bot_data.services.outbox.stop()
     await stop_board_server(app)
 

@@ -26,6 +26,7 @@ from bot.domain.stats import StatsService
 from bot.domain.suggestions import SuggestionService
 from bot.outbox import OutboxDispatcher
 from bot.runtime import GcState
+from bot.update_journal import UpdateJournal
 from config.settings import Settings
 from storage.db import Database
 
@@ -54,6 +55,7 @@ class Services:
     phones: PhoneService
     stats: StatsService
     suggestions: SuggestionService
+    journal: UpdateJournal
 
 
 class BotData:

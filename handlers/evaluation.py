@@ -554,7 +554,8 @@ def take_poll_answer(services: Services, update: Update) -> None:
     groups, a callback context or a persistence mark (a burst at the end of a meeting is
     thousands of them). The box commits them in batches; see bot/domain/evaluation.py."""
     answer = update.poll_answer
-    if answer is None or answer.user is None:
+    if answer is None or answer.user is None:  # a vote "as a channel" names nobody
+        services.journal.handled((update.update_id,))
         return
     box = services.evaluations
     if box.on_batch is None:
@@ -575,8 +576,12 @@ class VotingApplication(
         """Poll answers into the ballot box; the rest to the handlers."""
         if isinstance(update, Update) and update.poll_answer is not None:
             take_poll_answer(self.bot_data.services, update)
-            return
-        await super().process_update(update)
+            return  # handled once its batch commits (EvaluationService.on_handled)
+        try:
+            await super().process_update(update)
+        finally:
+            if isinstance(update, Update):
+                self.bot_data.services.journal.handled((update.update_id,))
 
 
 # ---- wiring ------------------------------------------------------------------------------

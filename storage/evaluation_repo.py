@@ -391,25 +391,6 @@ class EvaluationRepo:
             found.setdefault(int(subject_id), {})[str(choice)] = int(count)
         return found
 
-    # -- idempotency of poll answers (they skip the per-update guard: see handlers/evaluation)
-
-    async def claim_updates(self, update_ids: Sequence[int], at: datetime) -> set[int]:
-        """Record update ids as handled; the ones seen for the first time."""
-        wanted = sorted(set(update_ids))
-        if not wanted:
-            return set()
-        c = s.processed_updates.c
-        rows = await self.conn.execute(  # update ids come in order: a range, not an IN list
-            select(c.update_id).where(c.update_id.between(wanted[0], wanted[-1]))
-        )
-        seen = {int(r[0]) for r in rows}
-        fresh = [u for u in wanted if u not in seen]
-        if fresh:
-            await self.conn.execute(
-                insert(s.processed_updates), [{"update_id": u, "at": at} for u in fresh]
-            )
-        return set(fresh)
-
     async def outbox_key_taken(self, dedupe_key: str) -> bool:
         """Whether an outbox row with this dedupe key exists (a notice told once)."""
         row = (

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, case, delete, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import (
@@ -720,6 +722,62 @@ class UpdateRepo:
         )
         return int(result.rowcount or 0)
 
+    async def record_handled(self, update_ids: Sequence[int], at: datetime) -> None:
+        """Record update ids as handled (the ballot box's, with the ballots they set); ids
+        already recorded stay as they are."""
+        wanted = sorted(set(update_ids))
+        if not wanted:
+            return
+        if self.conn.dialect.name == "sqlite":  # one statement for the whole batch
+            await self.conn.execute(_record_handled_json(), {"ids": _json_list(wanted), "at": at})
+            return
+        c = s.processed_updates.c
+        rows = await self.conn.execute(
+            select(c.update_id).where(c.update_id.between(wanted[0], wanted[-1]))
+        )
+        seen = {int(r[0]) for r in rows}
+        fresh = [{"update_id": u, "at": at} for u in wanted if u not in seen]
+        if fresh:
+            await self.conn.execute(insert(s.processed_updates), fresh)
+
+    async def handled_among(self, update_ids: Sequence[int]) -> set[int]:
+        """Which of these update ids are recorded as handled."""
+        wanted = sorted(set(update_ids))
+        if not wanted:
+            return set()
+        c = s.processed_updates.c
+        rows = await self.conn.execute(
+            select(c.update_id).where(c.update_id.between(wanted[0], wanted[-1]))
+        )
+        return {int(r[0]) for r in rows} & set(wanted)
+
+    # -- the update journal (bot/update_journal.py)
+
+    async def journal_add(
+        self, first: int, last: int, payload: bytes, at: datetime, prune_below: int
+    ) -> None:
+        """Keep one getUpdates answer; drop the answers wholly below ``prune_below`` (every
+        update in them handled)."""
+        j = s.update_journal.c
+        await self.conn.execute(delete(s.update_journal).where(j.last_update_id < prune_below))
+        await self.conn.execute(
+            insert(s.update_journal).values(
+                first_update_id=first, last_update_id=last, payload=payload, received_at=at
+            )
+        )
+
+    async def journal_prune(self, below: int) -> int:
+        """Drop the answers wholly below ``below``; how many."""
+        j = s.update_journal.c
+        result = await self.conn.execute(delete(s.update_journal).where(j.last_update_id < below))
+        return int(result.rowcount or 0)
+
+    async def journal(self) -> list[bytes]:
+        """Every kept answer, oldest first."""
+        j = s.update_journal.c
+        rows = await self.conn.execute(select(j.payload).order_by(j.first_update_id, j.id))
+        return [bytes(r[0]) for r in rows]
+
 
 class KvRepo:
     """A small key-value store for PTB persistence."""
@@ -746,3 +804,23 @@ class KvRepo:
         await self.conn.execute(
             delete(s.kv).where(and_(s.kv.c.namespace == namespace, s.kv.c.key == key))
         )
+
+
+def _json_list(values: Sequence[int]) -> str:
+    return json.dumps(list(values), separators=(",", ":"))
+
+
+@cache
+def _record_handled_json() -> Any:
+    """INSERT … SELECT the ids of a JSON array, skipping those already recorded (SQLite)."""
+    from sqlalchemy.dialects import sqlite
+
+    ids = func.json_each(bindparam("ids")).table_valued("value").alias("ids")
+    at = bindparam("at", type_=s.processed_updates.c.at.type)
+    # WHERE true: SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
+    chosen = select(ids.c.value, at).where(true())
+    return (
+        sqlite.insert(s.processed_updates)
+        .from_select(["update_id", "at"], chosen)
+        .on_conflict_do_nothing(index_elements=[s.processed_updates.c.update_id])
+    )

@@ -728,6 +728,9 @@ class EvaluationService:
         # Called after a batch that queued a message (someone is told why a vote did not
         # count): the application wakes the outbox.
         self.on_batch: Callable[[], None] | None = None
+        # Called with the update ids of each committed batch (the update journal lets go
+        # of them).
+        self.on_handled: Callable[[list[int]], None] | None = None
         self._poll_cache: dict[str, PollRef] = {}
         self._polls_read: set[int] = set()  # evaluations whose every poll is in the cache
         self._rosters: dict[int, _Roster] = {}
@@ -1003,13 +1006,17 @@ class EvaluationService:
                     raise
                 continue
             told = False
+            handled: list[int] = []
             for p, verdict in zip(batch, verdicts, strict=True):
                 if verdict == Verdict.UNKNOWN and not p.final:
                     self._retry_later(p)
                     continue
+                handled.append(p.answer.update_id)
                 told = told or verdict in TOLD
                 if p.future is not None and not p.future.done():
                     p.future.set_result(verdict)
+            if self.on_handled is not None:
+                self.on_handled(handled)
             if told and self.on_batch is not None:
                 self.on_batch()
 
@@ -1109,6 +1116,9 @@ class EvaluationService:
                     holding,
                 )
             await self._tell_ineligible(uow, notices, now)
+            # With the ballots: these answers are handled (the update journal puts back at
+            # start only what was not; bot/update_journal.py).
+            await uow.updates.record_handled([a.update_id for a in taken], now)
             for eid in {eid for eid, _ in touched}:
                 org = await uow.orgs.get(evaluations[eid].org_id)
                 if org is not None and org.board_chat_id is not None:
