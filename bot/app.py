@@ -119,7 +119,7 @@ def build_application(
         settings.ballot_key_path,
     )
     # Every getUpdates answer is in the database before Telegram is told it arrived.
-    journal = UpdateJournal(db, clock, ballot_key)
+    journal = UpdateJournal(settings.journal_dir(), db, ballot_key)
     app: JiannuoApp = (
         ApplicationBuilder()
         .token(token or secret or PLACEHOLDER_TOKEN)
@@ -270,7 +270,7 @@ async def on_stop(app: Any) -> None:
     """Stop the outbox after the messages in flight (post_stop); every poll answer taken is
     committed first."""
     await app.bot_data.services.evaluations.drain()
-    await app.bot_data.services.journal.prune()
+    app.bot_data.services.journal.close()
     await app.bot_data.services.outbox.stop()
     await stop_board_server(app)
 

@@ -3,11 +3,11 @@
 PTB's Updater tells Telegram that updates arrived (the next getUpdates' offset) as soon as it
 has queued them, not once they are handled. A crash in between lost them: votes waiting in the
 ballot box's window, messages waiting in the queue. The journal closes that window. Each
-getUpdates answer is written to the database before the Updater can ask for the next one (the
-answer is kept in the request that fetched it, :class:`JournalingRequest`), and at start every
-kept update not recorded as handled goes back into the queue, oldest first, before polling
-resumes. If the write fails, the fetch fails: the Updater retries it with the same offset and
-Telegram delivers the same updates again.
+getUpdates answer is appended to a journal file before PTB even reads it (in the request that
+fetched it, :class:`JournalingRequest`), so before the Updater can ask for the next one; at
+start every kept update not recorded as handled goes back into the queue, oldest first, before
+polling resumes. If the append fails, the fetch fails: the Updater retries it with the same
+offset and Telegram delivers the same updates again.
 
 "Handled" is what processed_updates records: the guard records a message or a button press
 when it takes it (handlers/fallback.py), the ballot box records poll answers in the very
@@ -15,9 +15,15 @@ transaction that writes their ballots. Answers are kept whole and in order, and 
 sets a state (the voter's current choice), so putting back what was not recorded leaves the
 ballots as if nothing had happened.
 
-The journal holds raw updates, so who voted how: each answer is encrypted (Fernet, a key
-derived from the ballot key) and dropped as soon as everything in it is handled; a database
-export shows at most a few seconds of traffic, and never readably.
+Why files and not a table: an append is a system call on the event loop's thread, no
+transaction, no wait for the database's single writer (which the ballot box holds for each
+batch in a burst of votes: a table made every fetch wait for it). The files are segments of at
+most SEGMENT_BYTES; a segment is deleted once every update in it is handled. Like the
+database (SQLite in WAL mode, synchronous=NORMAL), the journal survives the process crashing,
+not the machine losing power in the same instant.
+
+The journal holds raw updates, so who voted how: each answer is compressed and encrypted
+(Fernet, with a key derived from the ballot key), and deleted soon after it is handled.
 """
 
 from __future__ import annotations
@@ -26,17 +32,26 @@ import base64
 import hmac
 import json
 import logging
+import os
+import struct
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from telegram.error import NetworkError
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot.domain.clock import Clock
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+SEGMENT_BYTES = 4 * 1024 * 1024  # a journal file is closed and a new one begun past this size
+_HEADER = struct.Struct(">IQQ")  # record length, first update id, last update id
+_NAME = "updates-{:020d}.journal"
 
 
 def journal_key(ballot_key: bytes) -> bytes:
@@ -44,15 +59,24 @@ def journal_key(ballot_key: bytes) -> bytes:
     return base64.urlsafe_b64encode(hmac.digest(ballot_key, b"jiannuo update journal", "sha256"))
 
 
+@dataclass
+class _Segment:
+    path: Path
+    last: int  # the newest update id in it
+    size: int
+
+
 class UpdateJournal:
     """getUpdates answers kept until handled (see the module's text)."""
 
-    def __init__(self, db: Database, clock: Clock, ballot_key: bytes) -> None:
+    def __init__(self, directory: Path, db: Database, ballot_key: bytes) -> None:
+        self.directory = directory
         self.db = db
-        self.clock = clock
         self._fernet = Fernet(journal_key(ballot_key))
         self._in_flight: set[int] = set()  # taken, not yet handled
         self._next = 0  # the update id after the newest taken
+        self._segments: list[_Segment] = []  # oldest first; the last one is appended to
+        self._fd: int | None = None
 
     def watermark(self) -> int:
         """Every update below this id is handled."""
@@ -64,52 +88,114 @@ class UpdateJournal:
             self._in_flight.update(ids)
             self._next = max(self._next, max(ids) + 1)
 
-    async def keep(self, updates: list[Any]) -> None:
-        """Write one getUpdates answer (and drop the answers wholly handled)."""
-        ids = [int(u["update_id"]) for u in updates if isinstance(u, dict) and "update_id" in u]
-        if not ids:
+    # -- writing
+
+    def keep(self, body: bytes, update_ids: list[int]) -> None:
+        """Append one getUpdates answer (its JSON text as it came) and take its updates.
+        Raises OSError if it cannot be written (nothing is taken then)."""
+        if not update_ids:
             return
-        raw = json.dumps(updates, separators=(",", ":"), ensure_ascii=False).encode()
-        async with self.db.uow() as uow:
-            await uow.updates.journal_add(
-                min(ids), max(ids), self._fernet.encrypt(raw), self.clock.now(), self.watermark()
-            )
-        self._take(ids)
+        first, last = min(update_ids), max(update_ids)
+        token = self._fernet.encrypt(zlib.compress(body, 1))
+        record = _HEADER.pack(len(token), first, last) + token
+        segment = self._segment(first)
+        written = 0
+        while written < len(record):  # os.write may write less than asked
+            written += os.write(self._require_fd(), record[written:])
+        segment.last = max(segment.last, last)
+        segment.size += len(record)
+        self._take(update_ids)
+
+    def _segment(self, first: int) -> _Segment:
+        """The segment to append to: a new one when there is none or it is full."""
+        if self._segments and self._fd is not None and self._segments[-1].size < SEGMENT_BYTES:
+            return self._segments[-1]
+        self._close_fd()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / _NAME.format(first)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        segment = _Segment(path, first, path.stat().st_size)
+        self._segments.append(segment)
+        return segment
+
+    def _require_fd(self) -> int:
+        assert self._fd is not None
+        return self._fd
+
+    def _close_fd(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
     def handled(self, update_ids: Iterable[int]) -> None:
-        """These updates are handled (their effects committed, or nothing to do)."""
+        """These updates are handled (their effects committed, or nothing to do); a segment
+        whose every update is handled is deleted."""
         self._in_flight.difference_update(update_ids)
+        self.prune()
 
-    async def prune(self) -> int:
-        """Drop every kept answer wholly handled (at a clean stop: all of them)."""
-        async with self.db.uow() as uow:
-            return await uow.updates.journal_prune(self.watermark())
+    def prune(self) -> int:
+        """Delete the segments wholly handled; how many."""
+        below = self.watermark()
+        gone = 0
+        while self._segments and self._segments[0].last < below:
+            segment = self._segments.pop(0)
+            if not self._segments:
+                self._close_fd()  # the one appended to: a new one is begun when needed
+            segment.path.unlink(missing_ok=True)
+            gone += 1
+        return gone
+
+    def close(self) -> None:
+        """At a clean stop: delete what is handled and close the file."""
+        self.prune()
+        self._close_fd()
+
+    # -- reading, at start
 
     async def unhandled(self) -> list[dict[str, Any]]:
-        """At start: the kept updates not recorded as handled, oldest first, each once."""
-        async with self.db.uow() as uow:
-            payloads = await uow.updates.journal()
+        """The kept updates not recorded as handled, oldest first, each once."""
         updates: dict[int, dict[str, Any]] = {}
-        for blob in payloads:
-            try:
-                answer = json.loads(self._fernet.decrypt(blob))
-            except (InvalidToken, ValueError):
-                log.error("an update journal entry could not be read (another key?): skipped")
-                continue
-            for update in answer:
-                if isinstance(update, dict) and isinstance(update.get("update_id"), int):
-                    updates.setdefault(update["update_id"], update)
+        paths = sorted(self.directory.glob("updates-*.journal")) if self.directory.is_dir() else []
+        for path in paths:
+            last = 0
+            for answer in self._read(path):
+                for update in answer:
+                    if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                        updates.setdefault(update["update_id"], update)
+                        last = max(last, update["update_id"])
+            self._segments.append(_Segment(path, last, path.stat().st_size))
         if not updates:
+            self.prune()
             return []
         async with self.db.uow() as uow:
             handled = await uow.updates.handled_among(list(updates))
         ordered = [updates[i] for i in sorted(updates) if i not in handled]
+        self._next = max(self._next, max(updates) + 1)
         self._take(u["update_id"] for u in ordered)
+        self.prune()
         if ordered:
-            log.warning(
-                "%d updates taken before a stop were not handled: handling them now", len(ordered)
-            )
+            log.warning("%d updates taken before the last stop were not handled", len(ordered))
         return ordered
+
+    def _read(self, path: Path) -> Iterable[list[Any]]:
+        """The answers of one segment; a torn last record (a crash mid-write) ends it."""
+        data = path.read_bytes()
+        at = 0
+        while at + _HEADER.size <= len(data):
+            length, _, _ = _HEADER.unpack_from(data, at)
+            token = data[at + _HEADER.size : at + _HEADER.size + length]
+            at += _HEADER.size + length
+            if len(token) < length:
+                log.warning("%s ends with a torn record: ignored", path.name)
+                return
+            try:
+                answer = json.loads(zlib.decompress(self._fernet.decrypt(token)))
+            except (InvalidToken, ValueError, zlib.error):
+                log.error("an update journal record could not be read (another key?): skipped")
+                continue
+            result = answer.get("result") if isinstance(answer, dict) else answer
+            if isinstance(result, list):
+                yield result
 
 
 class JournalingRequest(HTTPXRequest):
@@ -129,7 +215,7 @@ class JournalingRequest(HTTPXRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
-        """Fetch; keep a successful, non-empty getUpdates answer before returning it."""
+        """Fetch; a successful, non-empty getUpdates answer is kept before it is returned."""
         code, body = await super().do_request(
             url,
             method,
@@ -140,11 +226,23 @@ class JournalingRequest(HTTPXRequest):
             pool_timeout=pool_timeout,
         )
         if code == HTTPStatus.OK and url.endswith("/getUpdates"):
-            try:
-                answer = json.loads(body)
-            except ValueError:
-                return code, body  # PTB reports it
-            result = answer.get("result") if isinstance(answer, dict) else None
-            if answer.get("ok") and isinstance(result, list) and result:
-                await self.journal.keep(result)
+            ids = _update_ids(body)
+            if ids:
+                try:
+                    self.journal.keep(body, ids)
+                except OSError as exc:  # the Updater retries with the same offset
+                    log.error("the update journal cannot be written: %s", exc.strerror)
+                    raise NetworkError("update journal not written") from exc
         return code, body
+
+
+def _update_ids(body: bytes) -> list[int]:
+    """The update ids of a getUpdates answer (none if it is not a successful one)."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return []  # PTB reports it
+    result = answer.get("result") if isinstance(answer, dict) and answer.get("ok") else None
+    if not isinstance(result, list):
+        return []
+    return [u["update_id"] for u in result if isinstance(u, dict) and "update_id" in u]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     )
     ballot_key_path: Path = Field(
         default=Path("jiannuo-ballot.key"), description="where a generated ballot key is kept"
+    )
+    update_journal_dir: Path | None = Field(
+        default=None,
+        description="where updates taken and not yet handled are kept (encrypted); unset: "
+        "beside a SQLite database file, else ./jiannuo-updates",
     )
     evaluation_tick_seconds: float = Field(
         default=30.0, description="how often evaluations due are closed and reminders queued"
@@ -105,3 +111,12 @@ class Settings(BaseSettings):
         """The quiet hours as (start, end) times."""
         start, end = (time.fromisoformat(part.strip()) for part in self.quiet_hours.split("-"))
         return start, end
+
+    def journal_dir(self) -> Path:
+        """The update journal's directory (bot/update_journal.py)."""
+        if self.update_journal_dir is not None:
+            return self.update_journal_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(f"{url.database}.updates")
+        return Path("jiannuo-updates")

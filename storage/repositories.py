@@ -751,33 +751,6 @@ class UpdateRepo:
         )
         return {int(r[0]) for r in rows} & set(wanted)
 
-    # -- the update journal (bot/update_journal.py)
-
-    async def journal_add(
-        self, first: int, last: int, payload: bytes, at: datetime, prune_below: int
-    ) -> None:
-        """Keep one getUpdates answer; drop the answers wholly below ``prune_below`` (every
-        update in them handled)."""
-        j = s.update_journal.c
-        await self.conn.execute(delete(s.update_journal).where(j.last_update_id < prune_below))
-        await self.conn.execute(
-            insert(s.update_journal).values(
-                first_update_id=first, last_update_id=last, payload=payload, received_at=at
-            )
-        )
-
-    async def journal_prune(self, below: int) -> int:
-        """Drop the answers wholly below ``below``; how many."""
-        j = s.update_journal.c
-        result = await self.conn.execute(delete(s.update_journal).where(j.last_update_id < below))
-        return int(result.rowcount or 0)
-
-    async def journal(self) -> list[bytes]:
-        """Every kept answer, oldest first."""
-        j = s.update_journal.c
-        rows = await self.conn.execute(select(j.payload).order_by(j.first_update_id, j.id))
-        return [bytes(r[0]) for r in rows]
-
 
 class KvRepo:
     """A small key-value store for PTB persistence."""

@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
@@ -201,18 +200,6 @@ processed_updates = Table(
     metadata,
     Column("update_id", BigInteger, primary_key=True),
     _ts("at", nullable=False),
-)
-
-# The update journal: each getUpdates answer, encrypted, written before Telegram is told it
-# arrived (bot/update_journal.py); pruned once everything in it is handled.
-update_journal = Table(
-    "update_journal",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("first_update_id", BigInteger, nullable=False),
-    Column("last_update_id", BigInteger, nullable=False, index=True),
-    Column("payload", LargeBinary, nullable=False),
-    _ts("received_at", nullable=False),
 )
 
 # PTB persistence (conversation states, user_data) lives here, in the same database.

@@ -1,19 +1,18 @@
-"""The update journal on a real database: what it keeps, what it gives back at start, and that
-what it keeps cannot be read without the key."""
+"""The update journal (bot/update_journal.py): what it keeps, what it gives back at start, that
+it deletes what is handled, survives a torn write, and cannot be read without the key."""
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
 
-from bot.domain.clock import FakeClock
+from bot import update_journal
 from bot.update_journal import UpdateJournal
-from storage import schema
 from storage.db import Database
 
 KEY = b"journal-test-key"
@@ -44,49 +43,77 @@ def message(update_id: int, text: str) -> dict[str, object]:
     }
 
 
-async def test_unhandled_updates_come_back_in_order_once(db: Database) -> None:
-    journal = UpdateJournal(db, FakeClock(NOW), KEY)
-    await journal.keep([vote(10, 1, 0), message(11, "我承诺"), vote(12, 2, 1)])
-    await journal.keep([vote(12, 2, 1), vote(13, 1, 2)])  # 12 fetched twice (a retry)
-    async with db.uow() as uow:  # 10 and 11 were handled before the stop
+def keep(journal: UpdateJournal, *updates: dict[str, object]) -> None:
+    """As JournalingRequest does with a getUpdates answer."""
+    body = json.dumps({"ok": True, "result": list(updates)}, ensure_ascii=False).encode()
+    journal.keep(body, [int(str(u["update_id"])) for u in updates])
+
+
+def files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.glob("*.journal"))
+
+
+async def test_unhandled_updates_come_back_in_order_once(db: Database, tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(10, 1, 0), message(11, "我承诺"), vote(12, 2, 1))
+    keep(journal, vote(12, 2, 1), vote(13, 1, 2))  # 12 fetched twice (a retry)
+    async with db.uow() as uow:  # 10 and 11 were handled before the crash
         await uow.updates.record_handled([10, 11], NOW)
 
-    again = UpdateJournal(db, FakeClock(NOW), KEY)  # the next start
+    again = UpdateJournal(directory, db, KEY)  # the next start
     assert [u["update_id"] for u in await again.unhandled()] == [12, 13]
     assert again.watermark() == 12
     again.handled([12, 13])
     assert again.watermark() == 14
-    assert await again.prune() == 2  # both answers: every update in them handled
-    assert await again.unhandled() == []
+    assert files(directory) == []  # every update in it handled: deleted
+    assert await UpdateJournal(directory, db, KEY).unhandled() == []
 
 
-async def test_an_answer_is_kept_until_every_update_in_it_is_handled(db: Database) -> None:
-    journal = UpdateJournal(db, FakeClock(NOW), KEY)
-    await journal.keep([vote(20, 1, 0), vote(21, 2, 0)])
-    await journal.keep([vote(22, 3, 0)])
+async def test_a_file_is_kept_until_every_update_in_it_is_handled(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(update_journal, "SEGMENT_BYTES", 1)  # a file per answer
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(20, 1, 0), vote(21, 2, 0))
+    keep(journal, vote(22, 3, 0))
+    assert len(files(directory)) == 2
     journal.handled([20, 22])  # 21 still in the ballot box
-    assert journal.watermark() == 21
-    assert await journal.prune() == 0
+    assert journal.watermark() == 21 and len(files(directory)) == 2
     journal.handled([21])
-    await journal.keep([vote(23, 4, 1)])  # keeping prunes what is wholly handled
-    async with db.engine.connect() as conn:
-        kept = [r.first_update_id for r in await conn.execute(select(schema.update_journal))]
-    assert kept == [23]
+    assert files(directory) == []
+    keep(journal, vote(23, 4, 1))
+    journal.close()  # a clean stop with 23 not handled: kept
+    assert [u["update_id"] for u in await UpdateJournal(directory, db, KEY).unhandled()] == [23]
+
+
+async def test_a_torn_last_record_is_ignored(db: Database, tmp_path: Path) -> None:
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(30, 1, 0))
+    keep(journal, vote(31, 2, 1))
+    journal.close()
+    [name] = files(directory)
+    path = directory / name
+    path.write_bytes(path.read_bytes()[:-10])  # the crash came mid-write
+    assert [u["update_id"] for u in await UpdateJournal(directory, db, KEY).unhandled()] == [30]
 
 
 async def test_the_journal_names_no_voter_and_no_choice_without_the_key(
     db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    journal = UpdateJournal(db, FakeClock(NOW), KEY)
-    await journal.keep([vote(30, 987654321, 2), message(31, "居民电话13912345678")])
-    async with db.engine.connect() as conn:
-        [payload] = [r.payload for r in await conn.execute(select(schema.update_journal))]
-    for plain in (b"987654321", b"option_ids", b"poll_answer", b"1391234"):
-        assert plain not in payload
-    raw = (tmp_path / "store.db").read_bytes() + (tmp_path / "store.db-wal").read_bytes()
-    assert b"987654321" not in raw and b"option_ids" not in raw
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(40, 987654321, 2), message(41, "居民电话13912345678"))
+    journal.close()
+    [name] = files(directory)
+    raw = (directory / name).read_bytes()
+    for plain in (b"987654321", b"option_ids", b"poll_answer", b"13912345678"):
+        assert plain not in raw
+    assert (directory / name).stat().st_mode & 0o077 == 0  # the owner's alone
 
-    other = UpdateJournal(db, FakeClock(NOW), b"another-key")
+    other = UpdateJournal(directory, db, b"another-key")
     with caplog.at_level(logging.ERROR):
         assert await other.unhandled() == []
     assert "could not be read" in caplog.text
