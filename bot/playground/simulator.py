@@ -227,6 +227,9 @@ class BotApiSimulator:
         self._pending: list[_PendingUpdate] = []
         self._delivered: dict[int, _PendingUpdate] = {}
         self._next_update_id = 1
+        # Called with each offset a getUpdates confirms, before it is answered (a test can
+        # act at the very moment the bot tells Telegram that updates arrived).
+        self.on_confirm: Callable[[int], None] | None = None
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._poll_generation = 0
         self._faults: list[Fault] = []
@@ -626,6 +629,8 @@ class BotApiSimulator:
             )
         offset = p.get_int("offset")
         if offset:
+            if self.on_confirm is not None:
+                self.on_confirm(offset)
             self._confirm(offset)
         limit = min(100, max(1, p.get_int("limit") or 100))
         timeout = max(0.0, p.get_float("timeout") or 0.0)
@@ -1382,6 +1387,10 @@ class BotApiSimulator:
             self._pending = [u for u in self._pending if u.update_id != update_id]
         self._pending.insert(0, _PendingUpdate(update_id, update.kind, update.payload, True))
         self._bump()
+
+    def newest_update_id(self) -> int:
+        """The id of the newest update queued (0: none yet)."""
+        return self._next_update_id - 1
 
     def updates_pending(self) -> int:
         """Updates queued and not yet confirmed by the bot's getUpdates offset."""
