@@ -241,7 +241,13 @@ async def on_start(app: Any) -> None:
         await uow.updates.prune(services.clock.now() - UPDATE_ID_MEMORY)
     # Updates taken before a crash and never handled go first, in order (bot/update_journal.py).
     for raw in await services.journal.unhandled():
-        await app.update_queue.put(Update.de_json(raw, app.bot))
+        try:
+            update = Update.de_json(raw, app.bot)
+        except Exception:  # an update this PTB cannot read: said, and not tried again
+            log.exception("a journaled update could not be read: dropped")
+            services.journal.handled((int(raw["update_id"]),))
+            continue
+        await app.update_queue.put(update)
     await set_default_menus(app)
     await services.outbox.start()
     # The start-up heap out of the collector's way (see bot/runtime.py); put back at shutdown.

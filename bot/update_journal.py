@@ -34,6 +34,7 @@ import json
 import logging
 import os
 import struct
+import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ log = logging.getLogger(__name__)
 
 SEGMENT_BYTES = 4 * 1024 * 1024  # a journal file is closed and a new one begun past this size
 _HEADER = struct.Struct(">IQQ")  # record length, first update id, last update id
-_NAME = "updates-{:020d}.journal"
+_NAME = "updates-{:020d}-{:020d}.journal"  # first update id, then a clock: never reused
 
 
 def journal_key(ballot_key: bytes) -> bytes:
@@ -112,7 +113,7 @@ class UpdateJournal:
             return self._segments[-1]
         self._close_fd()
         self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / _NAME.format(first)
+        path = self.directory / _NAME.format(first, time.time_ns())
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         segment = _Segment(path, first, path.stat().st_size)
         self._segments.append(segment)

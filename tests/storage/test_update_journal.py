@@ -117,3 +117,19 @@ async def test_the_journal_names_no_voter_and_no_choice_without_the_key(
     with caplog.at_level(logging.ERROR):
         assert await other.unhandled() == []
     assert "could not be read" in caplog.text
+
+
+async def test_an_answer_fetched_again_after_a_restart_is_kept_on_its_own(
+    db: Database, tmp_path: Path
+) -> None:
+    """Telegram delivers again what was never confirmed: the same first update id in a new
+    answer. It goes to a file of its own, not deleted with the older one."""
+    directory = tmp_path / "journal"
+    keep(UpdateJournal(directory, db, KEY), vote(50, 1, 0), vote(51, 2, 0))  # then a crash
+    again = UpdateJournal(directory, db, KEY)
+    assert [u["update_id"] for u in await again.unhandled()] == [50, 51]
+    keep(again, vote(50, 1, 0), vote(51, 2, 0), vote(52, 3, 1))
+    assert len(files(directory)) == 2
+    again.handled([50, 51])  # the older file goes; 52 is still in the ballot box
+    assert len(files(directory)) == 1
+    assert [u["update_id"] for u in await UpdateJournal(directory, db, KEY).unhandled()] == [52]
