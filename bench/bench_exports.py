@@ -9,6 +9,7 @@ items: the floor any aggregate over them must pay.
 from __future__ import annotations
 
 import asyncio
+import functools
 import statistics
 import subprocess
 import sys
@@ -112,7 +113,7 @@ async def _branch(path: Path) -> None:
     out("branch of 200 members, 800 items (target < 5 s each):\n")
     for kind in (ExportKind.PUBLICITY_XLSX, ExportKind.PUBLICITY_PDF, ExportKind.LEDGER):
         took, export = await _median(
-            lambda kind=kind: service.export_for_operator(kind, "XH-JX", None, "zh_CN")
+            functools.partial(service.export_for_operator, kind, "XH-JX", None, "zh_CN")
         )
         verdict = "met" if took < TARGET_S else "MISSED"
         out(

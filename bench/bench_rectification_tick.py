@@ -83,6 +83,7 @@ async def _seed(db: Database) -> int:
                     closed_at=opened,
                 )
             )
+            assert result.inserted_primary_key is not None
             evaluation_id = int(result.inserted_primary_key[0])
             subject = await conn.execute(
                 insert(s.evaluation_subjects).values(
@@ -94,6 +95,7 @@ async def _seed(db: Database) -> int:
                     passed=False,
                 )
             )
+            assert subject.inserted_primary_key is not None
             situation = n % 3
             rows.append(
                 {
@@ -141,9 +143,9 @@ async def _measure(path: Path) -> None:
     async def no_step(uow: Any, clock: Any) -> dict[str, int]:
         return {}
 
-    rectification_tick.step = no_step  # type: ignore[assignment]
+    rectification_tick.step = no_step
     baseline = await _ticks(service, clock)
-    rectification_tick.step = real_step  # type: ignore[assignment]
+    rectification_tick.step = real_step
 
     started = time.perf_counter()
     first = await service.tick()

@@ -53,6 +53,7 @@ async def _enrich(db: Database) -> None:
                 updated_at=now,
             )
         )
+        assert clerk.inserted_primary_key is not None
         clerk_id = int(clerk.inserted_primary_key[0])
         items = (
             await conn.execute(

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import CursorResult, bindparam, func, insert, select, update
 
 from bench.district import build_district
 from bot.domain.clock import FakeClock
@@ -79,17 +79,24 @@ async def _snapshots(db: Database) -> None:
         )
 
 
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an ``insert`` just added."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 async def _big_branch(db: Database) -> str:
     """A branch of 200 members with one 4-item pledge each; its code."""
     now = datetime(2026, 6, 10, tzinfo=UTC)
     async with db.engine.begin() as conn:
-        org = (
+        org = _new_id(
             await conn.execute(
                 insert(s.orgs).values(
                     code="BIG", name="大型社区党委", type="community", parent_id=2
                 )
             )
-        ).inserted_primary_key[0]
+        )
         people = [
             {
                 "name": f"党员{n}",
@@ -112,7 +119,7 @@ async def _big_branch(db: Database) -> str:
         top = int((await conn.execute(select(func.max(s.pledge_items.c.id)))).scalar_one())
         for n, person in enumerate(ids):
             number = f"BIG-2026-{n + 1:04d}"
-            pid = (
+            pid = _new_id(
                 await conn.execute(
                     insert(s.pledges).values(
                         number=number,
@@ -129,8 +136,8 @@ async def _big_branch(db: Database) -> str:
                         published_at=now,
                     )
                 )
-            ).inserted_primary_key[0]
-            items = [
+            )
+            items: list[dict[str, Any]] = [
                 {
                     "id": top + n * BIG_ITEMS_PER_PLEDGE + k + 1,
                     "pledge_id": pid,

@@ -59,7 +59,11 @@ def _stats_route(sim: BotApiSimulator, first: int, count: int) -> web.RouteTable
 async def _serve(users: int, first: int, limits: str) -> None:
     rate_limits = RateLimits() if limits == "telegram" else RateLimits.off()
     sim = BotApiSimulator(token=TOKEN, bot_username="jiannuo_bot", rate_limits=rate_limits)
-    sim.add_routes(lambda app: app.add_routes(_stats_route(sim, first, users)))
+
+    def setup(app: web.Application) -> None:
+        app.add_routes(_stats_route(sim, first, users))
+
+    sim.add_routes(setup)
     sim.add_user(SENDER, "沈宝方")  # the sender, who gets the live report
     for n in range(users):
         sim.add_user(first + n, f"用户{n}")

@@ -13,7 +13,7 @@ from config.settings import Settings
 def playground_settings(tmp: Path) -> Settings:
     """Settings with the playground's database in ``tmp`` and a free loopback port."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp / 'production-never-touched.db'}",
         playground_database_url=f"sqlite+aiosqlite:///{tmp / 'playground.db'}",
         playground_port=0,

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import CursorResult, insert, select
 
 from bot.domain.clock import SystemClock
 from bot.domain.roster import load_roster
@@ -32,6 +33,13 @@ class Seeded:
     dy: int
     numbers: list[str]
     phones: list[str]
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row an ``insert`` just added."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 async def _ids(db: Database) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
@@ -72,17 +80,17 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
     numbers = ["XH-HS-2026-0001", *(f"XH-HS-2026-{n + 2:04d}" for n in range(extra_pledges))]
     async with db.engine.begin() as conn:
         # 王建国's published pledge: two items, the first fulfilled.
-        pid = (
+        pid = _new_id(
             await conn.execute(
                 insert(s.pledges).values(**_pledge(numbers[0], hs, wang, "published", []))
             )
-        ).inserted_primary_key[0]
+        )
         item_ids = []
         for position, (content, responsible) in enumerate(
             [("每月参加支部学习", "王建国"), (SCRIPT, f"王建国 {TYPED_PHONE}")]
         ):
             item_ids.append(
-                (
+                _new_id(
                     await conn.execute(
                         insert(s.pledge_items).values(
                             pledge_id=pid,
@@ -94,7 +102,7 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
                             responsible=responsible,
                         )
                     )
-                ).inserted_primary_key[0]
+                )
             )
         snapshot = {
             "number": numbers[0],
@@ -136,14 +144,14 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
         )
         # More published pledges (paging), one item each.
         for number in numbers[1:]:
-            other = (
+            other = _new_id(
                 await conn.execute(
                     insert(s.pledges).values(
                         **_pledge(number, hs, people["杨友林"], "published", [])
                     )
                 )
-            ).inserted_primary_key[0]
-            iid = (
+            )
+            iid = _new_id(
                 await conn.execute(
                     insert(s.pledge_items).values(
                         pledge_id=other,
@@ -155,7 +163,7 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
                         responsible="杨友林",
                     )
                 )
-            ).inserted_primary_key[0]
+            )
             await conn.execute(
                 s.pledges.update()
                 .where(s.pledges.c.id == other)
@@ -180,11 +188,11 @@ async def seed(db: Database, extra_pledges: int = 0) -> Seeded:
             )
         # A draft and a pledge under review: never public.
         for status, text in (("draft", DRAFT_TEXT), ("submitted", SUBMITTED_TEXT)):
-            hidden = (
+            hidden = _new_id(
                 await conn.execute(
                     insert(s.pledges).values(**_pledge(None, hs, people["沈红梅"], status, []))
                 )
-            ).inserted_primary_key[0]
+            )
             await conn.execute(
                 insert(s.pledge_items).values(
                     pledge_id=hidden,
@@ -207,7 +215,7 @@ async def seed_evaluation(db: Database) -> None:
     hs = orgs["XH-HS"]
     async with db.engine.begin() as conn:
         # A closed evaluation: the branch (26 votes, shown) and a member (3 votes, hidden).
-        eid = (
+        eid = _new_id(
             await conn.execute(
                 insert(s.evaluations).values(
                     org_id=hs,
@@ -222,8 +230,8 @@ async def seed_evaluation(db: Database) -> None:
                     closed_at=NOW - timedelta(days=1),
                 )
             )
-        ).inserted_primary_key[0]
-        branch_subject = (
+        )
+        branch_subject = _new_id(
             await conn.execute(
                 insert(s.evaluation_subjects).values(
                     evaluation_id=eid,
@@ -236,7 +244,7 @@ async def seed_evaluation(db: Database) -> None:
                     passed=True,
                 )
             )
-        ).inserted_primary_key[0]
+        )
         await conn.execute(
             insert(s.evaluation_subjects).values(
                 evaluation_id=eid,

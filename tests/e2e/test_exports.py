@@ -127,7 +127,7 @@ async def test_committee_clerk_walks_to_a_branch_and_gets_ledger_and_statistics(
     ledger = await clerk.tap("新华精密机械有限公司党支部", expect="共 800 项承诺事项")
     took = asyncio.get_running_loop().time() - started
     assert took < 5.0, took
-    assert ledger.document is not None
+    assert ledger.document is not None and ledger.document.file_name is not None
     assert ledger.document.file_name.startswith("新华精密机械有限公司党支部_承诺台账_")
     ws = load_workbook(BytesIO(ledger.document.data)).active
     assert ws is not None and ws.max_row == 3 + 800
@@ -158,7 +158,7 @@ async def test_committee_clerk_walks_to_a_branch_and_gets_ledger_and_statistics(
     assert "作出公开承诺的 201 名" in form.content
     assert "承诺事项 803 项" in form.content
     stats = await clerk.receive("创先争优活动有关项目统计表")
-    assert stats.document is not None
+    assert stats.document is not None and stats.document.file_name is not None
     assert stats.document.file_name.startswith("新华镇党委_创先争优统计表_")
     wb = load_workbook(BytesIO(stats.document.data))
     assert [ws.title for ws in wb.worksheets] == ["统计表", "各组织明细"]

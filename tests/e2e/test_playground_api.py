@@ -209,6 +209,7 @@ async def test_vote_in_a_poll(playground: Playground, http: aiohttp.ClientSessio
         f"/personas/{member}/chats/{board}/vote",
         {"message_id": poll.message_id, "options": []},
     )
+    assert poll.poll is not None
     assert status == 200 and playground.sim.poll(poll.poll.id).votes == {}
 
 

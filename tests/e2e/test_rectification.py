@@ -89,6 +89,7 @@ async def closed_evaluation(
                 closed_at=now,
             )
         )
+        assert result.inserted_primary_key is not None
         evaluation_id = int(result.inserted_primary_key[0])
         by_name = {p.name: p for p in people}
         for position, (name, rate) in enumerate(subjects, start=1):

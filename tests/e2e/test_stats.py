@@ -81,6 +81,7 @@ async def branch_with_figures(world: World) -> None:
                 closed_at=now - timedelta(days=3),
             )
         )
+        assert ev.inserted_primary_key is not None
         await conn.execute(
             insert(s.evaluation_subjects).values(
                 evaluation_id=ev.inserted_primary_key[0],

@@ -63,8 +63,8 @@ async def test_reissuing_replaces_unused_codes_and_skips_bound_people(
     old, bound = issued["沈红梅"], issued["王建国"]
     assert old and bound
     await service.redeem_invite(1001, bound, None)
-    issued = await service.issue_invites("XH-HS")
-    assert next(i for i in issued if i.person.name == "王建国").code is None
+    reissued = await service.issue_invites("XH-HS")
+    assert next(i for i in reissued if i.person.name == "王建国").code is None
     with pytest.raises(DomainError) as stale:
         await service.redeem_invite(1003, old, None)
     assert stale.value.key == "invite.expired"

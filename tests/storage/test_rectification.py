@@ -80,6 +80,7 @@ async def closed_evaluation(
                 closed_at=now,
             )
         )
+        assert result.inserted_primary_key is not None
         evaluation_id = int(result.inserted_primary_key[0])
         await conn.execute(
             insert(s.evaluation_subjects),

@@ -78,6 +78,7 @@ async def _insert(db: Database, table: Any, rows: list[dict[str, Any]]) -> list[
         ids = []
         for row in rows:  # few rows; ids are needed for the subjects
             result = await conn.execute(insert(table).values(**row))
+            assert result.inserted_primary_key is not None
             ids.append(int(result.inserted_primary_key[0]))
         return ids
 

@@ -48,11 +48,9 @@ async def test_roster_import_upserts_by_identity(db: Database) -> None:
         xh = await uow.orgs.by_code("XH")
         assert hs is not None and xh is not None and hs.parent_id == xh.id
         assert [o.code for o in await uow.orgs.ancestors(hs.id)] == ["XH"]
-        mobile = next(
-            p
-            for p in await uow.people.in_org((await uow.orgs.by_code("XH-JX")).id)
-            if p.name == "唐勇"
-        )  # type: ignore[union-attr]
+        jx = await uow.orgs.by_code("XH-JX")
+        assert jx is not None
+        mobile = next(p for p in await uow.people.in_org(jx.id) if p.name == "唐勇")
         assert mobile.origin_org_id == hs.id
 
 
