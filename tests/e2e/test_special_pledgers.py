@@ -133,8 +133,18 @@ async def test_cadre_missing_serve_is_warned_and_flagged(world: World) -> None:
     assert submitted.cadre_gaps == ["serve"]
     incoming = await secretary.receive("王建国 提交了承诺")
     assert "⚠️ 领导干部标准：尚未体现 带头解决群众最关心的问题" in incoming.content
-    queue = await secretary.send("/review", expect="王建国")
-    assert "⚠️ 领导干部标准" in queue.content
+    # The queue's heading, then its card: "王建国" alone could match another message.
+    title = await secretary.send("/review", expect="待审核的承诺共 1 份")
+
+    def cards() -> list[str]:
+        return [
+            m.content
+            for m in world.sim.bot_messages(secretary.user_id)
+            if m.message_id > title.message_id and "王建国" in m.content
+        ]
+
+    await world.sim.wait_until(lambda: bool(cards()), 10)
+    assert "⚠️ 领导干部标准" in cards()[0]
 
     # A member who is not a cadre sees no such warning.
     plain = await world.join("杨友林")
