@@ -50,7 +50,7 @@ async def test_branch_page_shows_published_pledges_and_no_draft_phone_or_vote(
     page = await context.new_page()
     try:
         await page.goto(f"{playground.sim.root_url}/board/", wait_until="load")
-        await expect(page.locator("h1")).to_have_text("公开承诺 网上公示栏", timeout=WAIT_MS)
+        await expect(page.locator("h1")).to_have_text("公开承诺", timeout=WAIT_MS)
         await page.screenshot(path=str(artifacts / "tree.png"), full_page=True)
         await page.get_by_role("link", name="黄思村党总支").click()
 

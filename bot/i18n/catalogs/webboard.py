@@ -15,7 +15,7 @@ ZH: dict[str, str] = {
     "webboard.chat.link": "🌐 网上公示栏：{url}",
     # ---- the web pages
     "webboard.site": "践诺 · 网上公示栏",
-    "webboard.tree.title": "公开承诺 网上公示栏",
+    "webboard.tree.title": "公开承诺",
     "webboard.tree.intro": "点选党组织，查看公开的承诺、兑现进度和群众评议结果。",
     "webboard.tree.empty": "还没有党组织。",
     "webboard.committee.title": "{org} · 各支部承诺兑现情况",
@@ -71,7 +71,7 @@ EN: dict[str, str] = {
     "webboard.post.web": "Web board: {url}",
     "webboard.chat.link": "🌐 Web board: {url}",
     "webboard.site": "Jiannuo · public web board",
-    "webboard.tree.title": "Public pledges: the web board",
+    "webboard.tree.title": "Public pledges",
     "webboard.tree.intro": "Pick an organisation to see its public pledges, their progress and residents' evaluations.",
     "webboard.tree.empty": "No organisations yet.",
     "webboard.committee.title": "{org} · pledges of its branches",
