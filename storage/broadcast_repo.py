@@ -16,6 +16,7 @@ from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
+from storage.ordering import by_name
 
 CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
 
@@ -124,7 +125,9 @@ class BroadcastRepo:
             query = query.where(p.role.in_(list(roles)))
         if exclude is not None:
             query = query.where(p.id != exclude)
-        rows = await self.conn.execute(query.order_by(p.org_id, p.name, p.id))
+        rows = await self.conn.execute(
+            query.order_by(p.org_id, by_name(p.name, self.conn.dialect.name), p.id)
+        )
         return [Member(int(i), n, t, loc) for i, n, t, loc in rows]
 
     async def recipient(self, broadcast_id: int, person_id: int) -> RecipientRecord | None:
@@ -207,7 +210,7 @@ class BroadcastRepo:
             select(p.name, r.chat_id)
             .select_from(s.broadcast_recipients.join(s.people, p.id == r.person_id))
             .where(where)
-            .order_by(r.chat_id.is_(None), p.name, p.id)
+            .order_by(r.chat_id.is_(None), by_name(p.name, self.conn.dialect.name), p.id)
             .offset(offset)
             .limit(limit)
         )
@@ -233,7 +236,7 @@ class BroadcastRepo:
                     r.chat_id.not_in(on_the_way),
                 )
             )
-            .order_by(p.name, p.id)
+            .order_by(by_name(p.name, self.conn.dialect.name), p.id)
         )
         return [(Member(int(pid), n, chat, loc), int(rnd)) for pid, n, chat, loc, rnd in rows]
 

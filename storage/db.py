@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.domain.names import name_key
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+    # ORDER BY name_key(name): names by pinyin (bot/domain/names.py).
+    dbapi_connection.create_function("name_key", 1, name_key, deterministic=True)
 
 
 def make_engine(url: str) -> AsyncEngine:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.progress_models import ItemStatus
 from storage import schema as s
+from storage.ordering import by_name
 
 _items = s.pledge_items
 _pledges = s.pledges
@@ -239,7 +240,7 @@ class LeaderReviewRepo:
         rows = await self.conn.execute(
             select(s.people.c.id, s.people.c.org_id, s.people.c.name, s.people.c.role)
             .where(s.people.c.role.in_(list(roles)))
-            .order_by(s.people.c.name, s.people.c.id)
+            .order_by(by_name(s.people.c.name, self.conn.dialect.name), s.people.c.id)
         )
         result: dict[int, list[tuple[int, str, str]]] = {}
         for pid, oid, name, role in rows:

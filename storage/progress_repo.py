@@ -39,6 +39,7 @@ from bot.domain.progress_models import (
     Verdict,
 )
 from storage import schema as s
+from storage.ordering import by_name
 
 _items = s.pledge_items
 _pledges = s.pledges
@@ -301,7 +302,7 @@ class LedgerRepo:
             .where(and_(_published(), _pledges.c.org_id == org_id))
             .order_by(
                 case((_pledges.c.pledger_kind == "branch", 0), else_=1),
-                name,
+                by_name(name, self.conn.dialect.name),
                 _pledges.c.person_id,
                 _pledges.c.id,
                 _items.c.position,

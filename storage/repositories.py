@@ -22,6 +22,7 @@ from bot.domain.models import (
     Review,
 )
 from storage import schema as s
+from storage.ordering import by_name
 
 
 def _org(row: Row[Any]) -> Org:
@@ -121,7 +122,9 @@ class PersonRepo:
         query = select(s.people).where(s.people.c.org_id == org_id)
         if roles is not None:
             query = query.where(s.people.c.role.in_(list(roles)))
-        rows = await self.conn.execute(query.order_by(s.people.c.name, s.people.c.id))
+        rows = await self.conn.execute(
+            query.order_by(by_name(s.people.c.name, self.conn.dialect.name), s.people.c.id)
+        )
         return [_person(r) for r in rows]
 
     async def identity_map(self) -> dict[tuple[int, str, str], int]:

@@ -43,6 +43,7 @@ from bot.domain.selection_models import (
     Weights,
 )
 from storage import schema as s
+from storage.ordering import by_name
 
 MEMBER_ROLES = ("member", "secretary", "leader")  # party members ranked in their branch
 MIN_VOTES = 5  # the ballot's secrecy: a result of fewer valid votes is never shown (H1's rule)
@@ -408,7 +409,9 @@ class SelectionRepo:
         total = (await self.conn.execute(select(func.count()).select_from(subjects))).scalar_one()
         rows = await self.conn.execute(
             select(subjects.c.sid, subjects.c.name)
-            .order_by(subjects.c.code, subjects.c.name, subjects.c.sid)
+            .order_by(
+                subjects.c.code, by_name(subjects.c.name, self.conn.dialect.name), subjects.c.sid
+            )
             .limit(limit)
             .offset(offset)
         )

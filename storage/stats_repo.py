@@ -17,6 +17,7 @@ from bot.domain.models import Org
 from bot.domain.progress_models import ItemStatus
 from bot.domain.stats_models import EvaluationResult, PledgerFulfilment, StatusCounts
 from storage import schema as s
+from storage.ordering import by_name
 
 _items = s.pledge_items
 _pledges = s.pledges
@@ -141,7 +142,7 @@ class StatsRepo:
             )
             .where(and_(_PUBLISHED, _pledges.c.org_id == org_id))
             .group_by(_pledges.c.pledger_kind, _pledges.c.person_id, name)
-            .order_by(name)
+            .order_by(by_name(name, self.conn.dialect.name))
         )
         return [PledgerFulfilment.model_validate(r._mapping) for r in rows]
 

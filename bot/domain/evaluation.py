@@ -61,6 +61,7 @@ from bot.domain.evaluation_models import (
     Voter,
 )
 from bot.domain.models import Org, Person
+from bot.domain.names import name_key
 from bot.domain.notify import message_row
 from bot.i18n import normalize_locale, t
 from storage.db import Database
@@ -938,7 +939,9 @@ class EvaluationService:
         async with self.db.uow() as uow:
             ids = await uow.evaluations.non_voters(evaluation_id)
             people = await uow.people.by_ids(ids)
-        return view, sorted(people.values(), key=lambda p: (p.role is Role.RESIDENT, p.name))
+        return view, sorted(
+            people.values(), key=lambda p: (p.role is Role.RESIDENT, name_key(p.name))
+        )
 
     # -- voting
 

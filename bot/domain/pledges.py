@@ -16,6 +16,7 @@ from bot.domain.dates import DeadlineError, format_date, parse_deadline
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import ItemDraft, Org, Person, Pledge
+from bot.domain.names import name_key
 from bot.domain.notify import tell_text
 from bot.domain.render import describe_changes, pledge_card
 from bot.i18n import t
@@ -494,7 +495,7 @@ class PledgeService:
             access.require_role(me, Role.SECRETARY)
             members = await uow.people.in_org(me.org_id, [Role.MEMBER.value, Role.SECRETARY.value])
             members = [m for m in members if m.id != me.id]
-            return sorted(members, key=lambda m: (not m.oral, m.name))
+            return sorted(members, key=lambda m: (not m.oral, name_key(m.name)))
 
     async def _views(self, uow: UnitOfWork, pledges: list[Pledge]) -> list[PledgeView]:
         result = []

@@ -19,6 +19,7 @@ from bot.domain.clock import Clock
 from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.leader_review_reminders import leader_review_step
+from bot.domain.names import name_key
 from bot.domain.notify import message_row
 from bot.domain.resident_phone import ask_residents_step
 from bot.domain.selection import queue_ranking_reminders
@@ -310,7 +311,7 @@ class ReminderService:
         ]
         batch.known |= await repo.already_queued(sec_keys)
         for org_id, members in by_org.items():
-            names = "、".join(sorted(m.name for m in members))
+            names = "、".join(sorted((m.name for m in members), key=name_key))
             for secretary in secretaries.get(org_id, []):
                 await batch.add(
                     f"selfcheck:{this_month}:secretary:{secretary.person_id}",

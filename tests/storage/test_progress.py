@@ -287,7 +287,8 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
     assert first.pages == 3 and len(first.rows) == ROWS_PER_PAGE
     assert first.rows[0].content == "修村道"  # the branch's own pledge first
     # then members by name (code point order: 杨 before 王), each with their items in order
-    assert [r.pledger_name for r in first.rows[1:3]] == ["杨友林", "杨友林"]
+    # Members by pinyin: 王 (wang) before 杨 (yang), though 杨 comes first in Unicode.
+    assert [r.pledger_name for r in first.rows[1:3]] == ["王建国", "王建国"]
 
     texts = []
     for page in range(3):

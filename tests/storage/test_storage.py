@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.domain.clock import FakeClock
+from bot.domain.names import name_key
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage.db import Database
@@ -202,3 +203,15 @@ async def test_old_update_ids_are_pruned(db: Database) -> None:
         assert await uow.updates.prune(NOW - timedelta(days=3)) == 1
         assert await uow.updates.claim(1, NOW)
         assert not await uow.updates.claim(2, NOW)
+
+
+async def test_people_of_a_branch_come_by_pinyin(db: Database) -> None:
+    """The database orders names with the same key as Python (storage/db.py registers it)."""
+    clock = FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    await import_roster(db, clock, load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
+    async with db.uow() as uow:
+        org = await uow.orgs.by_code("XH-HS")
+        assert org is not None
+        names = [p.name for p in await uow.people.in_org(org.id)]
+    assert len(names) > 5
+    assert names == sorted(names, key=name_key) and names != sorted(names)
