@@ -11,6 +11,7 @@ import contextlib
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,7 +74,13 @@ class Playground:
         self.db_path = playground_db_path(settings)
         self.clock = SystemClock(settings.timezone)
         self.sim = BotApiSimulator(
-            token=TOKEN, bot_username=BOT_USERNAME, rate_limits=RateLimits(private_burst=30)
+            token=TOKEN,
+            bot_username=BOT_USERNAME,
+            rate_limits=RateLimits(private_burst=30),
+            # The database outlives this process: its handled update ids (and the update
+            # journal's) must never meet the same ids again. Microseconds since the epoch
+            # grow faster than anyone can tap, and stay exact in the page's JavaScript.
+            first_update_id=time.time_ns() // 1000,
         )
         self.cast: list[Persona] = []  # updated in place on reset, so holders see the new one
         self.app: JiannuoApp | None = None

@@ -202,8 +202,12 @@ class BotApiSimulator:
         *,
         bot_first_name: str = "践诺",
         clock: Callable[[], float] = time.monotonic,
+        first_update_id: int = 1,
     ) -> None:
-        """Create a stopped simulator; ``await start()`` or use ``async with``."""
+        """Create a stopped simulator; ``await start()`` or use ``async with``.
+
+        ``first_update_id``: Telegram's update ids only grow, across restarts too; a
+        simulator that a bot with a kept database meets again must not start from 1."""
         bot_id_text = token.split(":", 1)[0]
         if not bot_id_text.isdigit():
             raise ValueError("a bot token looks like '123456:SECRET'")
@@ -226,7 +230,7 @@ class BotApiSimulator:
         self._event = asyncio.Event()
         self._pending: list[_PendingUpdate] = []
         self._delivered: dict[int, _PendingUpdate] = {}
-        self._next_update_id = 1
+        self._next_update_id = max(1, first_update_id)
         # Called with each offset a getUpdates confirms, before it is answered (a test can
         # act at the very moment the bot tells Telegram that updates arrived).
         self.on_confirm: Callable[[int], None] | None = None

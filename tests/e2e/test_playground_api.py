@@ -454,3 +454,20 @@ async def test_other_sites_cannot_drive_the_playground(
     own = {"Origin": playground.sim.root_url}
     status, _ = await post(http, path, {"text": "hi"}, headers=own)
     assert status == 200
+
+
+async def test_a_restarted_playground_answers_at_once(tmp_path: Path) -> None:
+    """The playground's database outlives its process; the next run's updates must not carry
+    ids the bot already handled (it would ignore them as delivered twice)."""
+    await ask_for_help(tmp_path)
+    await ask_for_help(tmp_path)  # the same database, a new simulator
+
+
+async def ask_for_help(tmp: Path) -> None:
+    async with running_playground(tmp) as playground:
+        user = playground.cast[0].user_id
+        before = len(playground.sim.bot_messages(user))
+        playground.sim.send_text(user, "/help")
+        await playground.sim.wait_until(
+            lambda: len(playground.sim.bot_messages(user)) > before, 10
+        )
