@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shutil
 import signal
 import sys
 import time
@@ -168,6 +169,8 @@ class Playground:
     def _delete_database(self) -> None:
         for suffix in ("", *SQLITE_SIDE_FILES):
             Path(f"{self.db_path}{suffix}").unlink(missing_ok=True)
+        # The update journal belongs to the database (bot/update_journal.py).
+        shutil.rmtree(self.bot_settings.journal_dir(), ignore_errors=True)
 
     async def _start_bot(self) -> None:
         settings = self.bot_settings
