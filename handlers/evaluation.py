@@ -542,8 +542,15 @@ async def on_poll_answer(update: Update, ctx: Ctx) -> None:
     answer = update.poll_answer
     if answer is None or answer.user is None:  # a vote "as a channel" names nobody
         return
-    verdict = await ctx.svc.evaluations.vote(
-        Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids))
+    svc = ctx.svc.evaluations
+    verdict = await svc.vote(
+        Answer(
+            update.update_id,
+            answer.user.id,
+            answer.poll_id,
+            tuple(answer.option_ids),
+            svc.clock.now(),
+        )
     )
     if verdict in TOLD:
         ctx.svc.outbox.wake()  # the voter is told why it did not count
@@ -560,7 +567,15 @@ def take_poll_answer(services: Services, update: Update) -> None:
     box = services.evaluations
     if box.on_batch is None:
         box.on_batch = services.outbox.wake  # a voter is told why a vote did not count
-    box.drop_in(Answer(update.update_id, answer.user.id, answer.poll_id, tuple(answer.option_ids)))
+    box.drop_in(
+        Answer(
+            update.update_id,
+            answer.user.id,
+            answer.poll_id,
+            tuple(answer.option_ids),
+            box.clock.now(),
+        )
+    )
 
 
 _App = Application[ExtBot[Any], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]

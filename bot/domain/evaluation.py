@@ -364,6 +364,9 @@ class Answer:
     tg_user_id: int
     poll_id: str
     option_ids: tuple[int, ...]
+    # When the bot took it: an answer is judged at that moment, not when its batch is
+    # written (a vote in the last second before closing counts). None: when judged.
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -1066,7 +1069,7 @@ class EvaluationService:
                     continue
                 voter = voters.get(answer.tg_user_id)
                 on_list = voter is not None and voter.id in listed[evaluation.id]
-                verdict = judge(evaluation, ref, voter, on_list, now)
+                verdict = judge(evaluation, ref, voter, on_list, answer.received_at or now)
                 if verdict == Verdict.COUNTED:
                     assert voter is not None
                     try:
@@ -1248,6 +1251,7 @@ class EvaluationService:
 
     async def close_early(self, tg_user_id: int, evaluation_id: int) -> Evaluation:
         """提前结束: the opener (or whoever manages the branch) closes now, after confirming."""
+        await self.drain()  # the votes already taken are written first, and counted
         now = self.clock.now()
         async with self.db.uow() as uow:
             me = await self._staff(uow, tg_user_id)
@@ -1266,6 +1270,9 @@ class EvaluationService:
     async def tick(self, quiet: Any = None) -> CloseReport:
         """Close what is due (exactly once, derived from the database) and queue the one
         reminder to non-voters before closing."""
+        # Votes taken before closing time and still in the ballot box are written first:
+        # judged by when they came, they count, so they must be in the tally.
+        await self.drain()
         now = self.clock.now()
         report = CloseReport()
         async with self.db.uow() as uow:

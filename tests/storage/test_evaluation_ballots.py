@@ -308,3 +308,29 @@ async def test_an_account_bound_to_someone_else_is_seen_within_a_minute(
     async with db.engine.connect() as conn:
         choices = [r.choice for r in await conn.execute(select(schema.ballots))]
     assert choices == [Choice.BASIC.value]  # the vote before the move, changed once
+
+
+async def test_a_vote_taken_before_closing_counts_though_written_after(
+    box: tuple[Database, FakeClock, EvaluationService],
+) -> None:
+    """An answer is judged when the bot took it, and the closing tick writes what the ballot
+    box holds before it counts: a vote in the last second is in the result."""
+    db, clock, service = box
+    org_id, _ = await seed(db, clock, 6)
+    closes = clock.now() + timedelta(hours=2)
+    opened = await service.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 5)
+    polls = await polls_for(db, opened.evaluation_id)
+    voters = [FIRST_TG + n for n in range(6)]
+    for n, voter in enumerate(voters[:5]):
+        await service.vote(Answer(n + 1, voter, polls[voter], (0,)))
+    clock.advance(timedelta(hours=2) - timedelta(seconds=1))
+    last_second = Answer(10, voters[5], polls[voters[5]], (1,), clock.now())
+    clock.advance(timedelta(seconds=2))  # the batch is written after closing time
+    service.drop_in(last_second)  # still in the box when the tick comes
+    report = await service.tick()
+    assert report.closed == 1
+    async with db.uow() as uow:
+        [subject] = await uow.evaluations.subjects(opened.evaluation_id)
+    assert (subject.satisfied, subject.basic, subject.unsatisfied) == (5, 1, 0)
+    late = Answer(11, voters[0], polls[voters[0]], (2,), clock.now())
+    assert await service.vote(late) == Verdict.CLOSED  # taken after closing: not counted
