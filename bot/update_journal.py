@@ -170,7 +170,8 @@ class UpdateJournal:
             return []
         async with self.db.uow() as uow:
             handled = await uow.updates.handled_among(list(updates))
-        ordered = [updates[i] for i in sorted(updates) if i not in handled]
+        superseded = _superseded_votes(updates)
+        ordered = [updates[i] for i in sorted(updates) if i not in handled and i not in superseded]
         self._next = max(self._next, max(updates) + 1)
         self._take(u["update_id"] for u in ordered)
         self.prune()
@@ -197,6 +198,28 @@ class UpdateJournal:
             result = answer.get("result") if isinstance(answer, dict) else answer
             if isinstance(result, list):
                 yield result
+
+
+def _superseded_votes(updates: dict[int, dict[str, Any]]) -> set[int]:
+    """Poll answers followed by a newer answer of the same voter to the same poll.
+
+    A vote sets a state and the last one wins; the newer answer decides, whether it was
+    written already (then putting the older one back would undo it: a batch that failed
+    while later ones were written) or not (then it is put back itself). The journal is a
+    suffix of the updates in order, so every newer answer is in it."""
+    newest: dict[tuple[Any, Any], int] = {}
+    superseded: set[int] = set()
+    for update_id in sorted(updates):
+        answer = updates[update_id].get("poll_answer")
+        if not isinstance(answer, dict):
+            continue
+        user = answer.get("user")
+        voter = user.get("id") if isinstance(user, dict) else None
+        key = (voter, answer.get("poll_id"))
+        if key in newest:
+            superseded.add(newest[key])
+        newest[key] = update_id
+    return superseded
 
 
 class JournalingRequest(HTTPXRequest):

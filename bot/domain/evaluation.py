@@ -83,6 +83,7 @@ MAX_LEAD = timedelta(days=60)
 REMIND_BEFORE = timedelta(hours=24)
 MAX_SUBJECTS = 60
 BATCH_WINDOW = 0.005  # seconds an answer waits for others to share its transaction
+BATCH_RETRY_DELAYS = (0.25, 1.0, 3.0)  # seconds before a failed batch is tried again
 BATCH_MAX = 2000  # answers in one transaction at most (a batch is a few statements)
 UNKNOWN_POLL_RETRY = 1.5  # a vote may arrive before the poll's id is recorded: look again
 QUESTION_LIMIT = 300
@@ -727,6 +728,7 @@ class EvaluationService:
         self._pending: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
         self._full = asyncio.Event()
+        self._failures = 0  # consecutive failures of the batch in hand
         self.batches = 0  # transactions used for votes (the benchmark reads them)
         self.answered = 0  # poll answers handled
         # Called after a batch that queued a message (someone is told why a vote did not
@@ -1005,12 +1007,23 @@ class EvaluationService:
             except BaseException as exc:
                 # Never the exception's text: a database error quotes the ballots it held.
                 log.error("a batch of %d poll answers failed: %s", len(batch), type(exc).__name__)
+                if isinstance(exc, Exception) and self._failures < len(BATCH_RETRY_DELAYS):
+                    # A passing fault (the database busy, a full disk freed): the same batch
+                    # again after a pause, before anything newer (the last answer wins).
+                    await asyncio.sleep(BATCH_RETRY_DELAYS[self._failures])
+                    self._failures += 1
+                    self._pending[:0] = batch
+                    continue
+                # Given up: the update journal keeps these answers; the next start puts back
+                # those that no newer answer of the same voter superseded.
+                self._failures = 0
                 for p in batch:
                     if p.future is not None and not p.future.done():
                         p.future.set_exception(exc)
                 if not isinstance(exc, Exception):
                     raise
                 continue
+            self._failures = 0
             told = False
             handled: list[int] = []
             for p, verdict in zip(batch, verdicts, strict=True):

@@ -9,6 +9,7 @@ import hashlib
 import random
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -334,3 +335,32 @@ async def test_a_vote_taken_before_closing_counts_though_written_after(
     assert (subject.satisfied, subject.basic, subject.unsatisfied) == (5, 1, 0)
     late = Answer(11, voters[0], polls[voters[0]], (2,), clock.now())
     assert await service.vote(late) == Verdict.CLOSED  # taken after closing: not counted
+
+
+async def test_a_batch_that_fails_once_is_written_on_the_next_try(
+    box: tuple[Database, FakeClock, EvaluationService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, clock, service = box
+    org_id, _ = await seed(db, clock, 3)
+    opened = await service.open(
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3
+    )
+    polls = await polls_for(db, opened.evaluation_id)
+    monkeypatch.setattr(evaluation_module, "BATCH_RETRY_DELAYS", (0.01, 0.01))
+    original = service.record_answers
+    calls: list[int] = []
+
+    async def busy_once(*args: Any, **kwargs: Any) -> list[str]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("database is locked")
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "record_answers", busy_once)
+    voters = [FIRST_TG, FIRST_TG + 1]
+    verdicts = await asyncio.gather(
+        *(service.vote(Answer(n + 1, v, polls[v], (0,))) for n, v in enumerate(voters))
+    )
+    assert verdicts == [Verdict.COUNTED, Verdict.COUNTED] and len(calls) == 2
+    async with db.engine.connect() as conn:
+        assert len((await conn.execute(select(schema.ballots))).all()) == 2

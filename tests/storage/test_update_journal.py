@@ -135,3 +135,16 @@ async def test_an_answer_fetched_again_after_a_restart_is_kept_on_its_own(
     again.handled([50, 51])  # the older file goes; 52 is still in the ballot box
     assert len(files(directory)) == 1
     assert [u["update_id"] for u in await UpdateJournal(directory, db, KEY).unhandled()] == [52]
+
+
+async def test_an_older_vote_never_undoes_a_newer_one(db: Database, tmp_path: Path) -> None:
+    """A batch of votes failed while a later one was written: putting the failed answers
+    back must not override what their voters chose since."""
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(60, 1, 0), vote(61, 2, 0), vote(62, 3, 0))  # this batch failed
+    keep(journal, vote(63, 1, 2), vote(64, 4, 1))  # the voters' next answers: written
+    async with db.uow() as uow:
+        await uow.updates.record_handled([63, 64], NOW)
+    back = await UpdateJournal(directory, db, KEY).unhandled()
+    assert [u["update_id"] for u in back] == [61, 62]  # not 60: voter 1 chose again (63)
