@@ -271,9 +271,13 @@ async def run_bot(settings: Settings, total: int) -> tuple[float, float, int]:
     return seconds, cpu_seconds, batches
 
 
-async def check(url: str, truth: dict[int, int]) -> None:
-    """The ballots equal the truth: the last answer of each voter, exactly."""
-    expected = Counter(CHOICES[o] for o in truth.values() if o >= 0)
+def expected_tally(truth: dict[int, int]) -> Counter[str]:
+    """Ballots by choice that the truth (each voter's last answer; -1: retracted) leaves."""
+    return Counter(CHOICES[o] for o in truth.values() if o >= 0)
+
+
+async def tally(url: str) -> tuple[Counter[str], int]:
+    """(ballots by choice, participants marked as having voted) in the database."""
     db = Database(url)
     try:
         async with db.engine.connect() as conn:
@@ -286,8 +290,15 @@ async def check(url: str, truth: dict[int, int]) -> None:
                     select(func.count()).where(schema.evaluation_participants.c.has_voted)
                 )
             ).scalar_one()
+        return got, int(voted)
     finally:
         await db.dispose()
+
+
+async def check(url: str, truth: dict[int, int]) -> None:
+    """The ballots equal the truth: the last answer of each voter, exactly."""
+    expected = expected_tally(truth)
+    got, voted = await tally(url)
     if got != expected or voted != sum(expected.values()):
         raise AssertionError(f"tally {dict(got)} (voted {voted}) != truth {dict(expected)}")
 

@@ -7,7 +7,6 @@ of change), so a burst of votes costs a few statements per transaction, not a fe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +37,7 @@ from bot.domain.evaluation_models import (
     Voter,
 )
 from storage import schema as s
+from storage.bulk import json_each, json_text
 
 CHUNK = 400  # keeps IN (...) lists well under every engine's parameter limit
 
@@ -292,13 +292,13 @@ class EvaluationRepo:
             # array (see _BulkJson).
             bulk = _BulkJson.get()
             if retract:
-                await self.conn.execute(bulk.retract, {"rows": _json(sorted(set(retract)))})
+                await self.conn.execute(bulk.retract, {"rows": json_text(sorted(set(retract)))})
             if set_rows:
                 rows = [
                     [r["subject_id"], r["voter"], r["evaluation_id"], r["choice"]]
                     for r in set_rows
                 ]
-                await self.conn.execute(bulk.upsert, {"rows": _json(rows)})
+                await self.conn.execute(bulk.upsert, {"rows": json_text(rows)})
             return
         c = s.ballots.c
         upsert = _upsert_ballots(self.conn.dialect.name)
@@ -339,7 +339,8 @@ class EvaluationRepo:
             hashes = sorted(set(voters.values()))
         if bulk is not None and hashes:
             rows = await self.conn.execute(
-                bulk.holding, {"subjects": _json(sorted(subject_ids)), "hashes": _json(hashes)}
+                bulk.holding,
+                {"subjects": json_text(sorted(subject_ids)), "hashes": json_text(hashes)},
             )
             holding.update(str(r[0]) for r in rows)
             hashes = []
@@ -361,8 +362,10 @@ class EvaluationRepo:
                 bulk.has_voted,
                 {
                     "eid": evaluation_id,
-                    "ids": _json(sorted(voters)),
-                    "voted": _json(sorted(pid for pid, key in voters.items() if key in holding)),
+                    "ids": json_text(sorted(voters)),
+                    "voted": json_text(
+                        sorted(pid for pid, key in voters.items() if key in holding)
+                    ),
                 },
             )
             return
@@ -518,10 +521,6 @@ def _bulk_json(dialect: str) -> bool:
     return dialect == "sqlite"
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 @dataclass(frozen=True)
 class _BulkJson:
     """The ballot box's writes on SQLite, each one statement for a whole batch: the rows are
@@ -540,14 +539,11 @@ class _BulkJson:
     def get() -> _BulkJson:
         from sqlalchemy.dialects import sqlite
 
-        def each(name: str) -> Any:
-            return func.json_each(bindparam(name)).table_valued("value").alias(name)
-
         def item(table: Any, index: int) -> Any:
             return func.json_extract(table.c.value, f"$[{index}]")
 
         b = s.ballots.c
-        rows = each("rows")
+        rows = json_each("rows")
         # WHERE true: SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
         chosen = select(*(item(rows, n) for n in range(4))).where(true())
         insert_rows = sqlite.insert(s.ballots).from_select(
@@ -560,11 +556,11 @@ class _BulkJson:
                 "evaluation_id": insert_rows.excluded.evaluation_id,
             },
         )
-        keys = each("rows")
+        keys = json_each("rows")
         retract = delete(s.ballots).where(
             tuple_(b.subject_id, b.voter).in_(select(item(keys, 0), item(keys, 1)))
         )
-        subjects, hashes = each("subjects"), each("hashes")
+        subjects, hashes = json_each("subjects"), json_each("hashes")
         holding = (
             select(b.voter)
             .where(
@@ -576,7 +572,7 @@ class _BulkJson:
             .distinct()
         )
         p = s.evaluation_participants.c
-        ids, voted = each("ids"), each("voted")
+        ids, voted = json_each("ids"), json_each("voted")
         has_voted = (
             update(s.evaluation_participants)
             .where(and_(p.evaluation_id == bindparam("eid"), p.person_id.in_(select(ids.c.value))))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
@@ -22,6 +21,7 @@ from bot.domain.models import (
     Review,
 )
 from storage import schema as s
+from storage.bulk import json_each, json_text
 from storage.ordering import by_name
 
 
@@ -732,13 +732,9 @@ class UpdateRepo:
         if not wanted:
             return
         if self.conn.dialect.name == "sqlite":  # one statement for the whole batch
-            await self.conn.execute(_record_handled_json(), {"ids": _json_list(wanted), "at": at})
+            await self.conn.execute(_record_handled_json(), {"ids": json_text(wanted), "at": at})
             return
-        c = s.processed_updates.c
-        rows = await self.conn.execute(
-            select(c.update_id).where(c.update_id.between(wanted[0], wanted[-1]))
-        )
-        seen = {int(r[0]) for r in rows}
+        seen = await self.handled_among(wanted)
         fresh = [{"update_id": u, "at": at} for u in wanted if u not in seen]
         if fresh:
             await self.conn.execute(insert(s.processed_updates), fresh)
@@ -782,16 +778,12 @@ class KvRepo:
         )
 
 
-def _json_list(values: Sequence[int]) -> str:
-    return json.dumps(list(values), separators=(",", ":"))
-
-
 @cache
 def _record_handled_json() -> Any:
     """INSERT … SELECT the ids of a JSON array, skipping those already recorded (SQLite)."""
     from sqlalchemy.dialects import sqlite
 
-    ids = func.json_each(bindparam("ids")).table_valued("value").alias("ids")
+    ids = json_each("ids")
     at = bindparam("at", type_=s.processed_updates.c.at.type)
     # WHERE true: SQLite's parser needs it between INSERT … SELECT and ON CONFLICT.
     chosen = select(ids.c.value, at).where(true())

@@ -11,6 +11,7 @@ from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.models import Org
 from bot.domain.progress_models import ItemProgress, ItemStatus
+from bot.domain.render import item_lines
 from bot.i18n import t
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -194,20 +195,7 @@ def live_board_post(
         done += status == "fulfilled"
         last = state.last_progress_at if state is not None else None
         lines = [
-            t(
-                locale,
-                "card.item",
-                n=index,
-                category=t(locale, f"category.{item['category']}"),
-                content=item["content"],
-            ),
-            t(locale, "card.item.target", target=item["target"]),
-            t(
-                locale,
-                "card.item.deadline",
-                deadline=format_date(deadline, locale or "zh_CN"),
-                responsible=item["responsible"],
-            ),
+            *item_lines(locale, index, item),
             t(
                 locale,
                 "webboard.post.item_status",

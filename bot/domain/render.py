@@ -10,7 +10,8 @@ from bot.domain.models import Pledge
 from bot.i18n import t
 
 
-def _item_lines(locale: str | None, index: int, item: dict[str, Any]) -> list[str]:
+def item_lines(locale: str | None, index: int, item: dict[str, Any]) -> list[str]:
+    """One pledge item's lines: content, target, deadline and responsible person."""
     deadline = date.fromisoformat(item["deadline"])
     return [
         t(
@@ -34,7 +35,7 @@ def render_items(locale: str | None, items: list[dict[str, Any]]) -> str:
     """The numbered item list."""
     lines: list[str] = []
     for index, item in enumerate(items, start=1):
-        lines.extend(_item_lines(locale, index, item))
+        lines.extend(item_lines(locale, index, item))
     return "\n".join(lines) if lines else t(locale, "card.no_items")
 
 

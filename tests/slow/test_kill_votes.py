@@ -16,19 +16,23 @@ import os
 import random
 import signal
 import sys
-from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
-from bench.bench_votes import CHOICES, FIRST_USER, SECRETARY_TG, TOKEN, open_evaluation, seed
+from bench.bench_votes import (
+    FIRST_USER,
+    SECRETARY_TG,
+    TOKEN,
+    expected_tally,
+    open_evaluation,
+    seed,
+    tally,
+)
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from config.settings import Settings
-from storage import schema
-from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
 VOTERS = 400
@@ -62,25 +66,6 @@ async def start_bot(
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "run", cwd=ROOT, env=env, stdout=out, stderr=out
         )
-
-
-async def tally(url: str) -> tuple[Counter[str], int]:
-    """(ballots by choice, participants marked as having voted)."""
-    db = Database(url)
-    try:
-        async with db.engine.connect() as conn:
-            rows = await conn.execute(
-                select(schema.ballots.c.choice, func.count()).group_by(schema.ballots.c.choice)
-            )
-            got = Counter({str(c): int(n) for c, n in rows})
-            voted = (
-                await conn.execute(
-                    select(func.count()).where(schema.evaluation_participants.c.has_voted)
-                )
-            ).scalar_one()
-        return got, int(voted)
-    finally:
-        await db.dispose()
 
 
 async def test_sigkill_right_after_votes_are_confirmed_loses_none(
@@ -136,7 +121,7 @@ async def test_sigkill_right_after_votes_are_confirmed_loses_none(
             bot.kill()
         await bot.wait()
     before = await tally(url)
-    expected = Counter(CHOICES[o] for o in truth.values() if o >= 0)
+    expected = expected_tally(truth)
     assert before[0] != expected, "the kill came after every vote was written"
 
     again = await start_bot(sim, url, key, log)
