@@ -1,6 +1,13 @@
 """A district-sized database (seed 004): 1,376 branches, 37,199 members, 45,936 items.
 
 Written with bulk inserts straight into the tables, in a few seconds. Deterministic (seeded).
+
+With ``year_of_progress`` (``--year-of-progress``) it also holds a year of fulfilment as the
+bot would have recorded it: monthly progress entries (记实) on most items over the twelve
+months up to ``today``, verified claims for the fulfilled items and open claims waiting for
+verification, each item's progress row to match, and a bound clerk (role committee) in the
+district committee and in each township committee, so a committee's /ledger can be asked.
+Without it the rows are exactly those of before (its callers see no change).
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ import asyncio
 import random
 import time
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
 
@@ -25,6 +34,11 @@ TOWNSHIPS = 25  # 22 townships + 3 sub-districts
 CHUNK = 5_000
 BRANCH_TYPES = ["rural", "community", "organ", "soe", "private", "school", "health", "social"]
 CATEGORIES = ["study", "excellence", "serve", "discipline", "integrity"]
+DISTRICT_CLERK_TG = 8_000_001  # the district committee's clerk (org 1)
+TOWNSHIP_CLERK_TG = 8_000_100  # + township index: the clerk of township committee 2 + index
+ACTIVE_SHARE = 0.6  # items with monthly progress records
+MONTHLY_SHARE = 0.7  # of an active item's months, those with a record
+OPEN_CLAIM_SHARE = 0.04  # of the unfulfilled active items: a claim waiting for verification
 
 
 async def _bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -33,8 +47,13 @@ async def _bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
             await uow.orgs.conn.execute(insert(table), rows[start : start + CHUNK])
 
 
-async def build_district(url: str, today: date, seed: int = 4) -> dict[str, int]:
-    """Create and fill the database; returns the row counts."""
+async def build_district(
+    url: str, today: date, seed: int = 4, *, year_of_progress: bool = False
+) -> dict[str, int]:
+    """Create and fill the database; returns the row counts.
+
+    ``year_of_progress``: add the year's progress records, claims and committee clerks (see
+    the module's docstring)."""
     rng = random.Random(seed)
     db = Database(url)
     await db.migrate()
@@ -143,16 +162,153 @@ async def build_district(url: str, today: date, seed: int = 4) -> dict[str, int]
                         "last_progress_at": now,
                     }
                 )
+    counts: dict[str, int] = {}
+    entries: list[dict[str, Any]] = []
+    if year_of_progress:
+        clerks = _clerks(pid, now)
+        people.extend(clerks)
+        await _bulk(db, s.people, clerks)
+        owner = {p["id"]: (p["person_id"], p["org_id"]) for p in pledges}
+        progress, entries = _year_of_progress(
+            random.Random(seed + 1_000), today, items, owner, {r["item_id"] for r in progress}
+        )
+        counts["clerks"] = len(clerks)
     await _bulk(db, s.pledges, pledges)
     await _bulk(db, s.pledge_items, items)
     await _bulk(db, s.item_progress, progress)
+    await _bulk(db, s.progress_entries, entries)
     await db.dispose()
     return {
         "orgs": len(orgs),
         "people": len(people),
         "pledges": len(pledges),
         "items": len(items),
-        "fulfilled": len(progress),
+        "fulfilled": sum(1 for r in progress if r["status"] == "fulfilled"),
+        **counts,
+        **({"progress_entries": len(entries)} if year_of_progress else {}),
+    }
+
+
+def _clerks(last_pid: int, now: datetime) -> list[dict[str, Any]]:
+    """A bound clerk (role committee) in the district committee and in each township's."""
+    clerks = []
+    for n, oid in enumerate(range(1, 2 + TOWNSHIPS)):
+        row = _person(last_pid + 1 + n, oid, "committee", now)
+        row["name"] = "区委工作人员" if oid == 1 else f"镇{oid - 2}党委工作人员"
+        row["tg_user_id"] = DISTRICT_CLERK_TG if oid == 1 else TOWNSHIP_CLERK_TG + oid - 2
+        clerks.append(row)
+    return clerks
+
+
+def _year_of_progress(
+    rng: random.Random,
+    today: date,
+    items: list[dict[str, Any]],
+    owner: dict[int, tuple[int, int]],
+    fulfilled: set[int],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Progress rows and progress entries over the twelve months up to ``today``.
+
+    An active item gets a record in most months; a fulfilled item's records stop at its
+    verified claim (done on a day around its deadline, verified by the branch secretary a
+    few days later); a few unfulfilled items end with a claim still waiting."""
+    tz = ZoneInfo("Asia/Shanghai")
+    first = date(today.year - 1, today.month, 1)
+    months = [_add_months(first, n + 1) for n in range(12)]  # the 12 months ending today's
+    progress: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    for item in items:
+        person, org = owner[item["pledge_id"]]
+        secretary = org - 99  # district.py gives branch 100 + b the person b + 1
+        done = item["id"] in fulfilled
+        active = rng.random() < ACTIVE_SHARE
+        if not (done or active):
+            continue
+        done_on = None
+        if done:
+            earliest = item["deadline"] - timedelta(days=60)
+            span = (
+                min(item["deadline"] + timedelta(days=20), today - timedelta(days=4)) - earliest
+            ).days
+            done_on = earliest + timedelta(days=rng.randrange(0, max(span, 1)))
+        times: list[datetime] = []
+        if active:
+            for month in months:
+                if done_on is not None and month > done_on:
+                    break
+                # this month: up to yesterday; earlier months: any day they all have
+                last_day = today.day - 1 if month == today.replace(day=1) else 28
+                if last_day < 1 or rng.random() >= MONTHLY_SHARE:
+                    continue
+                day = month.replace(day=rng.randrange(1, last_day + 1))
+                if done_on is not None and day >= done_on:
+                    continue
+                times.append(_at(day, rng, tz))
+        rows = [_entry(item["id"], item["pledge_id"], org, person, at) for at in times]
+        status = "open"
+        row: dict[str, Any] = {
+            "item_id": item["id"],
+            "status": status,
+            "last_progress_at": times[-1] if times else None,
+            "fulfilled_at": None,
+            "verified_by": None,
+            "done_on": None,
+            "rectify_by": None,
+        }
+        if done_on is not None:
+            claimed = _at(done_on, rng, tz)
+            verified = claimed + timedelta(days=rng.randrange(1, 4), hours=rng.randrange(0, 6))
+            claim = _entry(item["id"], item["pledge_id"], org, person, claimed)
+            claim.update(
+                text="已完成，请核实",
+                claims_fulfilled=True,
+                verdict="accepted",
+                verified_by=secretary,
+                verified_at=verified,
+            )
+            rows.append(claim)
+            row.update(
+                status="fulfilled",
+                last_progress_at=claimed,
+                fulfilled_at=verified,
+                verified_by=secretary,
+                done_on=done_on,
+            )
+        elif times and rng.random() < OPEN_CLAIM_SHARE:
+            rows[-1].update(text="已完成，请核实", claims_fulfilled=True, verdict="open")
+            row["status"] = "claimed"
+        entries.extend(rows)
+        progress.append(row)
+    entries.sort(key=lambda e: e["created_at"])  # ids in the order the bot would give them
+    return progress, entries
+
+
+def _add_months(day: date, n: int) -> date:
+    index = day.year * 12 + day.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _at(day: date, rng: random.Random, tz: ZoneInfo) -> datetime:
+    """A moment of that local day in office hours, stored in UTC like the bot does."""
+    local = datetime.combine(day, clock_time(rng.randrange(8, 21), rng.randrange(60)), tzinfo=tz)
+    return local.astimezone(UTC)
+
+
+def _entry(item: int, pledge: int, org: int, person: int, at: datetime) -> dict[str, Any]:
+    return {
+        "item_id": item,
+        "pledge_id": pledge,
+        "org_id": org,
+        "author_id": person,
+        "text": f"{at.astimezone(ZoneInfo('Asia/Shanghai')):%m月}进展：按计划推进，已完成阶段目标",
+        "evidence": [],
+        "claims_fulfilled": False,
+        "verdict": "note",
+        "verdict_comment": None,
+        "verified_by": None,
+        "verified_at": None,
+        "month": f"{at.astimezone(ZoneInfo('Asia/Shanghai')):%Y-%m}",
+        "created_at": at,
     }
 
 
@@ -178,10 +334,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path", type=Path)
     parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 9, 15))
+    parser.add_argument(
+        "--year-of-progress",
+        action="store_true",
+        help="add a year of progress records and claims, and bound committee clerks",
+    )
     args = parser.parse_args()
     args.path.unlink(missing_ok=True)
     started = time.perf_counter()
-    counts = asyncio.run(build_district(f"sqlite+aiosqlite:///{args.path}", args.today))
+    counts = asyncio.run(
+        build_district(
+            f"sqlite+aiosqlite:///{args.path}", args.today, year_of_progress=args.year_of_progress
+        )
+    )
     print(f"built {counts} in {time.perf_counter() - started:.1f} s")
 
 
