@@ -29,9 +29,9 @@ async def locale_of(update: Update, ctx: Ctx) -> str:
     user = update.effective_user
     if user is None:
         return normalize_locale(None)
-    profile = await ctx.svc.onboarding.profile(user.id)
-    if profile is not None and profile.person.locale:
-        return profile.person.locale
+    chosen = await ctx.svc.onboarding.locale(user.id)
+    if chosen:
+        return chosen
     return normalize_locale(user.language_code)
 
 

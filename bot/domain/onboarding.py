@@ -56,6 +56,12 @@ class OnboardingService:
             assert org is not None
             return Profile(person, org)
 
+    async def locale(self, tg_user_id: int) -> str | None:
+        """The bound person's chosen language, or None (read for every update: one query)."""
+        async with self.db.uow() as uow:
+            person = await uow.people.by_tg(tg_user_id)
+            return person.locale if person is not None else None
+
     async def redeem_invite(
         self, tg_user_id: int, code: str, telegram_language: str | None
     ) -> Profile:
