@@ -49,6 +49,7 @@ from bot.domain.evaluation import (
 )
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
+from bot.lanes import ChatLanes
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
 
 log = logging.getLogger(__name__)
@@ -585,13 +586,22 @@ class VotingApplication(
     Application[ExtBot[Any], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]
 ):
     """PTB's Application with a fast lane for poll answers (:func:`take_poll_answer`); every
-    other update goes through the handlers as usual."""
+    other update goes through the handlers in its chat's lane (bot/lanes.py): in order within
+    a chat, chats side by side, so one slow answer does not hold everyone else's."""
+
+    _lanes: ChatLanes | None = None
 
     async def process_update(self, update: object) -> None:
-        """Poll answers into the ballot box; the rest to the handlers."""
+        """Poll answers into the ballot box; the rest into their chat's lane."""
         if isinstance(update, Update) and update.poll_answer is not None:
             take_poll_answer(self.bot_data.services, update)
             return  # handled once its batch commits (EvaluationService.on_handled)
+        if self._lanes is None:
+            self._lanes = ChatLanes(self._handle, lambda lane: self.create_task(lane))
+        self._lanes.submit(update)
+
+    async def _handle(self, update: object) -> None:
+        """One update through the handlers; then the journal may forget it."""
         try:
             await super().process_update(update)
         finally:
