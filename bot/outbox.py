@@ -160,6 +160,12 @@ class FloodControl(BaseRateLimiter[dict[str, Any]]):
     broadcast at the limit gets no 429 at all) and lets a caller refuse the retries with
     ``rate_limit_args={"retries": 0}``: the outbox postpones the row instead of holding a
     worker for the wait.
+
+    Answers come before bulk: the outbox's requests (``rate_limit_args={"bulk": True}``) take
+    their slots one at a time, each when the one before it is due, so they never hold more
+    than the next slot. A reply to someone in chat, which reserves its slot straight away,
+    then waits for at most that one slot, not behind every worker of a broadcast that runs
+    at the limit (16 workers held half a second of slots ahead).
     """
 
     def __init__(self, limits: SendLimits | None = None, max_retries: int = 3) -> None:
@@ -172,6 +178,7 @@ class FloodControl(BaseRateLimiter[dict[str, Any]]):
         self._resumed = asyncio.Event()
         self._resumed.set()
         self._resume_handle: asyncio.TimerHandle | None = None
+        self._bulk = asyncio.Lock()  # one bulk request reserves at a time
         self.retry_after_seen = 0
 
     async def initialize(self) -> None:
@@ -212,7 +219,7 @@ class FloodControl(BaseRateLimiter[dict[str, Any]]):
             pacer = self._groups[chat] = Pacer(per_minute / 60.0, self.limits.group_burst)
         return pacer
 
-    async def _admit(self, chat_id: Any) -> None:
+    async def _admit(self, chat_id: Any, bulk: bool = False) -> None:
         chat: int | str | None = chat_id
         with contextlib.suppress(TypeError, ValueError):
             chat = int(chat_id)
@@ -224,7 +231,11 @@ class FloodControl(BaseRateLimiter[dict[str, Any]]):
             if group is not None:
                 await self._take(group)
         if self._global is not None:
-            await self._take(self._global)
+            if bulk:
+                async with self._bulk:
+                    await self._take(self._global)
+            else:
+                await self._take(self._global)
         await self._resumed.wait()  # a 429 may have come while this one waited for its slot
 
     async def process_request(
@@ -238,11 +249,13 @@ class FloodControl(BaseRateLimiter[dict[str, Any]]):
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         """Wait for a slot, send; on a 429 hold everyone, and retry if the caller wants."""
         retries = self.max_retries
+        bulk = False
         if rate_limit_args is not None:
             retries = int(rate_limit_args.get("retries", retries))
+            bulk = bool(rate_limit_args.get("bulk", False))
         attempt = 0
         while True:
-            await self._admit(data.get("chat_id"))
+            await self._admit(data.get("chat_id"), bulk)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -320,7 +333,7 @@ class OutboxDispatcher:
         # The outbox's own requests are not retried inside the rate limiter: a 429 postpones
         # the row and frees the worker (only our FloodControl understands these arguments).
         self._rl: dict[str, Any] = (
-            {"rate_limit_args": {"retries": 0}}
+            {"rate_limit_args": {"retries": 0, "bulk": True}}
             if isinstance(getattr(bot, "rate_limiter", None), FloodControl)
             else {}
         )
