@@ -16,6 +16,7 @@ from sqlalchemy import Row, and_, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
+from storage.bulk import insert_rows
 from storage.ordering import by_name
 
 CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
@@ -94,9 +95,8 @@ class BroadcastRepo:
         return int(pk[0])
 
     async def add_recipients(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Store the recipients in one batch (executemany)."""
-        if rows:
-            await self.conn.execute(insert(s.broadcast_recipients), list(rows))
+        """Store the recipients in one batch."""
+        await insert_rows(self.conn, s.broadcast_recipients, rows)
 
     async def get(self, broadcast_id: int) -> BroadcastRecord | None:
         """A broadcast by id."""

@@ -21,7 +21,7 @@ from bot.domain.models import (
     Review,
 )
 from storage import schema as s
-from storage.bulk import json_each, json_text
+from storage.bulk import insert_rows, json_each, json_text
 from storage.ordering import by_name
 
 
@@ -519,9 +519,8 @@ class OutboxRepo:
         self.conn = conn
 
     async def add(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Queue messages (in one batch)."""
-        if rows:
-            await self.conn.execute(insert(s.outbox), list(rows))
+        """Queue messages (in one batch, in their order)."""
+        await insert_rows(self.conn, s.outbox, rows)
 
     async def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
         """Pending messages due now, oldest first.

@@ -10,6 +10,7 @@ sender's report) is written in one transaction with batched inserts.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -332,8 +333,12 @@ def notice_rows(
     notice: Notice,
     sender_id: int,
     now: datetime,
+    buttons: Buttons | None = None,
 ) -> list[dict[str, Any]]:
     """The outbox rows that bring the notice to one recipient (tagged with the broadcast).
+
+    ``buttons``: the recipient's ack buttons when the caller has them already (they depend
+    only on the locale, the broadcast and the round).
 
     A text goes out split at 4096 characters, the button with the last part. A photo or
     file goes with the text as its caption if it fits in 1024 characters; otherwise with the
@@ -341,7 +346,8 @@ def notice_rows(
     """
     assert member.tg_user_id is not None
     chat = member.tg_user_id
-    buttons = ack_buttons(member.locale, broadcast_id, round_)
+    if buttons is None:
+        buttons = ack_buttons(member.locale, broadcast_id, round_)
     key = f"bc:{broadcast_id}:{member.person_id}:{round_}"
     body = f"{header}\n\n{notice.text}" if notice.text else header
     rows: list[dict[str, Any]] = []
@@ -537,15 +543,25 @@ class BroadcastService:
         org = await uow.orgs.get(sender.org_id)
         org_name = org.name if org else ""
         headers: dict[str | None, str] = {}
+        buttons: dict[tuple[str | None, int], Buttons] = {}
         rows: list[dict[str, Any]] = []
-        for member, round_ in targets:
+        for n, (member, round_) in enumerate(targets, start=1):
+            if n % 2000 == 0:
+                await asyncio.sleep(0)  # a district's rows take a while: let replies through
             if member.tg_user_id is None:
                 continue
             header = headers.get(member.locale)
             if header is None:
                 header = t(member.locale, "bc.notice.header", org=org_name, sender=sender.name)
                 headers[member.locale] = header
-            rows += notice_rows(member, broadcast_id, round_, header, notice, sender.id, now)
+            ack = buttons.get((member.locale, round_))
+            if ack is None:
+                ack = buttons[member.locale, round_] = ack_buttons(
+                    member.locale, broadcast_id, round_
+                )
+            rows += notice_rows(
+                member, broadcast_id, round_, header, notice, sender.id, now, buttons=ack
+            )
         return rows
 
     # -- the sender's follow-up
