@@ -7,6 +7,11 @@ answers the server's counters and, for the users' chats, how many bot messages e
 the server's own times of the sends (so a rate is measured where Telegram would see it).
 Running it apart from the measured process gives the bot a CPU core of its own, as a real
 deployment has (Telegram is not on the bot's machine).
+
+``POST /bench/ping`` ({"users", "text", "count", "interval"}) starts users who each send
+``text`` ``count`` times, every ``interval`` seconds (staggered), and times, on the server's
+clock, each message's way from its arrival in the update queue to the bot's answer in the
+chat; ``GET /bench/pings`` answers those latencies (seconds) once the pings are over.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
+from typing import Any
 
 from aiohttp import web
 
@@ -39,9 +46,22 @@ def _stats_route(sim: BotApiSimulator, first: int, count: int) -> web.RouteTable
             and isinstance(r.chat_id, int)
             and first <= r.chat_id < first + count
         )
+        # Every message the bot sent (to anyone) while the users' messages went out.
+        window = (
+            sum(
+                1
+                for r in sim.request_log
+                if r.status == 200
+                and r.method.lower() == "sendmessage"
+                and times[0] <= r.at <= times[-1]
+            )
+            if times
+            else 0
+        )
         return web.json_response(
             {
                 "requests": sim.stats.requests,
+                "sends_in_window": window,
                 "served_429": sim.stats.served_429,
                 "served_5xx": sim.stats.served_5xx,
                 "messages": sum(per_chat),
@@ -52,6 +72,50 @@ def _stats_route(sim: BotApiSimulator, first: int, count: int) -> web.RouteTable
                 "sends": len(times),
             }
         )
+
+    pings: list[float] = []
+    pinging: list[asyncio.Task[Any]] = []
+
+    async def ping(user: int, text: str, count: int, interval: float, delay: float) -> None:
+        if user not in sim.state.users:
+            sim.add_user(user, f"计时用户{user}")
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(delay)
+        next_at = loop.time()
+        for _ in range(count):
+            after = sim.state.last_message_id(user)
+            started = time.perf_counter()
+            sim.send_text(user, text)
+            await sim.wait_bot_message(user, after=after + 1, timeout=60)
+            pings.append(time.perf_counter() - started)
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    @routes.post("/bench/ping")
+    async def start_ping(request: web.Request) -> web.Response:
+        body = await request.json()
+        users = [int(u) for u in body["users"]]
+        interval = float(body["interval"])
+        pings.clear()
+        pinging[:] = [
+            asyncio.create_task(
+                ping(
+                    user,
+                    str(body["text"]),
+                    int(body["count"]),
+                    interval,
+                    n * interval / len(users),
+                )
+            )
+            for n, user in enumerate(users)
+        ]
+        return web.json_response({"started": True})
+
+    @routes.get("/bench/pings")
+    async def ping_results(request: web.Request) -> web.Response:
+        await asyncio.gather(*pinging)
+        pinging.clear()
+        return web.json_response({"latencies": pings})
 
     return routes
 
