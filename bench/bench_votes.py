@@ -38,6 +38,7 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, PollAnswerHandler
 
+from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.domain.clock import SystemClock
 from bot.domain.evaluation_models import SubjectKind
@@ -303,7 +304,8 @@ async def check(url: str, truth: dict[int, int]) -> None:
         raise AssertionError(f"tally {dict(got)} (voted {voted}) != truth {dict(expected)}")
 
 
-async def main_async(voters: int, rounds: int) -> None:
+async def main_async(voters: int, rounds: int) -> list[Figure]:
+    figures: list[Figure] = []
     server = await start_server(voters)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -349,8 +351,32 @@ async def main_async(voters: int, rounds: int) -> None:
                 f"back to back; median {paired[len(paired) // 2]:.2f}); all counted"
             )
             print(f"  CPU ratio      {best_bare[1] / best_bot[1]:.2f} (bare CPU / bot CPU)")
+            figures.append(
+                Figure(
+                    "votes",
+                    f"poll answers handled ({voters:,} voters × 2), best of {rounds}",
+                    bot_rate,
+                    "/s",
+                    bare_rate,
+                    "bare PTB bot, best",
+                    Target("ratio", ">=", 0.6),
+                    note="paired " + ", ".join(f"{r:.2f}" for r in paired),
+                )
+            )
+            figures.append(
+                Figure(
+                    "votes",
+                    "rounds whose ballots equal the truth exactly",
+                    float(rounds),
+                    "",
+                    float(rounds),
+                    "rounds",
+                    Target("ratio", "==", 1.0),
+                )
+            )
     finally:
         await server.close()
+    return figures
 
 
 def main() -> None:
@@ -358,8 +384,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--voters", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="2 rounds")
     args = parser.parse_args()
-    asyncio.run(main_async(args.voters, args.rounds))
+    emit(asyncio.run(main_async(args.voters, 2 if args.quick else args.rounds)))
 
 
 if __name__ == "__main__":
