@@ -7,7 +7,19 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Row,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.models import (
@@ -704,18 +716,19 @@ class UpdateRepo:
         self.conn = conn
 
     async def claim(self, update_id: int, at: datetime) -> bool:
-        """True the first time an update id is seen, False after."""
-        exists = (
-            await self.conn.execute(
-                select(s.processed_updates.c.update_id).where(
-                    s.processed_updates.c.update_id == update_id
-                )
+        """True the first time an update id is seen, False after (one statement: it runs for
+        every message and tap)."""
+        table = s.processed_updates
+        seen = select(table.c.update_id).where(table.c.update_id == update_id).exists()
+        result = await self.conn.execute(
+            insert(table).from_select(
+                ["update_id", "at"],
+                select(
+                    literal(update_id, table.c.update_id.type), literal(at, table.c.at.type)
+                ).where(~seen),
             )
-        ).first()
-        if exists:
-            return False
-        await self.conn.execute(insert(s.processed_updates).values(update_id=update_id, at=at))
-        return True
+        )
+        return bool(result.rowcount)
 
     async def prune(self, before: datetime) -> int:
         """Forget ids older than Telegram would ever redeliver (it keeps updates 24 h)."""
