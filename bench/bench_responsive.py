@@ -184,6 +184,8 @@ async def measure(recipients: int, count: int) -> list[Figure]:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
             await seed(url, recipients)
+            async with httpx.AsyncClient() as client:  # the pingers' chats exist from the start
+                await client.post(f"http://127.0.0.1:{sim.port}/bench/users", json=PINGERS)
             settings = Settings(
                 bot_api_url=sim.api,
                 database_url=url,

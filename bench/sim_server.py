@@ -8,6 +8,7 @@ the server's own times of the sends (so a rate is measured where Telegram would 
 Running it apart from the measured process gives the bot a CPU core of its own, as a real
 deployment has (Telegram is not on the bot's machine).
 
+``POST /bench/users`` ([ids]) adds users (chats the bot may write to).
 ``POST /bench/ping`` ({"users", "text", "count", "interval"}) starts users who each send
 ``text`` ``count`` times, every ``interval`` seconds (staggered), and times, on the server's
 clock, each message's way from its arrival in the update queue to the bot's answer in the
@@ -90,6 +91,13 @@ def _stats_route(sim: BotApiSimulator, first: int, count: int) -> web.RouteTable
             pings.append(time.perf_counter() - started)
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - loop.time()))
+
+    @routes.post("/bench/users")
+    async def add_users(request: web.Request) -> web.Response:
+        for user in await request.json():
+            if int(user) not in sim.state.users:
+                sim.add_user(int(user), f"用户{user}")
+        return web.json_response({"users": len(sim.state.users)})
 
     @routes.post("/bench/ping")
     async def start_ping(request: web.Request) -> web.Response:
