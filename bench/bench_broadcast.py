@@ -26,12 +26,9 @@ import argparse
 import asyncio
 import importlib.util
 import json
-import resource
 import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -40,6 +37,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, func, select
 
+from bench.child import Child, cpu_seconds
 from bench.report import Figure, Target, emit
 from bot.app import build_application, on_shutdown, on_stop
 from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
@@ -62,48 +60,18 @@ TEXT = "📢 通知｜黄思村党总支 沈宝方\n\n全体党员：本周六�
 KEYBOARD = {"inline_keyboard": [[{"text": "收到", "callback_data": "bc:ack:1:1"}]]}
 
 
-@dataclass
-class Simulator:
-    """The simulator child process."""
-
-    process: asyncio.subprocess.Process
-    port: int
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+class Simulator(Child):
+    """The simulator child process (bench/sim_server.py)."""
 
     async def stats(self) -> dict[str, Any]:
-        async with httpx.AsyncClient() as client:
-            answer = await client.get(f"http://127.0.0.1:{self.port}/bench/stats", timeout=30)
-            return dict(answer.json())
-
-    async def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
+        return dict(await self.get("/bench/stats", timeout=30))
 
 
 async def start_simulator(users: int, limits: str) -> Simulator:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    return await Simulator.start(
         "bench.sim_server",
-        "--users",
-        str(users),
-        "--first-user",
-        str(FIRST_USER),
-        "--limits",
-        limits,
-        cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+        *("--users", str(users), "--first-user", str(FIRST_USER), "--limits", limits),
     )
-    assert process.stdout is not None
-    line = (await process.stdout.readline()).decode()
-    if not line.startswith("PORT "):
-        raise RuntimeError(f"simulator did not start: {line!r}")
-    return Simulator(process, int(line.split()[1]))
 
 
 async def seed(url: str, recipients: int) -> float:
@@ -146,12 +114,6 @@ async def seed(url: str, recipients: int) -> float:
         return (time.perf_counter() - started) * 1000
     finally:
         await db.dispose()
-
-
-def cpu_seconds() -> float:
-    """CPU time of this process so far (all its threads): user + system."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def bare_client(sim: Simulator, recipients: int) -> tuple[float, float]:

@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -42,7 +40,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import func, insert, select
 from telegram import Update
 from telegram.ext import (
@@ -54,6 +51,8 @@ from telegram.ext import (
     filters,
 )
 
+from bench.child import Child, quantile
+from bench.child import cpu_seconds as cpu
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.outbox import SendLimits
@@ -85,60 +84,24 @@ TAP_ANSWERS = ("承诺事项：", "✅ 已保存")
 # ---- the simulator process -------------------------------------------------------------------
 
 
-@dataclass
-class Server:
-    """The simulator child process."""
-
-    process: asyncio.subprocess.Process
-    port: int
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
+class Server(Child):
+    """The simulator child process (bench/command_server.py)."""
 
     async def run(
         self, users: list[int], updates: int, target: str, seed: int, limit: float = 300
     ) -> dict[str, Any]:
         """Drive a busy evening; the driver's records once it is over."""
-        async with httpx.AsyncClient() as client:
-            answer = await client.post(
-                f"http://127.0.0.1:{self.port}/bench/run",
-                json={
-                    "users": users,
-                    "updates": updates,
-                    "target": target,
-                    "seed": seed,
-                    "limit": limit,
-                },
-                timeout=limit + 30,
-            )
-            result: dict[str, Any] = answer.json()
-            return result
-
-    async def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
+        body = {"users": users, "updates": updates, "target": target, "seed": seed}
+        result: dict[str, Any] = await self.post(
+            "/bench/run", {**body, "limit": limit}, timeout=limit + 30
+        )
+        return result
 
 
 async def start_server(users: int) -> Server:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.command_server",
-        "--users",
-        str(users),
-        "--first-user",
-        str(FIRST_USER),
-        cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+    return await Server.start(
+        "bench.command_server", "--users", str(users), "--first-user", str(FIRST_USER)
     )
-    assert process.stdout is not None
-    line = (await process.stdout.readline()).decode()
-    if not line.startswith("PORT "):
-        raise RuntimeError(f"simulator did not start: {line!r}")
-    return Server(process, int(line.split()[1]))
 
 
 # ---- the data ---------------------------------------------------------------------------------
@@ -320,11 +283,6 @@ async def drive(
     return out
 
 
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def run_echo(server: Server, people: list[int], updates: int, seed: int) -> Outcome:
     """A bare PTB echo bot: text back for a message, answer + data back for a tap."""
 
@@ -405,12 +363,6 @@ def check(out: Outcome, what: str, expected_updates: int) -> None:
         raise AssertionError(f"{what}: " + "; ".join(problems))
 
 
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1), nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-
 def ms(x: float) -> float:
     return round(1000 * x, 1)
 
@@ -442,9 +394,9 @@ def figures(echo: list[Outcome], bot: list[Outcome], people: int) -> list[Figure
             Figure(
                 BENCH,
                 f"{name} latency, arrival to answer",
-                ms(pct(best_bot.all_latencies(), q)),
+                ms(quantile(best_bot.all_latencies(), q)),
                 "ms",
-                baseline=ms(pct(echo_same.all_latencies(), q)),
+                baseline=ms(quantile(echo_same.all_latencies(), q)),
                 baseline_what="echo bot, same round",
             )
         )
@@ -455,9 +407,9 @@ def figures(echo: list[Outcome], bot: list[Outcome], people: int) -> list[Figure
                 Figure(
                     BENCH,
                     f"p99 latency, {kind}",
-                    ms(pct(values, 0.99)),
+                    ms(quantile(values, 0.99)),
                     "ms",
-                    baseline=ms(pct(echo_same.latencies.get(kind, values), 0.99)),
+                    baseline=ms(quantile(echo_same.latencies.get(kind, values), 0.99)),
                     baseline_what="echo bot",
                     note=f"{len(values):,} updates, p50 {ms(statistics.median(values))} ms",
                 )
@@ -489,9 +441,10 @@ async def main_async(updates: int, rounds: int, people: int) -> None:
                 e, b = echo[-1], bot[-1]
                 print(
                     f"round {n + 1}: echo {e.rate:,.0f}/s, bot {b.rate:,.0f}/s "
-                    f"(ratio {b.rate / e.rate:.2f}); bot p50 {ms(pct(b.all_latencies(), 0.5))} ms "
-                    f"p99 {ms(pct(b.all_latencies(), 0.99))} ms; echo p99 "
-                    f"{ms(pct(e.all_latencies(), 0.99))} ms; CPU/update echo "
+                    f"(ratio {b.rate / e.rate:.2f}); "
+                    f"bot p50 {ms(quantile(b.all_latencies(), 0.5))} ms "
+                    f"p99 {ms(quantile(b.all_latencies(), 0.99))} ms; echo p99 "
+                    f"{ms(quantile(e.all_latencies(), 0.99))} ms; CPU/update echo "
                     f"{1e6 * e.cpu_per_update:.0f} µs, bot {1e6 * b.cpu_per_update:.0f} µs; "
                     f"all {updates:,} answered "
                     f"({time.perf_counter() - started:.0f} s)",

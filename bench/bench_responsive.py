@@ -35,6 +35,7 @@ import httpx
 from sqlalchemy import insert
 
 from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, Simulator, start_simulator
+from bench.child import quantile
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
@@ -161,9 +162,7 @@ class LagSampler:
 
 
 def p99(values: list[float]) -> float:
-    """The 99th percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))]
+    return quantile(values, 0.99)
 
 
 async def pings(sim: Simulator, count: int) -> list[float]:

@@ -23,21 +23,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import resource
-import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, PollAnswerHandler
 
+from bench.child import Child
+from bench.child import cpu_seconds as cpu
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.domain.clock import SystemClock
@@ -58,54 +56,18 @@ CHOICES = ("satisfied", "basic", "unsatisfied")
 STEADY_AFTER = 2.0  # seconds after start before polling begins (both bots)
 
 
-@dataclass
-class Server:
-    """The simulator child process."""
-
-    process: asyncio.subprocess.Process
-    port: int
-
-    @property
-    def api(self) -> str:
-        return f"http://127.0.0.1:{self.port}/bot"
-
-    async def get(self, path: str) -> Any:
-        async with httpx.AsyncClient() as client:
-            answer = await client.get(f"http://127.0.0.1:{self.port}{path}", timeout=120)
-            return answer.json()
+class Server(Child):
+    """The simulator child process (bench/vote_server.py)."""
 
     async def vote(self, votes: list[tuple[int, str, int]]) -> None:
-        async with httpx.AsyncClient() as client:
-            for start in range(0, len(votes), 2000):
-                chunk = [list(v) for v in votes[start : start + 2000]]
-                await client.post(
-                    f"http://127.0.0.1:{self.port}/bench/vote", json=chunk, timeout=120
-                )
-
-    async def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await self.process.wait()
+        for start in range(0, len(votes), 2000):
+            await self.post("/bench/vote", [list(v) for v in votes[start : start + 2000]])
 
 
 async def start_server(users: int) -> Server:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.vote_server",
-        "--users",
-        str(users),
-        "--first-user",
-        str(FIRST_USER),
-        cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+    return await Server.start(
+        "bench.vote_server", "--users", str(users), "--first-user", str(FIRST_USER)
     )
-    assert process.stdout is not None
-    line = (await process.stdout.readline()).decode()
-    if not line.startswith("PORT "):
-        raise RuntimeError(f"simulator did not start: {line!r}")
-    return Server(process, int(line.split()[1]))
 
 
 def settings_for(server: Server, tmp: Path) -> Settings:
@@ -210,11 +172,6 @@ async def wait_for(cond: Any, limit: float) -> None:
         if time.perf_counter() > deadline:
             raise TimeoutError("benchmark round did not finish")
         await asyncio.sleep(0.001)
-
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 async def run_bare(server: Server, total: int) -> tuple[float, float]:
