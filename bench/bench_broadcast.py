@@ -42,6 +42,7 @@ from bench.report import Figure, Target, emit
 from bot.app import build_application, on_shutdown, on_stop
 from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
 from bot.domain.clock import SystemClock
+from bot.domain.models import Org
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from bot.outbox import SendLimits
@@ -74,36 +75,43 @@ async def start_simulator(users: int, limits: str) -> Simulator:
     )
 
 
+async def roster_with_members(db: Database, recipients: int) -> Org:
+    """The demo roster migrated in, 黄思村's secretary bound (``SECRETARY_TG``) and
+    ``recipients`` bound members added to 黄思村; the branch."""
+    await db.migrate()
+    await import_roster(db, SystemClock(), load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
+    now = datetime.now(UTC)
+    async with db.uow() as uow:
+        org = await uow.orgs.by_code("XH-HS")
+        assert org is not None
+        secretary = next(p for p in await uow.people.in_org(org.id, ["secretary"]))
+        await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
+        await uow.people.insert_many(
+            [
+                {
+                    "name": f"党员{n:05d}",
+                    "org_id": org.id,
+                    "role": "member",
+                    "phone": f"136{n:08d}",
+                    "cadre": False,
+                    "oral": False,
+                    "tg_user_id": FIRST_USER + n,
+                    "locale": "zh_CN",
+                    "is_admin": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(recipients)
+            ]
+        )
+    return org
+
+
 async def seed(url: str, recipients: int) -> float:
     """Roster, ``recipients`` bound members and the broadcast queued; the insert's ms."""
     db = Database(url)
     try:
-        await db.migrate()
-        await import_roster(db, SystemClock(), load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
-        now = datetime.now(UTC)
-        async with db.uow() as uow:
-            org = await uow.orgs.by_code("XH-HS")
-            assert org is not None
-            secretary = next(p for p in await uow.people.in_org(org.id, ["secretary"]))
-            await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
-            await uow.people.insert_many(
-                [
-                    {
-                        "name": f"党员{n:05d}",
-                        "org_id": org.id,
-                        "role": "member",
-                        "phone": f"136{n:08d}",
-                        "cadre": False,
-                        "oral": False,
-                        "tg_user_id": FIRST_USER + n,
-                        "locale": "zh_CN",
-                        "is_admin": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for n in range(recipients)
-                ]
-            )
+        await roster_with_members(db, recipients)
         service = BroadcastService(db, SystemClock())
         started = time.perf_counter()
         await service.send(

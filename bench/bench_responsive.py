@@ -34,14 +34,18 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, Simulator, start_simulator
+from bench.bench_broadcast import (
+    SECRETARY_TG,
+    TOKEN,
+    Simulator,
+    roster_with_members,
+    start_simulator,
+)
 from bench.child import quantile
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
 from bot.domain.clock import SystemClock
-from bot.domain.roster import load_roster
-from bot.domain.roster_import import import_roster
 from bot.outbox import SendLimits
 from config.settings import Settings
 from storage import schema
@@ -65,14 +69,9 @@ async def seed(url: str, recipients: int) -> None:
     """The demo roster, ``recipients`` bound members of 黄思村, the pingers with a pledge each."""
     db = Database(url)
     try:
-        await db.migrate()
-        await import_roster(db, SystemClock(), load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
+        org = await roster_with_members(db, recipients)
         now = datetime.now(UTC)
         async with db.uow() as uow:
-            org = await uow.orgs.by_code("XH-HS")
-            assert org is not None
-            secretary = next(p for p in await uow.people.in_org(org.id, ["secretary"]))
-            await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
             members = [
                 p
                 for o in await uow.orgs.all()
@@ -82,21 +81,6 @@ async def seed(url: str, recipients: int) -> None:
             assert len(members) == len(PINGERS)
             for member, tg in zip(members, PINGERS, strict=True):
                 await uow.people.bind(member.id, tg, "zh_CN")
-            await uow.people.insert_many(
-                [
-                    {
-                        "name": f"党员{n:05d}",
-                        "org_id": org.id,
-                        "role": "member",
-                        "phone": f"136{n:08d}",
-                        "tg_user_id": FIRST_USER + n,
-                        "locale": "zh_CN",
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for n in range(recipients)
-                ]
-            )
             conn = uow.orgs.conn
             for number, member in enumerate(members, start=1):
                 pledge = await conn.execute(

@@ -16,6 +16,8 @@ from typing import Any, Self
 
 import httpx
 
+from bot.playground.simulator import BotApiSimulator
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -68,6 +70,18 @@ class Child:
         assert self.process.stdin is not None
         self.process.stdin.close()
         await self.process.wait()
+
+
+async def serve(sim: BotApiSimulator) -> None:
+    """The child's side: start the simulator, say ``PORT <n>``, stop when stdin closes."""
+    await sim.start()
+    sys.stdout.write(f"PORT {sim.port}\n")
+    sys.stdout.flush()
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    await reader.read()  # the parent closes stdin (or dies): stop
+    await sim.stop()
 
 
 def cpu_seconds() -> float:

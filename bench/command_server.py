@@ -30,13 +30,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
+from bench.child import serve
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 
@@ -252,14 +252,7 @@ async def _serve(users: int, first: int) -> None:
     sim.add_routes(setup)
     for n in range(users):
         sim.add_user(first + n, f"党员{n}")
-    await sim.start()
-    sys.stdout.write(f"PORT {sim.port}\n")
-    sys.stdout.flush()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    await reader.read()  # the parent closes stdin (or dies): stop
-    await sim.stop()
+    await serve(sim)
 
 
 def main() -> None:

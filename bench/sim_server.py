@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from typing import Any
 
 from aiohttp import web
 
+from bench.child import serve
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 
@@ -139,14 +139,7 @@ async def _serve(users: int, first: int, limits: str) -> None:
     sim.add_user(SENDER, "沈宝方")  # the sender, who gets the live report
     for n in range(users):
         sim.add_user(first + n, f"用户{n}")
-    await sim.start()
-    sys.stdout.write(f"PORT {sim.port}\n")
-    sys.stdout.flush()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    await reader.read()  # the parent closes stdin (or dies): stop
-    await sim.stop()
+    await serve(sim)
 
 
 def main() -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 
 from aiohttp import web
 
+from bench.child import serve
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 
@@ -58,14 +58,7 @@ async def _serve(users: int, first: int) -> None:
     sim.add_user(1001, "沈宝方")
     for n in range(users):
         sim.add_user(first + n, f"用户{n}")
-    await sim.start()
-    sys.stdout.write(f"PORT {sim.port}\n")
-    sys.stdout.flush()
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    await reader.read()
-    await sim.stop()
+    await serve(sim)
 
 
 def main() -> None:
