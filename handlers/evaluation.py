@@ -601,9 +601,11 @@ class VotingApplication(
         self._lanes.submit(update)
 
     async def _handle(self, update: object) -> None:
-        """One update through the handlers; then the journal may forget it."""
+        """One update through the handlers; then the journal may forget it. The sender's
+        person is read once for the whole update (Database.one_update)."""
         try:
-            await super().process_update(update)
+            with self.bot_data.services.db.one_update():
+                await super().process_update(update)
         finally:
             if isinstance(update, Update):
                 self.bot_data.services.journal.handled((update.update_id,))

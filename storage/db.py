@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.domain.names import name_key
+from storage.repositories import people_of_one_update
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,11 @@ class Database:
         # SQLite has one writer: serialising our own transactions in-process avoids
         # SQLITE_BUSY on read-to-write upgrades without busy-polling.
         self._lock = asyncio.Lock() if make_url(url).get_backend_name() == "sqlite" else None
+
+    def one_update(self) -> AbstractContextManager[None]:
+        """Around the handling of one update: an account's person is read from the database
+        once, not by every service the update calls (any write to people forgets it)."""
+        return people_of_one_update()
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as ``async with db.uow() as uow``)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from typing import Any
@@ -30,6 +31,11 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         # every user who sent an update (a burst of poll answers: thousands of voters whose
         # data is empty), and a transaction each would cost more than the updates themselves.
         self._stored: set[int] = set()
+        # Writes asked for in the same turn of the event loop (PTB gathers every write of a
+        # flush at once) are committed together: one transaction per flush, not one per key.
+        self._pending: dict[tuple[str, str], Any] = {}  # (namespace, key) → value; None: drop
+        self._batch: asyncio.Future[None] | None = None
+        self._last: asyncio.Task[None] | None = None
 
     async def get_user_data(self) -> dict[int, dict[Any, Any]]:
         """Every user's data."""
@@ -63,11 +69,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
         """Write one conversation's state (None: the conversation ended)."""
-        async with self.db.uow() as uow:
-            if new_state is None:
-                await uow.kv.remove(CONV_NS + name, json.dumps(list(key)))
-            else:
-                await uow.kv.put(CONV_NS + name, json.dumps(list(key)), new_state)
+        await self._write(CONV_NS + name, json.dumps(list(key)), new_state)
 
     async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
         """Write one user's data (an empty one only replaces a stored row)."""
@@ -75,8 +77,7 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
             if user_id in self._stored:
                 await self.drop_user_data(user_id)
             return
-        async with self.db.uow() as uow:
-            await uow.kv.put(USER_NS, str(user_id), data)
+        await self._write(USER_NS, str(user_id), data)
         self._stored.add(user_id)
 
     async def update_chat_data(self, chat_id: int, data: dict[Any, Any]) -> None:
@@ -93,9 +94,33 @@ class DbPersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[Any, An
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget a user's data."""
-        async with self.db.uow() as uow:
-            await uow.kv.remove(USER_NS, str(user_id))
+        await self._write(USER_NS, str(user_id), None)
         self._stored.discard(user_id)
+
+    async def _write(self, namespace: str, key: str, value: Any) -> None:
+        """Join this turn's batch and wait until it is committed (or raise what failed it)."""
+        self._pending[(namespace, key)] = value
+        if self._batch is None:
+            self._batch = asyncio.get_running_loop().create_future()
+            # Runs after every write of this turn joined; after the batch before it.
+            self._last = asyncio.create_task(self._commit(self._batch, self._last))
+        await asyncio.shield(self._batch)
+
+    async def _commit(
+        self, batch: asyncio.Future[None], before: asyncio.Task[None] | None
+    ) -> None:
+        """Write one batch in one transaction, once the batch before it is written."""
+        if before is not None:
+            await asyncio.wait([before])
+        writes, self._pending, self._batch = self._pending, {}, None
+        try:
+            async with self.db.uow() as uow:
+                await uow.kv.put_many(writes)
+        except Exception as exc:  # every writer of the batch is told
+            batch.set_exception(exc)
+            batch.exception()  # retrieved, even if no writer waits any more (cancelled)
+        else:
+            batch.set_result(None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
         """Nothing to refresh: this process is the only writer."""

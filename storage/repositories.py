@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Row,
+    Select,
     and_,
     bindparam,
     case,
@@ -111,23 +114,66 @@ class OrgRepo:
         )
 
 
+# The people looked up while one update is handled: ("tg", account) or ("id", person id) →
+# Person (None: no such person, or an unbound account).
+# An update reads its sender several times (their language, then each service's permission
+# check); inside one update the first read answers the others. Set for each update by
+# people_of_one_update (the Application's lanes); outside an update (jobs, the outbox) it is
+# None and every read goes to the database. Any write to people empties it.
+_update_people: ContextVar[dict[tuple[str, int], Person | None] | None] = ContextVar(
+    "update_people", default=None
+)
+
+
+@contextmanager
+def people_of_one_update() -> Iterator[None]:
+    """Within: an account's person is read from the database once (see _update_people)."""
+    token = _update_people.set({})
+    try:
+        yield
+    finally:
+        _update_people.reset(token)
+
+
+_PERSON_BY_ID = select(s.people).where(s.people.c.id == bindparam("id"))
+_PERSON_BY_TG = select(s.people).where(s.people.c.tg_user_id == bindparam("tg"))
+
+
 class PersonRepo:
     """People on the roster."""
 
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self._wrote = False  # this transaction changed people: its reads are not shared
+
+    def _writing(self) -> None:
+        """Before any write to people: what this update read of them is forgotten."""
+        self._wrote = True
+        seen = _update_people.get()
+        if seen is not None:
+            seen.clear()
 
     async def get(self, person_id: int) -> Person | None:
-        """The person with this id."""
-        row = (await self.conn.execute(select(s.people).where(s.people.c.id == person_id))).first()
-        return _person(row) if row else None
+        """The person with this id (read once per update, see above)."""
+        return await self._one(_PERSON_BY_ID, "id", person_id)
 
     async def by_tg(self, tg_user_id: int) -> Person | None:
-        """The person bound to this Telegram account."""
-        row = (
-            await self.conn.execute(select(s.people).where(s.people.c.tg_user_id == tg_user_id))
-        ).first()
-        return _person(row) if row else None
+        """The person bound to this Telegram account (read once per update, see above)."""
+        return await self._one(_PERSON_BY_TG, "tg", tg_user_id)
+
+    async def _one(self, query: Select[Any], by: str, value: int) -> Person | None:
+        seen = None if self._wrote else _update_people.get()
+        if seen is not None and (by, value) in seen:
+            return seen[by, value]
+        row = (await self.conn.execute(query, {by: value})).first()
+        person = _person(row) if row else None
+        if seen is not None:
+            seen[by, value] = person
+            if person is not None:  # the same person, whichever way it is asked for next
+                seen["id", person.id] = person
+                if person.tg_user_id is not None:
+                    seen["tg", person.tg_user_id] = person
+        return person
 
     async def in_org(self, org_id: int, roles: Iterable[str] | None = None) -> list[Person]:
         """People of one organisation, optionally of some roles, by name."""
@@ -148,11 +194,13 @@ class PersonRepo:
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert people in one batch."""
+        self._writing()
         if rows:
             await self.conn.execute(insert(s.people), list(rows))
 
     async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Update people by id in one batch (each row has ``pid`` and the new values)."""
+        self._writing()
         if not rows:
             return
         stmt = (
@@ -172,6 +220,7 @@ class PersonRepo:
 
     async def create(self, **values: Any) -> Person:
         """Insert one person and return it."""
+        self._writing()
         result = await self.conn.execute(insert(s.people).values(**values))
         pk = result.inserted_primary_key
         assert pk is not None
@@ -181,6 +230,7 @@ class PersonRepo:
 
     async def bind(self, person_id: int, tg_user_id: int, locale: str) -> None:
         """Bind a Telegram account to a roster entry."""
+        self._writing()
         await self.conn.execute(
             update(s.people)
             .where(s.people.c.id == person_id)
@@ -189,6 +239,7 @@ class PersonRepo:
 
     async def set_phone_confirmed(self, person_id: int, confirmed: bool) -> None:
         """Remember that a resident confirmed their phone by sharing their own contact."""
+        self._writing()
         await self.conn.execute(
             update(s.people).where(s.people.c.id == person_id).values(phone_confirmed=confirmed)
         )
@@ -214,6 +265,7 @@ class PersonRepo:
 
     async def set_locale(self, person_id: int, locale: str) -> None:
         """Remember the person's language."""
+        self._writing()
         await self.conn.execute(
             update(s.people).where(s.people.c.id == person_id).values(locale=locale)
         )
@@ -776,18 +828,24 @@ class KvRepo:
         )
         return {k: v for k, v in rows}
 
-    async def put(self, namespace: str, key: str, value: Any) -> None:
-        """Set a key (delete-then-insert keeps it portable)."""
+    async def put_many(self, writes: Mapping[tuple[str, str], Any]) -> None:
+        """Set or drop keys in two statements, whatever their number: (namespace, key) → value,
+        None drops the key (delete-then-insert keeps it portable)."""
+        if not writes:
+            return
         await self.conn.execute(
-            delete(s.kv).where(and_(s.kv.c.namespace == namespace, s.kv.c.key == key))
+            _KV_DELETE, [{"ns": namespace, "k": key} for namespace, key in writes]
         )
-        await self.conn.execute(insert(s.kv).values(namespace=namespace, key=key, value=value))
+        rows = [
+            {"namespace": namespace, "key": key, "value": value}
+            for (namespace, key), value in writes.items()
+            if value is not None
+        ]
+        if rows:
+            await self.conn.execute(insert(s.kv), rows)
 
-    async def remove(self, namespace: str, key: str) -> None:
-        """Drop a key."""
-        await self.conn.execute(
-            delete(s.kv).where(and_(s.kv.c.namespace == namespace, s.kv.c.key == key))
-        )
+
+_KV_DELETE = delete(s.kv).where(s.kv.c.namespace == bindparam("ns"), s.kv.c.key == bindparam("k"))
 
 
 @cache
