@@ -36,6 +36,7 @@ from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
 from bot.domain.stats import StatsService
 from bot.domain.suggestions import SuggestionService
+from bot.http import AiohttpRequest
 from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
@@ -128,6 +129,8 @@ def build_application(
         .context_types(context_types)
         .persistence(DbPersistence(db, update_interval=settings.persistence_flush_seconds))
         .rate_limiter(FloodControl(limits, max_retries=3))
+        # aiohttp: half httpx's CPU per request (bot/http.py); PTB's pool sizes (256, 1).
+        .request(AiohttpRequest(connection_pool_size=256))
         .get_updates_request(JournalingRequest(journal, connection_pool_size=1))
         # Poll answers (群众评议 ballots) take a fast lane into the batched ballot box.
         .application_class(evaluation.VotingApplication)

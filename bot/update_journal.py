@@ -44,8 +44,9 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from telegram.error import NetworkError
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import BaseRequest, RequestData
 
+from bot.http import AiohttpRequest
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -222,7 +223,7 @@ def _superseded_votes(updates: dict[int, dict[str, Any]]) -> set[int]:
     return superseded
 
 
-class JournalingRequest(HTTPXRequest):
+class JournalingRequest(AiohttpRequest):
     """The getUpdates connection: each answer is in the journal before PTB reads it."""
 
     def __init__(self, journal: UpdateJournal, **kwargs: Any) -> None:
