@@ -1,0 +1,117 @@
+"""storage/sqlite_driver: one trip to the database thread per statement, same results as before."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_engine
+from storage.sqlite_driver import OneTripCursor
+
+metadata = MetaData()
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("text", String(20), nullable=False, unique=True),
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The functions sent to aiosqlite's thread, by name, from now on."""
+    sent: list[str] = []
+    real = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(getattr(fn, "__name__", repr(fn)))
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return sent
+
+
+async def test_a_statement_is_one_trip(engine: AsyncEngine, trips: list[str]) -> None:
+    async with engine.connect() as conn:
+        trips.clear()
+        rows = (await conn.execute(select(notes))).all()
+        assert rows == []
+        assert trips == ["_execute"]  # SQLAlchemy's own adapter: cursor, execute, fetch, close
+        trips.clear()
+        await conn.execute(insert(notes).values(text="a"))
+        assert trips == ["_execute"]
+
+
+async def test_rows_counts_and_ids_are_those_of_sqlite(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        first = await conn.execute(insert(notes).values(text="走访"))
+        assert first.inserted_primary_key == (1,)
+        many = await conn.execute(insert(notes), [{"text": f"n{n}"} for n in range(5)])
+        assert many.rowcount == 5
+        changed = await conn.execute(
+            update(notes).where(notes.c.text.like("n%")).values(text=notes.c.text + "!")
+        )
+        assert changed.rowcount == 5
+        result = await conn.execute(select(notes.c.id, notes.c.text).order_by(notes.c.id))
+        assert list(result.keys()) == ["id", "text"]
+        assert result.all() == [(1, "走访"), *((n + 2, f"n{n}!") for n in range(5))]
+        assert (await conn.execute(select(notes).where(notes.c.id == 99))).first() is None
+        gone = await conn.execute(delete(notes).where(notes.c.id > 3))
+        assert gone.rowcount == 3
+        assert (await conn.execute(select(notes.c.id).order_by(notes.c.id))).scalars().all() == [
+            1,
+            2,
+            3,
+        ]
+
+
+async def test_errors_are_sqlalchemys_and_the_transaction_rolls_back(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(insert(notes).values(text="once"))
+    with pytest.raises(IntegrityError):
+        async with engine.begin() as conn:
+            await conn.execute(insert(notes).values(text="kept?"))
+            await conn.execute(insert(notes).values(text="once"))  # unique
+    with pytest.raises(OperationalError):
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT nothing FROM nowhere")
+    async with engine.connect() as conn:
+        texts = (await conn.execute(select(notes.c.text))).scalars().all()
+    assert texts == ["once"]
+
+
+async def test_streaming_and_the_raw_connection_still_work(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(insert(notes), [{"text": f"s{n}"} for n in range(30)])
+        streamed = [
+            row.text async for row in await conn.stream(select(notes).order_by(notes.c.id))
+        ]
+        assert streamed == [f"s{n}" for n in range(30)]
+
+        def raw_count(sync_conn: Any) -> Any:  # the DB-API cursor, as _sqlite_pragmas uses it
+            cursor = sync_conn.connection.dbapi_connection.cursor()
+            assert isinstance(cursor, OneTripCursor)
+            cursor.execute("SELECT count(*) FROM notes")
+            row = cursor.fetchone()
+            cursor.close()
+            return row
+
+        assert await conn.run_sync(raw_count) == (30,)
