@@ -71,7 +71,6 @@ async def test_one_read_per_update_and_every_read_outside_one(db: Database) -> N
     assert reads[0] == 5
 
 
-
 async def test_a_write_in_the_update_is_seen_by_its_next_read(db: Database) -> None:
     pid = await seed(db)
     with db.one_update():
