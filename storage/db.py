@@ -12,8 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.domain.models import Person
 from bot.domain.names import name_key
-from storage.repositories import people_of_one_update
+from storage.repositories import people_of_one_update, remembered_account
 from storage.sqlite_driver import OneTripDbapi
 from storage.uow import UnitOfWork
 
@@ -39,7 +40,10 @@ def make_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() == "aiosqlite":
         # One trip to aiosqlite's thread per statement instead of four (storage/sqlite_driver).
-        engine = create_async_engine(url, module=OneTripDbapi())
+        # No rollback when a connection goes back to the pool: SQLAlchemy's Connection has
+        # already committed or rolled back its transaction on close, and the pool's own
+        # rollback was one more trip for every unit of work.
+        engine = create_async_engine(url, module=OneTripDbapi(), pool_reset_on_return=None)
     else:
         engine = create_async_engine(url)
     if parsed.get_backend_name() == "sqlite":
@@ -61,6 +65,12 @@ class Database:
         """Around the handling of one update: an account's person is read from the database
         once, not by every service the update calls (any write to people forgets it)."""
         return people_of_one_update()
+
+    @staticmethod
+    def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
+        """What this update already read of an account, without a transaction: (True,
+        person or None if unbound), or (False, None) if it has not read it."""
+        return remembered_account(tg_user_id)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work (use as ``async with db.uow() as uow``)."""

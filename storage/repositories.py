@@ -18,7 +18,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    literal,
     select,
     true,
     update,
@@ -133,6 +132,15 @@ def people_of_one_update() -> Iterator[None]:
         yield
     finally:
         _update_people.reset(token)
+
+
+def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
+    """(True, person) if this update already read the account (person None: unbound);
+    (False, None) if it did not, or outside an update."""
+    seen = _update_people.get()
+    if seen is None or ("tg", tg_user_id) not in seen:
+        return False, None
+    return True, seen["tg", tg_user_id]
 
 
 _PERSON_BY_ID = select(s.people).where(s.people.c.id == bindparam("id"))
@@ -761,6 +769,18 @@ async def _discard(conn: AsyncConnection, ids: Sequence[int]) -> None:
         await conn.execute(delete(s.outbox).where(s.outbox.c.id.in_(list(ids))))
 
 
+def _claim() -> Any:
+    """INSERT the update id unless it is there (built once: it runs for every update)."""
+    table = s.processed_updates
+    update_id = bindparam("update_id", type_=table.c.update_id.type)
+    seen = select(table.c.update_id).where(table.c.update_id == update_id).exists()
+    chosen = select(update_id, bindparam("at", type_=table.c.at.type)).where(~seen)
+    return insert(table).from_select(["update_id", "at"], chosen)
+
+
+_CLAIM = _claim()
+
+
 class UpdateRepo:
     """Update ids already handled, so a redelivered update changes nothing twice."""
 
@@ -770,16 +790,7 @@ class UpdateRepo:
     async def claim(self, update_id: int, at: datetime) -> bool:
         """True the first time an update id is seen, False after (one statement: it runs for
         every message and tap)."""
-        table = s.processed_updates
-        seen = select(table.c.update_id).where(table.c.update_id == update_id).exists()
-        result = await self.conn.execute(
-            insert(table).from_select(
-                ["update_id", "at"],
-                select(
-                    literal(update_id, table.c.update_id.type), literal(at, table.c.at.type)
-                ).where(~seen),
-            )
-        )
+        result = await self.conn.execute(_CLAIM, {"update_id": update_id, "at": at})
         return bool(result.rowcount)
 
     async def prune(self, before: datetime) -> int:

@@ -57,7 +57,11 @@ class OnboardingService:
             return Profile(person, org)
 
     async def locale(self, tg_user_id: int) -> str | None:
-        """The bound person's chosen language, or None (read for every update: one query)."""
+        """The bound person's chosen language, or None (read for every update: one query,
+        none if the update read its sender already)."""
+        known, person = self.db.remembered_account(tg_user_id)
+        if known:
+            return person.locale if person is not None else None
         async with self.db.uow() as uow:
             person = await uow.people.by_tg(tg_user_id)
             return person.locale if person is not None else None

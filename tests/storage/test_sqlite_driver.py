@@ -12,7 +12,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert,
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import make_engine
+from storage.db import Database, make_engine
 from storage.sqlite_driver import OneTripCursor
 
 metadata = MetaData()
@@ -115,3 +115,32 @@ async def test_streaming_and_the_raw_connection_still_work(engine: AsyncEngine) 
             return row
 
         assert await conn.run_sync(raw_count) == (30,)
+
+
+async def test_a_unit_of_work_costs_one_trip_besides_its_statements(
+    tmp_path: Path, trips: list[str]
+) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'uow.db'}")
+    await db.migrate()
+    try:
+        async with db.uow() as uow:
+            await uow.people.get(1)
+        trips.clear()
+        async with db.uow() as uow:
+            await uow.people.get(1)
+        # The statement and the commit; the pool adds no rollback of its own.
+        assert trips == ["_execute", "commit"]
+    finally:
+        await db.dispose()
+
+
+async def test_what_a_connection_left_open_is_still_rolled_back(engine: AsyncEngine) -> None:
+    conn = await engine.connect()
+    await conn.execute(insert(notes).values(text="not committed"))
+    await conn.close()  # SQLAlchemy rolls its transaction back; the pool need not
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(notes))).all() == []
+        await conn.execute(insert(notes).values(text="committed"))
+        await conn.commit()
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(notes.c.text))).scalars().all() == ["committed"]
