@@ -121,6 +121,7 @@ def build_application(
     )
     # Every getUpdates answer is in the database before Telegram is told it arrived.
     journal = UpdateJournal(settings.journal_dir(), db, ballot_key)
+    fetcher = JournalingRequest(journal, connection_pool_size=1)
     app: JiannuoApp = (
         ApplicationBuilder()
         .token(token or secret or PLACEHOLDER_TOKEN)
@@ -131,7 +132,7 @@ def build_application(
         .rate_limiter(FloodControl(limits, max_retries=3))
         # aiohttp: half httpx's CPU per request (bot/http.py); PTB's pool sizes (256, 1).
         .request(AiohttpRequest(connection_pool_size=256))
-        .get_updates_request(JournalingRequest(journal, connection_pool_size=1))
+        .get_updates_request(fetcher)
         # Poll answers (群众评议 ballots) take a fast lane into the batched ballot box.
         .application_class(evaluation.VotingApplication)
         .post_init(on_start)
@@ -139,6 +140,8 @@ def build_application(
         .post_shutdown(on_shutdown)
         .build()
     )
+    assert isinstance(app, evaluation.VotingApplication)
+    fetcher.before_poll = app.room_for_updates  # fetched together while the lanes are full
     calendar = load_calendar(settings.calendar_path)
     if settings.enforce_pledge_window is not None:
         calendar = calendar.model_copy(

@@ -15,6 +15,7 @@ the order Telegram delivered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -48,14 +49,37 @@ class ChatLanes:
         self._spawn = spawn  # starts a lane's task (the Application's create_task)
         self._slots = asyncio.Semaphore(limit)
         self._lanes: dict[LaneKey, deque[object]] = {}
+        self._limit = limit
+        self._pending = 0  # updates handed over and not finished
+        self._room: asyncio.Event | None = None  # set when _pending drops below the limit
 
     @property
     def busy(self) -> int:
         """Lanes with updates being handled or waiting."""
         return len(self._lanes)
 
+    @property
+    def pending(self) -> int:
+        """Updates being handled or waiting in a lane."""
+        return self._pending
+
+    async def room(self, most_wait: float) -> None:
+        """Wait until fewer updates than the limit are pending, at most ``most_wait`` seconds.
+
+        The update fetcher asks before its next getUpdates: while every slot is taken, new
+        updates would only wait in a lane, so they are let gather at Telegram a moment and
+        fetched together (one request, one journal write for many). The wait is short, so
+        poll answers (which take no lane) are stamped at most that late."""
+        if self._pending < self._limit:
+            return
+        if self._room is None:
+            self._room = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._room.wait(), most_wait)
+
     def submit(self, update: object) -> None:
         """Queue the update in its chat's lane; start the lane if it is idle."""
+        self._pending += 1
         key = lane_key(update)
         lane = self._lanes.get(key)
         if lane is not None:
@@ -74,7 +98,15 @@ class ChatLanes:
                         await self._process(update)
                 except Exception:  # the lane goes on: one update's failure is its own
                     log.exception("update in lane %s failed", key)
+                finally:
+                    self._finished()
                 lane.popleft()
         finally:
             if self._lanes.get(key) is lane:
                 del self._lanes[key]
+
+    def _finished(self) -> None:
+        self._pending -= 1
+        if self._room is not None and self._pending < self._limit:
+            self._room.set()
+            self._room = None

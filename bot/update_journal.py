@@ -36,7 +36,7 @@ import os
 import struct
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -229,6 +229,8 @@ class JournalingRequest(AiohttpRequest):
     def __init__(self, journal: UpdateJournal, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.journal = journal
+        # Awaited before each getUpdates (the Application's lanes: bot/lanes.ChatLanes.room).
+        self.before_poll: Callable[[], Awaitable[None]] | None = None
 
     async def do_request(
         self,
@@ -241,6 +243,8 @@ class JournalingRequest(AiohttpRequest):
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Fetch; a successful, non-empty getUpdates answer is kept before it is returned."""
+        if self.before_poll is not None and url.endswith("/getUpdates"):
+            await self.before_poll()
         code, body = await super().do_request(
             url,
             method,

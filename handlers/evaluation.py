@@ -579,6 +579,10 @@ def take_poll_answer(services: Services, update: Update) -> None:
     )
 
 
+# The longest the update fetcher waits for a free lane slot before its next getUpdates; a
+# poll answer fetched meanwhile is stamped at most this late (they take no lane).
+POLL_PAUSE = 0.05
+
 _App = Application[ExtBot[Any], Ctx, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 
@@ -599,6 +603,12 @@ class VotingApplication(
         if self._lanes is None:
             self._lanes = ChatLanes(self._handle, lambda lane: self.create_task(lane))
         self._lanes.submit(update)
+
+    async def room_for_updates(self) -> None:
+        """Before the next getUpdates: while every lane slot is taken, wait a moment (at most
+        POLL_PAUSE) so that waiting updates are fetched together (ChatLanes.room)."""
+        if self._lanes is not None:
+            await self._lanes.room(POLL_PAUSE)
 
     async def _handle(self, update: object) -> None:
         """One update through the handlers; then the journal may forget it. The sender's

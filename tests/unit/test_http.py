@@ -329,3 +329,18 @@ async def test_the_environments_proxy_is_used(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     async with AiohttpRequest() as req:
         assert (await req.do_request(api(server, "getMe"), "POST"))[0] == 200
+
+
+async def test_the_fetcher_asks_for_room_before_each_get_updates_only(server: Server) -> None:
+    asked: list[str] = []
+
+    async def before_poll() -> None:
+        asked.append("room")
+
+    request = JournalingRequest(Mock(), connection_pool_size=1)
+    request.before_poll = before_poll
+    async with request:
+        await request.do_request(f"{server.url}/bot{TOKEN}/getUpdates", "POST")
+        assert asked == ["room"]
+        await request.do_request(f"{server.url}/bot{TOKEN}/getMe", "POST")
+        assert asked == ["room"]

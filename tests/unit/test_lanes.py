@@ -89,3 +89,35 @@ def test_lane_keys() -> None:
     assert lane_key(_update(1, 42)) == 42
     assert lane_key(Update(2)) is None
     assert lane_key("not an update") is None
+
+
+async def test_the_fetcher_waits_for_room_a_moment_at_most() -> None:
+    recorder = Recorder(slow=0.2)
+    lanes = ChatLanes(recorder.process, recorder.spawn, limit=2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await lanes.room(5.0)  # nothing pending: no wait
+    assert loop.time() - started < 0.05
+    lanes.submit(_update(1, 1))  # slow (0.2 s)
+    lanes.submit(_update(2, 1))  # behind it in chat 1
+    lanes.submit(_update(3, 2))  # fast
+    assert lanes.pending == 3
+    await asyncio.sleep(0.01)  # chat 2's update is done; two pending: no room yet
+    assert lanes.pending == 2
+    started = loop.time()
+    await lanes.room(0.05)  # gives up after its most
+    assert 0.04 <= loop.time() - started < 0.15
+    started = loop.time()
+    await lanes.room(5.0)  # the slow update ends at 0.2 s: room at once then
+    waited = loop.time() - started
+    assert 0.1 <= waited < 0.3 and lanes.pending == 1
+    await recorder.settle()
+    assert lanes.pending == 0
+
+
+async def test_a_failed_update_still_makes_room() -> None:
+    recorder = Recorder()
+    lanes = ChatLanes(recorder.process, recorder.spawn, limit=1)
+    lanes.submit(_update(13, 2))  # raises
+    await recorder.settle()
+    assert lanes.pending == 0
