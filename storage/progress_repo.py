@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Row,
     Select,
     and_,
+    bindparam,
     case,
     func,
     insert,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.domain.progress_models import (
     BranchFigures,
@@ -86,6 +89,41 @@ def _item_query() -> Select[Any]:
     )
 
 
+# Statements run for nearly every progress update, built once (building one and its cache
+# key cost about as much as running it).
+_ENTRY = select(_entries).where(_entries.c.id == bindparam("entry_id"))
+_TOUCH = (
+    update(_progress)
+    .where(_progress.c.item_id == bindparam("touched"))
+    .values(last_progress_at=bindparam("at"))
+)
+
+
+@cache
+def _one_item_query() -> Select[Any]:
+    return _item_query().where(_items.c.id == bindparam("item_id"))
+
+
+@cache
+def _reportable_query(branch_pledges: bool) -> Select[Any]:
+    """Their own pledges, oral ones they recorded, and (``branch_pledges``) the branch's."""
+    person_id: BindParameter[int] = bindparam("person_id")
+    mine = or_(
+        _pledges.c.person_id == person_id,
+        and_(_pledges.c.is_oral.is_(True), _pledges.c.drafter_id == person_id),
+    )
+    if branch_pledges:
+        mine = or_(
+            mine,
+            and_(_pledges.c.pledger_kind == "branch", _pledges.c.org_id == bindparam("org_id")),
+        )
+    return (
+        _item_query()
+        .where(and_(_published(), mine))
+        .order_by(_pledges.c.id, _items.c.position, _items.c.id)
+    )
+
+
 class ProgressRepo:
     """Progress entries and the state of each item."""
 
@@ -100,25 +138,14 @@ class ProgressRepo:
         Their own pledges, oral pledges they recorded for a member, and (for a secretary,
         ``branch_pledges``) the branch's own pledge.
         """
-        mine = or_(
-            _pledges.c.person_id == person_id,
-            and_(_pledges.c.is_oral.is_(True), _pledges.c.drafter_id == person_id),
-        )
-        if branch_pledges:
-            mine = or_(
-                mine,
-                and_(_pledges.c.pledger_kind == "branch", _pledges.c.org_id == org_id),
-            )
         rows = await self.conn.execute(
-            _item_query()
-            .where(and_(_published(), mine))
-            .order_by(_pledges.c.id, _items.c.position, _items.c.id)
+            _reportable_query(branch_pledges), {"person_id": person_id, "org_id": org_id}
         )
         return [ReportableItem.model_validate(r._mapping) for r in rows]
 
     async def item(self, item_id: int) -> ReportableItem | None:
         """One item with its pledge's facts and its status."""
-        row = (await self.conn.execute(_item_query().where(_items.c.id == item_id))).first()
+        row = (await self.conn.execute(_one_item_query(), {"item_id": item_id})).first()
         return ReportableItem.model_validate(row._mapping) if row else None
 
     async def item_progress(self, item_id: int) -> ItemProgress:
@@ -139,7 +166,7 @@ class ProgressRepo:
 
     async def entry(self, entry_id: int) -> ProgressEntry | None:
         """One progress entry."""
-        row = (await self.conn.execute(select(_entries).where(_entries.c.id == entry_id))).first()
+        row = (await self.conn.execute(_ENTRY, {"entry_id": entry_id})).first()
         return _entry(row) if row else None
 
     async def set_evidence(self, entry_id: int, evidence: list[dict[str, Any]]) -> None:
@@ -170,9 +197,7 @@ class ProgressRepo:
 
     async def touch_item(self, item_id: int, at: datetime) -> None:
         """Record that progress was reported now (creates the item's row if needed)."""
-        updated = await self.conn.execute(
-            update(_progress).where(_progress.c.item_id == item_id).values(last_progress_at=at)
-        )
+        updated = await self.conn.execute(_TOUCH, {"touched": item_id, "at": at})
         if updated.rowcount == 0:
             await self.conn.execute(
                 insert(_progress).values(

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Row,
     Select,
     and_,
@@ -47,6 +48,9 @@ def _person(row: Row[Any]) -> Person:
     return Person.model_validate(row._mapping)
 
 
+_ORG_BY_ID = select(s.orgs).where(s.orgs.c.id == bindparam("id"))
+
+
 class OrgRepo:
     """Organisations and the tree they form."""
 
@@ -55,7 +59,7 @@ class OrgRepo:
 
     async def get(self, org_id: int) -> Org | None:
         """The organisation with this id."""
-        row = (await self.conn.execute(select(s.orgs).where(s.orgs.c.id == org_id))).first()
+        row = (await self.conn.execute(_ORG_BY_ID, {"id": org_id})).first()
         return _org(row) if row else None
 
     async def by_code(self, code: str) -> Org | None:
@@ -332,6 +336,37 @@ class InviteRepo:
             )
 
 
+_PLEDGE_BY_ID = select(s.pledges).where(s.pledges.c.id == bindparam("id"))
+_ITEMS_OF = (
+    select(s.pledge_items)
+    .where(s.pledge_items.c.pledge_id.in_(bindparam("ids", expanding=True)))
+    .order_by(s.pledge_items.c.pledge_id, s.pledge_items.c.position)
+)
+
+
+@cache
+def _find_pledges(given: frozenset[str], published: bool) -> Select[Any]:
+    """PledgeRepo.find's statement for the filters given (built once per combination; the
+    values are bound parameters named as the filters)."""
+    p = s.pledges.c
+    query = select(s.pledges)
+    equal = {"person_id": p.person_id, "org_id": p.org_id, "drafter_id": p.drafter_id}
+    equal["pledger_kind"] = p.pledger_kind
+    for name, column in equal.items():
+        if name in given:
+            query = query.where(column == bindparam(name))
+    if "org_ids" in given:
+        query = query.where(p.org_id.in_(bindparam("org_ids", expanding=True)))
+    if "statuses" in given:
+        query = query.where(p.status.in_(bindparam("statuses", expanding=True)))
+    if published:
+        query = query.where(p.number.is_not(None))
+    query = query.order_by(p.id)
+    if "limit" in given:
+        query = query.limit(bindparam("limit", type_=Integer))
+    return query
+
+
 class PledgeRepo:
     """Pledges with their items."""
 
@@ -341,12 +376,7 @@ class PledgeRepo:
     async def _load(self, rows: Sequence[Row[Any]]) -> list[Pledge]:
         if not rows:
             return []
-        ids = [r.id for r in rows]
-        item_rows = await self.conn.execute(
-            select(s.pledge_items)
-            .where(s.pledge_items.c.pledge_id.in_(ids))
-            .order_by(s.pledge_items.c.pledge_id, s.pledge_items.c.position)
-        )
+        item_rows = await self.conn.execute(_ITEMS_OF, {"ids": [r.id for r in rows]})
         items: dict[int, list[PledgeItem]] = {}
         for r in item_rows:
             items.setdefault(r.pledge_id, []).append(PledgeItem.model_validate(r._mapping))
@@ -362,9 +392,7 @@ class PledgeRepo:
 
     async def get(self, pledge_id: int) -> Pledge | None:
         """The pledge with this id, with its items."""
-        rows = (
-            await self.conn.execute(select(s.pledges).where(s.pledges.c.id == pledge_id))
-        ).all()
+        rows = (await self.conn.execute(_PLEDGE_BY_ID, {"id": pledge_id})).all()
         loaded = await self._load(rows)
         return loaded[0] if loaded else None
 
@@ -381,25 +409,18 @@ class PledgeRepo:
         limit: int | None = None,
     ) -> list[Pledge]:
         """Pledges matching every given filter, oldest first."""
-        q = select(s.pledges)
-        if person_id is not None:
-            q = q.where(s.pledges.c.person_id == person_id)
-        if org_id is not None:
-            q = q.where(s.pledges.c.org_id == org_id)
-        if org_ids is not None:
-            q = q.where(s.pledges.c.org_id.in_(list(org_ids)))
-        if drafter_id is not None:
-            q = q.where(s.pledges.c.drafter_id == drafter_id)
-        if statuses is not None:
-            q = q.where(s.pledges.c.status.in_(list(statuses)))
-        if pledger_kind is not None:
-            q = q.where(s.pledges.c.pledger_kind == pledger_kind)
-        if published is True:
-            q = q.where(s.pledges.c.number.is_not(None))
-        q = q.order_by(s.pledges.c.id)
-        if limit is not None:
-            q = q.limit(limit)
-        rows = (await self.conn.execute(q)).all()
+        given = {
+            "person_id": person_id,
+            "org_id": org_id,
+            "org_ids": list(org_ids) if org_ids is not None else None,
+            "drafter_id": drafter_id,
+            "statuses": list(statuses) if statuses is not None else None,
+            "pledger_kind": pledger_kind,
+            "limit": limit,
+        }
+        params = {name: value for name, value in given.items() if value is not None}
+        query = _find_pledges(frozenset(params), published is True)
+        rows = (await self.conn.execute(query, params)).all()
         return await self._load(rows)
 
     async def create(self, **values: Any) -> int:
