@@ -6,7 +6,8 @@ sends goes through :class:`AiohttpRequest`, which behaves like HTTPXRequest wher
 
 * the same constructor defaults (pool 256; read, write and connect 5 s; pool 1 s; media
   write 20 s), a per-call timeout overrides its default, ``DEFAULT_NONE`` means "the default";
-* the same body: url-encoded form fields, or ``multipart/form-data`` with the fields first
+* a JSON body (one C-encoded ``json.dumps``; httpx's url-encoded form escaped every byte of
+  a Chinese text in Python), or, with files, ``multipart/form-data`` with the fields first
   and then the files, each part headed like httpx heads it (raw UTF-8 names and filenames,
   HTML5 escaping, the file's own content type), with a Content-Length;
 * the same errors: a timeout is :class:`~telegram.error.TimedOut`, any other transport failure
@@ -26,7 +27,7 @@ Timeouts, mapped onto :class:`aiohttp.ClientTimeout`:
   phase is that wait *and* the connecting. It is set to ``pool_timeout + connect_timeout``
   (no bound if either is None), so a request waits at most ``pool_timeout`` for a connection
   when connecting is quick; a full pool shows as TimedOut like httpx's PoolTimeout.
-* ``write_timeout``: aiohttp has no per-write timeout. A form without files is a few
+* ``write_timeout``: aiohttp has no per-write timeout. A body without files is a few
   kilobytes written at once into the socket's buffer, so there is nothing to bound. An upload
   (the write timeout is ``media_write_timeout`` unless given) is bounded as a whole: ``total``
   is connect + pool + write + read, so a stalled upload ends as TimedOut instead of hanging.
@@ -43,11 +44,12 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import re
 import ssl
 from typing import IO, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
@@ -56,7 +58,7 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-_FORM: Final = {"Content-Type": "application/x-www-form-urlencoded"}
+_JSON: Final = {"Content-Type": "application/json"}
 
 # Names and filenames in a multipart part's Content-Disposition, escaped as httpx (and HTML5
 # browsers) escape them: the quote and control characters percent-encoded, backslash doubled.
@@ -263,7 +265,10 @@ class AiohttpRequest(BaseRequest):
             body, content_type = multipart_body(request_data.json_parameters, files)
             headers = {"Content-Type": content_type}
         elif request_data is not None:
-            body, headers = urlencode(request_data.json_parameters).encode("ascii"), _FORM
+            # A JSON body (the Bot API takes one): one C-encoded json.dumps, where form
+            # encoding percent-escaped every byte of a Chinese text in Python.
+            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers = _JSON
 
         if (
             isinstance(read_timeout, DefaultValue)

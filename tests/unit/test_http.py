@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from unittest.mock import Mock
-from urllib.parse import parse_qs
 
 import pytest
 from aiohttp import web
@@ -47,9 +46,10 @@ class Received:
     headers: dict[str, str]
     body: bytes
 
-    def form(self) -> dict[str, str]:
-        assert self.headers["Content-Type"] == "application/x-www-form-urlencoded"
-        return {k: v[0] for k, v in parse_qs(self.body.decode("ascii")).items()}
+    def json(self) -> dict[str, Any]:
+        assert self.headers["Content-Type"] == "application/json"
+        result: dict[str, Any] = json.loads(self.body)
+        return result
 
     def parts(self) -> list[Part]:
         """The multipart body, split by hand (not by aiohttp: its encoder is under test)."""
@@ -133,14 +133,15 @@ def api(server: Server, method: str) -> str:
 # -- what arrives
 
 
-async def test_form_fields_arrive_url_encoded(server: Server, request_: AiohttpRequest) -> None:
-    text = "我的承诺 & a=b + 100%"
+async def test_parameters_arrive_as_a_json_body(server: Server, request_: AiohttpRequest) -> None:
+    text = '我的承诺 & a=b + 100% "引号"'
     code, body = await request_.do_request(
         api(server, "sendMessage"), "POST", data(chat_id=42, text=text, reply_markup={"a": [1]})
     )
     assert code == 200 and json.loads(body)["result"] == MESSAGE
     assert server.last.method == "sendMessage"
-    assert server.last.form() == {"chat_id": "42", "text": text, "reply_markup": '{"a": [1]}'}
+    assert server.last.json() == {"chat_id": 42, "text": text, "reply_markup": {"a": [1]}}
+    assert "我的承诺".encode() in server.last.body  # UTF-8 as it is, not \u-escaped
     assert server.last.headers["User-Agent"] == BaseRequest.USER_AGENT
 
 
@@ -178,11 +179,11 @@ async def test_ptb_sends_documents_and_photos_through_it(server: Server) -> None
         await bot.send_photo(42, io.BytesIO(png), caption="chart", filename="chart.png")
         photo = server.last.parts()
         await bot.send_message(42, "好")
-        message = server.last.form()
+        message = server.last.json()
     assert Part("document", "台账.xlsx", XLSX, xlsx) in document
     assert Part("caption", None, None, "台账".encode()) in document
     assert Part("photo", "chart.png", "image/png", png) in photo
-    assert message["text"] == "好" and message["chat_id"] == "42"
+    assert message["text"] == "好" and message["chat_id"] == 42
 
 
 # -- timeouts
@@ -229,7 +230,7 @@ async def test_a_full_pool_times_out(server: Server) -> None:
         with pytest.raises(TimedOut, match="not\\* sent"):
             await req.do_request(url, "POST", data(chat_id=2), connect_timeout=0.1)
         assert (await busy)[0] == 200
-    assert [r.form()["chat_id"] for r in server.received] == ["1"]
+    assert [r.json()["chat_id"] for r in server.received] == [1]
 
 
 # -- errors and life cycle
