@@ -43,7 +43,12 @@ class Bench:
 
 
 SUITE = (
-    Bench("commands", "bench.bench_commands", "3,000 updates of a busy evening vs an echo bot"),
+    Bench(
+        "commands",
+        "bench.bench_commands",
+        "3,000 updates of a busy evening vs an echo bot",
+        full=("--rounds", "3"),
+    ),
     Bench("responsive", "bench.bench_responsive", "/mypledges during a 20,000 broadcast"),
     Bench(
         "broadcast",
