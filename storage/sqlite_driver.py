@@ -4,8 +4,8 @@ aiosqlite runs sqlite3 on a thread of its own; every call is a trip there and ba
 put, a wake-up of the event loop through its self-pipe, a task step). SQLAlchemy's adapter
 makes four trips per statement: create a cursor, execute, fetch all rows, close the cursor.
 This cursor does the four in one function on the database thread, so a statement costs one
-trip. Everything else (transactions, isolation, errors, server-side cursors) is SQLAlchemy's
-own adapter, unchanged.
+trip. A commit or rollback when no transaction is open (only reads ran) makes no trip. Everything
+else (transactions, isolation, errors, server-side cursors) is SQLAlchemy's own adapter.
 
 Used by storage.db.make_engine for sqlite+aiosqlite URLs (``create_async_engine(module=…)``).
 """
@@ -110,10 +110,26 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite connection adapter, with the one-trip cursor."""
+    """SQLAlchemy's aiosqlite connection adapter, with the one-trip cursor; a commit or a
+    rollback with no transaction open (only reads ran: sqlite3 opens one before the first
+    write) is not sent to the database thread at all."""
 
     __slots__ = ()
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass: mypy wants the same
+
+    def _nothing_to_end(self) -> bool:
+        # Read on the event loop's thread: nothing runs on this connection meanwhile (the
+        # statements of its transaction have returned; SQLAlchemy ends it after them).
+        sqlite = self._connection._connection
+        return sqlite is not None and not sqlite.in_transaction
+
+    def commit(self) -> None:
+        if not self._nothing_to_end():
+            super().commit()
+
+    def rollback(self) -> None:
+        if not self._nothing_to_end():
+            super().rollback()
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,7 @@ async def test_streaming_and_the_raw_connection_still_work(engine: AsyncEngine) 
         assert await conn.run_sync(raw_count) == (30,)
 
 
-async def test_a_unit_of_work_costs_one_trip_besides_its_statements(
+async def test_a_unit_of_work_costs_its_statements_and_a_commit_if_it_wrote(
     tmp_path: Path, trips: list[str]
 ) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'uow.db'}")
@@ -128,8 +129,21 @@ async def test_a_unit_of_work_costs_one_trip_besides_its_statements(
         trips.clear()
         async with db.uow() as uow:
             await uow.people.get(1)
-        # The statement and the commit; the pool adds no rollback of its own.
-        assert trips == ["_execute", "commit"]
+        # Only reads: nothing to commit, no trip for it; the pool adds no rollback either.
+        assert trips == ["_execute"]
+        trips.clear()
+        async with db.uow() as uow:
+            assert await uow.updates.claim(1, datetime(2026, 11, 22, tzinfo=UTC))
+        assert trips == ["_execute", "commit"]  # a write: its commit
+        trips.clear()
+        with pytest.raises(RuntimeError):
+            async with db.uow() as uow:
+                assert await uow.updates.claim(2, datetime(2026, 11, 22, tzinfo=UTC))
+                raise RuntimeError("refused")
+        assert trips == ["_execute", "rollback"]
+        async with db.uow() as uow:  # the rollback happened: 2 is new, 1 is not
+            assert await uow.updates.claim(2, datetime(2026, 11, 22, tzinfo=UTC))
+            assert not await uow.updates.claim(1, datetime(2026, 11, 22, tzinfo=UTC))
     finally:
         await db.dispose()
 
