@@ -63,17 +63,12 @@ class UnitOfWork:
         if self._lock is not None:
             await self._lock.acquire()
         try:
+            # The transaction begins with the first statement (SQLAlchemy's autobegin): an
+            # explicit begin() was one more call through the greenlet bridge, for nothing.
             conn = await self._engine.connect()
-        except BaseException:
-            if self._lock is not None:
-                self._lock.release()
-            raise
-        try:
-            await conn.begin()
         except BaseException:  # cancelled (or failed) here, the lock must not stay taken
             if self._lock is not None:
                 self._lock.release()
-            await conn.close()
             raise
         self._conn = conn
         self.orgs = OrgRepo(conn)
