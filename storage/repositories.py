@@ -350,11 +350,9 @@ def _find_pledges(given: frozenset[str], published: bool) -> Select[Any]:
     values are bound parameters named as the filters)."""
     p = s.pledges.c
     query = select(s.pledges)
-    equal = {"person_id": p.person_id, "org_id": p.org_id, "drafter_id": p.drafter_id}
-    equal["pledger_kind"] = p.pledger_kind
-    for name, column in equal.items():
+    for name in ("person_id", "org_id", "drafter_id", "pledger_kind"):  # column == value
         if name in given:
-            query = query.where(column == bindparam(name))
+            query = query.where(p[name] == bindparam(name))
     if "org_ids" in given:
         query = query.where(p.org_id.in_(bindparam("org_ids", expanding=True)))
     if "statuses" in given:
