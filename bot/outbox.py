@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -48,10 +47,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 300.0
 HOOK_INTERVAL_SECONDS = 0.5  # settle hooks (a report's refresh) run at most this often
 GATHER_SECONDS = 0.05  # an outcome waits at most this long for others to share its commit
-# The database driver (aiosqlite) answers from a thread. While the event loop is busy sending,
-# each answer waits up to the interpreter's switch interval (5 ms by default) for the GIL, and
-# a transaction takes several: the recorder fell behind the sends. 1 ms keeps up.
-SWITCH_INTERVAL_SECONDS = 0.001
 VIEW_METHOD = "view"
 # Answers to an edit that mean "post it again" (the ref is then re-pointed to the new post).
 UNEDITABLE = (
@@ -391,8 +386,6 @@ class OutboxDispatcher:
     async def start(self) -> None:
         """Run the loader, the workers and the recorder in the background."""
         self._reset()
-        self._switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._switch_interval, SWITCH_INTERVAL_SECONDS))
         self._workers = [
             asyncio.create_task(self._work(), name=f"outbox-worker-{n}")
             for n in range(self.concurrency)
@@ -420,7 +413,6 @@ class OutboxDispatcher:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         self._workers = []
-        sys.setswitchinterval(self._switch_interval)
 
     # -- loading
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.domain.models import Person
 from bot.domain.names import name_key
 from storage.repositories import people_of_one_update, remembered_account
-from storage.sqlite_driver import OneTripDbapi
+from storage.sqlite_driver import OneTripDbapi, usable
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> AsyncEngine:
     """Create the async engine for a database URL."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.get_driver_name() == "aiosqlite":
+    one_trip = parsed.get_driver_name() == "aiosqlite" and usable()
+    if parsed.get_backend_name() == "sqlite" and one_trip:
         # One trip to aiosqlite's thread per statement instead of four (storage/sqlite_driver).
         # No rollback when a connection goes back to the pool: SQLAlchemy's Connection has
         # already committed or rolled back its transaction on close, and the pool's own
         # rollback was one more trip for every unit of work.
         engine = create_async_engine(url, module=OneTripDbapi(), pool_reset_on_return=None)
-    else:
+    else:  # other engines; SQLAlchemy's own adapter when aiosqlite is not the tested version
         engine = create_async_engine(url)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

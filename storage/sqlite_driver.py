@@ -4,29 +4,30 @@ aiosqlite runs sqlite3 on a thread of its own; every call is a trip there and ba
 put, a wake-up of the event loop through its self-pipe, a task step). SQLAlchemy's adapter
 makes four trips per statement: create a cursor, execute, fetch all rows, close the cursor.
 This cursor does the four in one function on the database thread, so a statement costs one
-trip. A commit or rollback when no transaction is open (only reads ran) makes no trip. Everything
-else (transactions, isolation, errors, server-side cursors) is SQLAlchemy's own adapter.
+trip. A commit or rollback when no transaction is open (only reads ran) makes no trip.
+Everything else (transactions, isolation, errors, server-side cursors) is SQLAlchemy's own
+adapter.
 
-A trip costs far more than a quick statement: waking the thread, the thread waiting for the
-interpreter's lock, the event loop woken back (bench_commands: 2 of the bot's 4.5 ms of CPU
-per update went to six trips). So a statement proven quick runs on the event loop's own
-thread instead (:class:`StatementTimes`): its SQL ran PROVEN times on the database thread
-in under QUICK seconds each, and it cannot wait for another connection's lock: a read (WAL
-readers never wait) or a write in a transaction that already holds the write lock. One
-that ever takes longer than QUICK (the same SQL for the district instead of a branch) goes
-back to the thread for good; its one slow run held the loop that once. The first write of
-a transaction, executemany and everything unproven keep the trip; so does everything while
-another statement of the connection is on its way.
+Nothing of the database runs on the event loop's thread: every statement, commit and rollback
+is a trip to aiosqlite's thread, so none can hold the loop while it waits for the disk or for
+another connection's lock. The one thing read on the loop's thread is sqlite3's
+``in_transaction`` flag (``sqlite3_get_autocommit``: a field of the connection, no I/O, no
+mutex), and only while no statement of the connection is on its way.
 
-Used by storage.db.make_engine for sqlite+aiosqlite URLs (``create_async_engine(module=…)``).
+The adapter leans on private parts of SQLAlchemy's aiosqlite dialect and of aiosqlite (the
+connection's ``_execute_mutex``, ``_handle_exception``, ``_cursor_cls``; aiosqlite's
+``Connection._execute`` and ``_conn``). pyproject pins both to the versions in TESTED_WITH;
+tests/storage/test_sqlite_driver.py fails when an installed version differs or a part is gone,
+and :func:`usable` makes storage.db fall back to SQLAlchemy's stock adapter at run time when
+the installed versions are not the tested ones.
 """
 
 from __future__ import annotations
 
 import collections
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
+from importlib import metadata
 from typing import Any
 
 import aiosqlite
@@ -37,6 +38,19 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+# The distributions whose private parts this module uses, at the versions it was tested with
+# (the same pins as pyproject.toml).
+TESTED_WITH = {"sqlalchemy": "2.1.9", "aiosqlite": "0.22.1"}
+
+
+def usable() -> bool:
+    """The installed SQLAlchemy and aiosqlite are the versions this adapter was tested with."""
+    try:
+        return all(metadata.version(name) == v for name, v in TESTED_WITH.items())
+    except metadata.PackageNotFoundError:
+        return False
+
 
 # What a statement leaves behind: description, rows (None: it returns none), rowcount,
 # lastrowid.
@@ -63,45 +77,6 @@ def _executemany(conn: sqlite3.Connection, operation: str, parameters: Sequence[
         return cursor.description, None, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
-
-
-QUICK = 0.002  # seconds: a statement this fast may run on the event loop's thread
-PROVEN = 3  # ... once it was this fast this many times on the database thread
-REMEMBERED = 10_000  # distinct SQL texts remembered as quick (then it starts over)
-
-
-def _timed(fn: Callable[..., _Outcome], *args: Any) -> tuple[_Outcome, float]:
-    """The outcome and the CPU time the statement took on this thread (not its waits for
-    the interpreter's lock, which under load would make every statement look slow)."""
-    started = time.thread_time()
-    outcome = fn(*args)
-    return outcome, time.thread_time() - started
-
-
-class StatementTimes:
-    """What the driver learned of each SQL text: how many quick runs, or that it is slow."""
-
-    def __init__(self) -> None:
-        self._quick: dict[str, int] = {}
-        self._slow: set[str] = set()
-
-    def proven(self, sql: str) -> bool:
-        """Quick PROVEN times and never slow."""
-        return self._quick.get(sql, 0) >= PROVEN
-
-    def ran(self, sql: str, seconds: float) -> None:
-        """Record one run."""
-        if seconds > QUICK:
-            self._slow.add(sql)
-            self._quick.pop(sql, None)
-        elif sql not in self._slow:
-            if len(self._quick) >= REMEMBERED and sql not in self._quick:
-                self._quick.clear()
-            self._quick[sql] = self._quick.get(sql, 0) + 1
-
-
-def _reads(sql: str) -> bool:
-    return sql.lstrip()[:6].upper() == "SELECT"
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -152,24 +127,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _trip(self, fn: Callable[..., _Outcome], operation: Any, parameters: Any) -> None:
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        mutex = self._adapt_connection._execute_mutex
-        times: StatementTimes = self._adapt_connection.dbapi.times
-        sqlite = connection._conn
-        if (
-            fn is _execute
-            and not mutex.locked()
-            and times.proven(operation)
-            and (sqlite.in_transaction or _reads(operation))
-        ):
-            # On this thread: nothing else uses the connection now (the mutex is free).
-            outcome, seconds = _timed(fn, sqlite, operation, parameters)
-        else:
-            async with mutex:
-                outcome, seconds = await connection._execute(
-                    _timed, fn, sqlite, operation, parameters
-                )
-        if fn is _execute:
-            times.ran(operation, seconds)
+        async with self._adapt_connection._execute_mutex:
+            outcome = await connection._execute(fn, connection._conn, operation, parameters)
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows) if rows else collections.deque()
 
@@ -182,31 +141,21 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass: mypy wants the same
 
-    def _end(self, how: str) -> None:
-        """Commit or roll back: nothing to do if no transaction is open (only reads ran:
-        sqlite3 opens one before the first write); else on this thread, since the
-        transaction holds the write lock and waits for no one (WAL); else by a trip."""
-        # Read on the event loop's thread: nothing runs on this connection meanwhile (the
-        # statements of its transaction have returned; SQLAlchemy ends it after them).
+    def _nothing_open(self) -> bool:
+        """No transaction is open and no statement is on its way (read on the loop's thread:
+        sqlite3_get_autocommit reads a field, it neither waits nor does I/O)."""
         sqlite = self._connection._connection
-        if sqlite is not None and not sqlite.in_transaction:
-            return
-        if sqlite is not None and not self._execute_mutex.locked():
-            try:
-                getattr(sqlite, how)()
-            except Exception as error:
-                self._handle_exception(error)
-            return
-        if how == "commit":
-            super().commit()
-        else:
-            super().rollback()
+        return (
+            sqlite is not None and not self._execute_mutex.locked() and not sqlite.in_transaction
+        )
 
     def commit(self) -> None:
-        self._end("commit")
+        if not self._nothing_open():
+            super().commit()
 
     def rollback(self) -> None:
-        self._end("rollback")
+        if not self._nothing_open():
+            super().rollback()
 
 
 class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
@@ -214,11 +163,9 @@ class OneTripDbapi(AsyncAdapt_aiosqlite_dbapi):
 
     def __init__(self) -> None:
         super().__init__(aiosqlite, sqlite3)
-        self.times = StatementTimes()
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
-        # Quick statements also run on the event loop's thread (never at the same time as
-        # on the database thread: one user at a time per connection).
+        # in_transaction is read on the event loop's thread (OneTripConnection._nothing_open).
         kw["check_same_thread"] = False
         adapted = super().connect(*arg, **kw)
         return OneTripConnection(self, adapted._connection)

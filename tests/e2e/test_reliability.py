@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -180,3 +181,14 @@ async def submit_street_cleaning(person: Human) -> None:
     await person.tap("年度承诺", expect="第 1 项")
     await draft_item(person, "带头服务群众", "每月清扫村道")
     await person.tap("提交审核", expect="已提交审核")
+
+
+async def test_the_running_bot_leaves_the_interpreters_settings_alone(world: World) -> None:
+    """The outbox sends and records while a member is answered; the process's switch
+    interval (the GIL hand-over) is what it was before the bot started."""
+    await world.runner.stop()
+    before = sys.getswitchinterval()
+    await world.runner.start()  # the outbox starts with the bot
+    member = world.human("王芳")
+    await member.send("/help", expect="您可以使用以下命令")
+    assert sys.getswitchinterval() == before

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import tomllib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +25,21 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+)
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import Database, make_engine
-from storage.sqlite_driver import PROVEN, QUICK, OneTripCursor, StatementTimes
+from storage.sqlite_driver import TESTED_WITH, OneTripConnection, OneTripCursor, usable
 
-metadata = MetaData()
+ROOT = Path(__file__).resolve().parents[2]
+schema = MetaData()
 notes = Table(
     "notes",
-    metadata,
+    schema,
     Column("id", Integer, primary_key=True),
     Column("text", String(20), nullable=False, unique=True),
 )
@@ -41,7 +49,7 @@ notes = Table(
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        await conn.run_sync(schema.create_all)
     try:
         yield engine
     finally:
@@ -67,10 +75,10 @@ async def test_a_statement_is_one_trip(engine: AsyncEngine, trips: list[str]) ->
         trips.clear()
         rows = (await conn.execute(select(notes))).all()
         assert rows == []
-        assert trips == ["_timed"]  # SQLAlchemy's own adapter: cursor, execute, fetch, close
+        assert trips == ["_execute"]  # SQLAlchemy's own adapter: cursor, execute, fetch, close
         trips.clear()
         await conn.execute(insert(notes).values(text="a"))
-        assert trips == ["_timed"]
+        assert trips == ["_execute"]
 
 
 async def test_rows_counts_and_ids_are_those_of_sqlite(engine: AsyncEngine) -> None:
@@ -140,18 +148,18 @@ async def test_a_unit_of_work_costs_its_statements_only(tmp_path: Path, trips: l
         async with db.uow() as uow:
             await uow.people.get(1)
         # Only reads: nothing to commit, no trip for it; the pool adds no rollback either.
-        assert trips == ["_timed"]
+        assert trips == ["_execute"]
         trips.clear()
         async with db.uow() as uow:
             assert await uow.updates.claim(1, datetime(2026, 11, 22, tzinfo=UTC))
-        # A write: its commit runs on the loop's thread (the write lock is held: no wait).
-        assert trips == ["_timed"]
+        # A write: the statement, then its commit (on the database thread too).
+        assert trips == ["_execute", "commit"]
         trips.clear()
         with pytest.raises(RuntimeError):
             async with db.uow() as uow:
                 assert await uow.updates.claim(2, datetime(2026, 11, 22, tzinfo=UTC))
                 raise RuntimeError("refused")
-        assert trips == ["_timed"]  # the rollback too
+        assert trips == ["_execute", "rollback"]
         async with db.uow() as uow:  # the commit and the rollback happened: 2 is new, 1 is not
             assert await uow.updates.claim(2, datetime(2026, 11, 22, tzinfo=UTC))
             assert not await uow.updates.claim(1, datetime(2026, 11, 22, tzinfo=UTC))
@@ -171,81 +179,85 @@ async def test_what_a_connection_left_open_is_still_rolled_back(engine: AsyncEng
         assert (await conn.execute(select(notes.c.text))).scalars().all() == ["committed"]
 
 
-async def test_a_proven_quick_read_runs_on_the_loops_thread(
+async def test_nothing_of_the_database_runs_on_the_loops_thread(
     engine: AsyncEngine, trips: list[str]
 ) -> None:
+    """Statements, commits and rollbacks all go to aiosqlite's thread, however often the
+    same statement ran: one that waits for the disk or a lock never holds the event loop."""
     threads: list[int] = []
 
-    def here() -> int:  # SQL here(): records the thread the statement runs on
+    def traced(sql: str) -> None:  # sqlite3 calls it on the thread that runs the SQL
         threads.append(threading.get_ident())
-        return 1
 
-    def where(sync_conn: Any) -> None:
-        sync_conn.connection.dbapi_connection._connection._conn.create_function("here", 0, here)
+    def trace(sync_conn: Any) -> None:
+        sync_conn.connection.dbapi_connection._connection._conn.set_trace_callback(traced)
 
-    async with engine.begin() as conn:
-        await conn.execute(insert(notes).values(text="row"))
+    read = select(notes.c.id).where(notes.c.id > 0)
+    write = update(notes).where(notes.c.id == 1).values(text=notes.c.text + "!")
     async with engine.connect() as conn:
-        await conn.run_sync(where)
-        query = select(notes.c.id).where(text("here() = 1"))
-        for _ in range(PROVEN):
-            trips.clear()
-            await conn.execute(query)
-            assert trips == ["_timed"]  # on the database thread while it proves itself
-        trips.clear()
-        await conn.execute(insert(notes).values(text="x"))
-        for _ in range(2):
-            assert (await conn.execute(query)).all() == [(1,), (2,)]
-        assert trips == ["_timed"]  # only the insert (the first write of its transaction)
-    loop_thread = threading.get_ident()
-    assert threads[-4:] == [loop_thread] * 4  # two rows, twice
-    assert loop_thread not in threads[:PROVEN]
-
-
-async def test_writes_in_a_locked_transaction_and_its_commit_run_here(
-    engine: AsyncEngine, trips: list[str]
-) -> None:
-    statement = update(notes).where(notes.c.id == 1).values(text=notes.c.text + "!")
-    async with engine.begin() as conn:
+        await conn.run_sync(trace)
         await conn.execute(insert(notes).values(text="a"))
-        for _ in range(PROVEN):
-            await conn.execute(statement)
-    trips.clear()
-    async with engine.begin() as conn:
-        await conn.execute(statement)  # first write of the transaction: a trip
-        await conn.execute(statement)  # the lock is held: here
-    assert trips == ["_timed"]  # and the commit needed none
-    async with engine.connect() as conn:
-        assert (await conn.execute(select(notes.c.text))).scalar_one() == "a!!!!!"
-    # A rollback here undoes what the transaction wrote here.
-    with pytest.raises(RuntimeError):
-        async with engine.begin() as conn:
-            await conn.execute(statement)
-            await conn.execute(statement)
-            raise RuntimeError("refused")
-    async with engine.connect() as conn:
-        assert (await conn.execute(select(notes.c.text))).scalar_one() == "a!!!!!"
+        await conn.commit()
+        for _ in range(10):
+            assert (await conn.execute(read)).all() == [(1,)]
+            await conn.execute(write)
+            await conn.execute(write)
+            await conn.commit()
+        await conn.execute(write)
+        await conn.rollback()
+        assert (await conn.execute(select(notes.c.text))).scalar_one() == "a" + "!" * 20
+    assert threads, "the trace saw the statements"
+    assert threading.get_ident() not in threads
 
 
-async def test_a_slow_statement_stays_on_the_database_thread(
-    engine: AsyncEngine, trips: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("storage.sqlite_driver.QUICK", -1.0)  # every run is "slow"
+async def test_only_reads_cost_no_commit_trip(engine: AsyncEngine, trips: list[str]) -> None:
     async with engine.connect() as conn:
         trips.clear()
-        for _ in range(PROVEN + 2):
-            await conn.execute(select(notes))
-        assert trips == ["_timed"] * (PROVEN + 2)
+        await conn.execute(select(notes))
+        await conn.commit()
+        await conn.execute(select(notes))
+        await conn.rollback()
+    assert trips == ["_execute", "_execute"]
 
 
-def test_statement_times() -> None:
-    times = StatementTimes()
-    for _ in range(PROVEN - 1):
-        times.ran("SELECT 1", 0.0001)
-    assert not times.proven("SELECT 1")
-    times.ran("SELECT 1", 0.0001)
-    assert times.proven("SELECT 1")
-    times.ran("SELECT 1", QUICK * 10)  # once slow: for good
-    for _ in range(PROVEN * 2):
-        times.ran("SELECT 1", 0.0001)
-    assert not times.proven("SELECT 1")
+def test_the_private_parts_used_are_those_of_the_pinned_versions() -> None:
+    """pyproject pins SQLAlchemy and aiosqlite to the versions the adapter was tested with;
+    installing another version fails here (and storage.db falls back to the stock adapter)."""
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = {
+        re.split(r"[\[=<>]", pin, maxsplit=1)[0].lower(): pin.split("==")[1]
+        for pin in pins
+        if pin.split("[")[0].split("=")[0].lower() in TESTED_WITH
+    }
+    assert pinned == TESTED_WITH
+    assert {name: metadata.version(name) for name in TESTED_WITH} == TESTED_WITH
+    assert usable()
+    # What the adapter reaches into, by name.
+    assert callable(aiosqlite.Connection._execute)
+    assert isinstance(aiosqlite.Connection._conn, property)
+    dialect_connection = AsyncAdapt_aiosqlite_connection
+    for name in ("_execute_mutex", "_handle_exception", "_connection"):
+        assert hasattr(dialect_connection, name) or name in _slots(dialect_connection), name
+    assert {"_rows", "_soft_closed_memoized", "_adapt_connection", "_connection"} <= _slots(
+        AsyncAdapt_aiosqlite_cursor
+    )
+
+
+def _slots(cls: type) -> set[str]:
+    return {slot for klass in cls.__mro__ for slot in getattr(klass, "__slots__", ())}
+
+
+async def test_other_versions_get_the_stock_adapter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(TESTED_WITH, "aiosqlite", "0.0.1")
+    assert not usable()
+    engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'stock.db'}")
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+            raw = await conn.get_raw_connection()
+            assert not isinstance(raw.dbapi_connection, OneTripConnection)
+            assert type(raw.dbapi_connection).__name__ == "AsyncAdapt_aiosqlite_connection"
+    finally:
+        await engine.dispose()
