@@ -394,7 +394,7 @@ async def list_recent(update: Update, ctx: Ctx) -> None:
                 loc,
                 "bc.list.item",
                 id=record.id,
-                date=format_date(record.created_at.date(), loc),
+                date=format_date(report.sent_on, loc),
                 title=title,
                 sent=report.delivery.sent,
                 total=record.recipients,

@@ -29,7 +29,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_day
 from bot.domain.errors import DomainError
 from bot.domain.leader_review import (
     FEATURE,
@@ -571,7 +571,7 @@ async def receive_response(update: Update, ctx: Ctx) -> int:
 
 def _history_line(loc: str, line: ReviewLine, received: bool, ctx: Ctx) -> str:
     review = line.review
-    when = format_date(review.created_at.astimezone(ctx.svc.clock.tz).date(), loc)
+    when = format_day(review.created_at, ctx.svc.clock.tz, loc)
     key = "lr.history.received_line" if received else "lr.history.given_line"
     text = t(
         loc,

@@ -27,7 +27,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
-from bot.domain.dates import format_date
+from bot.domain.dates import format_day
 from bot.domain.suggestion_models import SuggestionStatus
 from bot.domain.suggestions import (
     FEATURE,
@@ -251,7 +251,7 @@ def render_page(loc: str, view: SuggestionPage, tz: Any) -> tuple[str, Buttons]:
                 "suggest.list.row",
                 id=s.id,
                 status=_status(loc, row),
-                date=format_date(s.created_at.astimezone(tz).date(), loc),
+                date=format_day(s.created_at, tz, loc),
                 name=_short(row.author_name, 10),
                 text=_short(s.text, 40),
             )
@@ -281,7 +281,7 @@ def render_card(loc: str, view: SuggestionView, tz: Any) -> tuple[str, Buttons]:
             "suggest.card.from",
             name=view.author_name,
             org=view.org_name,
-            date=format_date(s.created_at.astimezone(tz).date(), loc),
+            date=format_day(s.created_at, tz, loc),
         ),
         "",
         s.text,
@@ -292,9 +292,7 @@ def render_card(loc: str, view: SuggestionView, tz: Any) -> tuple[str, Buttons]:
             t(loc, "suggest.card.item", number=view.item.number or "", content=view.item.content),
         ]
     if s.status is SuggestionStatus.SOLVED and s.solved_at is not None:
-        lines.append(
-            t(loc, "suggest.card.solved", date=format_date(s.solved_at.astimezone(tz).date(), loc))
-        )
+        lines.append(t(loc, "suggest.card.solved", date=format_day(s.solved_at, tz, loc)))
     buttons: Buttons = []
     if s.status is SuggestionStatus.OPEN:
         buttons.append([_b(t(loc, "suggest.btn.link"), "link", s.id)])

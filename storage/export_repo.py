@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain import dates
 from bot.domain.progress_models import Figures
 from storage import schema as s
 from storage.progress_repo import _JOINED, _figure_columns, _figures, _published, _status
@@ -383,5 +384,5 @@ def _add(a: Figures, b: Figures) -> Figures:
 
 
 def local_date(moment: datetime | None, tz: Any) -> date | None:
-    """A stored UTC moment as the local date."""
-    return moment.astimezone(tz).date() if moment is not None else None
+    """A stored UTC moment as the local date (None stays None)."""
+    return dates.local_date(moment, tz) if moment is not None else None

@@ -177,6 +177,7 @@ class RectificationRepo:
                     e.c.quorum,
                     e.c.closes_at,
                     e.c.created_at,
+                    e.c.closed_at,
                     e.c.reevaluation_of,
                     e.c.rectification_id,
                 ).where(e.c.id == evaluation_id)

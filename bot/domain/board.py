@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_day
 from bot.domain.enums import Role
 from bot.domain.models import Org
 from bot.domain.progress_models import ItemProgress, ItemStatus
@@ -200,7 +200,7 @@ def live_board_post(
                 locale,
                 "webboard.post.item_status",
                 status=t(locale, f"webboard.status.{status}"),
-                last=format_date(last.astimezone(tz).date(), locale or "zh_CN")
+                last=format_day(last, tz, locale or "zh_CN")
                 if last is not None
                 else t(locale, "webboard.no_progress"),
             ),

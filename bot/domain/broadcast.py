@@ -14,14 +14,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, local_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
@@ -128,6 +128,7 @@ class Report:
     reachable: int
     unreachable: int
     rounds: int
+    sent_on: date  # the day it was sent, in the campaign's time zone
 
     @property
     def unacked(self) -> int:
@@ -245,7 +246,7 @@ def render_report(locale: str | None, report: Report) -> tuple[str, Buttons]:
             "bc.report.audience",
             audience=audience_label(locale, record.audience),
             total=record.recipients,
-            date=format_date(record.created_at.date(), locale),
+            date=format_date(report.sent_on, locale),
         ),
         t(
             locale,
@@ -575,11 +576,11 @@ class BroadcastService:
             raise Forbidden("bc.error.not_yours")
         return record
 
-    @staticmethod
-    async def _report(uow: UnitOfWork, record: BroadcastRecord) -> Report:
+    async def _report(self, uow: UnitOfWork, record: BroadcastRecord) -> Report:
         delivery = await uow.broadcasts.delivery(record.id)
         acked, reachable, unreachable, rounds = await uow.broadcasts.ack_counts(record.id)
-        return Report(record, delivery, acked, reachable, unreachable, rounds)
+        sent_on = local_date(record.created_at, self.clock.tz)
+        return Report(record, delivery, acked, reachable, unreachable, rounds, sent_on)
 
     async def report(self, tg_user_id: int, broadcast_id: int) -> Report:
         """The figures of one of the sender's broadcasts."""

@@ -36,8 +36,8 @@ class FakeClock:
         self._now = start if start.tzinfo else start.replace(tzinfo=self.tz)
 
     def now(self) -> datetime:
-        """Return the fake current time."""
-        return self._now
+        """Return the fake current time, in the clock's zone like the wall clock's."""
+        return self._now.astimezone(self.tz)
 
     def advance(self, delta: timedelta) -> None:
         """Move the clock forward."""
@@ -50,4 +50,4 @@ class FakeClock:
 
 def today(clock: Clock) -> date:
     """The current date in the clock's zone."""
-    return clock.now().date()
+    return clock.now().astimezone(clock.tz).date()

@@ -1,4 +1,11 @@
-"""Deadlines (完成时限) typed by people in chat: parse them into dates and print them back."""
+"""Dates people see: deadlines (完成时限) typed in chat parsed into dates and printed back, and
+stored moments shown as the campaign's calendar day.
+
+Every moment the database returns is an aware UTC datetime. A person reads dates in the
+campaign's time zone (JIANNUO_TIMEZONE): 07:30 in Beijing on 29 June is 23:30 UTC on 28 June,
+so ``moment.date()`` would print the wrong day. ``local_date``, ``format_day`` and
+``format_moment`` are the one place a moment becomes a date or a time for a person.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,18 @@ import calendar
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from bot.i18n import normalize_locale, t
 
-__all__ = ["DeadlineError", "format_date", "parse_deadline"]
+__all__ = [
+    "DeadlineError",
+    "format_date",
+    "format_day",
+    "format_moment",
+    "local_date",
+    "parse_deadline",
+]
 
 # Nothing we accept is longer than this; anything longer is rejected before any regex runs.
 _MAX_INPUT = 64
@@ -48,6 +62,26 @@ def format_date(d: date, locale: str | None) -> str:
     if normalize_locale(locale) == "en":
         return d.isoformat()
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def local_date(moment: datetime, tz: tzinfo) -> date:
+    """The calendar day of an aware moment in the campaign's time zone ``tz``."""
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime has no calendar day in the campaign's zone")
+    return moment.astimezone(tz).date()
+
+
+def format_day(moment: datetime, tz: tzinfo, locale: str | None) -> str:
+    """An aware moment as the day a person reads: 2027年6月29日 / 2027-06-29."""
+    return format_date(local_date(moment, tz), locale)
+
+
+def format_moment(moment: datetime, tz: tzinfo, locale: str | None) -> str:
+    """An aware moment with its time: 2027年6月29日 07:30 / 2027-06-29 07:30."""
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime has no time in the campaign's zone")
+    local = moment.astimezone(tz)
+    return f"{format_date(local.date(), locale)} {local:%H:%M}"
 
 
 def _unparsable() -> DeadlineError:

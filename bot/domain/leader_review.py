@@ -22,7 +22,7 @@ from bot import callbacks as cb
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_day
 from bot.domain.enums import OrgType, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
@@ -624,4 +624,4 @@ def last_progress_label(locale: str | None, moment: datetime | None, clock: Cloc
     """The last progress as a date, or 'none yet'."""
     if moment is None:
         return t(locale, "lr.card.no_progress")
-    return format_date(moment.astimezone(clock.tz).date(), normalize_locale(locale))
+    return format_day(moment, clock.tz, normalize_locale(locale))

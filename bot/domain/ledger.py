@@ -13,6 +13,7 @@ from datetime import date, datetime, tzinfo
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
+from bot.domain.dates import local_date
 from bot.domain.enums import PledgerKind, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
@@ -183,10 +184,10 @@ def _mark(row: LedgerRow, today: date) -> str:
     return "⚠" if late else "○"
 
 
-def _local_day(moment: datetime | None, tz: tzinfo | None) -> str:
+def _local_day(moment: datetime | None, tz: tzinfo) -> str:
     if moment is None:
         return "—"
-    return (moment.astimezone(tz) if tz is not None else moment).strftime("%m-%d")
+    return local_date(moment, tz).strftime("%m-%d")
 
 
 def _nav(
@@ -211,7 +212,7 @@ def _fit(lines: list[str]) -> str:
 
 
 def render_branch(
-    locale: str | None, view: BranchPage, tz: tzinfo | None = None
+    locale: str | None, view: BranchPage, tz: tzinfo
 ) -> tuple[str, list[list[dict[str, str]]]]:
     """A branch ledger page: figures, then items grouped by pledger, with paging buttons."""
     lines = [

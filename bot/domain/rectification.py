@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_day
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
@@ -466,7 +466,7 @@ async def _result_line(
         "rectify.card.result",
         rate=percent(subject.rate_permille),
         mark=percent(ev.pass_permille),
-        when=format_date(ev.closes_at.astimezone(tz).date(), locale),
+        when=format_day(ev.closed_at or ev.closes_at, tz, locale),
     )
 
 

@@ -131,6 +131,7 @@ class EvaluationInfo(_Model):
     quorum: int
     closes_at: datetime
     created_at: datetime
+    closed_at: datetime | None = None  # when it actually closed (early, or at closes_at)
     reevaluation_of: int | None = None
     rectification_id: int | None = None
 

@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_moment
 from bot.domain.errors import DomainError
 from bot.domain.models import Person
 from bot.domain.notify import message_row
@@ -252,12 +252,11 @@ async def open_reevaluation_for(uow: UnitOfWork, clock: Clock, rect: Rectificati
     for person in people.values():
         if person.tg_user_id is None:
             continue
-        closes = closes_at.astimezone(clock.tz)
         text = t(
             person.locale,
             "rectify.reevaluation.opened",
             name=name,
-            closes=f"{format_date(closes.date(), person.locale)} {closes:%H:%M}",
+            closes=format_moment(closes_at, clock.tz, person.locale),
         )
         rows.extend(message_row(person.tg_user_id, text, now))
     await uow.outbox.add(rows)

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from bot.domain.board import item_state
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_day
 from bot.domain.enums import OrgType
 from bot.domain.models import Org
 from bot.domain.progress_models import Figures, ItemProgress
@@ -209,9 +209,7 @@ def _item_html(
     state = item_state(progress, deadline, today)
     last = progress.last_progress_at if progress is not None else None
     last_text = (
-        format_date(last.astimezone(clock.tz).date(), LOCALE)
-        if last is not None
-        else _tr("webboard.no_progress")
+        format_day(last, clock.tz, LOCALE) if last is not None else _tr("webboard.no_progress")
     )
     rows = [
         ("webboard.item.category", _e(_tr(f"category.{item['category']}"))),
@@ -243,7 +241,7 @@ def _pledge_html(
         meta.append(
             _tr(
                 "webboard.pledge.published",
-                date=format_date(pledge.published_at.astimezone(clock.tz).date(), LOCALE),
+                date=format_day(pledge.published_at, clock.tz, LOCALE),
             )
         )
     if snap.get("is_oral"):
@@ -274,9 +272,7 @@ def _evaluations_html(results: list[EvaluationResult], clock: Clock) -> str:
         parts.append(f"<p>{escape(_tr('webboard.eval.none'))}</p>")
     for result in results:
         closed = (
-            format_date(result.closed_at.astimezone(clock.tz).date(), LOCALE)
-            if result.closed_at is not None
-            else "—"
+            format_day(result.closed_at, clock.tz, LOCALE) if result.closed_at is not None else "—"
         )
         voters = result.valid_voters or 0
         parts.append(f"<p>{_e(_tr('webboard.eval.closed', date=closed, voters=voters))}</p>")

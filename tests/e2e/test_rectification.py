@@ -63,9 +63,11 @@ async def closed_evaluation(
     *,
     subjects: list[tuple[str | None, int]],
     quorum: int = 8,
+    closes_at: datetime | None = None,
 ) -> int:
     """A closed evaluation of 黄思村 (subjects: member name or None for the branch, rate ‰),
-    its members and residents on the list; then the hook, as the mass evaluation calls it."""
+    its members and residents on the list; then the hook, as the mass evaluation calls it.
+    It closes now: an hour after it was due, or early when ``closes_at`` is later."""
     clock = clock_of(world)
     now = clock.now()
     async with world.db.uow() as uow:
@@ -83,7 +85,7 @@ async def closed_evaluation(
                 status="closed",
                 quorum=quorum,
                 pass_permille=900,
-                closes_at=now - timedelta(hours=1),
+                closes_at=closes_at or now - timedelta(hours=1),
                 valid_voters=len(people),
                 created_at=now - timedelta(days=7),
                 closed_at=now,
