@@ -46,7 +46,16 @@ from bot.domain.broadcast import (
 from bot.domain.dates import format_date
 from bot.i18n import t
 from bot.outbox import markup
-from handlers.common import Buttons, answer_callback, guarded, locale_of, reply, user_id
+from handlers.common import (
+    Buttons,
+    answer_callback,
+    caption_of,
+    guarded,
+    locale_of,
+    reply,
+    text_of,
+    user_id,
+)
 
 CONVERSATION_TIMEOUT_SECONDS = 3600
 BRANCH_PAGE = 40
@@ -141,7 +150,7 @@ async def on_content(update: Update, ctx: Ctx) -> BroadcastState:
     assert message is not None
     loc = await locale_of(update, ctx)
     media = _media_of(message)
-    text = (message.caption if media is not None else message.text) or ""
+    text = caption_of(update) if media is not None else text_of(update)
     notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, media)
     draft = _draft(ctx)
     draft["text"] = notice.text

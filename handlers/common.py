@@ -13,6 +13,7 @@ from telegram.error import BadRequest, TelegramError
 from bot.context import Ctx
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
+from bot.domain.typed_text import visible
 from bot.i18n import normalize_locale, t
 from bot.menu import commands_for
 from bot.outbox import markup
@@ -117,6 +118,12 @@ def user_id(update: Update) -> int:
 
 
 def text_of(update: Update) -> str:
-    """The message's text, or empty."""
+    """The message's text as the bot reads it (invisible ends removed), or empty."""
     message = update.effective_message
-    return (message.text or "") if message is not None else ""
+    return visible(message.text) if message is not None else ""
+
+
+def caption_of(update: Update) -> str:
+    """A photo's or file's caption as the bot reads it (invisible ends removed), or empty."""
+    message = update.effective_message
+    return visible(message.caption) if message is not None else ""

@@ -45,7 +45,15 @@ from bot.domain.progress import (
 )
 from bot.domain.progress_models import Evidence, EvidenceKind, ItemStatus, Verdict
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import (
+    answer_callback,
+    caption_of,
+    guarded,
+    locale_of,
+    reply,
+    text_of,
+    user_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +230,7 @@ async def receive_text_media(update: Update, ctx: Ctx) -> int:
     data = _data(ctx)
     item_id = data.get(ITEM_KEY)
     message = update.effective_message
-    caption = (message.caption or "") if message is not None else ""
+    caption = caption_of(update)
     evidence = _evidence_of(message)
     if item_id is None or evidence is None:
         await reply(update, t(loc, "error.stale_button"))
