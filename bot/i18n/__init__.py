@@ -3,12 +3,17 @@
 Each feature keeps its strings in ``bot/i18n/catalogs/<feature>.py`` as two dicts, ``ZH`` and
 ``EN``; they are merged here. A test checks that both languages have the same keys and the
 same placeholders.
+
+A count that English must agree with is written ``{count:# item|# items}``: the part before
+``|`` is used when the value is 1, the part after otherwise, and ``#`` stands for the number
+(a form may leave it out: ``{days:tomorrow|in # days}``). Chinese needs no such choice.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import string
 from typing import Any
 
 from bot.i18n import catalogs as _catalogs_pkg
@@ -33,6 +38,19 @@ def _load() -> None:
 _load()
 
 
+class _Formatter(string.Formatter):
+    """str.format, plus the one/other choice of a spec with ``|`` (see the module docstring)."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return (one if value == 1 else other).replace("#", str(value))
+        return str(super().format_field(value, format_spec))
+
+
+_FORMATTER = _Formatter()
+
+
 def normalize_locale(code: str | None) -> str:
     """Map a Telegram language code ('zh-hans', 'en-US', None) to a catalog locale."""
     if not code:
@@ -49,4 +67,4 @@ def t(locale: str | None, key: str, **params: Any) -> str:
     text = CATALOGS[loc].get(key) or CATALOGS[DEFAULT_LOCALE].get(key)
     if text is None:
         raise KeyError(f"missing message key: {key}")
-    return text.format(**params) if params else text
+    return _FORMATTER.vformat(text, (), params) if params else text

@@ -7,7 +7,7 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "cli.roster.refused": "Roster not imported: {count} problem(s) found; fix them and import again (nothing was imported):",
+    "cli.roster.refused": "Roster not imported: {count:# problem found; fix it|# problems found; fix them} and import again (nothing was imported):",
     "cli.roster.done": "Roster imported: orgs created {orgs_created}, updated {orgs_updated}; people created {people_created}, updated {people_updated}.",
     "cli.invites.bound": "(already bound)",
 }

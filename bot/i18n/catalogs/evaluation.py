@@ -139,7 +139,8 @@ EN: dict[str, str] = {
     ),
     "ev.ask_quorum": (
         "Closes: {closes}\n\n"
-        "Participants: {count} ({members} members, {residents} resident representatives).\n"
+        "Participants: {count} ({members:# member|# members}, "
+        "{residents:# resident representative|# resident representatives}).\n"
         "By the rules, at least {quorum} must vote for the evaluation to be valid.\n"
         "Tap the button to keep this number, or send another one."
     ),
@@ -149,9 +150,11 @@ EN: dict[str, str] = {
         "Please check the mass evaluation:\n"
         "Branch: {org}\n"
         "Evaluated: {kind}\n"
-        "Participants: {count} ({members} members, {residents} resident representatives); "
-        "{reachable} have joined the bot and get the ballot now, the others when they join\n"
-        "Valid with at least {quorum} voters\n"
+        "Participants: {count} ({members:# member|# members}, "
+        "{residents:# resident representative|# resident representatives}); "
+        "{reachable:# has joined the bot and gets|# have joined the bot and get} the ballot now, "
+        "the others when they join\n"
+        "Valid with at least {quorum:# voter|# voters}\n"
         "Closes: {closes}\n"
         "Satisfaction = (satisfied + basically satisfied) / valid votes; {mark} passes.\n"
         "The ballot is secret: nobody, the secretary included, sees who chose what."
@@ -160,18 +163,18 @@ EN: dict[str, str] = {
     "ev.preview.kind.members": "each member ({count})",
     "ev.btn.confirm": "✅ Open it",
     "ev.btn.cancel": "Cancel",
-    "ev.opened": "✅ The mass evaluation is open; ballots are going to {reachable} people. Send /evaluations for the turnout.",
+    "ev.opened": "✅ The mass evaluation is open; ballots are going to {reachable:# person|# people}. Send /evaluations for the turnout.",
     "ev.cancelled": "Cancelled; nothing was opened.",
     "ev.expired": "This step is out of date; please send /evaluate again.",
     "ev.time.unparsable": "I could not read that time. Write e.g. 'in 3 days', '2026-10-01' or '2026-10-01 18:00'.",
     "ev.time.past": "The closing time must be at least 10 minutes from now; please send it again.",
-    "ev.time.too_far": "That is too far ahead; please choose a time within {days} days.",
+    "ev.time.too_far": "That is too far ahead; please choose a time within {days:# day|# days}.",
     "ev.no_branch": "There is no branch under your organisation to evaluate.",
     "ev.not_your_branch": "You cannot manage mass evaluations of this branch.",
     "ev.nobody": "This branch has no members or resident representatives on its roster yet.",
     "ev.no_members": "This branch has no members on its roster yet, so they cannot be evaluated one by one.",
-    "ev.too_many_subjects": "The branch has {count} members; at most {limit} can be evaluated one by one. Evaluate the branch as a whole instead.",
-    "ev.quorum.range": "There are only {count} participants; {quorum} does not fit. Send a number from 1 to {count}.",
+    "ev.too_many_subjects": "The branch has {count:# member|# members}; at most {limit} can be evaluated one by one. Evaluate the branch as a whole instead.",
+    "ev.quorum.range": "There are only {count:# participant|# participants}; {quorum} does not fit. Send a number from 1 to {count}.",
     "ev.already_open": "An evaluation of this kind is already running for this branch; wait until it closes.",
     "ev.gone": "This evaluation cannot be found; it may have been deleted.",
     "ev.no_subjects": "Nothing is left to evaluate again.",
@@ -179,7 +182,7 @@ EN: dict[str, str] = {
     "ev.already_closed": "This evaluation has already closed.",
     "ev.ballot.intro": (
         "🗳 [{org}] mass evaluation\n"
-        "In each of the {count} ballots below choose: satisfied, basically satisfied or "
+        "{count:In the ballot|In each of the # ballots} below choose: satisfied, basically satisfied or "
         "dissatisfied.\nThe ballot is secret: nobody sees who chose what. You may change or "
         "retract your choice until it closes."
     ),
@@ -206,7 +209,7 @@ EN: dict[str, str] = {
     "ev.result.line": "{name}: satisfied {satisfied}, basically satisfied {basic}, dissatisfied {unsatisfied}, satisfaction {rate} ({verdict})",
     "ev.result.pass": "passed",
     "ev.result.fail": "below the mark, must rectify",
-    "ev.result.hidden": "{name}: fewer than {min} votes, not published",
+    "ev.result.hidden": "{name}: fewer than {min:# vote|# votes}, not published",
     "ev.result.subject": "📊 [{org}] mass evaluation result\n{line}",
     "ev.chart.title": "{org}: satisfaction",
     "ev.chart.caption": "[{org}] mass evaluation results",
@@ -236,10 +239,10 @@ EN: dict[str, str] = {
     "ev.btn.close_yes": "Close and count",
     "ev.btn.close_no": "Not yet",
     "ev.btn.results": "📊 Results",
-    "ev.confirm_close": "Close the [{org}] mass evaluation now? {voted} / {total} have voted (quorum {quorum}). Nobody can vote afterwards.",
+    "ev.confirm_close": "Close the [{org}] mass evaluation now? {voted} of {total} voted so far (quorum {quorum}). Nobody can vote afterwards.",
     "ev.closed_now": "Closed and counted; the results have been sent.",
     "ev.close_kept": "All right, the evaluation goes on.",
-    "ev.non_voters.title": "[{org}]: {count} have not voted (whether, never how):",
+    "ev.non_voters.title": "[{org}]: {count:# has|# have} not voted (whether, never how):",
     "ev.non_voters.none": "[{org}]: every participant has voted.",
     "ev.non_voters.unbound": "(not joined)",
     "ev.results.not_yet": "The evaluation is still open; results (totals only) come after it closes.",

@@ -155,11 +155,11 @@ EN: dict[str, str] = {
         "{name} and submit again."
     ),
     "rectify.remind.late.proxy": (
-        "⏰ The rectification plan of {name} is overdue (due {due}, {days} days ago). Tap below "
-        "to write it for them."
+        "⏰ The rectification plan of {name} is overdue (due {due}, {days:# day|# days} ago). "
+        "Tap below to write it for them."
     ),
     "rectify.remind.soon.proxy": (
-        "⏰ {days} days left to the rectification deadline of {name} ({deadline}); a "
+        "⏰ {days:# day|# days} left to the rectification deadline of {name} ({deadline}); a "
         "re-evaluation follows."
     ),
     "rectify.remind.tomorrow.proxy": (
@@ -196,15 +196,15 @@ EN: dict[str, str] = {
     "start again.",
     "rectify.use_buttons": "Please use the buttons above to submit or start over.",
     "rectify.goals.empty": "The goals cannot be empty; what should be achieved?",
-    "rectify.goals.too_long": "The goals are too long ({length} characters); at most {limit}.",
+    "rectify.goals.too_long": "The goals are too long ({length:# character|# characters}); at most {limit}.",
     "rectify.measures.empty": "The measures cannot be empty; what will be done?",
     "rectify.measures.too_long": (
-        "The measures are too long ({length} characters); at most {limit}."
+        "The measures are too long ({length:# character|# characters}); at most {limit}."
     ),
     "rectify.comment.empty": "The comment cannot be empty; say what should change.",
-    "rectify.comment.too_long": "The comment is too long ({length} characters); at most {limit}.",
+    "rectify.comment.too_long": "The comment is too long ({length:# character|# characters}); at most {limit}.",
     "rectify.deadline.too_soon": "The deadline must be after today; allow time to rectify.",
-    "rectify.deadline.too_far": "That deadline is too far away; at most {days} days ahead.",
+    "rectify.deadline.too_far": "That deadline is too far away; at most {days:# day|# days} ahead.",
     "rectify.text_only": "Please answer in text.",
     "rectify.submitted.acceptor": "📥 A rectification plan to review:\n\n{plan}{result}",
     "rectify.card.result": "\n(mass evaluation of {when}: {rate} satisfaction, pass mark {mark})",
@@ -248,18 +248,18 @@ EN: dict[str, str] = {
     "rectify.list.deadline": "   deadline {date}",
     "rectify.list.more": "({count} more not listed)",
     "rectify.remind.late": (
-        "⏰ Your rectification plan is overdue (due {due}, {days} days ago). Tap below to "
+        "⏰ Your rectification plan is overdue (due {due}, {days:# day|# days} ago). Tap below to "
         "write it."
     ),
     "rectify.remind.late_acceptor": (
         "⏰ The rectification plan of “{name}” was due {due} and is still not filed "
-        "({days} days late)."
+        "({days:# day|# days} late)."
     ),
     "rectify.remind.waiting": (
-        "⏰ The rectification plan of “{name}” has waited {days} days for your review:\n\n{plan}"
+        "⏰ The rectification plan of “{name}” has waited {days:# day|# days} for your review:\n\n{plan}"
     ),
     "rectify.remind.soon": (
-        "⏰ {days} days left to the rectification deadline ({deadline}); a re-evaluation follows."
+        "⏰ {days:# day|# days} left to the rectification deadline ({deadline}); a re-evaluation follows."
     ),
     "rectify.remind.tomorrow": (
         "⏰ The rectification deadline is {deadline}; the re-evaluation follows. Be ready."

@@ -19,16 +19,16 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "reminder.soon": '⏰ Pledge item "{content}" is due in {days} days ({deadline}). Record progress with /progress.',
+    "reminder.soon": '⏰ Pledge item "{content}" is due in {days:# day|# days} ({deadline}). Record progress with /progress.',
     "reminder.due.tomorrow": '⏰ Pledge item "{content}" is due tomorrow ({deadline}).',
     "reminder.due.today": '⏰ Pledge item "{content}" is due today ({deadline}).',
-    "reminder.overdue": '⚠️ Pledge item "{content}" is {days} day(s) past its deadline ({deadline}). Please fulfil it or report progress with /progress.',
+    "reminder.overdue": '⚠️ Pledge item "{content}" is {days:# day|# days} past its deadline ({deadline}). Please fulfil it or report progress with /progress.',
     "reminder.overdue.secretary": "⚠️ These pledge items of your branch are overdue:\n{lines}",
     "reminder.overdue.line": "• {name}: {content} (deadline {deadline})",
     "reminder.selfcheck": "📝 Monthly self-check: you recorded no progress in {month}. Check your pledge and record progress with /progress.",
     "reminder.selfcheck.secretary": "📝 Monthly self-check: these members recorded no progress in {month}; please remind and help them: {names}",
     "reminder.quarter.inspect": "🔍 Quarterly inspection: {quarter} is over; please check how your branch's pledges are kept.",
-    "reminder.quarter.notice": "📢 {org}, {quarter}: {items} pledge item(s), {done} fulfilled, fulfilment rate {rate}. Residents are welcome to watch over them.",
+    "reminder.quarter.notice": "📢 {org}, {quarter}: {items:# pledge item|# pledge items}, {done} fulfilled, fulfilment rate {rate}. Residents are welcome to watch over them.",
     "reminder.phase.open": '📅 The "{name}" phase begins ({start} to {end}).\n{note}',
     "reminder.phase.close": '📅 The "{name}" phase ends today ({end}).\n{note}',
     "reminder.muted": "🔕 Routine reminders are off. Deadline and overdue reminders still come. Send /mute again to turn them back on.",

@@ -55,8 +55,8 @@ ZH: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "roster.summary": "The roster has {count} problem(s). Please fix them and upload again:",
-    "roster.more": "… and {count} more problem(s) not shown. Please fix the ones above first.",
+    "roster.summary": "The roster has {count:# problem. Please fix it|# problems. Please fix them} and upload again:",
+    "roster.more": "… and {count:# more problem|# more problems} not shown. Please fix the ones above first.",
     "roster.at_line": "{file}, line {line}: {message}",
     "roster.at_file": "{file}: {message}",
     "roster.list_sep": ", ",
@@ -72,13 +72,13 @@ EN: dict[str, str] = {
         "The file cannot be opened; it may be damaged. Please save it again as .xlsx in Excel."
     ),
     "roster.too_big": "The file is too large (over {max_mb} MB). Please split it up.",
-    "roster.missing_columns": "Missing column(s): {columns}. Put the column names in row 1.",
+    "roster.missing_columns": "Missing: {columns}. Put the column names in row 1.",
     "roster.duplicate_column": "The column “{column}” appears more than once. Keep only one.",
     "roster.no_rows": "The file has no data. Row 1 holds the column names; data starts in row 2.",
     "roster.too_many_rows": "Too many rows: at most {max} per file. Please split the file.",
     # row problems
     "roster.empty_field": "“{field}” is empty.",
-    "roster.too_long": "“{field}” is too long (at most {max} characters).",
+    "roster.too_long": "“{field}” is too long (at most {max:# character|# characters}).",
     "roster.unknown_type": (
         "Unknown organisation type “{value}”. Use one of: committee, rural, community, organ, "
         "soe, private, school, health, research, social."

@@ -70,7 +70,7 @@ EN: dict[str, str] = {
     "suggest.ask.to": "All right, to {org}. Please write your suggestion (up to 500 characters).",
     "suggest.btn.to": "Send to: {org}",
     "suggest.text.empty": "The suggestion cannot be empty; please write a few words.",
-    "suggest.text.too_long": "That is too long ({length} characters); keep it within {limit}.",
+    "suggest.text.too_long": "That is too long ({length:# character|# characters}); keep it within {limit}.",
     "suggest.text_only": "Please write your suggestion in words (pictures and voice are not supported).",
     "suggest.confirm": "Please check; once confirmed it goes to {org}:\n\n{text}",
     "suggest.btn.submit": "✅ Submit",
