@@ -166,7 +166,13 @@ def render_list(loc: str, view: SubjectList, page: int) -> tuple[str, list[list[
             rows.append(
                 [
                     button(label, "s", view.kind.value, subject.key),
-                    button(t(loc, "lr.btn.members"), "ls", view.kind.value, 0, subject.id),
+                    button(
+                        t(loc, "lr.btn.members", org=_short(subject.name)),
+                        "ls",
+                        view.kind.value,
+                        0,
+                        subject.id,
+                    ),
                 ]
             )
         else:
@@ -590,20 +596,20 @@ def _history_line(loc: str, line: ReviewLine, received: bool, ctx: Ctx) -> str:
     return text
 
 
+def _history_section(loc: str, key: str, lines: list[str]) -> list[str]:
+    """A titled list; an empty one says so in its title ("the latest 0" says nothing)."""
+    if not lines:
+        return [t(loc, f"{key}.none")]
+    return [t(loc, key, count=len(lines)), *lines]
+
+
 def render_history(loc: str, history: History, ctx: Ctx) -> str:
     """Reviews received (newest first), then reviews given."""
-    lines = [t(loc, "lr.history.received", count=len(history.received))]
-    if history.received:
-        lines += [_history_line(loc, line, True, ctx) for line in history.received]
-    else:
-        lines.append(t(loc, "lr.history.none"))
+    received = [_history_line(loc, line, True, ctx) for line in history.received]
+    lines = _history_section(loc, "lr.history.received", received)
     if history.given or history.me.role.value in ("secretary", "committee", "leader"):
-        lines.append("")
-        lines.append(t(loc, "lr.history.given", count=len(history.given)))
-        if history.given:
-            lines += [_history_line(loc, line, False, ctx) for line in history.given]
-        else:
-            lines.append(t(loc, "lr.history.none"))
+        given = [_history_line(loc, line, False, ctx) for line in history.given]
+        lines += ["", *_history_section(loc, "lr.history.given", given)]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.enums import Role
 from bot.domain.onboarding import Profile
 from bot.i18n import LOCALES, normalize_locale, t
 from bot.menu import commands_for
@@ -23,10 +24,12 @@ from handlers.resident_phone import ask_if_needed
 
 def _greeting(profile: Profile) -> str:
     loc = profile.person.locale
+    person = profile.person
+    address = "resident" if person.role is Role.RESIDENT else "comrade"
     text = t(
         loc,
         "start.welcome",
-        name=profile.person.name,
+        address=t(loc, f"start.address.{address}", name=person.name),
         role=t(loc, f"role.{profile.person.role.value}"),
         org=profile.org.name,
     )

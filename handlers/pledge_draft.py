@@ -103,16 +103,28 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
         ]
     elif step is Step.RESPONSIBLE:
         text = t(loc, "draft.ask.responsible")
-        buttons = [[_b(t(loc, "draft.btn.me", name=view.pledger_name), "me", pid)], *drop_row]
+        me = t(loc, _whose("draft.btn.me", view), name=view.pledger_name)
+        buttons = [[_b(me, "me", pid)], *drop_row]
     else:
         text, buttons = _summary(view, loc)
     return (f"{header}\n{text}" if header else text), buttons
 
 
+def _whose(key: str, view: DraftView) -> str:
+    """The form of ``key`` for whose pledge it is: one's own, a member's oral pledge recorded
+    by the secretary (the secretary is not the pledger), or the branch's."""
+    if view.kind is PledgerKind.BRANCH:
+        return f"{key}.branch"
+    return f"{key}.oral" if view.pledge.is_oral else key
+
+
 def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]]:
     pledge = view.pledge
     pid = pledge.id
-    parts = [t(loc, "draft.summary"), pledge_card(loc, pledge, view.pledger_name, view.org.name)]
+    parts = [
+        t(loc, _whose("draft.summary", view), name=view.pledger_name),
+        pledge_card(loc, pledge, view.pledger_name, view.org.name),
+    ]
     # Warn a cadre before submitting; the reviewer sees the same flag.
     if pledge.pledger_kind is PledgerKind.MEMBER and view.pledger_is_cadre:
         gaps = cadre_gaps([i.category for i in pledge.items])
@@ -260,7 +272,8 @@ async def _pledge_action(
         ctx.svc.outbox.wake()
         await answer_callback(update)
         card = pledge_card(loc, view.pledge, view.pledger_name, view.org.name)
-        await reply(update, t(loc, "draft.submitted") + "\n\n" + card, edit=True)
+        submitted = t(loc, _whose("draft.submitted", view), name=view.pledger_name)
+        await reply(update, submitted + "\n\n" + card, edit=True)
         return ConversationHandler.END
     if action == "disc":
         await svc.discard(tg, pid)

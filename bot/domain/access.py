@@ -31,10 +31,12 @@ def can_pledge(person: Person) -> bool:
 async def may_review(uow: UnitOfWork, reviewer: Person, pledge: Pledge) -> bool:
     """Member pledges: the branch secretary (or the committee above).
 
-    Branch pledges: the upper committee. Nobody reviews their own pledge; a secretary may
-    review an oral pledge they recorded for a member, since the pledge is the member's.
+    Branch pledges: the upper committee. Nobody reviews their own pledge, nor one they wrote
+    down: an oral pledge the secretary recorded for a member goes to another reviewer (as the
+    progress they record is verified, and the rectification plan they write is accepted, by
+    someone else).
     """
-    if pledge.person_id == reviewer.id:
+    if reviewer.id in {pledge.person_id, pledge.drafter_id}:
         return False
     ancestors = {org.id for org in await uow.orgs.ancestors(pledge.org_id)}
     is_committee_above = (reviewer.role is Role.COMMITTEE or reviewer.is_admin) and (
@@ -44,8 +46,7 @@ async def may_review(uow: UnitOfWork, reviewer: Person, pledge: Pledge) -> bool:
         if reviewer.role is Role.SECRETARY and reviewer.org_id == pledge.org_id:
             return True
         return is_committee_above
-    # A branch pledge: the secretary who drafted it is never its reviewer.
-    return is_committee_above and reviewer.id != pledge.drafter_id
+    return is_committee_above
 
 
 async def reviewers_for(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
@@ -54,7 +55,7 @@ async def reviewers_for(uow: UnitOfWork, pledge: Pledge) -> list[Person]:
         secretaries = [
             p
             for p in await uow.people.in_org(pledge.org_id, [Role.SECRETARY.value])
-            if p.id != pledge.person_id
+            if p.id not in {pledge.drafter_id, pledge.person_id}
         ]
         if secretaries:
             return secretaries

@@ -11,7 +11,7 @@ from bot.domain.dates import format_day
 from bot.domain.enums import Role
 from bot.domain.models import Org
 from bot.domain.progress_models import ItemProgress, ItemStatus
-from bot.domain.render import item_lines
+from bot.domain.render import item_lines, pledger_line
 from bot.i18n import t
 from storage.db import Database
 from storage.uow import UnitOfWork
@@ -177,7 +177,7 @@ def live_board_post(
     """The board post: the pledge as published, each item with its status and last progress."""
     head = [
         t(locale, "board.post.title", number=snapshot["number"]),
-        t(locale, "card.pledger", name=snapshot["pledger_name"], org=snapshot["org_name"]),
+        pledger_line(locale, snapshot["pledger_name"], snapshot["org_name"]),
         t(locale, "board.post.horizon", horizon=t(locale, f"horizon.{snapshot['horizon']}")),
     ]
     if snapshot.get("is_oral"):

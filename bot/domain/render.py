@@ -31,6 +31,17 @@ def item_lines(locale: str | None, index: int, item: dict[str, Any]) -> list[str
     ]
 
 
+def pledger_line(locale: str | None, pledger_name: str, org_name: str) -> str:
+    """Who pledged: a member with their branch, or the branch itself (组织承诺), named once.
+
+    A branch pledge's pledger is its organisation (``access.pledger_name``), so the two names
+    are the same; published snapshots keep only the names, so the names decide.
+    """
+    if pledger_name == org_name:
+        return t(locale, "card.pledger.branch", org=org_name)
+    return t(locale, "card.pledger", name=pledger_name, org=org_name)
+
+
 def render_items(locale: str | None, items: list[dict[str, Any]]) -> str:
     """The numbered item list."""
     lines: list[str] = []
@@ -58,7 +69,7 @@ def pledge_card(
             if pledge.horizon
             else t(locale, "horizon.unset"),
         ),
-        t(locale, "card.pledger", name=pledger_name, org=org_name),
+        pledger_line(locale, pledger_name, org_name),
     ]
     if pledge.is_oral:
         lines.append(t(locale, "card.oral"))
@@ -78,7 +89,7 @@ def board_post(locale: str | None, snapshot: dict[str, Any]) -> str:
     """The publication post (亮诺) from the snapshot taken at approval."""
     lines = [
         t(locale, "board.post.title", number=snapshot["number"]),
-        t(locale, "card.pledger", name=snapshot["pledger_name"], org=snapshot["org_name"]),
+        pledger_line(locale, snapshot["pledger_name"], snapshot["org_name"]),
         t(locale, "board.post.horizon", horizon=t(locale, f"horizon.{snapshot['horizon']}")),
     ]
     if snapshot.get("is_oral"):

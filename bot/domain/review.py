@@ -107,6 +107,8 @@ class ReviewService:
             pledge.pledger_kind is PledgerKind.BRANCH and pledge.drafter_id == me.id
         ):
             raise Forbidden("review.own_pledge")
+        if pledge.drafter_id == me.id:
+            raise Forbidden("review.own_recording")
         if not await access.may_review(uow, me, pledge):
             raise Forbidden("review.not_your_scope")
         if pledge.status is not PledgeStatus.SUBMITTED:

@@ -150,7 +150,7 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
         on_behalf_of=oral_member,
     )
     await pledges.submit(hs_secretary, pid)
-    await publish(pid, hs_secretary)
+    await publish(pid, await _tg(db, "刘晓燕"))  # who recorded it does not review it
 
     # Under review.
     pid = await _draft(

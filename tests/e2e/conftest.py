@@ -10,6 +10,7 @@ import pytest
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from tests.e2e.harness import TOKEN, BotRunner, World, make_settings
+from tests.wording import defects
 
 
 @pytest.fixture(autouse=True)
@@ -43,3 +44,15 @@ async def world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
         yield w
     finally:
         await runner.stop()
+    misread = wording_defects(sim)
+    assert not misread, f"the bot said something that reads wrong: {misread}"
+
+
+def wording_defects(sim: BotApiSimulator) -> list[str]:
+    """Everything the bot wrote in the story (texts, every edit, buttons) that reads wrong."""
+    found: list[str] = []
+    for chat_id in list(sim.state.chats):
+        for message in sim.bot_messages(chat_id, include_deleted=True):
+            for text in (*message.history, message.content, *message.button_labels()):
+                found += [f"{hit!r} in {text[:80]!r}" for hit in defects(text)]
+    return sorted(set(found))

@@ -22,13 +22,14 @@ async def draft_item(
     deadline: str = "年底",
     *,
     expect_done: str = "请核对",
+    responsible: str = "本人",
 ) -> None:
     """Answer one item's questions in the drafting conversation (category button first)."""
     await person.tap(category, expect="承诺内容")
     await person.send(content, expect="可以检查的目标")
     await person.send(target, expect="完成时限")
     await person.send(deadline, expect="谁负责")
-    await person.tap("本人", expect=expect_done)
+    await person.tap(responsible, expect=expect_done)
 
 
 async def draft_one_item_pledge(

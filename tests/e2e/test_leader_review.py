@@ -196,7 +196,12 @@ async def test_committee_clerk_reviews_a_branch_its_secretary_answers(world: Wor
 
     # The clerk may also review the branch's members, one branch at a time.
     await clerk.send("/comment", expect="领导点评")
-    members = await clerk.tap("点评党员", expect="东园社区党支部的党员")  # the first: due
+    listing = clerk.last()
+    # Each branch's row has its own members button, named for that branch.
+    member_buttons = [label for label in listing.button_labels() if label.startswith("👥")]
+    assert len(member_buttons) == len(set(member_buttons)) >= 2
+    assert "👥 黄思村党总支的党员" in member_buttons
+    members = await clerk.tap("👥 东园社区党支部的党员", expect="东园社区党支部的党员：")
     labels = [label for label, _ in _buttons(members)]
     assert any("孙立新" in label for label in labels)
     assert any("吴静" in label for label in labels)  # the secretary is a member too

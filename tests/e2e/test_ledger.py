@@ -82,16 +82,18 @@ async def test_secretary_ledger_pages_forward_and_back(world: World) -> None:
 async def test_committee_sees_branches_and_district_totals(world: World) -> None:
     await sixty_items(world)
     clerk = await world.join("刘晓燕")
-    district = await clerk.send("/ledger", expect="全区汇总")
+    district = await clerk.send("/ledger", expect="新华镇党委 承诺台账（所辖支部汇总）")
     assert "所辖支部 4 个｜作出承诺的党员 4 人" in district.content
     assert "承诺事项 60 项｜已兑现 8 项｜兑现率 13.3%" in district.content
     assert "黄思村党总支：60 项，已兑现 8 项，兑现率 13.3%，逾期 20 项" in district.content
     assert "东园社区党支部：0 项，已兑现 0 项，兑现率 —，逾期 0 项" in district.content
     label = next(lbl for lbl in district.button_labels() if "黄思村党总支" in lbl)
     branch = await clerk.tap(label, expect="黄思村党总支 承诺台账（第 1/3 页）")
-    assert "返回全区" in branch.button_labels()[-1]
+    assert branch.button_labels()[-1] == "↩️ 返回汇总"
     await clerk.tap("下一页 ▶", expect="（第 2/3 页）")
-    await clerk.tap("返回全区", expect="全区汇总")
+    back = await clerk.tap("返回汇总", expect="所辖支部汇总")
+    # 新华镇 is a town: nothing calls its committee a district (全区).
+    assert "全区" not in district.content + back.content + " ".join(back.button_labels())
 
 
 async def test_people_without_the_role_are_refused(world: World) -> None:

@@ -182,7 +182,7 @@ async def test_secretary_claim_on_branch_pledge_goes_to_the_committee(world: Wor
     await secretary.send("每季度召开一次组织生活会", expect="可以检查的目标")
     await secretary.send("全年4次", expect="完成时限")
     await secretary.send("年底", expect="谁负责")
-    await secretary.tap("本人", expect="请核对")
+    await secretary.tap("本支部（黄思村党总支）", expect="请核对本支部的承诺")
     await secretary.tap("提交审核", expect="已提交审核")
     await clerk.receive("提交了承诺")
     await clerk.tap("通过", expect="已通过")

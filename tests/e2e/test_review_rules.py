@@ -96,8 +96,8 @@ async def test_committee_reviews_a_branch_pledge_its_drafter_cannot(world: World
     await secretary.send("每季度召开一次民主生活会", expect="可以检查的目标")
     await secretary.send("全年4次", expect="完成时限")
     await secretary.send("年底", expect="谁负责")
-    summary = await secretary.tap("本人", expect="请核对您的承诺")
-    assert "黄思村党总支" in summary.content
+    summary = await secretary.tap("本支部（黄思村党总支）", expect="请核对本支部的承诺")
+    assert "承诺人：黄思村党总支（组织承诺）" in summary.content
     await secretary.tap("提交审核", expect="已提交审核")
 
     incoming = await clerk.receive("黄思村党总支 提交了承诺")

@@ -19,6 +19,7 @@ BOARD_DY = -100_002  # 东园社区 board group
 async def test_secretary_records_an_oral_pledge(world: World) -> None:
     elder = await world.join("朱德顺")
     secretary = await world.join("沈宝方")
+    clerk = await world.join("刘晓燕")
     world.group(BOARD_HS, "黄思村公示栏", [secretary, elder])
     await secretary.send("/linkboard", expect="公示栏", chat_id=BOARD_HS)
 
@@ -32,27 +33,38 @@ async def test_secretary_records_an_oral_pledge(world: World) -> None:
     await secretary.tap("带头服务群众", expect="承诺内容")
     await secretary.send("帮助调解邻里纠纷", expect="可以检查的目标")
     await secretary.send("全年调解3起", expect="完成时限")
-    await secretary.send("年底", expect="谁负责")
-    summary = await secretary.tap("本人（朱德顺）", expect="请核对您的承诺")
-    assert "🗣 口头承诺" in summary.content and "承诺人：朱德顺" in summary.content
+    asked = await secretary.send("年底", expect="谁负责")
+    # The secretary is not the pledger: nothing calls 朱德顺 "本人" or the pledge "您的承诺".
+    assert asked.button_labels()[0] == "朱德顺（承诺人）"
+    summary = await secretary.tap("朱德顺（承诺人）", expect="请核对您为 朱德顺 代录的承诺")
+    assert "🗣 口头承诺" in summary.content and "承诺人：朱德顺（黄思村党总支）" in summary.content
+    assert "本人" not in summary.content and "您的承诺" not in summary.content
 
     # While the secretary records it, the member cannot open a second one of his own.
     await elder.send("/pledge", expect="正由支部书记代为填写")
 
-    await secretary.tap("提交审核", expect="已提交审核")
+    submitted = await secretary.tap("提交审核", expect="已提交审核")
+    assert "由本支部其他书记或上级党委审核" in submitted.content
     recorded = await only_pledge(world, elder)
     assert recorded.is_oral and recorded.status is PledgeStatus.SUBMITTED
     assert recorded.drafter_id == (await roster_person(world, "沈宝方")).id
     assert [i.responsible for i in recorded.items] == ["朱德顺"]
 
-    incoming = await secretary.receive("朱德顺 提交了承诺")
+    # Who wrote it down does not review it: the committee above does.
+    incoming = await clerk.receive("朱德顺 提交了承诺")
     assert "🗣 口头承诺" in incoming.content
-    await secretary.tap("通过", expect="已通过 朱德顺 的承诺")
+    await world.outbox_settled()
+    assert secretary.seen("提交了承诺") == 0
+    refused = await secretary.tap_forged(f"rv:ok:{recorded.id}:{recorded.version}")
+    assert "这份承诺是您代录的" in refused
+    await secretary.send("/review", expect="目前没有待审核的承诺")
+    await clerk.tap("通过", expect="已通过 朱德顺 的承诺")
     number = (await pledge(world, recorded.id)).number
     assert number is not None
 
     told = await elder.receive(f"编号 {number}")
     assert "审核通过并公开" in told.content
+    await secretary.receive(f"您代录的 朱德顺 的承诺已审核通过并公开，编号 {number}")
     await world.sim.wait_until(
         lambda: any(number in m.content for m in world.sim.bot_messages(BOARD_HS)), 10
     )
@@ -60,15 +72,34 @@ async def test_secretary_records_an_oral_pledge(world: World) -> None:
     assert "🗣 口头承诺" in post.content and "帮助调解邻里纠纷" in post.content
 
 
+async def test_an_english_speaking_secretary_records_an_oral_pledge(world: World) -> None:
+    secretary = await world.join("沈宝方", language_code="en")
+    await secretary.send("/oral", expect="Choose the member")
+    await secretary.tap("🗣 朱德顺", expect="choose the type of pledge")
+    await secretary.tap("annual pledge", expect="Item 1")
+    await secretary.tap("Lead in serving the people", expect="what will you do")
+    await secretary.send("Help settle neighbours' disputes", expect="target")
+    await secretary.send("3 disputes settled this year", expect="By when")
+    asked = await secretary.send("end of year", expect="Who is responsible")
+    assert asked.button_labels()[0] == "朱德顺 (the pledger)"
+    summary = await secretary.tap(
+        "朱德顺 (the pledger)", expect="Please check the pledge you are recording for 朱德顺"
+    )
+    assert "Myself" not in summary.content and "your pledge" not in summary.content
+    submitted = await secretary.tap("Submit for review", expect="Submitted for review")
+    assert "not by whoever recorded it" in submitted.content
+
+
 async def test_oral_pledge_for_an_unbound_member(world: World) -> None:
     secretary = await world.join("沈宝方")
+    clerk = await world.join("刘晓燕")
     await secretary.send("/oral", expect="请选择要代录口头承诺的党员")
     await secretary.tap("🗣 朱德顺", expect="请选择承诺类型")
     await secretary.tap("年度承诺", expect="第 1 项")
-    await draft_item(secretary, "带头弘扬正气", "带头移风易俗")
+    await draft_item(secretary, "带头弘扬正气", "带头移风易俗", responsible="朱德顺（承诺人）")
     await secretary.tap("提交审核", expect="已提交审核")
-    await secretary.receive("朱德顺 提交了承诺")
-    await secretary.tap("通过", expect="已通过 朱德顺 的承诺")
+    await clerk.receive("朱德顺 提交了承诺")
+    await clerk.tap("通过", expect="已通过 朱德顺 的承诺")
     counts = await world.outbox_settled()
     assert counts.get("failed", 0) == 0 and counts.get("pending", 0) == 0
     zhu = await roster_person(world, "朱德顺")
