@@ -10,7 +10,7 @@ from bot.context import Ctx
 from bot.domain.enums import Role
 from bot.domain.onboarding import Profile
 from bot.i18n import LOCALES, normalize_locale, t
-from bot.menu import commands_for
+from bot.menu import help_lines
 from handlers.common import (
     answer_callback,
     guarded,
@@ -39,8 +39,7 @@ def _greeting(profile: Profile) -> str:
 def _help_text(profile: Profile | None, locale: str | None = None) -> str:
     loc = profile.person.locale if profile else locale
     role = profile.person.role if profile else None
-    lines = [t(loc, "help.title")]
-    lines += [f"/{c} — {t(loc, f'cmd.{c}')}" for c in commands_for(role)]
+    lines = [t(loc, "help.title"), *help_lines(role, loc)]
     if profile is None:
         lines.append("")
         lines.append(t(loc, "help.unbound"))

@@ -176,6 +176,8 @@ class ReviewService:
     ) -> None:
         now = self.clock.now()
         key = "review.result.amendment_approved" if amended else "review.result.approved"
+        if pledge.pledger_kind is PledgerKind.BRANCH and not amended:
+            key = "review.result.approved_branch"  # the secretary hears it as the branch's
         for person in await _pledger_people(uow, pledge, exclude=reviewer_id):
             if pledge.person_id is not None and person.id != pledge.person_id:
                 # The secretary who recorded an oral pledge hears it as the member's.
@@ -249,11 +251,12 @@ class ReviewService:
             assert fresh is not None
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
+            name = await pledger_name(uow, fresh, org)
             for person in await _pledger_people(uow, fresh, exclude=me.id):
                 await tell(
                     uow,
                     person,
-                    "review.result.returned",
+                    _returned_key(fresh, person),
                     now,
                     buttons=[
                         [
@@ -265,14 +268,24 @@ class ReviewService:
                     ],
                     comment=text,
                     reviewer=me.name,
+                    name=name,
                 )
-            return Decision(fresh, await pledger_name(uow, fresh, org), ReviewAction.RETURN)
+            return Decision(fresh, name, ReviewAction.RETURN)
 
     async def check_decidable(self, tg_user_id: int, pledge_id: int, version: int) -> Pledge:
         """Before asking for a return comment: may this person still decide this version?"""
         async with self.db.uow() as uow:
             _, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
             return pledge
+
+
+def _returned_key(pledge: Pledge, person: Person) -> str:
+    """How a returned pledge is told: to its member, to who recorded it, to the branch."""
+    if pledge.pledger_kind is PledgerKind.BRANCH:
+        return "review.result.returned_branch"
+    if person.id != pledge.person_id:
+        return "review.result.returned_for"
+    return "review.result.returned"
 
 
 async def _pledger_people(uow: UnitOfWork, pledge: Pledge, exclude: int) -> list[Person]:

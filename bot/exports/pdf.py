@@ -311,7 +311,9 @@ def _letter_copy(doc: _Doc, letter: Letter, copy_label: str) -> None:
     doc.ln(2)
     doc.set_font(FAMILY, size=11)
     lines = [
-        t(loc, "export.letter.pledger", name=letter.pledger, org=letter.org_name),
+        t(loc, "export.letter.pledger.branch", org=letter.org_name)
+        if letter.branch_pledge
+        else t(loc, "export.letter.pledger", name=letter.pledger, org=letter.org_name),
         t(loc, "export.letter.horizon", horizon=letter.horizon),
     ]
     if letter.post:

@@ -64,7 +64,10 @@ def normalize_locale(code: str | None) -> str:
 def t(locale: str | None, key: str, **params: Any) -> str:
     """Translate ``key`` into ``locale`` and fill its placeholders."""
     loc = locale if locale in CATALOGS else DEFAULT_LOCALE
-    text = CATALOGS[loc].get(key) or CATALOGS[DEFAULT_LOCALE].get(key)
+    # An empty string is a translation too (English has no measure words: "export.unit.*").
+    text = CATALOGS[loc].get(key)
+    if text is None:
+        text = CATALOGS[DEFAULT_LOCALE].get(key)
     if text is None:
         raise KeyError(f"missing message key: {key}")
     return _FORMATTER.vformat(text, (), params) if params else text

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import re
+import unicodedata
 
 from bot.domain.enums import Role
 from bot.i18n import t
@@ -13,7 +15,16 @@ from tests.e2e.harness import ADMIN_ID, Human, World
 
 def help_commands(text: str) -> list[str]:
     """The commands a /help answer lists, in order."""
-    return [line.split(" ", 1)[0][1:] for line in text.splitlines() if line.startswith("/")]
+    return re.findall(r"(?<!\S)/([a-z]+)", text)
+
+
+def screen_rows(text: str, width: int = 36) -> int:
+    """How many rows ``text`` takes on a phone about 18 Chinese characters (36 columns) wide."""
+    rows = 0
+    for line in text.splitlines():
+        used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        rows += max(1, -(-used // width))
+    return rows
 
 
 def menu(role: Role | None, locale: str) -> list[tuple[str, str]]:
@@ -96,6 +107,29 @@ async def test_help_lists_exactly_each_roles_commands(world: World) -> None:
     stranger = world.human("路人")
     answer = await stranger.send("/help", expect="您可以使用以下命令")
     assert help_commands(answer.content) == list(commands_for(None))
+
+
+async def test_help_fits_one_phone_screen_grouped_by_purpose(world: World) -> None:
+    """25 commands for a secretary: grouped by what they are for, short lines, at most 20 rows
+    on a phone in either language; the menu lists the same commands in the same order."""
+    cases = {"沈宝方": Role.SECRETARY, "刘晓燕": Role.COMMITTEE, "张桂英": Role.RESIDENT}
+    assert len(commands_for(Role.SECRETARY)) == 25
+    for name, role in cases.items():
+        person = await world.join(name)
+        for locale, title in (("zh_CN", "您可以使用以下命令"), ("en", "You can use")):
+            if locale == "en":
+                await person.send("/lang", expect="请选择语言")
+                await person.tap("English", expect="Switched to English")
+            answer = await person.send("/help", expect=title)
+            assert help_commands(answer.content) == list(commands_for(role)), name
+            assert world.sim.commands("chat", chat_id=person.user_id) == menu(role, locale)
+            assert screen_rows(answer.content) <= 20, answer.content
+            assert screen_rows(answer.content) == len(answer.content.splitlines())
+            if role is Role.SECRETARY and locale == "zh_CN":
+                headings = [line[:2] for line in answer.content.splitlines()[1:]]
+                groups = [h for h in headings if h.strip("\u3000")]
+                assert groups == ["承诺", "审核", "践诺", "通知", "评议", "统计", "其他"]
+                assert "承诺　/pledge 填写　/mypledges 我的" in answer.content
 
 
 async def test_default_menus_in_chinese_and_english(world: World) -> None:

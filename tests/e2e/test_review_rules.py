@@ -118,7 +118,8 @@ async def test_committee_reviews_a_branch_pledge_its_drafter_cannot(world: World
     assert approved.status is PledgeStatus.PUBLISHED and approved.number is not None
     trail = await reviews(world, branch.id)
     assert len(trail) == 1 and trail[0].action is ReviewAction.APPROVE
-    await secretary.receive(f"编号 {approved.number}")
+    told = await secretary.receive(f"编号 {approved.number}")
+    assert told.content.startswith("🎉 本支部的承诺已审核通过并公开")  # not "您的承诺"
 
 
 async def test_nobody_reviews_their_own_pledge(world: World) -> None:

@@ -6,7 +6,7 @@ and a name repeated as its own qualifier fail any story in which the bot says th
 
 from __future__ import annotations
 
-from tests.e2e.flows import submit_one_item_pledge
+from tests.e2e.flows import draft_item, submit_one_item_pledge
 from tests.e2e.harness import World
 
 
@@ -95,3 +95,19 @@ async def test_a_member_pledge_card_keeps_the_member_and_the_branch(world: World
     await submit_one_item_pledge(member)
     incoming = await secretary.receive("王建国 提交了承诺")
     assert "承诺人：王建国（黄思村党总支）" in incoming.content
+
+
+async def test_a_returned_oral_pledge_is_told_as_the_members(world: World) -> None:
+    secretary = await world.join("沈宝方")
+    clerk = await world.join("刘晓燕")
+    await secretary.send("/oral", expect="请选择要代录口头承诺的党员")
+    await secretary.tap("🗣 朱德顺", expect="请选择承诺类型")
+    await secretary.tap("年度承诺", expect="第 1 项")
+    await draft_item(secretary, "带头弘扬正气", "带头移风易俗", responsible="朱德顺（承诺人）")
+    await secretary.tap("提交审核", expect="已提交审核")
+    await clerk.receive("朱德顺 提交了承诺")
+    await clerk.tap("退回修改", expect="请写下退回的理由")
+    await clerk.send("目标请写具体：劝导几户", expect="已退回")
+    told = await secretary.receive("被退回修改")
+    assert told.content.startswith("↩️ 您代录的 朱德顺 的承诺被退回修改。")
+    assert "您的承诺" not in told.content and "目标请写具体：劝导几户" in told.content

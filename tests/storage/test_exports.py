@@ -419,6 +419,8 @@ async def test_branch_and_oral_letters(
     page = pdf_text(branch.data)[0]
     assert "创先争优活动党组织公开承诺书" in page
     assert "审定方：新华镇党委（盖章）" in page  # a branch pledge is reviewed above
+    # The branch pledges: its name once, not as "承诺人：X　所在党组织：X".
+    assert "承诺党组织：黄思村党总支" in page and "所在党组织" not in page
     oral = await service.letter(SHEN, huangsi["zhu"].id, ZH)
     assert "口头承诺，由沈宝方代为记录" in pdf_text(oral.data)[0]
     async with db.engine.begin() as conn:

@@ -127,3 +127,9 @@ def test_a_count_picks_its_english_form() -> None:
     for count in (0, 1, 2):
         forms[count] = t("en", "record.title", month="2026-06", count=count)
     assert "(1 entry)" in forms[1] and "(2 entries)" in forms[2] and "(0 entries)" in forms[0]
+
+
+def test_an_english_string_left_empty_is_not_filled_with_chinese() -> None:
+    """The statistics form's units: "个" in Chinese, nothing in English (not "个" again)."""
+    assert t("zh_CN", "export.unit.org") == "个"
+    assert t("en", "export.unit.org") == ""
