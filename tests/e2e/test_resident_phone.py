@@ -51,7 +51,7 @@ async def test_members_are_not_asked_and_an_unconfirmed_resident_is_asked_again(
     world: World,
 ) -> None:
     member = await world.join("王建国")
-    await member.send("/help", expect="我能用的命令")
+    await member.send("/help", expect="您可以使用以下命令")
     assert member.seen("请确认您的手机号") == 0
     resident = await world.join("李长根", language_code="en")
     await resident.receive("Please confirm your phone number")
