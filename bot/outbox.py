@@ -63,8 +63,11 @@ SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[bool]]
 # Called with a sent row and the Bot API's raw answer, in the transaction that marks it sent
 # (rows name theirs in payload["on_sent"]; e.g. a ballot poll's poll id is remembered).
 SentHook = Callable[[UnitOfWork, OutboxRow, Any], Awaitable[None]]
-# Renders a row's file at send time (payload["render"]), so no bytes sit in the outbox JSON.
-FileRenderer = Callable[[UnitOfWork, dict[str, Any]], Awaitable[bytes]]
+# Renders a row's file at send time (payload["render"]), so no bytes sit in the outbox JSON:
+# it reads what it needs in a read-only unit of work and returns the drawing, which runs on a
+# thread after the unit of work ended (no transaction is open while a chart is drawn).
+Drawing = Callable[[], bytes]
+FileRenderer = Callable[[UnitOfWork, dict[str, Any]], Awaitable[Drawing]]
 
 
 def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
@@ -373,8 +376,9 @@ class OutboxDispatcher:
         self._sent_hooks[name] = hook
 
     def register_file(self, name: str, renderer: FileRenderer) -> None:
-        """``sendPhoto`` rows with ``payload["render"] == name`` get their image from
-        ``renderer(uow, payload)`` when they are sent."""
+        """``sendPhoto`` rows with ``payload["render"] == name`` get their image when they are
+        sent: ``renderer(uow, payload)`` reads (read-only), the drawing it returns runs on a
+        thread after."""
         self._files[name] = renderer
 
     # -- lifecycle
@@ -625,7 +629,7 @@ class OutboxDispatcher:
         if buttons:
             params["reply_markup"] = {"inline_keyboard": buttons}
         if method == "upsert" and row.ref is not None:
-            async with self.db.uow() as uow:
+            async with self.db.read() as uow:
                 known = await uow.outbox.posted(row.ref)
             if known is not None and known[0] == row.chat_id:
                 try:
@@ -667,8 +671,9 @@ class OutboxDispatcher:
             renderer = self._files.get(str(payload["render"]))
             if renderer is None:
                 raise TelegramError(f"unknown renderer {payload['render']!r}")
-            async with self.db.uow() as uow:
-                image = await renderer(uow, payload)
+            async with self.db.read() as uow:
+                drawing = await renderer(uow, payload)
+            image = await asyncio.to_thread(drawing)
             message = await self.bot.send_photo(
                 row.chat_id, image, caption=payload.get("caption"), **self._rl
             )
@@ -687,7 +692,7 @@ class OutboxDispatcher:
         renderer = self._views.get(str(row.payload.get("view")))
         if renderer is None:
             raise TelegramError(f"unknown view {row.payload.get('view')!r}")
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             return await renderer(uow, row.chat_id, row.payload)
 
     # -- recording outcomes

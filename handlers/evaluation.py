@@ -611,10 +611,13 @@ class VotingApplication(
             await self._lanes.room(POLL_PAUSE)
 
     async def _handle(self, update: object) -> None:
-        """One update through the handlers; then the journal may forget it. The sender's
-        person is read once for the whole update (Database.one_update)."""
+        """One update through the handlers; then the journal may forget it (its effects are
+        committed with its mark, storage/update_claim.py). The sender's person is read once
+        for the whole update (Database.one_update)."""
+        services = self.bot_data.services
+        update_id = update.update_id if isinstance(update, Update) else None
         try:
-            with self.bot_data.services.db.one_update():
+            with services.db.one_update(update_id, services.clock.now()):
                 await super().process_update(update)
         finally:
             if isinstance(update, Update):

@@ -22,17 +22,19 @@ log = logging.getLogger(__name__)
 
 
 async def drop_duplicates(update: Update, ctx: Ctx) -> None:
-    """A redelivered update (same update_id) is handled once only. In the same transaction
-    the sender is read, once for every handler and service that follows (Database.one_update)."""
+    """A redelivered update whose effects were committed (same update_id) stops here. It is
+    recorded as handled by the transaction of its effects, not here (storage/update_claim.py):
+    this is a read, which waits for no writer. In the same read the sender is read, once for
+    every handler and service that follows (Database.one_update)."""
     svc = ctx.svc
     if update.poll_answer is not None:
         return  # the ballot box claims its update ids with the ballots (handlers/evaluation)
     user = update.effective_user
-    async with svc.db.uow() as uow:
-        first = await uow.updates.claim(update.update_id, svc.clock.now())
-        if first and user is not None:
+    async with svc.db.read() as uow:
+        seen = await uow.updates.seen(update.update_id)
+        if not seen and user is not None:
             await uow.people.by_tg(user.id)
-    if not first:
+    if seen:
         log.info("update %s seen before: ignored", update.update_id)
         raise ApplicationHandlerStop
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from bot.domain.names import name_key
 from storage.repositories import people_of_one_update, remembered_account
 from storage.sqlite_driver import OneTripDbapi, usable
 from storage.uow import UnitOfWork
+from storage.update_claim import update_in_hand, watch_writes
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    watch_writes(engine)
     return engine
 
 
@@ -58,14 +62,25 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
-        # SQLite has one writer: serialising our own transactions in-process avoids
-        # SQLITE_BUSY on read-to-write upgrades without busy-polling.
+        # SQLite has one writer: serialising our own writing transactions in-process avoids
+        # SQLITE_BUSY on read-to-write upgrades without busy-polling. Readers take no lock
+        # (WAL: they read a snapshot beside the writer), so no read waits behind a write.
         self._lock = asyncio.Lock() if make_url(url).get_backend_name() == "sqlite" else None
 
-    def one_update(self) -> AbstractContextManager[None]:
+    @contextmanager
+    def one_update(
+        self, update_id: int | None = None, at: datetime | None = None
+    ) -> Iterator[None]:
         """Around the handling of one update: an account's person is read from the database
-        once, not by every service the update calls (any write to people forgets it)."""
-        return people_of_one_update()
+        once, not by every service the update calls (any write to people forgets it); with
+        an update id, the update's first writing unit of work records it as handled
+        (storage/update_claim.py)."""
+        with people_of_one_update():
+            if update_id is None or at is None:
+                yield
+                return
+            with update_in_hand(update_id, at):
+                yield
 
     @staticmethod
     def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
@@ -74,8 +89,12 @@ class Database:
         return remembered_account(tg_user_id)
 
     def uow(self) -> UnitOfWork:
-        """A new unit of work (use as ``async with db.uow() as uow``)."""
+        """A new unit of work that may write (use as ``async with db.uow() as uow``)."""
         return UnitOfWork(self.engine, self._lock)
+
+    def read(self) -> UnitOfWork:
+        """A new unit of work that only reads: it waits for no writer (a write in it fails)."""
+        return UnitOfWork(self.engine, read_only=True)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""

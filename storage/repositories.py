@@ -788,16 +788,24 @@ async def _discard(conn: AsyncConnection, ids: Sequence[int]) -> None:
         await conn.execute(delete(s.outbox).where(s.outbox.c.id.in_(list(ids))))
 
 
-def _claim() -> Any:
-    """INSERT the update id unless it is there (built once: it runs for every update)."""
+def _claim(dialect: str) -> Any:
+    """INSERT the update id, nothing if it is there: ON CONFLICT DO NOTHING, which SQLite and
+    PostgreSQL both have (built once per engine: it runs for every update that writes)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = s.processed_updates
-    update_id = bindparam("update_id", type_=table.c.update_id.type)
-    seen = select(table.c.update_id).where(table.c.update_id == update_id).exists()
-    chosen = select(update_id, bindparam("at", type_=table.c.at.type)).where(~seen)
-    return insert(table).from_select(["update_id", "at"], chosen)
+    values = {
+        "update_id": bindparam("update_id", type_=table.c.update_id.type),
+        "at": bindparam("at", type_=table.c.at.type),
+    }
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert_(table).values(values).on_conflict_do_nothing(index_elements=[table.c.update_id])
 
 
-_CLAIM = _claim()
+_SEEN = select(s.processed_updates.c.update_id).where(
+    s.processed_updates.c.update_id == bindparam("update_id")
+)
+_CLAIM = {name: _claim(name) for name in ("sqlite", "postgresql")}
 
 
 class UpdateRepo:
@@ -807,10 +815,16 @@ class UpdateRepo:
         self.conn = conn
 
     async def claim(self, update_id: int, at: datetime) -> bool:
-        """True the first time an update id is seen, False after (one statement: it runs for
-        every message and tap)."""
-        result = await self.conn.execute(_CLAIM, {"update_id": update_id, "at": at})
+        """Record the update as handled: True the first time, False if it was (one statement,
+        in the transaction of the update's effects: storage/update_claim.py)."""
+        result = await self.conn.execute(
+            _CLAIM[self.conn.dialect.name], {"update_id": update_id, "at": at}
+        )
         return bool(result.rowcount)
+
+    async def seen(self, update_id: int) -> bool:
+        """Whether the update is recorded as handled (a redelivery is stopped early)."""
+        return (await self.conn.execute(_SEEN, {"update_id": update_id})).first() is not None
 
     async def prune(self, before: datetime) -> int:
         """Forget ids older than Telegram would ever redeliver (it keeps updates 24 h)."""

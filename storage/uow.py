@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -28,10 +29,15 @@ from storage.repositories import (
 from storage.selection_repo import SelectionRepo
 from storage.stats_repo import StatsRepo
 from storage.suggestion_repo import SuggestionRepo
+from storage.update_claim import READ_ONLY, WROTE, UpdateSeenBefore, unclaimed_update
 
 
 class UnitOfWork:
-    """Commits on a clean exit, rolls back on an exception: all or nothing."""
+    """Commits on a clean exit, rolls back on an exception: all or nothing.
+
+    A writer (Database.uow) takes the lock, if any (SQLite's single writer); a reader
+    (Database.read) takes none and may not write. The first writer of an update in hand
+    records the update as handled in its own transaction (storage/update_claim.py)."""
 
     orgs: OrgRepo
     people: PersonRepo
@@ -54,10 +60,14 @@ class UnitOfWork:
     suggestions: SuggestionRepo
     boards: BoardRepo
 
-    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, lock: asyncio.Lock | None = None, *, read_only: bool = False
+    ) -> None:
         self._engine = engine
         self._lock = lock
+        self._read_only = read_only
         self._conn: AsyncConnection | None = None
+        self._info: dict[Any, Any] = {}
 
     async def __aenter__(self) -> UnitOfWork:
         if self._lock is not None:
@@ -71,6 +81,10 @@ class UnitOfWork:
                 self._lock.release()
             raise
         self._conn = conn
+        # The pooled connection's info: the write hook reads it (storage/update_claim.py).
+        self._info = conn.sync_connection.info if conn.sync_connection is not None else {}
+        self._info[READ_ONLY] = self._read_only
+        self._info[WROTE] = False
         self.orgs = OrgRepo(conn)
         self.people = PersonRepo(conn)
         self.invites = InviteRepo(conn)
@@ -103,10 +117,17 @@ class UnitOfWork:
         assert conn is not None
         try:
             if exc_type is None:
+                hand = unclaimed_update() if self._info.get(WROTE) else None
+                if hand is not None:  # the update's effects: it is handled with them
+                    if not await self.updates.claim(hand.update_id, hand.at):
+                        raise UpdateSeenBefore(hand.update_id)  # rolled back on close
+                    hand.claimed = True
                 await conn.commit()
             else:
                 await conn.rollback()
         finally:
+            self._info.pop(READ_ONLY, None)
+            self._info.pop(WROTE, None)
             await conn.close()
             self._conn = None
             if self._lock is not None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import logging
@@ -1516,8 +1517,9 @@ class EvaluationService:
         voted, total = await uow.evaluations.turnout(evaluation.id)
         return turnout_text(None, org, evaluation, voted, total, self.clock.tz), None
 
-    async def chart(self, uow: UnitOfWork, payload: dict[str, Any]) -> bytes:
-        """The results chart (PNG), rendered when the outbox sends it."""
+    async def chart(self, uow: UnitOfWork, payload: dict[str, Any]) -> Callable[[], bytes]:
+        """The results chart (PNG) when the outbox sends it: its figures read here, the
+        drawing returned (the outbox draws it once the unit of work is over)."""
         from bot.charts import satisfaction_chart
 
         evaluation = await uow.evaluations.get(int(payload["evaluation_id"]))
@@ -1536,7 +1538,7 @@ class EvaluationService:
                     (name, subject.satisfied or 0, subject.basic or 0, subject.unsatisfied or 0)
                 )
         title = t(None, "ev.chart.title", org=org.name)
-        return await asyncio.to_thread(
+        return functools.partial(
             satisfaction_chart, title, rows, pass_percent=evaluation.pass_permille / 10
         )
 

@@ -48,7 +48,7 @@ class OnboardingService:
 
     async def profile(self, tg_user_id: int) -> Profile | None:
         """The bound person and their org, or None."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             person = await uow.people.by_tg(tg_user_id)
             if person is None:
                 return None
@@ -62,7 +62,7 @@ class OnboardingService:
         known, person = self.db.remembered_account(tg_user_id)
         if known:
             return person.locale if person is not None else None
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             person = await uow.people.by_tg(tg_user_id)
             return person.locale if person is not None else None
 
