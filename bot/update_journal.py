@@ -1,4 +1,5 @@
-"""The update journal: no update is lost between Telegram and the database.
+"""The update journal: no update is lost between Telegram and the database (at least once in;
+exactly once done, by processed_updates).
 
 PTB's Updater tells Telegram that updates arrived (the next getUpdates' offset) as soon as it
 has queued them, not once they are handled. A crash in between lost them: votes waiting in the
@@ -9,9 +10,14 @@ start every kept update not recorded as handled goes back into the queue, oldest
 polling resumes. If the append fails, the fetch fails: the Updater retries it with the same
 offset and Telegram delivers the same updates again.
 
-"Handled" is what processed_updates records: the guard records a message or a button press
-when it takes it (handlers/fallback.py), the ballot box records poll answers in the very
-transaction that writes their ballots. Answers are kept whole and in order, and a poll answer
+"Handled" is what processed_updates records, always in the transaction of the update's
+effects: the first unit of work of a message or a button press that writes records it just
+before it commits (storage/update_claim.py), the ballot box records poll answers in the very
+transaction that writes their ballots. So a crash before that commit leaves the update
+unrecorded and it is put back; a crash after leaves it recorded and it is not (and were it
+delivered again, the guard and the claim stop it). An update that wrote nothing is never
+recorded: it is put back if its segment is still there, and handling it again changes
+nothing (its answer may come twice). Answers are kept whole and in order, and a poll answer
 sets a state (the voter's current choice), so putting back what was not recorded leaves the
 ballots as if nothing had happened.
 
