@@ -121,14 +121,14 @@ async def _timed(work: object) -> tuple[float, object]:
 
 
 async def _sweep(service: ReminderService, clock: FakeClock, moment: datetime) -> None:
-    """The leader-review step alone (its own unit of work, committed), then full ticks."""
+    """The leader-review step alone (read, then committed in chunks), then full ticks."""
     clock.set(moment)
     db = service.db
     started = time.perf_counter()
-    async with db.uow() as uow:
-        batch = _Batch(uow, moment, set(), await uow.reminders.muted())
+    async with db.read() as uow:
+        batch = _Batch(db, moment, set(), await uow.reminders.muted())
         await leader_review_step(uow, moment, batch, service.calendar)
-        await batch.flush()
+    await batch.finish()
     ms = (time.perf_counter() - started) * 1000
     lr = {k: v for k, v in batch.report.queued.items() if k.startswith("lr_")}
     await service.tick()  # the rest of that day's tick (deadline backlog), not measured

@@ -192,14 +192,14 @@ class ExportService:
 
     async def menu(self, tg_user_id: int) -> Menu:
         """/export: what this person may export."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             org = await self._org(uow, me.org_id)
             return Menu(me, org, kinds_for(me), _is_committee(me))
 
     async def org_page(self, tg_user_id: int, kind: ExportKind, org_id: int, page: int) -> OrgPage:
         """A committee clerk's choice of organisation, one level of the tree at a time."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if not _is_committee(me):
                 raise Forbidden("export.committee_only")
@@ -213,7 +213,7 @@ class ExportService:
 
     async def pledge_page(self, tg_user_id: int, org_id: int | None, page: int) -> PledgePage:
         """Published pledges to pick a letter from: a branch's (staff), or my own (org None)."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if me.role is Role.RESIDENT:
                 raise Forbidden("export.resident_public_only")
@@ -241,7 +241,7 @@ class ExportService:
         self, tg_user_id: int, kind: ExportKind, org_id: int, locale: str
     ) -> ExportFile:
         """A person's export of one organisation (not a letter: see ``letter``)."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             org = await self._org(uow, org_id)
             await self._may_export(uow, me, kind, org)
@@ -251,7 +251,7 @@ class ExportService:
     async def letter(self, tg_user_id: int, pledge_id: int, locale: str) -> ExportFile:
         """A pledge letter: the pledger's own, or any of the branch (secretary) or the
         subtree (committee)."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             pledge = await uow.exports.published_pledge(pledge_id=pledge_id)
             if pledge is None:
@@ -264,7 +264,7 @@ class ExportService:
         self, kind: ExportKind, org_code: str, pledge_number: str | None, locale: str
     ) -> ExportFile:
         """The command line: the operator may export anything; unknown codes are refused."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             org = await uow.orgs.by_code(org_code)
             if org is None:
                 raise DomainError("export.cli.unknown_org", code=org_code)

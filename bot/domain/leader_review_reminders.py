@@ -44,9 +44,12 @@ REVIEW_PHASE_WORDS = ("review", "evaluation", "assessment")  # calendar phase id
 
 
 class ReminderBatch(Protocol):
-    """What the reminder tick lends this step: queue a reminder under a unique key."""
+    """What the reminder tick lends this step: queue a reminder under a unique key; mark a
+    sweep done (written after its reminders)."""
 
     known: set[str]
+
+    def mark(self, key: str) -> None: ...
 
     async def add(
         self,
@@ -80,7 +83,7 @@ async def _once(uow: UnitOfWork, batch: ReminderBatch, marker: str) -> bool:
     """True the first time a sweep runs (its marker is then logged by this tick)."""
     if marker in batch.known or await uow.reminders.already_queued([marker]):
         return False
-    await batch.add(marker, None, None, "lr_sweep", essential=True)
+    batch.mark(marker)  # written after the sweep's reminders (the tick's last chunk)
     return True
 
 

@@ -85,7 +85,7 @@ class LedgerService:
 
     async def open(self, tg_user_id: int) -> BranchPage | DistrictPage:
         """/ledger: a secretary's branch, or a committee's district view."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if _is_committee(me):
                 return await self._district(uow, me, 0)
@@ -97,7 +97,7 @@ class LedgerService:
         self, tg_user_id: int, org_id: int, page: int, back_page: int | None = None
     ) -> BranchPage:
         """One page of a branch's ledger: its secretary, or a committee above it."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if _is_committee(me):
                 if org_id != me.org_id and not await uow.ledger.in_scope(me.org_id, org_id):
@@ -112,7 +112,7 @@ class LedgerService:
 
     async def district(self, tg_user_id: int, page: int) -> DistrictPage:
         """One page of the committee's view."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if not _is_committee(me):
                 raise Forbidden("ledger.committee_only")

@@ -7,6 +7,7 @@ that missed its moment (the bot was down) catches up within the reminder's windo
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 SOON_DAYS = 7
 CATCH_UP_DAYS = 3  # a monthly / quarterly / phase notice still goes out this many days late
 OVERDUE_EVERY_DAYS = 7
-FLUSH_ROWS = 2_000  # rows held in memory before they are written (same transaction)
+FLUSH_ROWS = 2_000  # rows held in memory before they are written (a transaction of their own)
 
 
 @dataclass(frozen=True)
@@ -66,22 +67,46 @@ class TickReport:
 
 @dataclass
 class _Batch:
-    """Outbox rows and log rows of one tick, written in its one transaction in chunks."""
+    """Outbox rows and log rows of one tick, committed in chunks of FLUSH_ROWS.
 
-    uow: UnitOfWork
+    Each chunk is a short transaction of its own, so the first tick on a district (tens of
+    thousands of messages) never holds the database's writer for long. A chunk holds each
+    reminder's key with its message, so a crash mid-tick loses nothing and sends nothing
+    twice: the next tick skips the keys committed. A sweep's marker (``mark``: "this month's
+    self-check went out") is the watermark of the sweep and is written last, after every
+    chunk of the tick."""
+
+    db: Database
     now: datetime
     known: set[str]
     muted: set[int]
     outbox: list[dict[str, Any]] = field(default_factory=list)
     logged: list[dict[str, Any]] = field(default_factory=list)
+    markers: list[dict[str, Any]] = field(default_factory=list)
     report: TickReport = field(default_factory=TickReport)
 
     async def flush(self, at_least: int = 0) -> None:
-        """Write what was collected (when more than ``at_least`` rows wait): bounded memory."""
+        """Commit what was collected (when more than ``at_least`` rows wait): bounded memory,
+        bounded transactions."""
         if len(self.outbox) + len(self.logged) > at_least:
-            await self.uow.reminders.record(self.logged)
-            await self.uow.outbox.add(self.outbox)
+            async with self.db.uow() as uow:
+                await uow.reminders.record(self.logged)
+                await uow.outbox.add(self.outbox)
             self.logged, self.outbox = [], []
+            await asyncio.sleep(0)  # others' units of work go between the chunks
+
+    async def finish(self) -> None:
+        """Commit the rest, then the sweeps' markers."""
+        await self.flush()
+        if self.markers:
+            async with self.db.uow() as uow:
+                await uow.reminders.record(self.markers)
+            self.markers = []
+
+    def mark(self, key: str) -> None:
+        """A sweep ran: its marker is written once everything of this tick is."""
+        self.known.add(key)
+        self.markers.append(log_row(key, None, self.now))
 
     async def add(
         self,
@@ -128,10 +153,11 @@ class ReminderService:
         if self.quiet.contains(now):
             return TickReport(quiet=True)
         today = now.date()
-        async with self.db.uow() as uow:
+        # Reads on their own (no lock), writes in short chunks (_Batch).
+        async with self.db.read() as uow:
             repo = uow.reminders
             due = await repo.open_items_due_by(today + timedelta(days=SOON_DAYS), today)
-            batch = _Batch(uow, now, set(), await repo.muted())
+            batch = _Batch(self.db, now, set(), await repo.muted())
             await self._deadlines(uow, today, due, batch)
             await self._self_check(uow, today, batch)
             await self._quarter(uow, today, batch)
@@ -139,9 +165,13 @@ class ReminderService:
             await leader_review_step(uow, now, batch, self.calendar)  # 领导点评 cadence, 整改
             await ask_residents_step(uow, batch)  # residents of an open evaluation: confirm phone
             await queue_ranking_reminders(uow, today, batch)  # 上评下议: publish the rankings
+        await batch.finish()
+        async with self.db.uow() as uow:
             batch.report.queued.update(await rectification_tick.step(uow, self.clock))
-            await batch.flush()
-            await repo.advance_watermarks([(i.item_id, self._next_stage(i, today)) for i in due])
+        async with self.db.uow() as uow:  # the items' watermarks, once their reminders are in
+            await uow.reminders.advance_watermarks(
+                [(i.item_id, self._next_stage(i, today)) for i in due]
+            )
         if batch.report.total:
             log.info("reminder tick queued %s", dict(batch.report.queued))
         return batch.report
@@ -269,9 +299,9 @@ class ReminderService:
         Within the sweep each person's key still guards against a double message; the
         marker only spares the following ticks from re-checking tens of thousands of keys.
         """
-        if await uow.reminders.already_queued([marker]):
+        if marker in batch.known or await uow.reminders.already_queued([marker]):
             return True
-        batch.logged.append(log_row(marker, None, batch.now))
+        batch.mark(marker)
         return False
 
     # ---- 一月一自查 -------------------------------------------------------------------

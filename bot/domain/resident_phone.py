@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.domain import access
 from bot.domain.clock import Clock
@@ -105,6 +105,7 @@ class ReminderBatch(Protocol):
 
     known: set[str]
     now: datetime
+    outbox: list[dict[str, Any]]
 
     async def add(
         self,
@@ -140,9 +141,9 @@ async def ask_residents_step(uow: UnitOfWork, batch: ReminderBatch) -> None:
     for key, (_, person) in zip(keys, pending, strict=True):
         if key in batch.known or person.tg_user_id is None:
             continue
-        # Logged through the batch (no text), then the message with its button.
-        await batch.add(key, None, None, "resphone_ask", essential=True)
-        await uow.outbox.add(
+        # The message with its button, then its key through the batch (no text): both in
+        # the same chunk of the tick.
+        batch.outbox.extend(
             message_row(
                 person.tg_user_id,
                 t(person.locale, "resphone.evaluation"),
@@ -150,3 +151,4 @@ async def ask_residents_step(uow: UnitOfWork, batch: ReminderBatch) -> None:
                 buttons=[[ask_button(person.locale)]],
             )
         )
+        await batch.add(key, None, None, "resphone_ask", essential=True)

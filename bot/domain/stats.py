@@ -117,7 +117,7 @@ class StatsService:
         matches come back as an OrgChoice. DomainError('stats.empty') when there is nothing
         to draw yet (no published items, no progress, no closed evaluation)."""
         query = " ".join((query or "").split())[:QUERY_CHARS]
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             own = await uow.orgs.get(me.org_id)
             if own is None:
@@ -136,7 +136,7 @@ class StatsService:
     async def figures_of(self, tg_user_id: int, org_id: int) -> StatsFigures:
         """A committee clerk's chosen organisation below them (re-checked: buttons can be
         forged or stale)."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if not _is_committee(me):
                 raise Forbidden("stats.only_own")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.domain import reminders
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon
@@ -183,3 +186,87 @@ async def test_calendar_phase_notices_open_and_close(setup: tuple[Database, Fake
     clock.set(datetime(2026, 9, 30, 9, 0, tzinfo=TZ))
     await _service(db, clock).tick()
     assert any("今天结束" in x for x in await _pending(db, SECRETARY_TG, clock))
+
+
+async def _many_members(db: Database, count: int, first_tg: int) -> list[int]:
+    """``count`` bound members of 黄思村 (chat ids from ``first_tg``)."""
+    now = datetime(2026, 6, 1, tzinfo=TZ)
+    async with db.uow() as uow:
+        hs = await uow.orgs.by_code("XH-HS")
+        assert hs is not None
+        await uow.people.insert_many(
+            [
+                {
+                    "name": f"党员{n:03d}",
+                    "org_id": hs.id,
+                    "role": "member",
+                    "phone": f"137{n:08d}",
+                    "cadre": False,
+                    "oral": False,
+                    "tg_user_id": first_tg + n,
+                    "locale": "zh_CN",
+                    "is_admin": False,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(count)
+            ]
+        )
+    return [first_tg + n for n in range(count)]
+
+
+class Killed(Exception):
+    """The process dies here."""
+
+
+async def test_a_big_tick_commits_in_chunks_and_resumes_after_a_crash(
+    setup: tuple[Database, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The mass evaluation phase opens: its notice to 120 members goes out in chunks of 20,
+    others write between them; killed after two chunks, the next tick sends the rest, and
+    nobody gets it twice."""
+    db, clock = setup
+    chats = await _many_members(db, 120, 700_000)
+    monkeypatch.setattr(reminders, "FLUSH_ROWS", 20)
+    clock.set(datetime(2026, 9, 21, 9, 0, tzinfo=TZ))
+    real_flush = reminders._Batch.flush
+    flushed = 0
+
+    async def dies_after_two(batch: reminders._Batch, at_least: int = 0) -> None:
+        nonlocal flushed
+        before = len(batch.outbox)
+        await real_flush(batch, at_least)
+        if len(batch.outbox) < before:
+            flushed += 1
+            if flushed == 2:
+                raise Killed
+
+    monkeypatch.setattr(reminders._Batch, "flush", dies_after_two)
+    with pytest.raises(Killed):
+        await _service(db, clock).tick()
+    monkeypatch.setattr(reminders._Batch, "flush", real_flush)
+
+    # Again, with a clerk writing at the same time: the clerk's writes go between chunks.
+    written_during: list[bool] = []
+    ticking = True
+
+    async def clerk() -> None:
+        n = 0
+        while ticking:
+            n += 1
+            async with db.uow() as uow:
+                await uow.updates.claim(n, clock.now())
+            written_during.append(ticking)
+            await asyncio.sleep(0)
+
+    writer = asyncio.create_task(clerk())
+    await asyncio.sleep(0)
+    await _service(db, clock).tick()
+    ticking = False
+    await writer
+    assert sum(written_during) >= 3  # not all waiting for the tick's end
+
+    async with db.uow() as uow:
+        rows = await uow.outbox.due(clock.now() + timedelta(days=365), 10_000)
+    notices = Counter(r.chat_id for r in rows if "阶段开始" in r.payload.get("text", ""))
+    assert {chat: notices[chat] for chat in chats} == dict.fromkeys(chats, 1)
