@@ -11,6 +11,11 @@ at the next start and it is handled again; a crash after leaves both, and the re
 stopped. An update that writes nothing (/help) is never recorded: handling it again changes
 nothing.
 
+What this does not cover: an update whose handler commits two writing units of work (the
+mark goes with the first). A crash between the two loses the second; a handler's effects
+belong in one unit of work (one service call). PTB's conversation states are flushed by
+storage/persistence.py on their own schedule, not with the update's effects.
+
 Which statements write is told by SQLAlchemy's execution context (an INSERT, UPDATE or DELETE
 construct) or, for SQL text, by its first word; the same hook refuses writes in a read-only
 unit of work (Database.read).
