@@ -21,6 +21,10 @@ async def test_a_resident_is_greeted_by_name_and_a_member_as_comrade(world: Worl
 
     english = await world.join("李长根", language_code="en")
     assert english.last().content.startswith("Hello, 李长根!")
+    assert (
+        "You have joined 黄思村党总支; your role: resident representative."
+        in english.last().content
+    )
 
 
 async def test_a_branch_pledge_names_its_branch_once_in_english(world: World) -> None:

@@ -133,3 +133,16 @@ def test_an_english_string_left_empty_is_not_filled_with_chinese() -> None:
     """The statistics form's units: "个" in Chinese, nothing in English (not "个" again)."""
     assert t("zh_CN", "export.unit.org") == "个"
     assert t("en", "export.unit.org") == ""
+
+
+def test_a_ballot_choice_has_one_english_name_wherever_it_is_shown() -> None:
+    """A voter who chose "Basically satisfied" finds the same words on the chart and the web."""
+    sample = {"satisfied": 1, "basic": 2, "unsatisfied": 3, "rate": "90%"}
+    web = t("en", "webboard.eval.row", **sample).lower()
+    for choice, chart in (("basic", "basic"), ("unsatisfied", "dissatisfied")):
+        word = t("en", f"ev.choice.{choice}").lower()
+        assert t("en", f"stats.chart.{chart}").lower() == word
+        assert word in web
+    assert "basically satisfied" in t(
+        "en", "stats.caption.evaluations", count=2, rate="90%", min=5
+    )

@@ -304,7 +304,7 @@ EN: dict[str, str] = {
     "help.short.stats": "charts",
     "help.short.export": "files",
     "help.unbound": "Please open the invite link your organisation sent you.",
-    "start.welcome": "Hello, {address}!\nYou have joined {org} as {role}.",
+    "start.welcome": "Hello, {address}!\nYou have joined {org}; your role: {role}.",
     "start.address.comrade": "{name}",
     "start.address.resident": "{name}",
     "start.need_invite": "Hello! This is Jiannuo, the public-pledge assistant.\nPlease open the personal invite link your branch sent you.",

@@ -61,7 +61,7 @@ ZH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "stats.chart.satisfied": "Satisfied",
-    "stats.chart.basic": "Fairly satisfied",
+    "stats.chart.basic": "Basically satisfied",
     "stats.chart.dissatisfied": "Dissatisfied",
     "stats.chart.too_few": "Fewer than {min:# valid vote|# valid votes}, not shown",
     "stats.chart.rate_votes": "{rate} ({votes:# vote|# votes})",
@@ -96,7 +96,7 @@ EN: dict[str, str] = {
     "stats.caption.cut": " Only the best and the worst, {shown} in all, are drawn; /ledger lists them all.",
     "stats.caption.no_items": " {count:# more has|# more have} no published items yet.",
     "stats.caption.monthly": "🗓 Progress entries per month over the last 12 months: {total} in all, {current} this month.",
-    "stats.caption.evaluations": "🗳 Satisfaction (satisfied and fairly satisfied ÷ valid votes) of the {count:last closed evaluation|last # closed evaluations}; the red dashed line is the pass mark {rate}. A result with fewer than {min:# valid vote|# valid votes} is not shown.",
+    "stats.caption.evaluations": "🗳 Satisfaction (satisfied and basically satisfied ÷ valid votes) of the {count:last closed evaluation|last # closed evaluations}; the red dashed line is the pass mark {rate}. A result with fewer than {min:# valid vote|# valid votes} is not shown.",
     "stats.caption.older": " {count:# earlier one is|# earlier ones are} not listed.",
     "stats.intro.branch": "📊 Charts of {org} ({count}):",
     "stats.intro.district": "📊 Charts of the branches under {org} ({count}):",

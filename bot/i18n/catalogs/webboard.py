@@ -102,7 +102,7 @@ EN: dict[str, str] = {
     "webboard.eval.title": "Residents' evaluations",
     "webboard.eval.closed": "closed {date}, {voters:# valid voter|# valid voters}",
     "webboard.eval.subject_branch": "{org} (branch)",
-    "webboard.eval.row": "satisfied {satisfied}, fairly satisfied {basic}, unsatisfied {unsatisfied}, satisfaction {rate}",
+    "webboard.eval.row": "satisfied {satisfied}, basically satisfied {basic}, dissatisfied {unsatisfied}, satisfaction {rate}",
     "webboard.eval.passed": "passed",
     "webboard.eval.failed": "below the mark, rectifying",
     "webboard.eval.none": "No evaluation results published yet.",
