@@ -153,6 +153,14 @@ async def may_verify(uow: UnitOfWork, me: Person, item: ReportableItem, author_i
     return committee_above and me.id != item.drafter_id
 
 
+def _verdict_key(key: str, view: ClaimView, person: Person) -> str:
+    """A verdict as its hearer owns it: their own item, the branch's, or a member's they
+    recorded (an oral pledger's)."""
+    if view.item.pledger_kind is PledgerKind.BRANCH:
+        return f"{key}_branch"
+    return key if person.id == view.item.person_id else f"{key}_for"
+
+
 async def verifiers_for(uow: UnitOfWork, item: ReportableItem, author_id: int) -> list[Person]:
     """Who hears a claim: the branch secretaries, else the nearest committee staff.
 
@@ -434,8 +442,9 @@ class ProgressService:
                 await tell(
                     uow,
                     person,
-                    "progress.result.accepted",
+                    _verdict_key("progress.result.accepted", view, person),
                     now,
+                    name=view.pledger_name,
                     content=view.item.content,
                     verifier=me.name,
                 )
@@ -460,8 +469,9 @@ class ProgressService:
                 await tell(
                     uow,
                     person,
-                    "progress.result.sent_back",
+                    _verdict_key("progress.result.sent_back", view, person),
                     now,
+                    name=view.pledger_name,
                     buttons=[
                         [
                             button(

@@ -196,7 +196,8 @@ async def test_secretary_claim_on_branch_pledge_goes_to_the_committee(world: Wor
     [entry] = await entries(world)
     assert "不能核实自己的兑现申请" in await secretary.tap_forged(f"pg:ok:{entry['id']}")
     await clerk.tap("确认兑现销号", expect="已确认 黄思村党总支")
-    await secretary.receive("已兑现销号 ✓")
+    told = await secretary.receive("已兑现销号 ✓")
+    assert told.content.startswith("🎉 本支部的承诺事项「每季度召开一次组织生活会」已经核实")
 
 
 async def test_amended_pledge_keeps_the_progress_of_its_items(world: World) -> None:
