@@ -1,4 +1,5 @@
-"""群众评议 in chat: /evaluate (a short conversation), /evaluations, and the ballots' answers.
+"""群众评议 in chat: /evaluations, its buttons, and the ballots' answers (/evaluate, the
+conversation that opens one, is handlers/evaluation_setup.py).
 
 The ballots are Telegram non-anonymous polls (see bot/domain/evaluation.py for why); their
 answers arrive as ``poll_answer`` updates. Those skip the per-update idempotency guard: the
@@ -10,78 +11,44 @@ updates is filtered so a log never pairs a person with a choice.
 from __future__ import annotations
 
 import logging
-import warnings
-from datetime import datetime
-from enum import StrEnum
-from typing import Any, NoReturn
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
     ExtBot,
-    MessageHandler,
     PollAnswerHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import BotData, Ctx, Services
 from bot.domain.dates import format_date
+from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import (
     FEATURE,
     TOLD,
     Answer,
     Overview,
-    Plan,
     Tally,
     button,
     format_moment,
-    parse_closing,
-    percent,
     results_text,
 )
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
 from bot.lanes import ChatLanes
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers import evaluation_setup
+from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+from handlers.evaluation_setup import build_conversation
+
+__all__ = ["build", "build_conversation", "render_overview", "take_poll_answer"]
 
 log = logging.getLogger(__name__)
-
-TIMEOUT_SECONDS = 1800
-ORG_KEY = "ev_org"
-KIND_KEY = "ev_kind"
-CLOSES_KEY = "ev_closes"
-QUORUM_KEY = "ev_quorum"
-RESCHEDULE_KEY = "ev_re"
-KEYS = (ORG_KEY, KIND_KEY, CLOSES_KEY, QUORUM_KEY, RESCHEDULE_KEY)
-
-
-class EvaluateState(StrEnum):
-    """What the /evaluate conversation waits for (stored by the persistence as strings)."""
-
-    BRANCH = "branch"
-    KIND = "kind"
-    TIME = "time"
-    QUORUM = "quorum"
-    CONFIRM = "confirm"
-    RESCHEDULE = "reschedule"
-
-
-def _data(ctx: Ctx) -> dict[Any, Any]:
-    return ctx.user_data if ctx.user_data is not None else {}
-
-
-def _forget(ctx: Ctx) -> None:
-    data = _data(ctx)
-    for key in KEYS:
-        data.pop(key, None)
 
 
 def _arg(update: Update, index: int = 0) -> str | None:
@@ -97,261 +64,6 @@ def _int_arg(update: Update, index: int = 0) -> int | None:
         return int(raw) if raw is not None else None
     except ValueError:
         return None
-
-
-def _stop(state: object) -> NoReturn:
-    raise ApplicationHandlerStop(state)
-
-
-def _closes(ctx: Ctx) -> datetime | None:
-    raw = _data(ctx).get(CLOSES_KEY)
-    try:
-        return datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        return None
-
-
-# ---- /evaluate ----------------------------------------------------------------------------
-
-
-@guarded
-async def start(update: Update, ctx: Ctx) -> EvaluateState | int:
-    """/evaluate: pick the branch (a clerk), then what is evaluated."""
-    loc = await locale_of(update, ctx)
-    branches = await ctx.svc.evaluations.branches(user_id(update))
-    _forget(ctx)
-    if len(branches) == 1:
-        _data(ctx)[ORG_KEY] = branches[0].org.id
-        await _ask_kind(update, loc, branches[0].org.name)
-        return EvaluateState.KIND
-    buttons = [[button(b.org.name, "br", b.org.id)] for b in branches[:60]]
-    await reply(update, t(loc, "ev.pick_branch"), buttons)
-    return EvaluateState.BRANCH
-
-
-async def _ask_kind(update: Update, loc: str, org_name: str, *, edit: bool = False) -> None:
-    buttons = [
-        [button(t(loc, "ev.kind.branch", org=org_name), "k", "b")],
-        [button(t(loc, "ev.kind.members"), "k", "m")],
-    ]
-    await reply(update, t(loc, "ev.pick_kind", org=org_name), buttons, edit=edit)
-
-
-@guarded
-async def pick_branch(update: Update, ctx: Ctx) -> EvaluateState | int:
-    """A branch button."""
-    loc = await locale_of(update, ctx)
-    org_id = _int_arg(update)
-    branches = {b.org.id: b for b in await ctx.svc.evaluations.branches(user_id(update))}
-    if org_id is None or org_id not in branches:
-        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        return ConversationHandler.END
-    _data(ctx)[ORG_KEY] = org_id
-    await answer_callback(update)
-    await _ask_kind(update, loc, branches[org_id].org.name, edit=True)
-    return EvaluateState.KIND
-
-
-async def pick_kind(update: Update, ctx: Ctx) -> EvaluateState | int:
-    """The branch as a whole, or each member."""
-    loc = await locale_of(update, ctx)
-    kind = {"b": SubjectKind.BRANCH, "m": SubjectKind.MEMBERS}.get(_arg(update) or "")
-    if kind is None or ORG_KEY not in _data(ctx):
-        await answer_callback(update, t(loc, "ev.expired"), alert=True)
-        return ConversationHandler.END
-    _data(ctx)[KIND_KEY] = kind.value
-    await answer_callback(update)
-    await reply(update, t(loc, "ev.ask_time"), edit=True)
-    return EvaluateState.TIME
-
-
-async def receive_time(update: Update, ctx: Ctx) -> int:
-    """The closing time: then the quorum, with the rule's default on a button."""
-    loc = await locale_of(update, ctx)
-    data = _data(ctx)
-    if ORG_KEY not in data or KIND_KEY not in data:
-        await reply(update, t(loc, "ev.expired"))
-        _stop(ConversationHandler.END)
-    try:
-        closes = parse_closing(text_of(update), ctx.svc.clock.now())
-        plan = await ctx.svc.evaluations.preview(
-            user_id(update), int(data[ORG_KEY]), SubjectKind(data[KIND_KEY]), closes
-        )
-    except DomainError as exc:
-        await reply(update, exc.render(loc))
-        if exc.key.startswith("ev.time."):
-            _stop(EvaluateState.TIME)
-        _forget(ctx)
-        _stop(ConversationHandler.END)
-    data[CLOSES_KEY] = closes.isoformat()
-    await reply(
-        update,
-        t(
-            loc,
-            "ev.ask_quorum",
-            closes=format_moment(closes, ctx.svc.clock.tz, loc),
-            count=plan.participants,
-            members=plan.members,
-            residents=plan.residents,
-            quorum=plan.default_quorum,
-        ),
-        [[button(t(loc, "ev.btn.keep_quorum", quorum=plan.default_quorum), "q")]],
-    )
-    _stop(EvaluateState.QUORUM)
-
-
-async def _preview(update: Update, ctx: Ctx, loc: str, quorum: int | None) -> Plan:
-    data = _data(ctx)
-    closes = _closes(ctx)
-    if closes is None or ORG_KEY not in data or KIND_KEY not in data:
-        raise DomainError("ev.expired")
-    return await ctx.svc.evaluations.preview(
-        user_id(update), int(data[ORG_KEY]), SubjectKind(data[KIND_KEY]), closes, quorum
-    )
-
-
-def _preview_text(loc: str, plan: Plan, ctx: Ctx) -> str:
-    kind = (
-        t(loc, "ev.preview.kind.branch")
-        if plan.kind is SubjectKind.BRANCH
-        else t(loc, "ev.preview.kind.members", count=plan.subjects)
-    )
-    return t(
-        loc,
-        "ev.preview",
-        org=plan.org.name,
-        kind=kind,
-        count=plan.participants,
-        members=plan.members,
-        residents=plan.residents,
-        reachable=plan.reachable,
-        quorum=plan.quorum,
-        closes=format_moment(plan.closes_at, ctx.svc.clock.tz, loc),
-        mark=percent(ctx.svc.evaluations.pass_permille),
-    )
-
-
-def _confirm_buttons(loc: str) -> list[list[dict[str, str]]]:
-    return [[button(t(loc, "ev.btn.confirm"), "ok"), button(t(loc, "ev.btn.cancel"), "no")]]
-
-
-@guarded
-async def keep_quorum(update: Update, ctx: Ctx) -> EvaluateState | int:
-    """The rule's quorum: show the preview."""
-    loc = await locale_of(update, ctx)
-    plan = await _preview(update, ctx, loc, None)
-    _data(ctx)[QUORUM_KEY] = plan.quorum
-    await answer_callback(update)
-    await reply(update, _preview_text(loc, plan, ctx), _confirm_buttons(loc), edit=True)
-    return EvaluateState.CONFIRM
-
-
-async def receive_quorum(update: Update, ctx: Ctx) -> int:
-    """A quorum typed by the opener."""
-    loc = await locale_of(update, ctx)
-    raw = text_of(update).strip()
-    digits = raw.rstrip("人").strip()
-    if not digits.isdigit() or len(digits) > 6:
-        await reply(update, t(loc, "ev.quorum.not_number"))
-        _stop(EvaluateState.QUORUM)
-    try:
-        plan = await _preview(update, ctx, loc, int(digits))
-    except DomainError as exc:
-        await reply(update, exc.render(loc))
-        if exc.key == "ev.quorum.range":
-            _stop(EvaluateState.QUORUM)
-        _forget(ctx)
-        _stop(ConversationHandler.END)
-    _data(ctx)[QUORUM_KEY] = plan.quorum
-    await reply(update, _preview_text(loc, plan, ctx), _confirm_buttons(loc))
-    _stop(EvaluateState.CONFIRM)
-
-
-@guarded
-async def confirm(update: Update, ctx: Ctx) -> int:
-    """确认发起: one unit of work writes it all and queues the ballots."""
-    loc = await locale_of(update, ctx)
-    data = _data(ctx)
-    closes = _closes(ctx)
-    if closes is None or ORG_KEY not in data or KIND_KEY not in data:
-        await answer_callback(update, t(loc, "ev.expired"), alert=True)
-        return ConversationHandler.END
-    quorum = data.get(QUORUM_KEY)
-    opened = await ctx.svc.evaluations.open(
-        user_id(update),
-        int(data[ORG_KEY]),
-        SubjectKind(data[KIND_KEY]),
-        closes,
-        int(quorum) if quorum is not None else None,
-    )
-    _forget(ctx)
-    ctx.svc.outbox.wake()
-    await answer_callback(update)
-    await reply(update, t(loc, "ev.opened", reachable=opened.plan.reachable), edit=True)
-    return ConversationHandler.END
-
-
-async def decline(update: Update, ctx: Ctx) -> int:
-    """取消 on the preview."""
-    _forget(ctx)
-    await answer_callback(update)
-    await reply(update, t(await locale_of(update, ctx), "ev.cancelled"), edit=True)
-    return ConversationHandler.END
-
-
-@guarded
-async def ask_reschedule(update: Update, ctx: Ctx) -> EvaluateState | int:
-    """🔁 on a void evaluation: ask for the new closing time."""
-    loc = await locale_of(update, ctx)
-    evaluation_id = _int_arg(update)
-    if evaluation_id is None:
-        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        return ConversationHandler.END
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
-    if view.evaluation.status is not EvalStatus.VOID:
-        raise DomainError("ev.not_void")
-    _forget(ctx)
-    _data(ctx)[RESCHEDULE_KEY] = evaluation_id
-    await answer_callback(update)
-    await reply(update, t(loc, "ev.ask_reschedule"))
-    return EvaluateState.RESCHEDULE
-
-
-async def receive_reschedule(update: Update, ctx: Ctx) -> int:
-    """The new closing time: the same evaluation opens again."""
-    loc = await locale_of(update, ctx)
-    evaluation_id = _data(ctx).get(RESCHEDULE_KEY)
-    if evaluation_id is None:
-        await reply(update, t(loc, "ev.expired"))
-        _stop(ConversationHandler.END)
-    try:
-        closes = parse_closing(text_of(update), ctx.svc.clock.now())
-        await ctx.svc.evaluations.reschedule(user_id(update), int(evaluation_id), closes)
-    except DomainError as exc:
-        await reply(update, exc.render(loc))
-        if exc.key.startswith("ev.time."):
-            _stop(EvaluateState.RESCHEDULE)
-        _forget(ctx)
-        _stop(ConversationHandler.END)
-    _forget(ctx)
-    ctx.svc.outbox.wake()
-    await reply(
-        update, t(loc, "ev.rescheduled", closes=format_moment(closes, ctx.svc.clock.tz, loc))
-    )
-    _stop(ConversationHandler.END)
-
-
-async def cancel(update: Update, ctx: Ctx) -> int:
-    """/cancel: nothing is opened."""
-    _forget(ctx)
-    await reply(update, t(await locale_of(update, ctx), "ev.cancelled"))
-    _stop(ConversationHandler.END)
-
-
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button: stop waiting and let it through."""
-    _forget(ctx)
-    return ConversationHandler.END
 
 
 # ---- /evaluations -------------------------------------------------------------------------
@@ -408,6 +120,8 @@ def render_overview(loc: str, view: Overview, tz: Any) -> tuple[str, list[list[d
         quorum=e.quorum,
         closes=format_moment(e.closes_at, tz, loc),
     )
+    if e.quorum_reason:
+        text += "\n" + t(loc, "ev.result.reason", reason=e.quorum_reason)
     buttons: list[list[dict[str, str]]] = []
     if e.status is EvalStatus.OPEN:
         buttons.append([button(t(loc, "ev.btn.non_voters"), "nv", e.id)])
@@ -441,15 +155,25 @@ async def show_non_voters(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view, people = await ctx.svc.evaluations.non_voters(user_id(update), evaluation_id)
+    view, people, held = await ctx.svc.evaluations.non_voters(user_id(update), evaluation_id)
     await answer_callback(update)
-    if not people:
+    if not people and not held:
         await reply(update, t(loc, "ev.non_voters.none", org=view.org.name))
         return
-    lines = [t(loc, "ev.non_voters.title", org=view.org.name, count=len(people))]
+    lines: list[str] = []
+    if people:
+        lines.append(t(loc, "ev.non_voters.title", org=view.org.name, count=len(people)))
     for n, person in enumerate(people, start=1):
-        unbound = t(loc, "ev.non_voters.unbound") if person.tg_user_id is None else ""
-        lines.append(f"{n}. {person.name}（{t(loc, f'role.{person.role.value}')}）{unbound}")
+        if person.tg_user_id is None:
+            mark = t(loc, "ev.non_voters.unbound")
+        elif person.role is Role.RESIDENT and not person.phone_confirmed:
+            mark = t(loc, "ev.non_voters.unconfirmed")
+        else:
+            mark = ""
+        lines.append(f"{n}. {person.name}（{t(loc, f'role.{person.role.value}')}）{mark}")
+    if held:  # voted, kept, and counted once their phone is confirmed
+        lines.append(t(loc, "ev.non_voters.held", count=len(held)))
+        lines.extend(f"{n}. {person.name}" for n, person in enumerate(held, start=1))
     await reply(update, "\n".join(lines))
 
 
@@ -642,44 +366,7 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
         CallbackQueryHandler(close_now, pattern=_pattern("cly")),
         CallbackQueryHandler(keep_open, pattern=_pattern("cln")),
         CallbackQueryHandler(show_results, pattern=_pattern("rs")),
+        *evaluation_setup.build_stale(),  # /evaluate's buttons once its dialog is over
         # Not blocking: the next update is handled while this vote waits for its batch.
         PollAnswerHandler(on_poll_answer, block=False),
     ]
-
-
-def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
-    """/evaluate and rescheduling: in their own group, taking text only while they wait."""
-    private = filters.ChatType.PRIVATE
-    text = filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
-            entry_points=[
-                CommandHandler("evaluate", start, filters=private),
-                CallbackQueryHandler(ask_reschedule, pattern=_pattern("re")),
-            ],
-            states={
-                EvaluateState.BRANCH: [CallbackQueryHandler(pick_branch, pattern=_pattern("br"))],
-                EvaluateState.KIND: [CallbackQueryHandler(pick_kind, pattern=_pattern("k"))],
-                EvaluateState.TIME: [MessageHandler(text, receive_time)],
-                EvaluateState.QUORUM: [
-                    CallbackQueryHandler(keep_quorum, pattern=_pattern("q")),
-                    MessageHandler(text, receive_quorum),
-                ],
-                EvaluateState.CONFIRM: [
-                    CallbackQueryHandler(confirm, pattern=_pattern("ok")),
-                    CallbackQueryHandler(decline, pattern=_pattern("no")),
-                ],
-                EvaluateState.RESCHEDULE: [MessageHandler(text, receive_reschedule)],
-            },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
-            ],
-            name="evaluation",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
-        )
-    return [conversation]

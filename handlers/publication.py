@@ -7,7 +7,7 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import callbacks as cb
 from bot.context import Ctx
-from bot.domain.enums import PledgeStatus
+from bot.domain.enums import PledgeStatus, Role
 from bot.domain.render import board_post
 from bot.i18n import t
 from handlers.common import guarded, locale_of, reply, user_id
@@ -50,7 +50,10 @@ async def show_board(update: Update, ctx: Ctx) -> None:
 async def my_pledges(update: Update, ctx: Ctx) -> None:
     """/mypledges: each pledge with number and status; published ones can be amended."""
     loc = await locale_of(update, ctx)
-    _, views = await ctx.svc.pledges.my_pledges(user_id(update))
+    me, views = await ctx.svc.pledges.my_pledges(user_id(update))
+    if me.role is Role.RESIDENT:  # residents do not pledge: /pledge would refuse them
+        await reply(update, t(loc, "pledge.residents_do_not_pledge"))
+        return
     if not views:
         await reply(update, t(loc, "mine.empty"))
         return

@@ -18,6 +18,7 @@ from telegram.ext import (
 from bot import callbacks as cb
 from bot.context import Ctx
 from bot.domain.errors import DomainError
+from bot.domain.evaluation import format_moment
 from bot.domain.models import Person
 from bot.domain.resident_phone import needs_phone
 from bot.i18n import t
@@ -80,10 +81,24 @@ async def receive_contact(update: Update, ctx: Ctx) -> None:
             user_id(update), contact.user_id, contact.phone_number
         )
     except DomainError as exc:
-        await chat.send_message(exc.render(loc), reply_markup=contact_keyboard(loc))
+        again = exc.key in ("resphone.not_own", "resphone.mismatch")  # they may try again
+        keyboard = contact_keyboard(loc) if again else ReplyKeyboardRemove()
+        await chat.send_message(exc.render(loc), reply_markup=keyboard)
         return
-    key = "resphone.already" if result.already else "resphone.confirmed"
-    await chat.send_message(t(loc, key), reply_markup=ReplyKeyboardRemove())
+    if result.already:
+        text = t(loc, "resphone.already")
+    elif not result.ongoing:
+        text = t(loc, "resphone.confirmed")
+    else:  # their ballots in the evaluations under way count from now on
+        tz = ctx.svc.clock.tz
+        lines = [t(loc, "resphone.confirmed.now")]
+        for ongoing in result.ongoing:
+            key = "resphone.ongoing.voted" if ongoing.voted else "resphone.ongoing.vote"
+            closes = format_moment(ongoing.closes_at, tz, loc)
+            lines.append(t(loc, key, org=ongoing.org.name, closes=closes))
+        text = "\n".join(lines)
+        ctx.svc.outbox.wake()  # the board's turnout counts them now
+    await chat.send_message(text, reply_markup=ReplyKeyboardRemove())
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -202,17 +202,35 @@ class EvaluationRepo:
         return [Evaluation.model_validate(r._mapping) for r in rows]
 
     async def turnout(self, evaluation_id: int) -> tuple[int, int]:
-        """(participants who voted, participants)."""
+        """(participants whose vote counts, participants): a resident's vote counts once
+        their phone is confirmed, so one held until then is not in the turnout (the board,
+        /evaluations, 提前结束 and the closing count agree)."""
         c = s.evaluation_participants.c
         row = (
             await self.conn.execute(
                 select(
                     func.count(),
-                    func.coalesce(func.sum(case((c.has_voted.is_(True), 1), else_=0)), 0),
-                ).where(c.evaluation_id == evaluation_id)
+                    func.coalesce(
+                        func.sum(case((and_(c.has_voted.is_(True), ~_held()), 1), else_=0)), 0
+                    ),
+                )
+                .select_from(_with_people())
+                .where(c.evaluation_id == evaluation_id)
             )
         ).one()
         return int(row[1]), int(row[0])
+
+    async def held(self, evaluation_id: int) -> list[int]:
+        """Ids of residents on the list whose phone is not confirmed: their ballots are kept
+        but count only once it is (whether they voted is not asked here)."""
+        c = s.evaluation_participants.c
+        rows = await self.conn.execute(
+            select(c.person_id)
+            .select_from(_with_people())
+            .where(and_(c.evaluation_id == evaluation_id, _held()))
+            .order_by(c.person_id)
+        )
+        return [int(r[0]) for r in rows]
 
     async def non_voters(self, evaluation_id: int) -> list[int]:
         """Ids of participants who have not voted."""
@@ -220,6 +238,30 @@ class EvaluationRepo:
         rows = await self.conn.execute(
             select(c.person_id)
             .where(and_(c.evaluation_id == evaluation_id, c.has_voted.is_(False)))
+            .order_by(c.person_id)
+        )
+        return [int(r[0]) for r in rows]
+
+    async def has_voted(self, evaluation_id: int, person_id: int) -> bool:
+        """Whether this participant has a ballot in the evaluation (never which)."""
+        c = s.evaluation_participants.c
+        row = (
+            await self.conn.execute(
+                select(c.has_voted).where(
+                    and_(c.evaluation_id == evaluation_id, c.person_id == person_id)
+                )
+            )
+        ).first()
+        return bool(row and row[0])
+
+    async def held_voters(self, evaluation_id: int) -> list[int]:
+        """Ids of participants who voted but whose vote does not count yet (a resident whose
+        phone is not confirmed)."""
+        c = s.evaluation_participants.c
+        rows = await self.conn.execute(
+            select(c.person_id)
+            .select_from(_with_people())
+            .where(and_(c.evaluation_id == evaluation_id, c.has_voted.is_(True), _held()))
             .order_by(c.person_id)
         )
         return [int(r[0]) for r in rows]
@@ -452,6 +494,23 @@ class EvaluationRepo:
         for key in ("satisfied", "basic", "unsatisfied"):
             m[key] = m[key] or 0
         return SatisfactionResult.model_validate(m)
+
+
+def _with_people() -> Any:
+    """Participants with their person (for the resident's confirmed phone)."""
+    return s.evaluation_participants.join(
+        s.people, s.people.c.id == s.evaluation_participants.c.person_id
+    )
+
+
+def _held() -> Any:
+    """A participant whose ballot does not count yet: a resident (on the list as one, and
+    still one) whose phone is not confirmed."""
+    return and_(
+        s.evaluation_participants.c.kind == "resident",
+        s.people.c.role == "resident",
+        s.people.c.phone_confirmed.is_(False),
+    )
 
 
 @cache

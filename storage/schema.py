@@ -339,6 +339,9 @@ evaluations = Table(
     # open → closed (quorum met, results out) | void (quorum missed) | cancelled
     Column("status", String(10), nullable=False, index=True),
     Column("quorum", Integer, nullable=False),
+    # Why the opener set a quorum below the rule's (a branch smaller than 30, or 20): shown
+    # with the results. None: the rule's quorum (or more).
+    Column("quorum_reason", Text, nullable=True),
     Column("pass_permille", Integer, nullable=False, default=900),  # 90.0 % passes
     _ts("closes_at", nullable=False),
     # A re-evaluation after rectification repeats the rules of the one it follows.

@@ -24,6 +24,7 @@ __all__ = [
     "format_moment",
     "local_date",
     "parse_deadline",
+    "read_count",
 ]
 
 # Nothing we accept is longer than this; anything longer is rejected before any regex runs.
@@ -102,6 +103,11 @@ def _count(s: str) -> int:
     return _CN_DIGITS[s]
 
 
+def read_count(s: str) -> int:
+    """A count people type: '15', '三', '十五', '二十'; raise DeadlineError otherwise."""
+    return _count(s)
+
+
 def _make(year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
@@ -159,6 +165,24 @@ def _day_of(first: date, day: int) -> date:
 
 _Rule = tuple[re.Pattern[str], Callable[[re.Match[str], date], date]]
 
+# 周一 … 周日 (also 星期五, 礼拜天, 周5): Monday is 0.
+_WEEKDAY = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEKDAY |= {str(n): n - 1 for n in range(1, 8)}
+_EN_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(which: str, target: int, today: date) -> date:
+    """周五 / friday: the next one (today included); 本周五 / this friday: this week's (it may
+    have passed); 下周五 / next friday: next week's; 下下周五: the week after (weeks begin on
+    Monday)."""
+    if not which:
+        return today + timedelta(days=(target - today.weekday()) % 7)
+    weeks = 2 if which.startswith("下下") else 1 if which.startswith(("下", "next")) else 0
+    found = today - timedelta(days=today.weekday()) + timedelta(days=7 * weeks + target)
+    if found < today:
+        raise DeadlineError("date.past", {"date": found})
+    return found
+
 
 def _rule(pattern: str, build: Callable[[re.Match[str], date], date]) -> _Rule:
     return re.compile(pattern), build
@@ -213,6 +237,10 @@ _RELATIVE: list[_Rule] = [
         lambda m, d: _add_days(d, 7 * _count(m[1])),
     ),
     _rule(_N + r"个月" + _AFTER, lambda m, d: _add_months(d, _count(m[1]))),
+    _rule(
+        r"(本|这个?|下下个?|下个?)?(?:周|星期|礼拜)([一二三四五六日天1-7])",
+        lambda m, d: _weekday(m[1] or "", _WEEKDAY[m[2]], d),
+    ),
 ]
 
 # Rules on the lower-cased, space-normalised form (English).
@@ -233,6 +261,10 @@ _ENGLISH: list[_Rule] = [
     _rule(r"in ([0-9]{1,4}) days?", lambda m, d: _add_days(d, int(m[1]))),
     _rule(r"in ([0-9]{1,4}) weeks?", lambda m, d: _add_days(d, 7 * int(m[1]))),
     _rule(r"in ([0-9]{1,4}) months?", lambda m, d: _add_months(d, int(m[1]))),
+    _rule(
+        r"(?:(this|next) )?(" + "|".join(_EN_WEEKDAYS) + r")",
+        lambda m, d: _weekday(m[1] or "", _EN_WEEKDAYS.index(m[2]), d),
+    ),
 ]
 
 

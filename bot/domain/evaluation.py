@@ -37,7 +37,7 @@ import secrets
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from time import monotonic
@@ -46,7 +46,7 @@ from typing import Any
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import DeadlineError, parse_deadline
+from bot.domain.dates import DeadlineError, parse_deadline, read_count
 from bot.domain.enums import OrgType, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.evaluation_models import (
@@ -257,39 +257,66 @@ def judge(
 # --------------------------------------------------------------------------- closing time
 
 
-_HOURS_AFTER = re.compile(r"^([0-9]{1,3})个?(?:小时|钟头)(?:后|以后|之后)$")
-_EN_HOURS = re.compile(r"^in ([0-9]{1,3}) hours?$")
-_CLOCK = re.compile(r"([0-9]{1,2})[:：]([0-9]{2})$")
-_ZH_CLOCK = re.compile(r"(上午|早上|中午|下午|晚上|傍晚)?([0-9]{1,2})[点时](半|([0-9]{1,2})分?)?$")
+_COUNT = r"([0-9]{1,4}|[零〇一二两三四五六七八九十]{1,3})"
+_ZH_SPAN = re.compile(r"^" + _COUNT + r"个?(分钟|分|小时|钟头)(?:后|以后|之后)$")
+_ZH_HALF_HOUR = re.compile(r"^半个?(?:小时|钟头)(?:后|以后|之后)$")
+_EN_SPAN = re.compile(r"^in ([0-9]{1,4}) ?(minutes?|mins?|hours?|hrs?)$")
+# A time of day at the end, found on the text with its spaces (so that what comes before it
+# keeps them: "in 3 days 18:00", "明天 下午3点").
+_CLOCK = re.compile(r"([0-9]{1,2}) ?[:：] ?([0-9]{2})$")
+_ZH_CLOCK = re.compile(
+    r"(上午|早上|中午|下午|晚上|傍晚)? ?([0-9]{1,2}) ?[点时] ?(半|([0-9]{1,2}) ?分?)?$"
+)
+
+
+def _span(compact: str, spaced: str) -> timedelta | None:
+    """10分钟后, 2小时后, 半小时后, in 30 minutes, in 2 hours: how long from now."""
+    if _ZH_HALF_HOUR.match(compact):
+        return timedelta(minutes=30)
+    zh = _ZH_SPAN.match(compact)
+    if zh:
+        try:
+            count = read_count(zh[1])
+        except DeadlineError:
+            raise DomainError("ev.time.unparsable") from None
+        hours = zh[2] in ("小时", "钟头")
+        return timedelta(hours=count) if hours else timedelta(minutes=count)
+    en = _EN_SPAN.match(spaced)
+    if en:
+        count = int(en[1])
+        return timedelta(hours=count) if en[2].startswith("h") else timedelta(minutes=count)
+    return None
 
 
 def parse_closing(text: str, now: datetime) -> datetime:
-    """A closing time typed by a person: 3天后, 2小时后, 10月1日, 2026-10-01 18:00, 明天下午3点.
+    """A closing time typed by a person: 3天后, 2小时后, 30分钟后, 下周五, 10月1日,
+    2026-10-01 18:00, 明天下午3点, in 3 days, in 30 minutes.
 
     A date without a time closes at 20:00. Raises DomainError (past, too far, unreadable)."""
     raw = unicodedata.normalize("NFKC", text or "").strip().lower()
     if not raw or len(raw) > 64:
         raise DomainError("ev.time.unparsable")
+    spaced = " ".join(raw.split())
     compact = "".join(raw.split())
-    hours = _HOURS_AFTER.match(compact) or _EN_HOURS.match(" ".join(raw.split()))
-    if hours:
-        moment = now + timedelta(hours=int(hours[1]))
+    span = _span(compact, spaced)
+    if span is not None:
+        moment = now + span
     else:
         at: time | None = None
-        rest = compact
-        m = _CLOCK.search(compact)
+        rest = spaced
+        m = _CLOCK.search(spaced)
         if m:
             at = _clock(int(m[1]), int(m[2]))
-            rest = compact[: m.start()]
+            rest = spaced[: m.start()].strip()
         else:
-            z = _ZH_CLOCK.search(compact)
+            z = _ZH_CLOCK.search(spaced)
             if z:
                 hour = int(z[2])
                 minute = 30 if z[3] == "半" else int(z[4] or 0)
                 if z[1] in ("下午", "晚上", "傍晚") and hour < 12:
                     hour += 12
                 at = _clock(hour, minute)
-                rest = compact[: z.start()]
+                rest = spaced[: z.start()].strip()
         local_now = now.astimezone(now.tzinfo)
         today = local_now.date()
         if rest in ("", "今天", "今日", "today"):
@@ -348,6 +375,17 @@ class Plan:
     residents: int
     reachable: int  # participants who have joined the bot (they get the ballot now)
     subjects: int
+    quorum_reason: str | None = None  # why the quorum is below the rule's
+
+    @property
+    def fits(self) -> bool:
+        """Whether the list is long enough for the quorum."""
+        return self.quorum <= self.participants
+
+    @property
+    def below_rule(self) -> bool:
+        """Whether the quorum is lower than the rule's (then a reason is needed)."""
+        return self.quorum < self.default_quorum
 
 
 @dataclass(frozen=True)
@@ -447,6 +485,20 @@ def button(text: str, action: str, *args: object) -> dict[str, str]:
 def default_quorum(org: Org, quorum_default: int, quorum_small: int) -> int:
     """≥ 20 for private enterprises and social organisations, ≥ 30 otherwise (seed 002)."""
     return quorum_small if org.type in SMALL_QUORUM_TYPES else quorum_default
+
+
+REASON_LIMIT = 200
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+
+
+def quorum_reason(text: str | None) -> str:
+    """The opener's reason for a quorum below the rule's, tidied; refused when empty or long."""
+    reason = " ".join(unicodedata.normalize("NFC", text or "").translate(_INVISIBLE).split())
+    if not reason:
+        raise DomainError("ev.quorum.reason_empty")
+    if len(reason) > REASON_LIMIT:
+        raise DomainError("ev.quorum.reason_long", limit=REASON_LIMIT)
+    return reason
 
 
 # --------------------------------------------------------------------------- module functions
@@ -562,6 +614,7 @@ async def _create(
     closes_at: datetime,
     subject_people: Sequence[int | None],
     participants: Sequence[tuple[Person, str]],
+    quorum_reason: str | None = None,
     reevaluation_of: int | None = None,
     rectification_id: int | None = None,
 ) -> int:
@@ -573,6 +626,7 @@ async def _create(
         opened_by=opened_by,
         status=EvalStatus.OPEN.value,
         quorum=quorum,
+        quorum_reason=quorum_reason,
         pass_permille=pass_permille,
         closes_at=closes_at,
         reevaluation_of=reevaluation_of,
@@ -634,6 +688,7 @@ async def _copy(
         kind=previous.subject_kind,
         opened_by=opened_by or previous.opened_by,
         quorum=previous.quorum,
+        quorum_reason=previous.quorum_reason,
         pass_permille=previous.pass_permille,
         closes_at=closes_at,
         subject_people=[s.person_id for s in subjects],
@@ -699,6 +754,33 @@ async def on_joined(uow: UnitOfWork, clock: Clock, person: Person) -> int:
         if await _queue_ballots(uow, evaluation.id, org, [person], now):
             count += 1
     return count
+
+
+@dataclass(frozen=True)
+class Ongoing:
+    """An open evaluation someone is on the list of, and whether they have voted in it."""
+
+    org: Org
+    closes_at: datetime
+    voted: bool
+
+
+async def on_phone_confirmed(uow: UnitOfWork, now: datetime, person: Person) -> list[Ongoing]:
+    """A resident confirmed their phone: their ballots in open evaluations count from now on.
+    The board's turnout of each is refreshed; the evaluations are returned so the resident
+    is told (their vote counts now, or the ballot waits for them)."""
+    found: list[Ongoing] = []
+    for evaluation in await uow.evaluations.open_participations(person.id):
+        if evaluation.closes_at <= now:
+            continue
+        org = await uow.orgs.get(evaluation.org_id)
+        if org is None:
+            continue
+        voted = await uow.evaluations.has_voted(evaluation.id, person.id)
+        found.append(Ongoing(org, evaluation.closes_at, voted))
+        if voted and org.board_chat_id is not None:
+            await uow.outbox.refresh_view(turnout_row(org.board_chat_id, evaluation.id, now))
+    return found
 
 
 # --------------------------------------------------------------------------- the service
@@ -795,7 +877,10 @@ class EvaluationService:
         kind: SubjectKind,
         closes_at: datetime,
         quorum: int | None,
+        reason: str | None = None,
     ) -> tuple[Plan, list[Person], list[Person]]:
+        """What would be opened. A quorum the opener chose must fit the list; the rule's
+        (``quorum`` None) may not fit a small branch: the plan says so (``fits``)."""
         org = next((o for o in await self._manageable(uow, me) if o.id == org_id), None)
         if org is None:
             raise Forbidden("ev.not_your_branch")
@@ -809,8 +894,8 @@ class EvaluationService:
             raise DomainError("ev.no_members")
         if kind is SubjectKind.MEMBERS and len(members) > MAX_SUBJECTS:
             raise DomainError("ev.too_many_subjects", count=len(members), limit=MAX_SUBJECTS)
-        if not 1 <= wanted <= len(everyone):
-            raise DomainError("ev.quorum.range", count=len(everyone), quorum=wanted)
+        if quorum is not None and not 1 <= quorum <= len(everyone):
+            raise DomainError("ev.quorum.range", count=len(everyone), quorum=quorum)
         if closes_at <= self.clock.now():
             raise DomainError("ev.time.past")
         plan = Plan(
@@ -824,6 +909,9 @@ class EvaluationService:
             residents=len(residents),
             reachable=sum(1 for p in everyone if p.tg_user_id is not None),
             subjects=1 if kind is SubjectKind.BRANCH else len(members),
+            quorum_reason=quorum_reason(reason)
+            if reason is not None and wanted < default
+            else None,
         )
         return plan, members, residents
 
@@ -834,11 +922,12 @@ class EvaluationService:
         kind: SubjectKind,
         closes_at: datetime,
         quorum: int | None = None,
+        reason: str | None = None,
     ) -> Plan:
         """What would be opened (nothing is written)."""
         async with self.db.uow() as uow:
             me = await self._staff(uow, tg_user_id)
-            plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum)
+            plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum, reason)
         return plan
 
     async def open(
@@ -848,12 +937,21 @@ class EvaluationService:
         kind: SubjectKind,
         closes_at: datetime,
         quorum: int | None = None,
+        reason: str | None = None,
     ) -> Opened:
-        """Open the evaluation: rows and ballots in one unit of work."""
+        """Open the evaluation: rows and ballots in one unit of work. A quorum below the
+        rule's (a branch smaller than 30, or 20) is allowed with a reason, which is kept and
+        shown with the results."""
         now = self.clock.now()
         async with self.db.uow() as uow:
             me = await self._staff(uow, tg_user_id)
-            plan, members, residents = await self._plan(uow, me, org_id, kind, closes_at, quorum)
+            plan, members, residents = await self._plan(
+                uow, me, org_id, kind, closes_at, quorum, reason
+            )
+            if not plan.fits:
+                raise DomainError("ev.quorum.range", count=plan.participants, quorum=plan.quorum)
+            if plan.below_rule and plan.quorum_reason is None:
+                raise DomainError("ev.quorum.reason_needed", rule=plan.default_quorum)
             for other in await uow.evaluations.for_orgs([org_id]):
                 if other.status is EvalStatus.OPEN and other.subject_kind is kind:
                     raise DomainError("ev.already_open")
@@ -867,6 +965,7 @@ class EvaluationService:
                 kind=kind,
                 opened_by=me.id,
                 quorum=plan.quorum,
+                quorum_reason=plan.quorum_reason,
                 pass_permille=self.pass_permille,
                 closes_at=closes_at,
                 subject_people=subject_people,
@@ -939,15 +1038,20 @@ class EvaluationService:
 
     async def non_voters(
         self, tg_user_id: int, evaluation_id: int
-    ) -> tuple[Overview, list[Person]]:
-        """未投票名单: who has not voted (never how anyone voted)."""
+    ) -> tuple[Overview, list[Person], list[Person]]:
+        """未投票名单: who has not voted, and who voted but does not count yet (a resident
+        whose phone is not confirmed); never how anyone voted."""
         view = await self.overview(tg_user_id, evaluation_id)
         async with self.db.uow() as uow:
             ids = await uow.evaluations.non_voters(evaluation_id)
-            people = await uow.people.by_ids(ids)
-        return view, sorted(
-            people.values(), key=lambda p: (p.role is Role.RESIDENT, name_key(p.name))
-        )
+            held = await uow.evaluations.held_voters(evaluation_id)
+            people = await uow.people.by_ids([*ids, *held])
+
+        def ordered(wanted: list[int]) -> list[Person]:
+            found = [people[pid] for pid in wanted if pid in people]
+            return sorted(found, key=lambda p: (p.role is Role.RESIDENT, name_key(p.name)))
+
+        return view, ordered(ids), ordered(held)
 
     # -- voting
 
@@ -1067,9 +1171,12 @@ class EvaluationService:
             rosters = [await self._roster(uow, eid) for eid in evaluations]
             listed = {eid: roster.listed for eid, roster in zip(evaluations, rosters, strict=True)}
             voters = await self._voters_of(uow, rosters, {a.tg_user_id for a in answers})
+            voters = await self._confirmed_since(uow, voters)
             final_choice: dict[tuple[int, str], tuple[int, Choice | None]] = {}
             touched: dict[tuple[int, int], str] = {}
-            notices: list[tuple[int, str, str, str | None]] = []  # chat, poll, reason, locale
+            # chat, what the notice is about (a poll; the evaluation for an unconfirmed phone:
+            # one notice however many ballots they answer), reason, locale
+            notices: list[tuple[int, str, str, str | None]] = []
             for n, answer in enumerate(answers):
                 ref = polls.get(answer.poll_id)
                 if ref is None:
@@ -1099,7 +1206,9 @@ class EvaluationService:
                     ):  # kept; counts once confirmed
                         verdicts[n] = Verdict.UNCONFIRMED
                         reason = Verdict.UNCONFIRMED
-                        notices.append((answer.tg_user_id, answer.poll_id, reason, voter.locale))
+                        notices.append(
+                            (answer.tg_user_id, f"e{evaluation.id}", reason, voter.locale)
+                        )
                 else:
                     verdicts[n] = verdict
                     if answer.option_ids:  # a retraction of a void vote needs no word
@@ -1249,17 +1358,49 @@ class EvaluationService:
     async def _tell_ineligible(
         self, uow: UnitOfWork, notices: list[tuple[int, str, str, str | None]], now: datetime
     ) -> None:
-        """Tell someone once (per poll and reason) why their vote counted for nothing. The
-        notice names no choice."""
+        """Tell someone once (per poll and reason; per evaluation while their phone is not
+        confirmed) why their vote does not count. The notice names no choice."""
+        from bot.domain.resident_phone import ask_button  # it reads this module's results
+
         rows: list[dict[str, Any]] = []
         seen: set[str] = set()
-        for chat, poll_id, reason, locale in notices:
-            key = f"ev:void:{poll_id}:{chat}:{reason}"
+        for chat, about, reason, locale in notices:
+            key = f"ev:void:{about}:{chat}:{reason}"
             if key in seen or await uow.evaluations.outbox_key_taken(f"{key}:0"):
                 continue
             seen.add(key)
-            rows.extend(message_row(chat, t(locale, f"ev.vote.{reason}"), now, dedupe_key=key))
+            buttons = [[ask_button(locale)]] if reason == Verdict.UNCONFIRMED else None
+            text = t(locale, f"ev.vote.{reason}")
+            rows.extend(message_row(chat, text, now, dedupe_key=key, buttons=buttons))
         await uow.outbox.add(rows)
+
+    async def _confirmed_since(
+        self, uow: UnitOfWork, voters: dict[int, Voter]
+    ) -> dict[int, Voter]:
+        """Residents read as unconfirmed (kept up to VOTER_TTL) are asked again: one who has
+        just confirmed their phone and votes right away is not told it is unconfirmed. Few
+        voters are unconfirmed, so this is a small read, and only in batches that have one."""
+        waiting = {v.id for v in voters.values() if v.unconfirmed_resident}
+        if not waiting:
+            return voters
+        people = await uow.people.by_ids(waiting)
+        confirmed = {pid for pid, p in people.items() if p.phone_confirmed}
+        if not confirmed:
+            return voters
+
+        def fresh(found: dict[int, Voter]) -> None:
+            for tg, voter in list(found.items()):
+                if voter.id in confirmed:
+                    found[tg] = replace(voter, phone_confirmed=True)
+
+        for roster in self._rosters.values():
+            fresh(roster.voters)
+        for tg, (read_at, voter) in list(self._voters.items()):
+            if voter.id in confirmed:
+                self._voters[tg] = (read_at, replace(voter, phone_confirmed=True))
+        updated = dict(voters)
+        fresh(updated)
+        return updated
 
     # -- closing
 
@@ -1348,17 +1489,12 @@ class EvaluationService:
         """Count, write the results, stop the polls, tell everyone: once."""
         repo = uow.evaluations
         # A resident's ballot counts once their phone is confirmed (by closing time): the
-        # ballots of those still unconfirmed are left out, found by their keyed hashes.
-        listed = await repo.participants(evaluation.id)
-        residents = await uow.people.by_ids(p.person_id for p in listed if p.kind == "resident")
-        unconfirmed = {
-            pid
-            for pid, person in residents.items()
-            if person.role is Role.RESIDENT and not person.phone_confirmed
+        # ballots of those still unconfirmed are left out, found by their keyed hashes. The
+        # turnout is counted by the same rule as the live one (EvaluationRepo.turnout).
+        voted, total = await repo.turnout(evaluation.id)
+        excluded = {
+            voter_hash(self._key, evaluation.id, pid) for pid in await repo.held(evaluation.id)
         }
-        voted = sum(1 for p in listed if p.has_voted and p.person_id not in unconfirmed)
-        total = len(listed)
-        excluded = {voter_hash(self._key, evaluation.id, pid) for pid in unconfirmed}
         status = EvalStatus.CLOSED if voted >= evaluation.quorum else EvalStatus.VOID
         if not await repo.finish(evaluation.id, status, voted, now):
             return EvalStatus.OPEN  # closed by someone else meanwhile
@@ -1620,6 +1756,8 @@ def results_text(
             mark=percent(evaluation.pass_permille),
         )
     ]
+    if evaluation.quorum_reason:
+        lines.append(t(locale, "ev.result.reason", reason=evaluation.quorum_reason))
     for n, (sid, name, _) in enumerate(named, start=1):
         tally = tallies.get(sid, Tally(0, 0, 0))
         lines.append(f"{n}. " + result_line(locale, name, tally, evaluation.pass_permille))

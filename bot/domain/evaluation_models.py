@@ -49,6 +49,7 @@ class Evaluation(_Model):
     opened_by: int
     status: EvalStatus
     quorum: int
+    quorum_reason: str | None = None  # why the quorum is below the rule's (shown in results)
     pass_permille: int
     closes_at: datetime
     reevaluation_of: int | None = None

@@ -3,8 +3,9 @@
 A resident joins through their invite link; the bot then asks for the contact (a reply
 keyboard button with request_contact). Only one's own contact counts (the contact's user_id is
 the sender's), and its number must match the roster phone once both are normalised (+86 /
-0086, spaces, dashes, brackets). A mass evaluation counts only residents with a confirmed phone
-as eligible voters (``Person.phone_confirmed``).
+0086, spaces, dashes, brackets). A resident's vote in a mass evaluation is kept when cast
+and counts once the phone is confirmed (before closing): one who votes first and confirms
+afterwards need not vote again, and is told so once (``Person.phone_confirmed``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
+from bot.domain.evaluation import Ongoing, on_phone_confirmed
 from bot.domain.models import Person
 from bot.domain.notify import message_row
 from bot.i18n import t
@@ -51,10 +53,12 @@ def needs_phone(person: Person) -> bool:
 
 @dataclass(frozen=True)
 class PhoneResult:
-    """The person after confirming, and whether it was confirmed before already."""
+    """The person after confirming, whether it was confirmed before already, and the open
+    mass evaluations they are on (their vote counts from now on)."""
 
     person: Person
     already: bool
+    ongoing: list[Ongoing] = field(default_factory=list)
 
 
 class PhoneService:
@@ -65,9 +69,12 @@ class PhoneService:
         self.clock = clock
 
     async def status(self, tg_user_id: int) -> Person:
-        """The bound person (to know whether to ask)."""
+        """The bound resident (to know whether to ask); refused for anyone else: only a
+        resident's vote waits for a confirmed phone."""
         async with self.db.uow() as uow:
-            return await access.actor(uow, tg_user_id)
+            me = await access.actor(uow, tg_user_id)
+        _require_resident(me)
+        return me
 
     async def confirm(
         self, tg_user_id: int, contact_user_id: int | None, phone_number: str
@@ -78,6 +85,7 @@ class PhoneService:
         shared = normalise_phone(phone_number)
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
+            _require_resident(me)
             if me.phone_confirmed:
                 return PhoneResult(me, True)
             roster = normalise_phone(me.phone)
@@ -85,7 +93,13 @@ class PhoneService:
                 log.info("person %s shared a phone that does not match the roster", me.id)
                 raise DomainError("resphone.mismatch", phone=_masked(shared))
             await uow.people.set_phone_confirmed(me.id, True)
-            return PhoneResult(me.model_copy(update={"phone_confirmed": True}), False)
+            ongoing = await on_phone_confirmed(uow, self.clock.now(), me)
+            return PhoneResult(me.model_copy(update={"phone_confirmed": True}), False, ongoing)
+
+
+def _require_resident(person: Person) -> None:
+    if person.role is not Role.RESIDENT:
+        raise DomainError("resphone.not_resident")
 
 
 def _masked(phone: str) -> str:

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DEMO_BRANCH = "XH-JG"
 DEMO_QUORUM = 5  # the demo branch has seven people on its list, not thirty
+DEMO_REASON = "支部名册上只有7人（演示）"
 
 
 async def seed_evaluation(db: Database, clock: Clock) -> int | None:
@@ -42,6 +43,7 @@ async def seed_evaluation(db: Database, clock: Clock) -> int | None:
         SubjectKind.BRANCH,
         clock.now() + timedelta(days=3),
         DEMO_QUORUM,
+        DEMO_REASON,
     )
     log.info("demo evaluation %s open in %s", opened.evaluation_id, org.name)
     return opened.evaluation_id

@@ -136,16 +136,24 @@ async def evaluation_world(
 
 
 async def open_in_chat(
-    secretary: Human, when: str = "3天后", quorum: str | None = None, kind: str = "评议支部"
+    secretary: Human,
+    when: str = "3天后",
+    quorum: str | None = None,
+    kind: str = "评议支部",
+    reason: str | None = None,
 ) -> SimMessage:
-    """/evaluate → the branch → the closing time → quorum → confirm."""
+    """/evaluate → the branch → the closing time → quorum (with ``reason``: below the rule's,
+    and why) → confirm."""
     await secretary.send("/evaluate", expect="请选择评议对象")
     await secretary.tap(kind, expect="截止时间")
     await secretary.send(when, expect="至少要有")
     if quorum is None:
         await secretary.tap("至少", expect="请核对群众评议")
-    else:
+    elif reason is None:
         await secretary.send(quorum, expect="请核对群众评议")
+    else:
+        await secretary.send(quorum, expect="说明原因")
+        await secretary.send(reason, expect="请核对群众评议")
     return await secretary.tap("确认发起", expect="群众评议已发起")
 
 

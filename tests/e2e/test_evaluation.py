@@ -53,7 +53,7 @@ async def test_full_evaluation_with_ineligible_changed_and_late_votes(
     assert len(voters) == 32
     for human in voters:
         assert len(hs.polls(human)) == 1
-        assert human.seen("不记名") == 1  # the ballot's introduction
+        assert human.seen("谁能看到什么") == 1  # the ballot's introduction
 
     # 24 满意, 5 基本满意, 3 不满意 in the end; two voters change their minds first.
     plan = [SATISFIED] * 24 + [BASIC] * 5 + [UNSATISFIED] * 3

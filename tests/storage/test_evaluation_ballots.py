@@ -36,6 +36,7 @@ from storage.db import Database
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
+REASON = "a small test branch"  # a quorum under the rule's needs one
 SECRETARY_TG = 6000
 FIRST_TG = 100_000
 KEY = b"test-ballot-key"
@@ -166,7 +167,7 @@ async def test_ballots_name_no_one_without_the_key(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 10)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 5
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 5, REASON
     )
     polls = await polls_for(db, opened.evaluation_id)
     await service.record_answers(
@@ -189,7 +190,7 @@ async def test_one_reminder_before_closing_and_closing_once(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=3), 3
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=3), 3, REASON
     )
     await polls_for(db, opened.evaluation_id)
     clock.advance(timedelta(days=1, hours=12))  # not yet: 24 h before closing
@@ -210,7 +211,7 @@ async def test_join_hook_and_interfaces_for_others(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 6)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5, REASON
     )
     async with db.uow() as uow:
         unbound = [p for p in await uow.people.in_org(org_id) if p.tg_user_id is None]
@@ -251,7 +252,7 @@ async def test_a_residents_ballot_counts_once_the_phone_is_confirmed(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 8)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5, REASON
     )
     polls = await polls_for(db, opened.evaluation_id)
     late, never = FIRST_TG + 0, FIRST_TG + 1  # two residents who have not confirmed yet
@@ -283,7 +284,7 @@ async def test_an_account_bound_to_someone_else_is_seen_within_a_minute(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
     )
     polls = await polls_for(db, opened.evaluation_id)
     first, second = FIRST_TG, FIRST_TG + 1
@@ -319,7 +320,7 @@ async def test_a_vote_taken_before_closing_counts_though_written_after(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 6)
     closes = clock.now() + timedelta(hours=2)
-    opened = await service.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 5)
+    opened = await service.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 5, REASON)
     polls = await polls_for(db, opened.evaluation_id)
     voters = [FIRST_TG + n for n in range(6)]
     for n, voter in enumerate(voters[:5]):
@@ -343,7 +344,7 @@ async def test_a_batch_that_fails_once_is_written_on_the_next_try(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
     )
     polls = await polls_for(db, opened.evaluation_id)
     monkeypatch.setattr(evaluation_module, "BATCH_RETRY_DELAYS", (0.01, 0.01))

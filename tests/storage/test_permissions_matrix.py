@@ -39,6 +39,7 @@ from storage.db import Database
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
+REASON = "a small test branch"  # a quorum under the rule's needs one
 NOW = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)
 KEY = b"matrix-ballot-key"
 ZH = CATALOGS["zh_CN"]
@@ -279,7 +280,7 @@ async def open_evaluation(w: World) -> tuple[EvaluationService, int, dict[int, s
     """The secretary's evaluation of XH-HS (quorum 5), its polls recorded as sent."""
     service = EvaluationService(w.db, w.clock, KEY)
     opened = await service.open(
-        TG["沈宝方"], w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5
+        TG["沈宝方"], w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5, REASON
     )
     polls: dict[int, str] = {}
     async with w.db.uow() as uow:
@@ -362,7 +363,7 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
 
         async def do_open(tg: int) -> Any:
             return await service.open(
-                tg, w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5
+                tg, w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5, REASON
             )
 
         async def opened() -> None:

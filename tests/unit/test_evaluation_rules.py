@@ -149,6 +149,19 @@ def test_after_closing_counts_for_nothing() -> None:
         ("明天上午9点半", datetime(2026, 9, 26, 9, 30, tzinfo=TZ)),
         ("今天18:30", datetime(2026, 9, 25, 18, 30, tzinfo=TZ)),
         ("１０月１日　１８：００", datetime(2026, 10, 1, 18, 0, tzinfo=TZ)),
+        # NOW is a Friday: 下周五 is next week's, 周一 the coming Monday.
+        ("下周五", datetime(2026, 10, 2, 20, 0, tzinfo=TZ)),
+        ("下周五 18:00", datetime(2026, 10, 2, 18, 0, tzinfo=TZ)),
+        ("周一", datetime(2026, 9, 28, 20, 0, tzinfo=TZ)),
+        ("10分钟后", datetime(2026, 9, 25, 9, 10, tzinfo=TZ)),
+        ("30分钟后", datetime(2026, 9, 25, 9, 30, tzinfo=TZ)),
+        ("半小时后", datetime(2026, 9, 25, 9, 30, tzinfo=TZ)),
+        ("两个小时后", datetime(2026, 9, 25, 11, 0, tzinfo=TZ)),
+        ("in 3 days", datetime(2026, 9, 28, 20, 0, tzinfo=TZ)),
+        ("in 3 days 18:00", datetime(2026, 9, 28, 18, 0, tzinfo=TZ)),
+        ("in 30 minutes", datetime(2026, 9, 25, 9, 30, tzinfo=TZ)),
+        ("tomorrow 18:00", datetime(2026, 9, 26, 18, 0, tzinfo=TZ)),
+        ("next friday", datetime(2026, 10, 2, 20, 0, tzinfo=TZ)),
     ],
 )
 def test_closing_times_people_type(text: str, expected: datetime) -> None:
@@ -166,6 +179,8 @@ def test_closing_times_people_type(text: str, expected: datetime) -> None:
         ("今天9:05", "ev.time.past"),  # under ten minutes
         ("25:00", "ev.time.unparsable"),
         ("2027-06-01", "ev.time.too_far"),
+        ("5分钟后", "ev.time.past"),
+        ("本周一", "ev.time.past"),
     ],
 )
 def test_closing_times_refused(text: str, key: str) -> None:

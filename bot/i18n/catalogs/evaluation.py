@@ -16,9 +16,32 @@ ZH: dict[str, str] = {
     "ev.ask_quorum": (
         "截止时间：{closes}\n\n"
         "参评人员共 {count} 人（党员 {members} 人，群众代表 {residents} 人）。\n"
-        "按规定，本支部至少要有 {quorum} 人参加投票评议才有效。\n"
-        "使用这个人数，请点下面的按钮；要改，请直接发送人数。"
+        "按规定，本支部至少要有 {quorum} 人参加投票评议才有效（{rule}）。\n"
+        "使用这个人数，请点下面的按钮；要改，请直接发送人数（低于 {quorum} 人要说明原因）。"
     ),
+    "ev.ask_quorum.short": (
+        "截止时间：{closes}\n\n"
+        "参评人员共 {count} 人（党员 {members} 人，群众代表 {residents} 人）。\n"
+        "按规定，本支部至少要有 {quorum} 人参加投票评议才有效（{rule}），"
+        "但名册上只有 {count} 人。\n"
+        "可以这样办：\n"
+        "· 请管理员在人员名单里为本支部补充群众代表（角色填“群众”），导入并邀请他们加入后，"
+        "再发起评议；\n"
+        "· 或者现在就发起：发送一个较低的有效人数（1 到 {count}），下一步说明原因，"
+        "原因会写进评议结果。\n"
+        "（发送 /cancel 退出）"
+    ),
+    "ev.quorum.rule": (
+        "乡镇、村、社区、机关等党组织 {default} 人，非公企业和社会组织 {small} 人，"
+        "党员和群众代表都算"
+    ),
+    "ev.ask_reason": (
+        "有效人数 {quorum} 人低于规定的 {rule} 人。请用一句话说明原因"
+        "（例如“支部名册上只有9人”），原因会写进评议结果。"
+    ),
+    "ev.quorum.reason_empty": "请用一句话写下原因，例如“支部名册上只有9人”。",
+    "ev.quorum.reason_long": "原因太长了，请在 {limit} 个字以内。",
+    "ev.quorum.reason_needed": "有效人数低于规定的 {rule} 人时，需要说明原因。请重新发送 /evaluate。",
     "ev.btn.keep_quorum": "✅ 至少 {quorum} 人",
     "ev.quorum.not_number": "请发送一个数字，例如 30。",
     "ev.preview": (
@@ -27,11 +50,14 @@ ZH: dict[str, str] = {
         "评议对象：{kind}\n"
         "参评人员：{count} 人（党员 {members} 人，群众代表 {residents} 人），"
         "其中 {reachable} 人已绑定，会马上收到选票；其余的人绑定后收到\n"
-        "有效人数：至少 {quorum} 人投票\n"
+        "{quorum_line}\n"
         "截止时间：{closes}\n"
         "满意率 = （满意 + 基本满意）÷ 有效票，达到 {mark} 为合格。\n"
-        "投票不记名：任何人（包括书记）都看不到谁投了什么。"
+        "投票保密：书记和其他任何人都看不到谁投了什么。选票上 Telegram 标的“公开投票”，"
+        "只表示机器人知道是谁投的（用来核对参评名单）。"
     ),
+    "ev.preview.quorum": "有效人数：至少 {quorum} 人投票",
+    "ev.preview.quorum_below": "有效人数：至少 {quorum} 人投票（低于规定的 {rule} 人，原因：{reason}）",
     "ev.preview.kind.branch": "支部整体",
     "ev.preview.kind.members": "每名党员（{count} 人）",
     "ev.btn.confirm": "✅ 确认发起",
@@ -57,8 +83,13 @@ ZH: dict[str, str] = {
     # ballots
     "ev.ballot.intro": (
         "🗳 【{org}】群众评议\n"
-        "请在下面 {count} 张选票中分别选择：满意、基本满意或不满意。\n"
-        "投票不记名，谁投了什么任何人都看不到。截止前可以随时改选或撤回。"
+        "请在下面 {count} 张选票中分别选择：满意、基本满意或不满意。截止前可以随时改选或撤回。\n\n"
+        "谁能看到什么：\n"
+        "· 选票上 Telegram 标着“公开投票”，意思只是本机器人知道是谁投的票，"
+        "用来核对您在参评名单上、防止转发代投；\n"
+        "· 书记、党员和其他任何人都看不到您选了什么。机器人保存选择时不记姓名，只记一个加密编号，"
+        "结果只公布汇总（不足 5 票不公布）；\n"
+        "· 每张选票只发给您一人，投票后显示的“100% · 1 人已投票”只是您自己这一票，不是全体结果。"
     ),
     "ev.ballot.question": "【{org}】群众评议：您对“{subject}”满意吗？",
     "ev.choice.satisfied": "满意",
@@ -67,7 +98,7 @@ ZH: dict[str, str] = {
     "ev.vote.closed": "这场群众评议已经截止，您刚才的投票不计入结果。",
     "ev.vote.not_yours": "这张选票是发给别人的（转发来的），投票不计入。请在机器人直接发给您的选票上投票。",
     "ev.vote.not_listed": "您不在这场群众评议的参评名单上，投票不计入。如有疑问，请联系支部书记。",
-    "ev.vote.unconfirmed": "已收到您的选择。您的手机号还没有确认：请发送 /phone 确认，确认后这一票才计入结果（截止前确认即可，不用重新投票）。",
+    "ev.vote.unconfirmed": "已收到您的选择。您的手机号还没有确认：请点下面的按钮（或发送 /phone）确认，确认后您在这场评议中投的票才计入结果（截止前确认即可，不用重新投票）。",
     "ev.remind": "⏰ 【{org}】群众评议将于 {closes} 截止，您还没有投票。请往上翻，在选票上点选即可。",
     # turnout in the board group
     "ev.turnout.open": "🗳 【{org}】群众评议进行中\n已投票：{voted} / {total} 人\n{quorum_line}\n截止：{closes}",
@@ -82,6 +113,7 @@ ZH: dict[str, str] = {
         "投票人数：{voted} / {total} 人（有效人数 {quorum} 人，已达到）\n"
         "满意率 = （满意 + 基本满意）÷ 有效票，{mark} 为合格线"
     ),
+    "ev.result.reason": "低于规定人数的原因：{reason}",
     "ev.result.line": "{name}：满意 {satisfied}，基本满意 {basic}，不满意 {unsatisfied}，满意率 {rate}（{verdict}）",
     "ev.result.pass": "合格",
     "ev.result.fail": "未达到，需整改",
@@ -120,6 +152,8 @@ ZH: dict[str, str] = {
     "ev.closed_now": "已结束并计票，结果已发出。",
     "ev.close_kept": "好的，评议继续进行。",
     "ev.non_voters.title": "【{org}】还没有投票的 {count} 人（只显示是否投票，不显示投了什么）：",
+    "ev.non_voters.held": "已投票、但手机号还没有确认的 {count} 人（确认后才计入，请提醒他们发送 /phone）：",
+    "ev.non_voters.unconfirmed": "（手机号未确认）",
     "ev.non_voters.none": "【{org}】参评人员都已投票。",
     "ev.non_voters.unbound": "（未绑定）",
     "ev.results.not_yet": "评议还在进行，截止后才公布结果（只公布汇总，不公布个人投票）。",
@@ -141,9 +175,35 @@ EN: dict[str, str] = {
         "Closes: {closes}\n\n"
         "Participants: {count} ({members:# member|# members}, "
         "{residents:# resident representative|# resident representatives}).\n"
-        "By the rules, at least {quorum} must vote for the evaluation to be valid.\n"
-        "Tap the button to keep this number, or send another one."
+        "By the rules, at least {quorum} must vote for the evaluation to be valid ({rule}).\n"
+        "Tap the button to keep this number, or send another one (below {quorum}, you give "
+        "the reason)."
     ),
+    "ev.ask_quorum.short": (
+        "Closes: {closes}\n\n"
+        "Participants: {count} ({members:# member|# members}, "
+        "{residents:# resident representative|# resident representatives}).\n"
+        "By the rules, at least {quorum} must vote for the evaluation to be valid ({rule}), "
+        "but this branch has only {count} on its roster.\n"
+        "You can:\n"
+        "· ask the administrator to add resident representatives to the branch's roster "
+        "(role “resident”), import it and invite them, then open the evaluation;\n"
+        "· or open it now with a lower quorum: send a number from 1 to {count}, then give the "
+        "reason; the reason is shown with the results.\n"
+        "(/cancel to leave)"
+    ),
+    "ev.quorum.rule": (
+        "{default} in township, village, community and government-organ branches, {small} in "
+        "non-public enterprises and social organisations; members and resident representatives "
+        "both count"
+    ),
+    "ev.ask_reason": (
+        "A quorum of {quorum} is below the rule's {rule}. Please give the reason in one sentence "
+        "(e.g. “only 9 people on the roster”); it is shown with the results."
+    ),
+    "ev.quorum.reason_empty": "Please write the reason in a sentence, e.g. “only 9 people on the roster”.",
+    "ev.quorum.reason_long": "The reason is too long; please keep it within {limit} characters.",
+    "ev.quorum.reason_needed": "A quorum below the rule's {rule} needs a reason. Please send /evaluate again.",
     "ev.btn.keep_quorum": "✅ At least {quorum}",
     "ev.quorum.not_number": "Please send a number, e.g. 30.",
     "ev.preview": (
@@ -154,11 +214,14 @@ EN: dict[str, str] = {
         "{residents:# resident representative|# resident representatives}); "
         "{reachable:# has joined the bot and gets|# have joined the bot and get} the ballot now, "
         "the others when they join\n"
-        "Valid with at least {quorum:# voter|# voters}\n"
+        "{quorum_line}\n"
         "Closes: {closes}\n"
         "Satisfaction = (satisfied + basically satisfied) / valid votes; {mark} passes.\n"
-        "The ballot is secret: nobody, the secretary included, sees who chose what."
+        "The ballot is secret: nobody, the secretary included, sees who chose what. Telegram's "
+        "“public poll” label on the ballots only means the bot knows who voted (to check the list)."
     ),
+    "ev.preview.quorum": "Valid with at least {quorum:# voter|# voters}",
+    "ev.preview.quorum_below": "Valid with at least {quorum:# voter|# voters} (below the rule's {rule}; reason: {reason})",
     "ev.preview.kind.branch": "the branch as a whole",
     "ev.preview.kind.members": "each member ({count})",
     "ev.btn.confirm": "✅ Open it",
@@ -182,9 +245,16 @@ EN: dict[str, str] = {
     "ev.already_closed": "This evaluation has already closed.",
     "ev.ballot.intro": (
         "🗳 [{org}] mass evaluation\n"
-        "{count:In the ballot|In each of the # ballots} below choose: satisfied, basically satisfied or "
-        "dissatisfied.\nThe ballot is secret: nobody sees who chose what. You may change or "
-        "retract your choice until it closes."
+        "{count:In the ballot|In each of the # ballots} below choose: satisfied, basically "
+        "satisfied or dissatisfied. You may change or retract your choice until it closes.\n\n"
+        "Who sees what:\n"
+        "· Telegram's “public poll” label only means that this bot knows who voted, to check "
+        "that you are on the list and that nobody votes on a forwarded ballot;\n"
+        "· nobody, the secretary and members included, sees what you chose. The bot stores a "
+        "choice with a coded number, not your name, and publishes totals only (none below 5 "
+        "votes);\n"
+        "· each ballot is sent to you alone: the “100% · 1 vote” shown after voting is your own "
+        "vote, not the overall result."
     ),
     "ev.ballot.question": "[{org}] mass evaluation: are you satisfied with “{subject}”?",
     "ev.choice.satisfied": "Satisfied",
@@ -193,7 +263,7 @@ EN: dict[str, str] = {
     "ev.vote.closed": "This mass evaluation has closed; your vote was not counted.",
     "ev.vote.not_yours": "This ballot was sent to someone else (it was forwarded); your vote was not counted. Please vote on the ballot the bot sent you.",
     "ev.vote.not_listed": "You are not on this evaluation's list; your vote was not counted. Ask your branch secretary if this is wrong.",
-    "ev.vote.unconfirmed": "Your choice is noted. Your phone number is not confirmed yet: send /phone to confirm it; your vote counts once it is confirmed (before closing; no need to vote again).",
+    "ev.vote.unconfirmed": "Your choice is noted. Your phone number is not confirmed yet: tap the button below (or send /phone) to confirm it; your votes in this evaluation count once it is confirmed (before closing; no need to vote again).",
     "ev.remind": "⏰ The [{org}] mass evaluation closes {closes} and you have not voted yet. Scroll up and tap your choice in the ballots.",
     "ev.turnout.open": "🗳 [{org}] mass evaluation in progress\nVoted: {voted} / {total}\n{quorum_line}\nCloses: {closes}",
     "ev.turnout.quorum_met": "✅ Quorum reached ({quorum})",
@@ -206,6 +276,7 @@ EN: dict[str, str] = {
         "Voted: {voted} / {total} (quorum {quorum}, reached)\n"
         "Satisfaction = (satisfied + basically satisfied) / valid votes; {mark} passes"
     ),
+    "ev.result.reason": "Quorum below the rule's, because: {reason}",
     "ev.result.line": "{name}: satisfied {satisfied}, basically satisfied {basic}, dissatisfied {unsatisfied}, satisfaction {rate} ({verdict})",
     "ev.result.pass": "passed",
     "ev.result.fail": "below the mark, must rectify",
@@ -243,6 +314,8 @@ EN: dict[str, str] = {
     "ev.closed_now": "Closed and counted; the results have been sent.",
     "ev.close_kept": "All right, the evaluation goes on.",
     "ev.non_voters.title": "[{org}]: {count:# has|# have} not voted (whether, never how):",
+    "ev.non_voters.held": "{count:# person voted but has|# people voted but have} not confirmed their phone yet (a vote counts once the phone is; remind them to send /phone):",
+    "ev.non_voters.unconfirmed": " (phone not confirmed)",
     "ev.non_voters.none": "[{org}]: every participant has voted.",
     "ev.non_voters.unbound": "(not joined)",
     "ev.results.not_yet": "The evaluation is still open; results (totals only) come after it closes.",
