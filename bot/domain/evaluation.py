@@ -898,6 +898,10 @@ class EvaluationService:
             raise DomainError("ev.quorum.range", count=len(everyone), quorum=quorum)
         if closes_at <= self.clock.now():
             raise DomainError("ev.time.past")
+        # Said as soon as the kind and time are known, not after the quorum and its reason.
+        for other in await uow.evaluations.for_orgs([org.id]):
+            if other.status is EvalStatus.OPEN and other.subject_kind is kind:
+                raise DomainError("ev.already_open")
         plan = Plan(
             org=org,
             kind=kind,
@@ -952,9 +956,6 @@ class EvaluationService:
                 raise DomainError("ev.quorum.range", count=plan.participants, quorum=plan.quorum)
             if plan.below_rule and plan.quorum_reason is None:
                 raise DomainError("ev.quorum.reason_needed", rule=plan.default_quorum)
-            for other in await uow.evaluations.for_orgs([org_id]):
-                if other.status is EvalStatus.OPEN and other.subject_kind is kind:
-                    raise DomainError("ev.already_open")
             subject_people: list[int | None] = (
                 [None] if kind is SubjectKind.BRANCH else [p.id for p in members]
             )
