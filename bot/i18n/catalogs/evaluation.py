@@ -193,8 +193,8 @@ EN: dict[str, str] = {
         "(/cancel to leave)"
     ),
     "ev.quorum.rule": (
-        "{default} in township, village, community and government-organ branches, {small} in "
-        "non-public enterprises and social organisations; members and resident representatives "
+        "township, village, community and government-organ branches: {default}; non-public "
+        "enterprises and social organisations: {small}; members and resident representatives "
         "both count"
     ),
     "ev.ask_reason": (
@@ -202,8 +202,8 @@ EN: dict[str, str] = {
         "(e.g. “only 9 people on the roster”); it is shown with the results."
     ),
     "ev.quorum.reason_empty": "Please write the reason in a sentence, e.g. “only 9 people on the roster”.",
-    "ev.quorum.reason_long": "The reason is too long; please keep it within {limit} characters.",
-    "ev.quorum.reason_needed": "A quorum below the rule's {rule} needs a reason. Please send /evaluate again.",
+    "ev.quorum.reason_long": "The reason is too long; please keep it within {limit:# character|# characters}.",
+    "ev.quorum.reason_needed": "A quorum below the rule's ({rule}) needs a reason. Please send /evaluate again.",
     "ev.btn.keep_quorum": "✅ At least {quorum}",
     "ev.quorum.not_number": "Please send a number, e.g. 30.",
     "ev.preview": (
