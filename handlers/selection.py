@@ -128,14 +128,27 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
     service = ctx.svc.selection
     me = user_id(update)
     announced: int | None = None
+    nobody: str | None = None
     try:
         data = _data(update)
         if data.action == "pg":
             view = await service.awards(me, data.int_arg(0), data.int_arg(1))
             await answer_callback(update)
         elif data.action == "pr":
-            view = await service.propose(me, data.int_arg(0))
-            await answer_callback(update)
+            found, view = await service.propose(me, data.int_arg(0))
+            if found:
+                await answer_callback(update, t(loc, "selection.awards.proposed", count=found))
+            else:  # the list may look the same: say why nobody was proposed
+                await answer_callback(update, t(loc, "selection.awards.none_found.short"))
+                st = service.settings
+                nobody = t(
+                    loc,
+                    "selection.awards.none_found",
+                    year=view.year,
+                    star=f"{st.award_star_fulfilment_percent:g}",
+                    excellent=f"{st.award_excellent_fulfilment_percent:g}",
+                    branch=f"{st.award_branch_fulfilment_percent:g}",
+                )
         elif data.action in ("ok", "rj"):
             confirm = data.action == "ok"
             _, view = await service.decide(
@@ -158,6 +171,8 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
     await reply(update, text, buttons, edit=True)  # the list, without the spent button
     if announced is not None:
         await reply(update, t(loc, "selection.awards.announced", count=announced))
+    if nobody is not None:
+        await reply(update, nobody)
 
 
 # ---- /assess -------------------------------------------------------------------------------

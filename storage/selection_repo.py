@@ -154,7 +154,11 @@ def _item_figures(scope: Scope, span: YearSpan, sids: Any) -> Any:
 
 
 def _latest_grade(scope: Scope, span: YearSpan, sids: Any) -> Any:
-    """The newest leader review of each subject written in the year."""
+    """The newest published leader review of each subject written in the year.
+
+    A review sent "只发给本人" counts nowhere here: these figures reach board groups and award
+    notices, and a public score that moved with a private grade would give the grade away
+    (with the weights printed beside it, exactly)."""
     if scope.kind is SubjectKind.MEMBER:
         key, kind = _reviews.c.subject_person_id, "member"
     else:
@@ -164,6 +168,7 @@ def _latest_grade(scope: Scope, span: YearSpan, sids: Any) -> Any:
         .where(
             and_(
                 _reviews.c.subject_kind == kind,
+                _reviews.c.published.is_(True),
                 key.in_(sids),
                 _reviews.c.created_at >= span.start,
                 _reviews.c.created_at < span.end,

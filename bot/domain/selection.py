@@ -355,8 +355,11 @@ class SelectionService:
             _, org = await self._clerk(uow, tg_user_id)
             return await self._awards_view(uow, org, year, page)
 
-    async def propose(self, tg_user_id: int, year: int) -> AwardsView:
-        """Propose candidates from the year's figures; undecided proposals are replaced."""
+    async def propose(self, tg_user_id: int, year: int) -> tuple[int, AwardsView]:
+        """Propose candidates from the year's figures; undecided proposals are replaced.
+
+        Returns how many candidates the figures gave (0: nobody reaches the bars) and the list.
+        """
         now = self.clock.now()
         st = self.settings
         async with self.db.uow() as uow:
@@ -411,7 +414,7 @@ class SelectionService:
                 for f in found
             ]
             await uow.selection.replace_proposals(org.id, year, rows)
-            return await self._awards_view(uow, org, year, 0)
+            return len(rows), await self._awards_view(uow, org, year, 0)
 
     async def _candidates(
         self,

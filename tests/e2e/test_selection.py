@@ -94,7 +94,7 @@ async def seed(world: World) -> dict[str, int]:
         "reviewer_id": ids["陈国平"],
         "comment": "认真",
         "period": "2026-Q3",
-        "published": False,
+        "published": True,
         "created_at": now,
     }
     async with world.db.engine.begin() as conn:
