@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.fonts import cjk_font_path
 from bot.i18n import t
+from storage.secrecy import MIN_PUBLISHED_VOTES
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -32,7 +33,7 @@ MIN_HEIGHT_PX = 360
 MAX_HEIGHT_PX = 8800
 """Telegram refuses photos whose width + height exceeds 10,000 px."""
 SATISFACTION_MIN_ROW_PX = 40
-MIN_VOTES = 5
+MIN_VOTES = MIN_PUBLISHED_VOTES
 """Results with fewer valid votes stay hidden (the secrecy rule of mass evaluation)."""
 MAX_ROWS = 30
 """Bars per image; more rows are cut to the best and the worst with a note."""

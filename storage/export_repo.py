@@ -19,6 +19,7 @@ from bot.domain import dates
 from bot.domain.progress_models import Figures
 from storage import schema as s
 from storage.progress_repo import _JOINED, _figure_columns, _figures, _published, _status
+from storage.secrecy import favourable_votes, is_published, valid_votes
 
 _items = s.pledge_items
 _pledges = s.pledges
@@ -217,6 +218,7 @@ class ExportRepo:
             "favourable",
             "votes",
             "voters",
+            "hidden",
         )
         totals: dict[str, Any] = {key: sum(row[key] for row in per_org) for key in keys}
         figures = Figures()
@@ -296,23 +298,17 @@ class ExportRepo:
             .group_by(ev.c.org_id)
         )
         subj = s.evaluation_subjects
+        published = is_published(subj)
+        # Only published subjects (≥ 5 votes) enter a sum: a hidden tally must not be
+        # recoverable as this total minus the per-subject results the secretary already has.
         tallies = await grouped(
             select(
                 ev.c.org_id,
-                func.count(subj.c.id),
-                func.coalesce(func.sum(case((subj.c.passed.is_(True), 1), else_=0)), 0),
-                func.coalesce(
-                    func.sum(func.coalesce(subj.c.satisfied, 0) + func.coalesce(subj.c.basic, 0)),
-                    0,
-                ),
-                func.coalesce(
-                    func.sum(
-                        func.coalesce(subj.c.satisfied, 0)
-                        + func.coalesce(subj.c.basic, 0)
-                        + func.coalesce(subj.c.unsatisfied, 0)
-                    ),
-                    0,
-                ),
+                _count_if(published),
+                _count_if(and_(published, subj.c.passed.is_(True))),
+                func.coalesce(func.sum(case((published, favourable_votes(subj)), else_=0)), 0),
+                func.coalesce(func.sum(case((published, valid_votes(subj)), else_=0)), 0),
+                _count_if(~published),
             )
             .select_from(subj.join(ev, ev.c.id == subj.c.evaluation_id))
             .where(and_(ev.c.org_id.in_(in_tree), ev.c.status == "closed"))
@@ -341,6 +337,7 @@ class ExportRepo:
                     "passed": int(tl[2]) if tl else 0,
                     "favourable": int(tl[3]) if tl else 0,
                     "votes": int(tl[4]) if tl else 0,
+                    "hidden": int(tl[5]) if tl else 0,
                 }
             )
         return result
@@ -371,6 +368,10 @@ class ExportRepo:
             )
         )
         return {int(i): str(p) for i, p in rows if p}
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _add(a: Figures, b: Figures) -> Figures:

@@ -19,8 +19,9 @@ from bot.domain.models import Org
 from bot.domain.progress_models import BranchFigures, DistrictTotals, Figures, ItemProgress
 from storage import schema as s
 from storage.progress_repo import LedgerRepo
+from storage.secrecy import MIN_PUBLISHED_VOTES
 
-MIN_VOTES = 5  # a subject's result is shown only from this many votes (no tiny, guessable tallies)
+MIN_VOTES = MIN_PUBLISHED_VOTES  # a subject's result is shown only from this many votes
 
 
 @dataclass(frozen=True)

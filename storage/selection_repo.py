@@ -44,9 +44,9 @@ from bot.domain.selection_models import (
 )
 from storage import schema as s
 from storage.ordering import by_name
+from storage.secrecy import is_published
 
 MEMBER_ROLES = ("member", "secretary", "leader")  # party members ranked in their branch
-MIN_VOTES = 5  # the ballot's secrecy: a result of fewer valid votes is never shown (H1's rule)
 
 _items = s.pledge_items
 _pledges = s.pledges
@@ -207,13 +207,8 @@ def _latest_satisfaction(scope: Scope, span: YearSpan, sids: Any) -> Any:
         .group_by(key)
         .subquery("latest_evaluation")
     )
-    votes = (
-        func.coalesce(_subjects.c.satisfied, 0)
-        + func.coalesce(_subjects.c.basic, 0)
-        + func.coalesce(_subjects.c.unsatisfied, 0)
-    )
     # The newest result counts; with too few votes it is hidden, not replaced by an older one.
-    rate = case((votes >= MIN_VOTES, _subjects.c.rate_permille), else_=None)
+    rate = case((is_published(_subjects), _subjects.c.rate_permille), else_=None)
     return (
         select(latest.c.sid, rate.label("rate_permille"))
         .select_from(latest.join(_subjects, _subjects.c.id == latest.c.esid))

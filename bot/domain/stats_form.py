@@ -15,6 +15,7 @@ from bot.domain.ledger import percent
 from bot.domain.models import Org
 from bot.domain.progress_models import Figures
 from bot.i18n import t
+from storage.secrecy import MIN_PUBLISHED_VOTES
 from storage.uow import UnitOfWork
 
 
@@ -37,10 +38,12 @@ class StatsLine:
     passed: int = 0
     favourable: int = 0
     votes: int = 0
+    hidden: int = 0  # subjects under 5 votes: not published, and in no figure above
 
     @property
     def satisfaction(self) -> float | None:
-        """满意率: (满意 + 基本满意) ÷ valid votes over the closed evaluations."""
+        """满意率: (满意 + 基本满意) ÷ valid votes over the published subjects of the closed
+        evaluations (a subject under 5 votes is in no sum, so no subtraction recovers it)."""
         return self.favourable / self.votes if self.votes else None
 
     @property
@@ -78,6 +81,7 @@ def _line(row: dict[str, Any]) -> StatsLine:
         passed=int(row["passed"]),
         favourable=int(row["favourable"]),
         votes=int(row["votes"]),
+        hidden=int(row.get("hidden", 0)),
     )
 
 
@@ -128,6 +132,11 @@ def render_message(locale: str | None, form: StatsForm) -> str:
                 satisfaction=percent(total.satisfaction),
                 passed=total.passed,
                 subjects=total.subjects,
+            ),
+            *(
+                [t(locale, "export.stats.hidden", hidden=total.hidden, min=MIN_PUBLISHED_VOTES)]
+                if total.hidden
+                else []
             ),
         ]
     )

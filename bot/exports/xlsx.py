@@ -225,6 +225,7 @@ def _stat_rows(loc: str, line: StatsLine) -> list[tuple[str, Any, str]]:
         (t(loc, "export.stat.satisfaction"), line.satisfaction, ""),
         (t(loc, "export.stat.passed"), line.passed, t(loc, "export.unit.subject")),
         (t(loc, "export.stat.subjects"), line.subjects, t(loc, "export.unit.subject")),
+        (t(loc, "export.stat.hidden"), line.hidden, t(loc, "export.unit.subject")),
     ]
 
 

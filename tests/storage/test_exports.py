@@ -457,7 +457,7 @@ async def test_stats_form_for_branch_and_committee(
         "承诺事项 6 项，已兑现 1 项，兑现率 16.7%",
         "逾期未兑现 1 项",
         "收集群众反映的突出问题 6 个，已解决 4 个",
-        "开展群众评议 1 次，参评 30 人次，群众满意率 93.3%；评议对象 1 个，满意率达标 1 个",
+        "开展群众评议 1 次，参评 30 人次，群众满意率 93.3%；公布结果的评议对象 1 个，满意率达标 1 个",
     ):
         assert expected in branch.message, expected
     rows = sheet_rows(branch.data)
@@ -476,7 +476,7 @@ async def test_stats_form_for_branch_and_committee(
     assert "基层党组织 4 个，作出组织承诺的 1 个" in committee.message
     assert "收集群众反映的突出问题 9 个，已解决 5 个" in committee.message
     assert "开展群众评议 2 次，参评 52 人次，群众满意率 86.5%" in committee.message
-    assert "评议对象 2 个，满意率达标 1 个" in committee.message
+    assert "公布结果的评议对象 2 个，满意率达标 1 个" in committee.message
     detail = sheet_rows(committee.data, 1)
     assert detail[2][:4] == ["序号", "党组织", "代码", "党员数"]
     by_code = {r[2]: r for r in detail[3:]}

@@ -105,7 +105,7 @@ async def _small_world(db: Database) -> None:
         "reviewer_id": 10,
         "subject_org_id": 2,
         "comment": "好",
-        "published": False,
+        "published": True,
     }
     await _rows(
         db,
