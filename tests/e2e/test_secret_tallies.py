@@ -86,7 +86,7 @@ def workbook_rows(message: Any) -> dict[str, Any]:
         (
             "en",
             "satisfaction 97.3%; subjects with a published result 2, passing 2",
-            "1 more subjects had fewer than 5 votes",
+            "1 more subject had fewer than 5 votes: not published",
             "Residents' satisfaction",
         ),
     ],

@@ -296,7 +296,7 @@ EN: dict[str, str] = {
     "export.stats.items": "• Items {items}, fulfilled {fulfilled}, fulfilment rate {rate}, on time {on_time}, overdue {overdue}",
     "export.stats.issues": "• Residents' issues collected {collected}, solved {solved}",
     "export.stats.evaluations": "• Mass evaluations held {held}, votes cast {voters}, satisfaction {satisfaction}; subjects with a published result {subjects}, passing {passed}",
-    "export.stats.hidden": "  {hidden} more subjects had fewer than {min} votes: their results are not published and are in no figure above",
+    "export.stats.hidden": "  {hidden:# more subject|# more subjects} had fewer than {min:# vote|# votes}: not published, and in no figure above",
     "export.stat.branches": "Grassroots organisations",
     "export.stat.pledging_orgs": "Organisations that made a pledge",
     "export.stat.members": "Party members",
