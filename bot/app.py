@@ -83,8 +83,10 @@ GROUP_LEADER_REVIEW = -4  # writing a leader review or a rectification statement
 # text only while it waits for a comment, points or a statement
 GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it waits for it
 GROUP_SUGGEST = -2  # writing a suggestion (/suggest): takes text only while it waits for it
-GROUP_FEATURES = 0  # the features, conversations first so they see their own text; then
-# the fallback hint, which in the same group runs only when no feature took the update
+GROUP_DRAFT = -1  # drafting a pledge (/pledge, /oral): last of the dialogs, so a dialog opened
+# on top of a draft (a return comment, progress…) takes the text first and the draft waits
+GROUP_FEATURES = 0  # the features; then the fallback hint, which in the same group runs only
+# when no feature took the update
 
 UPDATE_ID_MEMORY = timedelta(days=3)
 PLACEHOLDER_TOKEN = "123456:PLAYGROUND"  # the simulator accepts any token it was given
@@ -207,9 +209,9 @@ def build_application(
     app.add_handlers(rectification.build_conversation(), group=GROUP_RECTIFY)
     app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
     app.add_handlers(suggestions.build_conversation(), group=GROUP_SUGGEST)
+    app.add_handlers(pledge_draft.build(), group=GROUP_DRAFT)
     app.add_handlers(
         [
-            *pledge_draft.build(),  # /pledge, /oral and every drafting button
             *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
             *onboarding.build(),  # /start, /help, /lang

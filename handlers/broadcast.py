@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-import warnings
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from typing import Any
@@ -27,7 +26,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -56,6 +54,7 @@ from handlers.common import (
     text_of,
     user_id,
 )
+from handlers.dialog import dialog
 
 CONVERSATION_TIMEOUT_SECONDS = 3600
 BRANCH_PAGE = 40
@@ -306,12 +305,6 @@ async def cancel(update: Update, ctx: Ctx) -> int:
     return ConversationHandler.END
 
 
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or another feature's button: stop composing, let it through."""
-    _forget(ctx)
-    return ConversationHandler.END
-
-
 async def timed_out(update: Update, ctx: Ctx) -> None:
     """The conversation went quiet: nothing was sent."""
     _forget(ctx)
@@ -418,17 +411,16 @@ async def list_recent(update: Update, ctx: Ctx) -> None:
 
 
 def build_compose() -> list[BaseHandler[Update, Ctx, object]]:
-    """The composing conversation: in its own group, before the features."""
+    """The composing dialog: in its own group, before the features (handlers/dialog.py)."""
     private = filters.ChatType.PRIVATE
     compose_pattern = rf"^{FEATURE}:({'|'.join(COMPOSE_ACTIONS)})(:|$)"
     buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
         on_button, pattern=compose_pattern
     )
     typed: MessageHandler[Ctx, object] = MessageHandler(private & ~filters.COMMAND, use_buttons)
-    with warnings.catch_warnings():
-        # per_message=False is intended: the conversation is per user, buttons included.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="broadcast",
             entry_points=[CommandHandler("broadcast", start, filters=private)],
             states={
                 BroadcastState.CONTENT: [
@@ -445,17 +437,14 @@ def build_compose() -> list[BaseHandler[Update, Ctx, object]]:
                 BroadcastState.CONFIRM: [buttons, typed],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
             },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave, pattern=rf"^(?!{FEATURE}:)"),
-            ],
-            name="broadcast",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=CONVERSATION_TIMEOUT_SECONDS,
+            cancel=cancel,
+            forget=_forget,
+            resume="broadcast",
+            timeout=CONVERSATION_TIMEOUT_SECONDS,
+            # its other buttons (收到, the report's) are answered by the features meanwhile
+            passing_buttons=rf"{FEATURE}:",
         )
-    return [conversation]
+    ]
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -10,7 +10,6 @@ it again; a set-up button of a dialog that is over, or someone else's, is answer
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from enum import StrEnum
@@ -26,7 +25,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -35,6 +33,7 @@ from bot.domain.evaluation import FEATURE, Plan, button, format_moment, parse_cl
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
 ORG_KEY = "ev_org"
@@ -418,12 +417,6 @@ async def cancel(update: Update, ctx: Ctx) -> int:
     _stop(ConversationHandler.END)
 
 
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button: stop waiting and let it through."""
-    _forget(ctx)
-    return ConversationHandler.END
-
-
 @guarded
 async def stale_button(update: Update, ctx: Ctx) -> None:
     """A set-up button of a dialog that is over (a double tap on 确认发起, /cancel before),
@@ -447,12 +440,13 @@ def build_stale() -> list[BaseHandler[Update, Ctx, object]]:
 
 
 def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
-    """/evaluate and rescheduling: in their own group, taking text only while they wait."""
+    """/evaluate and rescheduling: a dialog in its own group, taking text only while it waits
+    (handlers/dialog.py)."""
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="evaluation",
             entry_points=[
                 CommandHandler("evaluate", start, filters=private),
                 CallbackQueryHandler(ask_reschedule, pattern=_pattern("re")),
@@ -472,17 +466,14 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 EvaluateState.RESCHEDULE: [MessageHandler(text, receive_reschedule)],
             },
+            cancel=cancel,
+            forget=_forget,
+            resume="evaluate",
+            timeout=TIMEOUT_SECONDS,
             fallbacks=[
-                CommandHandler("cancel", cancel),
                 # An old set-up button while the dialog waits for something else: refused,
                 # and the dialog goes on where it was.
                 CallbackQueryHandler(_stops(stale_button), pattern=_pattern(*SETUP_ACTIONS)),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
             ],
-            name="evaluation",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
         )
-    return [conversation]
+    ]

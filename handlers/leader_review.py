@@ -10,7 +10,6 @@ The draft lives in user_data (persisted), so a restart resumes where the reviewe
 from __future__ import annotations
 
 import logging
-import warnings
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -25,7 +24,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -50,6 +48,7 @@ from bot.domain.leader_review import (
 )
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.dialog import dialog
 
 log = logging.getLogger(__name__)
 
@@ -525,12 +524,6 @@ async def wrong_input(update: Update, ctx: Ctx) -> None:
     _stop(None)
 
 
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button instead: stop waiting and let it through."""
-    _forget(ctx)
-    return ConversationHandler.END
-
-
 # ---- the rectification statement (整改表态) ------------------------------------------------
 
 
@@ -661,12 +654,12 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
 
 
 def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
-    """Writing a review and answering one (in its own group before the features)."""
+    """Writing a review and answering one (a dialog in its own group before the features)."""
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="leader_review",
             entry_points=[
                 CallbackQueryHandler(pick_subject, pattern=_pattern("s")),
                 CallbackQueryHandler(ask_response, pattern=_pattern("resp")),
@@ -695,16 +688,13 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ReviewState.RESPONSE: [MessageHandler(text, receive_response)],
             },
+            cancel=cancel,
+            forget=_forget,
+            resume="comment",
+            timeout=TIMEOUT_SECONDS,
             fallbacks=[
-                CommandHandler("cancel", cancel),
                 CallbackQueryHandler(abort, pattern=_pattern("x")),
                 CallbackQueryHandler(stale_step, pattern=_pattern(*STEP_ACTIONS)),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
             ],
-            name="leader_review",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
         )
-    return [conversation]
+    ]

@@ -6,7 +6,6 @@ restart, a lost state or an old button never loses or confuses what was entered.
 
 from __future__ import annotations
 
-import warnings
 from enum import StrEnum
 
 from telegram import Update
@@ -18,10 +17,10 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.dates import format_date
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError
 from bot.domain.pledge_rules import cadre_gaps, categories_for
@@ -38,6 +37,7 @@ from handlers.common import (
     text_of,
     user_id,
 )
+from handlers.dialog import dialog
 
 CONVERSATION_TIMEOUT_SECONDS = 3600
 QUICK_DEADLINES = {"y": "年底", "m": "下月底"}
@@ -56,7 +56,7 @@ def _b(text: str, action: str, *args: object) -> dict[str, str]:
 def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
     """The question (and its buttons) for the draft's next step."""
     pledge = view.pledge
-    pid = pledge.id
+    key = (pledge.id, pledge.version)  # every button is for this version of the pledge
     step = view.step
     header = t(loc, "draft.header", name=view.pledger_name) if pledge.is_oral else ""
     pending = pledge.pending_item
@@ -68,16 +68,18 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
             (k + 1 for k, i in enumerate(pledge.items) if i.id == pending.editing_item_id),
             len(pledge.items),
         )
-    drop_row = [[_b(t(loc, "draft.btn.drop_item"), "drop", pid)]] if pledge.items else []
+    drop_row = [[_b(t(loc, "draft.btn.drop_item"), "drop", *key)]] if pledge.items else []
     text: str
     buttons: list[list[dict[str, str]]]
     if step is Step.HORIZON:
         text = t(loc, "draft.ask.horizon")
-        buttons = [[_b(t(loc, f"horizon.{h.value}"), "hz", pid, h.value)] for h in Horizon]
+        if view.annual_closed is not None:  # warned before the choice, not at submitting
+            text += "\n\n" + _annual_closed(view, loc)
+        buttons = [[_b(t(loc, f"horizon.{h.value}"), "hz", *key, h.value)] for h in Horizon]
     elif step is Step.CATEGORY:
         text = t(loc, "draft.ask.category", n=n)
         buttons = [
-            [_b(t(loc, f"category.{c.value}"), "cat", pid, c.value)]
+            [_b(t(loc, f"category.{c.value}"), "cat", *key, c.value)]
             for c in categories_for(pledge.pledger_kind)
         ] + drop_row
     elif step is Step.CONTENT:
@@ -88,7 +90,7 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
             lines += [f"{i + 1}. {topic}" for i, topic in enumerate(topics)]
         text = "\n".join(lines)
         buttons = (
-            [[_b(f"{i + 1}", "tpl", pid, i) for i in range(len(topics))]]
+            [[_b(f"{i + 1}", "tpl", *key, i) for i in range(len(topics))]]
             if topics and not editing
             else []
         ) + drop_row
@@ -98,15 +100,17 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
     elif step is Step.DEADLINE:
         text = t(loc, "draft.ask.deadline")
         buttons = [
-            [_b(t(loc, f"draft.btn.deadline.{k}"), "dl", pid, k) for k in QUICK_DEADLINES],
+            [_b(t(loc, f"draft.btn.deadline.{k}"), "dl", *key, k) for k in QUICK_DEADLINES],
             *drop_row,
         ]
     elif step is Step.RESPONSIBLE:
         text = t(loc, "draft.ask.responsible")
         me = t(loc, _whose("draft.btn.me", view), name=view.pledger_name)
-        buttons = [[_b(me, "me", pid)], *drop_row]
+        buttons = [[_b(me, "me", *key)], *drop_row]
     else:
         text, buttons = _summary(view, loc)
+    if step is not Step.HORIZON and _annual_blocked(view):
+        text = f"{_annual_closed(view, loc)}\n\n{text}"
     return (f"{header}\n{text}" if header else text), buttons
 
 
@@ -118,9 +122,25 @@ def _whose(key: str, view: DraftView) -> str:
     return f"{key}.oral" if view.pledge.is_oral else key
 
 
+def _annual_blocked(view: DraftView) -> bool:
+    """An annual draft that could not be submitted today (outside the pledge window)."""
+    pledge = view.pledge
+    return (
+        view.annual_closed is not None
+        and pledge.horizon is Horizon.ANNUAL
+        and pledge.status is PledgeStatus.DRAFT
+    )
+
+
+def _annual_closed(view: DraftView, loc: str) -> str:
+    assert view.annual_closed is not None
+    start, end = (format_date(day, loc) for day in view.annual_closed)
+    return t(loc, "draft.annual_closed", start=start, end=end)
+
+
 def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]]:
     pledge = view.pledge
-    pid = pledge.id
+    key = (pledge.id, pledge.version)
     parts = [
         t(loc, _whose("draft.summary", view), name=view.pledger_name),
         pledge_card(loc, pledge, view.pledger_name, view.org.name),
@@ -132,13 +152,14 @@ def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]
             names = "、".join(t(loc, f"cadre.gap.{g}") for g in gaps)
             parts.append(t(loc, "draft.cadre_warning", gaps=names))
     buttons = [
-        [_b(t(loc, "draft.btn.add"), "add", pid), _b(t(loc, "draft.btn.edit"), "edits", pid)],
-        [_b(t(loc, "draft.btn.remove"), "rms", pid), _b(t(loc, "draft.btn.submit"), "sub", pid)],
+        [_b(t(loc, "draft.btn.add"), "add", *key), _b(t(loc, "draft.btn.edit"), "edits", *key)],
+        [_b(t(loc, "draft.btn.remove"), "rms", *key), _b(t(loc, "draft.btn.submit"), "sub", *key)],
+        [_b(t(loc, "draft.btn.change_horizon"), "chz", *key)],
     ]
     if pledge.status is PledgeStatus.AMENDING:
-        buttons.append([_b(t(loc, "draft.btn.abandon"), "abandon", pid)])
+        buttons.append([_b(t(loc, "draft.btn.abandon"), "abandon", *key)])
     elif pledge.status is PledgeStatus.DRAFT:
-        buttons.append([_b(t(loc, "draft.btn.discard"), "disc", pid)])
+        buttons.append([_b(t(loc, "draft.btn.discard"), "disc", *key)])
     return "\n\n".join(parts), buttons
 
 
@@ -202,9 +223,9 @@ async def on_button(update: Update, ctx: Ctx) -> DraftState | int:
         elif action == "oral":
             view = await svc.open_draft(tg, on_behalf_of=data.int_arg(0))
         else:
-            pid = data.int_arg(0)
+            pid, version = data.int_arg(0), data.int_arg(1)
             ctx.user_data["pledge_id"] = pid  # type: ignore[index]
-            result = await _pledge_action(update, ctx, action, pid, data.args[1:], loc)
+            result = await _pledge_action(update, ctx, action, (pid, version), data.args[2:], loc)
             if result is None:
                 return DraftState.DRAFTING
             if isinstance(result, int):
@@ -218,57 +239,65 @@ async def on_button(update: Update, ctx: Ctx) -> DraftState | int:
 
 
 async def _pledge_action(
-    update: Update, ctx: Ctx, action: str, pid: int, args: tuple[str, ...], loc: str
+    update: Update, ctx: Ctx, action: str, key: tuple[int, int], args: tuple[str, ...], loc: str
 ) -> DraftView | int | None:
-    """Run one button's action; a DraftView to show, END, or None if already answered."""
+    """Run one button's action; a DraftView to show, END, or None if already answered.
+
+    ``key``: the pledge and the version the button was made for; a button of an older
+    version (e.g. "submit" on a pledge since submitted and returned) changes nothing."""
     tg = user_id(update)
     svc = ctx.svc.pledges
-    if action == "open":
+    pid, version = key
+    if action == "open":  # only shows the draft as it is now, with buttons for this version
         return await svc.current_draft(tg, pid)
     if action == "amend":
-        return await svc.amend(tg, pid)
+        return await svc.amend(tg, pid, version=version)
     if action == "hz":
-        return await svc.set_horizon(tg, pid, Horizon(args[0]))
+        return await svc.set_horizon(tg, pid, Horizon(args[0]), version=version)
     if action == "cat":
-        return await svc.answer(tg, pid, Category(args[0]).value)
+        return await svc.answer(tg, pid, Category(args[0]).value, version=version)
     if action == "tpl":
-        view = await svc.current_draft(tg, pid)
+        view = await svc.current_draft(tg, pid, version=version)
         topics = suggested_topics(view.org.type, view.kind, loc)
-        return await svc.answer(tg, pid, topics[int(args[0])])
+        return await svc.answer(tg, pid, topics[int(args[0])], version=version)
     if action == "dl":
-        return await svc.answer(tg, pid, QUICK_DEADLINES[args[0]])
+        return await svc.answer(tg, pid, QUICK_DEADLINES[args[0]], version=version)
     if action == "me":
-        return await svc.answer(tg, pid, await svc.default_responsible(tg, pid))
+        return await svc.answer(tg, pid, await svc.default_responsible(tg, pid), version=version)
+    if action == "chz":
+        return await svc.change_horizon(tg, pid, version=version)
     if action == "add":
-        return await svc.start_item(tg, pid)
+        return await svc.start_item(tg, pid, version=version)
     if action == "drop":
-        return await svc.drop_pending(tg, pid)
+        return await svc.drop_pending(tg, pid, version=version)
     if action in {"edits", "rms"}:
-        view = await svc.current_draft(tg, pid)
+        view = await svc.current_draft(tg, pid, version=version)
         follow = "ei" if action == "edits" else "rm"
         # Numbered as the card numbers them (positions keep gaps after a removal).
         rows = [
-            [_b(f"{k}. {i.content[:30]}", follow, pid, i.id)]
+            [_b(f"{k}. {i.content[:30]}", follow, *key, i.id)]
             for k, i in enumerate(view.pledge.items, start=1)
         ]
-        rows.append([_b(t(loc, "draft.btn.back"), "open", pid)])
+        rows.append([_b(t(loc, "draft.btn.back"), "open", *key)])
         await answer_callback(update)
-        key = "draft.ask.which_edit" if action == "edits" else "draft.ask.which_remove"
-        await reply(update, t(loc, key), rows, edit=True)
+        question = "draft.ask.which_edit" if action == "edits" else "draft.ask.which_remove"
+        await reply(update, t(loc, question), rows, edit=True)
         return None
     if action == "ei":
         item_id = int(args[0])
-        rows = [[_b(t(loc, f"field.{f.value}"), "ef", pid, item_id, f.value)] for f in ITEM_FIELDS]
-        rows.append([_b(t(loc, "draft.btn.back"), "open", pid)])
+        rows = [
+            [_b(t(loc, f"field.{f.value}"), "ef", *key, item_id, f.value)] for f in ITEM_FIELDS
+        ]
+        rows.append([_b(t(loc, "draft.btn.back"), "open", *key)])
         await answer_callback(update)
         await reply(update, t(loc, "draft.ask.which_field"), rows, edit=True)
         return None
     if action == "ef":
-        return await svc.edit_item(tg, pid, int(args[0]), Step(args[1]))
+        return await svc.edit_item(tg, pid, int(args[0]), Step(args[1]), version=version)
     if action == "rm":
-        return await svc.remove_item(tg, pid, int(args[0]))
+        return await svc.remove_item(tg, pid, int(args[0]), version=version)
     if action == "sub":
-        view = await svc.submit(tg, pid)
+        view = await svc.submit(tg, pid, version=version)
         ctx.svc.outbox.wake()
         await answer_callback(update)
         card = pledge_card(loc, view.pledge, view.pledger_name, view.org.name)
@@ -276,12 +305,12 @@ async def _pledge_action(
         await reply(update, submitted + "\n\n" + card, edit=True)
         return ConversationHandler.END
     if action == "disc":
-        await svc.discard(tg, pid)
+        await svc.discard(tg, pid, version=version)
         await answer_callback(update)
         await reply(update, t(loc, "draft.discarded"), edit=True)
         return ConversationHandler.END
     if action == "abandon":
-        await svc.abandon_amendment(tg, pid)
+        await svc.abandon_amendment(tg, pid, version=version)
         await answer_callback(update)
         await reply(update, t(loc, "draft.amendment_abandoned"), edit=True)
         return ConversationHandler.END
@@ -314,6 +343,26 @@ async def on_text(update: Update, ctx: Ctx) -> DraftState | int:
 
 
 @guarded
+async def not_text(update: Update, ctx: Ctx) -> DraftState | int:
+    """A photo, sticker, location…: say what the current step needs and ask it again."""
+    loc = await locale_of(update, ctx)
+    pid = ctx.user_data.get("pledge_id") if ctx.user_data else None
+    view = await ctx.svc.pledges.current_draft(user_id(update), int(pid)) if pid else None
+    if view is None:  # still choosing whose pledge it is: the buttons above
+        await reply(update, t(loc, "dialog.wants_button"))
+        return DraftState.DRAFTING
+    wants_words = view.step in ITEM_FIELDS and view.step is not Step.CATEGORY
+    await reply(update, t(loc, "dialog.wants_words" if wants_words else "draft.use_buttons"))
+    return await _show(update, ctx, view, edit=False)
+
+
+def _forget(ctx: Ctx) -> None:
+    """The draft stays in the database; only the conversation's pointer to it goes."""
+    if ctx.user_data is not None:
+        ctx.user_data.pop("pledge_id", None)
+
+
+@guarded
 async def cancel(update: Update, ctx: Ctx) -> int:
     """/cancel: leave; the draft stays and /pledge resumes it."""
     await reply(update, t(await locale_of(update, ctx), "draft.cancelled"))
@@ -327,15 +376,14 @@ async def timed_out(update: Update, ctx: Ctx) -> None:
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The drafting conversation."""
+    """The drafting dialog (handlers/dialog.py): /pledge, /oral and every drafting button."""
     private = filters.ChatType.PRIVATE
     buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
         on_button, pattern=cb.pattern(cb.DRAFT)
     )
-    with warnings.catch_warnings():
-        # per_message=False is intended: the conversation is per user, buttons included.
-        warnings.simplefilter("ignore", PTBUserWarning)
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="pledge_draft",
             entry_points=[
                 CommandHandler("pledge", start_pledge, filters=private),
                 CommandHandler("oral", start_oral, filters=private),
@@ -348,14 +396,12 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
             },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                CommandHandler("pledge", start_pledge, filters=private),
-                CommandHandler("oral", start_oral, filters=private),
-            ],
-            name="pledge_draft",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=CONVERSATION_TIMEOUT_SECONDS,
+            cancel=cancel,
+            forget=_forget,
+            resume="pledge",
+            timeout=CONVERSATION_TIMEOUT_SECONDS,
+            # The draft is stored as it is answered: it waits under whatever comes between.
+            stays_open=True,
+            off_topic=not_text,
         )
-    return [conversation]
+    ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from enum import StrEnum
 
 from telegram import Update
@@ -15,7 +14,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -24,6 +22,7 @@ from bot.domain.render import describe_changes, pledge_card
 from bot.domain.review import review_buttons
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.dialog import dialog
 
 QUEUE_PAGE = 10
 COMMENT_TIMEOUT_SECONDS = 1800
@@ -138,11 +137,10 @@ async def cancel(update: Update, ctx: Ctx) -> int:
     raise ApplicationHandlerStop(ConversationHandler.END)
 
 
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button instead of the comment: stop waiting, let it through."""
+def _forget(ctx: Ctx) -> None:
+    """The comment is no longer awaited."""
     if ctx.user_data is not None:
         ctx.user_data.pop("returning", None)
-    return ConversationHandler.END
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
@@ -154,28 +152,22 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
 
 
 def build_comment() -> list[BaseHandler[Update, Ctx, object]]:
-    """The return button and its comment: a conversation in its own group before the features.
+    """The return button and its comment: a dialog in its own group before the features.
 
-    Only while it waits for a comment does it take text; any other command or button ends
-    the wait and goes on to the features.
+    Only while it waits for a comment does it take text (handlers/dialog.py).
     """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        returning: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="review_comment",
             entry_points=[CallbackQueryHandler(ask_comment, pattern=rf"^{cb.REVIEW}:ret:")],
             states={
                 ReviewState.COMMENT: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, receive_comment)
                 ]
             },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
-            ],
-            name="review_comment",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=COMMENT_TIMEOUT_SECONDS,
+            cancel=cancel,
+            forget=_forget,
+            resume="review",
+            timeout=COMMENT_TIMEOUT_SECONDS,
         )
-    return [returning]
+    ]

@@ -9,7 +9,6 @@ be open at the same time); any other command or button ends the wait and goes on
 from __future__ import annotations
 
 import logging
-import warnings
 from datetime import tzinfo
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -25,7 +24,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -33,11 +31,13 @@ from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
 from bot.domain.progress import (
     FEATURE,
+    MAX_EVIDENCE,
     ClaimView,
     EntryView,
     ItemView,
     MonthRecord,
     button,
+    check_evidence,
     claim_buttons,
     claim_card,
     month_label,
@@ -54,6 +54,7 @@ from handlers.common import (
     text_of,
     user_id,
 )
+from handlers.dialog import dialog
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ LABEL_CHARS = 30
 ITEM_KEY = "progress_item"
 ENTRY_KEY = "progress_entry"
 BACK_KEY = "progress_back"
+EARLY_KEY = "progress_early"  # photos and files sent before the words, kept for the entry
 
 
 class ProgressState(StrEnum):
@@ -172,6 +174,7 @@ async def pick_item(update: Update, ctx: Ctx) -> ProgressState | int:
     data = _data(ctx)
     data[ITEM_KEY] = item_id
     data.pop(ENTRY_KEY, None)
+    data.pop(EARLY_KEY, None)
     await answer_callback(update)
     lines = [
         t(
@@ -214,18 +217,27 @@ async def receive_text(update: Update, ctx: Ctx) -> int:
         await reply(update, t(loc, "error.stale_button"))
         _stop(ConversationHandler.END)
     try:
-        view = await ctx.svc.progress.record(user_id(update), int(item_id), text_of(update))
+        view = await ctx.svc.progress.record(
+            user_id(update), int(item_id), text_of(update), sent_before=_early(ctx)
+        )
     except DomainError as exc:
         await reply(update, exc.render(loc))
         if exc.key.startswith("progress.text."):
             _stop(ProgressState.TEXT)  # still waiting for a usable text
-        data.pop(ITEM_KEY, None)
+        _forget(ctx)
         _stop(ConversationHandler.END)
+    data.pop(EARLY_KEY, None)
     await _saved(update, ctx, loc, view)
 
 
+def _early(ctx: Ctx) -> list[Evidence]:
+    """The photos and files sent before the words (kept in the conversation's data)."""
+    return [Evidence.model_validate(e) for e in _data(ctx).get(EARLY_KEY, [])]
+
+
 async def receive_text_media(update: Update, ctx: Ctx) -> int:
-    """A photo or file before the text: its caption is the text, else ask for words first."""
+    """A photo or file before the text: its caption is the text; without one it is kept for
+    the entry and the words are asked for."""
     loc = await locale_of(update, ctx)
     data = _data(ctx)
     item_id = data.get(ITEM_KEY)
@@ -235,18 +247,36 @@ async def receive_text_media(update: Update, ctx: Ctx) -> int:
     if item_id is None or evidence is None:
         await reply(update, t(loc, "error.stale_button"))
         _stop(ConversationHandler.END)
-    if not caption.strip():
-        await reply(update, t(loc, "progress.text_first"))
-        _stop(ProgressState.TEXT)
+    if not caption:
+        await _keep_early(update, ctx, loc, evidence)
     try:
-        view = await ctx.svc.progress.record(user_id(update), int(item_id), caption, evidence)
+        view = await ctx.svc.progress.record(
+            user_id(update), int(item_id), caption, evidence, sent_before=_early(ctx)
+        )
     except DomainError as exc:
         await reply(update, exc.render(loc))
         if exc.key.startswith(("progress.text.", "progress.photo.", "progress.file.")):
             _stop(ProgressState.TEXT)
-        data.pop(ITEM_KEY, None)
+        _forget(ctx)
         _stop(ConversationHandler.END)
+    data.pop(EARLY_KEY, None)
     await _saved(update, ctx, loc, view)
+
+
+async def _keep_early(update: Update, ctx: Ctx, loc: str, evidence: Evidence) -> NoReturn:
+    """Keep a photo or file sent before the words (refused as it would be when attached)."""
+    early = _early(ctx)
+    try:
+        check_evidence(evidence)
+        if len(early) >= MAX_EVIDENCE:
+            raise DomainError("progress.evidence.too_many", limit=MAX_EVIDENCE)
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(ProgressState.TEXT)
+    early.append(evidence)
+    _data(ctx)[EARLY_KEY] = [e.model_dump(mode="json") for e in early]
+    await reply(update, t(loc, "progress.evidence.kept_first", count=len(early)))
+    _stop(ProgressState.TEXT)
 
 
 async def receive_evidence(update: Update, ctx: Ctx) -> int:
@@ -284,8 +314,9 @@ async def attach_hint(update: Update, ctx: Ctx) -> int:
 
 
 def _forget(ctx: Ctx) -> None:
+    """Drop what the conversation keeps (what was saved stays saved)."""
     data = _data(ctx)
-    for key in (ITEM_KEY, ENTRY_KEY):
+    for key in (ITEM_KEY, ENTRY_KEY, BACK_KEY, EARLY_KEY):
         data.pop(key, None)
 
 
@@ -337,14 +368,6 @@ async def cancel(update: Update, ctx: Ctx) -> int:
     _forget(ctx)
     await reply(update, t(await locale_of(update, ctx), key))
     _stop(ConversationHandler.END)
-
-
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button instead: stop waiting and let it through."""
-    data = _data(ctx)
-    data.pop(BACK_KEY, None)
-    data.pop(ITEM_KEY, None)
-    return ConversationHandler.END
 
 
 # ---- verifying -----------------------------------------------------------------------------
@@ -542,14 +565,14 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
     """Writing progress (text, then evidence) and a verifier's send-back comment.
 
     In its own group before the features: only while it waits does it take text, photos or
-    files, and then nothing after it sees them; any other command or button ends the wait.
+    files, and then nothing after it sees them (handlers/dialog.py).
     """
     private = filters.ChatType.PRIVATE
     media = (filters.PHOTO | filters.Document.ALL) & private
     text = filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="progress",
             entry_points=[
                 CallbackQueryHandler(pick_item, pattern=_pattern("it")),
                 CallbackQueryHandler(ask_comment, pattern=_pattern("back")),
@@ -565,14 +588,11 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ProgressState.COMMENT: [MessageHandler(text, receive_comment)],
             },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
-            ],
-            name="progress",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
+            cancel=cancel,
+            forget=_forget,
+            resume="progress",
+            timeout=TIMEOUT_SECONDS,
+            # 完成 and 申请兑现销号 end the attaching step by design.
+            finishing_buttons=_pattern("done", "claim"),
         )
-    return [conversation]
+    ]

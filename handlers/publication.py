@@ -78,7 +78,7 @@ async def my_pledges(update: Update, ctx: Ctx) -> None:
                 [
                     {
                         "text": t(loc, "mine.btn.amend", number=label),
-                        "callback_data": cb.build(cb.DRAFT, "amend", pledge.id),
+                        "callback_data": cb.build(cb.DRAFT, "amend", pledge.id, pledge.version),
                     }
                 ]
             )
@@ -87,7 +87,7 @@ async def my_pledges(update: Update, ctx: Ctx) -> None:
                 [
                     {
                         "text": t(loc, "mine.btn.continue", number=label),
-                        "callback_data": cb.build(cb.DRAFT, "open", pledge.id),
+                        "callback_data": cb.build(cb.DRAFT, "open", pledge.id, pledge.version),
                     }
                 ]
             )

@@ -10,7 +10,6 @@ the plan is submitted.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
@@ -26,7 +25,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -42,6 +40,7 @@ from bot.domain.rectification import (
 from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
 LIST_LIMIT = 30  # lines in the /rectify summary
@@ -408,12 +407,11 @@ async def cancel(update: Update, ctx: Ctx) -> int:
     _stop(ConversationHandler.END)
 
 
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or button instead: stop waiting and let it through."""
+def _forget(ctx: Ctx) -> None:
+    """Neither a plan nor a send-back comment is awaited any more."""
     data = _data(ctx)
     data.pop(RETURN_KEY, None)
     data.pop(DRAFT_KEY, None)
-    return ConversationHandler.END
 
 
 async def timed_out(update: Update, ctx: Ctx) -> None:
@@ -454,13 +452,13 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
 
 
 def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
-    """Writing a plan and an acceptor's send-back comment: one conversation in its own group."""
+    """Writing a plan and an acceptor's send-back comment: one dialog in its own group."""
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
     other = ~filters.TEXT & ~filters.COMMAND & private
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="rectify",
             entry_points=[
                 CallbackQueryHandler(start_plan, pattern=_pattern("plan")),
                 CallbackQueryHandler(ask_comment, pattern=_pattern("ret")),
@@ -489,14 +487,9 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
             },
-            fallbacks=[
-                CommandHandler("cancel", cancel),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave),
-            ],
-            name="rectify",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
+            cancel=cancel,
+            forget=_forget,
+            resume="rectify",
+            timeout=TIMEOUT_SECONDS,
         )
-    return [conversation]
+    ]

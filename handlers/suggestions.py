@@ -8,7 +8,6 @@ for the text nothing else takes it; any other command or another feature's butto
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Callable, Coroutine
 from enum import StrEnum
 from typing import Any
@@ -23,7 +22,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.warnings import PTBUserWarning
 
 from bot import callbacks as cb
 from bot.context import Ctx
@@ -37,6 +35,7 @@ from bot.domain.suggestions import (
 )
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
 ORG_KEY = "suggest_org"
@@ -196,12 +195,6 @@ async def drop(update: Update, ctx: Ctx) -> int:
     _forget(ctx)
     await answer_callback(update)
     await reply(update, t(loc, "suggest.cancelled"), edit=update.callback_query is not None)
-    return ConversationHandler.END
-
-
-async def leave(update: Update, ctx: Ctx) -> int:
-    """Another command or another feature's button: stop waiting and let it through."""
-    _forget(ctx)
     return ConversationHandler.END
 
 
@@ -383,13 +376,13 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
 
 
 def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
-    """/suggest: in its own group, before the features (it takes text only while it waits)."""
+    """/suggest: a dialog in its own group, before the features (handlers/dialog.py)."""
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
     other = private & ~filters.COMMAND & ~filters.TEXT
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBUserWarning)  # per-user conversation, by design
-        conversation: ConversationHandler[Ctx] = ConversationHandler(
+    return [
+        dialog(
+            name="suggest",
             entry_points=[CommandHandler("suggest", start, filters=private)],
             states={
                 SuggestState.TEXT: [
@@ -408,14 +401,11 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
             },
-            fallbacks=[
-                CommandHandler("cancel", drop),
-                MessageHandler(filters.COMMAND, leave),
-                CallbackQueryHandler(leave, pattern=rf"^(?!{FEATURE}:(to|ok|redo|no)(:|$))"),
-            ],
-            name="suggest",
-            persistent=True,
-            allow_reentry=True,
-            conversation_timeout=TIMEOUT_SECONDS,
+            cancel=drop,
+            forget=_forget,
+            resume="suggest",
+            timeout=TIMEOUT_SECONDS,
+            # its own buttons on an older card go on to the features (answered there)
+            passing_buttons=rf"{FEATURE}:(to|ok|redo|no)(:|$)",
         )
-    return [conversation]
+    ]

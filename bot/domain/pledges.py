@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -69,6 +70,8 @@ class DraftView:
     org: Org
     step: Step
     pledger_is_cadre: bool = False
+    # Set while annual pledges cannot be submitted (outside the pledge window): its days.
+    annual_closed: tuple[date, date] | None = None
 
     @property
     def kind(self) -> PledgerKind:
@@ -107,10 +110,23 @@ class PledgeService:
             org,
             next_step(pledge),
             pledger_is_cadre=bool(pledger and pledger.cadre),
+            annual_closed=self._annual_closed(),
         )
 
-    async def _editable(self, uow: UnitOfWork, tg_user_id: int, pledge_id: int) -> Pledge:
-        """A pledge the actor may edit now."""
+    def _annual_closed(self) -> tuple[date, date] | None:
+        """The pledge window's days this year, while annual pledges cannot be submitted."""
+        calendar = self.calendar
+        today = self.clock.now().date()
+        window = calendar.pledge_window if calendar is not None else None
+        if calendar is None or window is None or calendar.annual_pledges_open(today):
+            return None
+        return window.start_on(today.year), window.end_on(today.year)
+
+    async def _editable(
+        self, uow: UnitOfWork, tg_user_id: int, pledge_id: int, version: int | None = None
+    ) -> Pledge:
+        """A pledge the actor may edit now (and, with ``version``, still at that version: a
+        button made for an earlier one, e.g. before a submit and a return, changes nothing)."""
         me = await access.actor(uow, tg_user_id)
         pledge = await uow.pledges.get(pledge_id)
         if pledge is None:
@@ -119,6 +135,8 @@ class PledgeService:
             raise Forbidden("pledge.not_yours")
         if pledge.status not in rules.EDITABLE:
             raise DomainError("pledge.cannot.edit", status=pledge.status)
+        if version is not None and pledge.version != version:
+            raise DomainError("error.stale_button")
         return pledge
 
     async def _touch(self, uow: UnitOfWork, pledge: Pledge, **values: Any) -> Pledge:
@@ -201,10 +219,12 @@ class PledgeService:
             assert created is not None
             return await self._view(uow, created)
 
-    async def current_draft(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def current_draft(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """The draft as it stands, with its next step."""
         async with self.db.uow() as uow:
-            return await self._view(uow, await self._editable(uow, tg_user_id, pledge_id))
+            return await self._view(uow, await self._editable(uow, tg_user_id, pledge_id, version))
 
     async def latest_open_draft(self, tg_user_id: int) -> DraftView | None:
         """The most recently touched editable pledge this person drafts (for resuming)."""
@@ -224,19 +244,31 @@ class PledgeService:
 
     # ---- editing ----------------------------------------------------------------------
 
-    async def set_horizon(self, tg_user_id: int, pledge_id: int, horizon: Horizon) -> DraftView:
+    async def set_horizon(
+        self, tg_user_id: int, pledge_id: int, horizon: Horizon, *, version: int | None = None
+    ) -> DraftView:
         """长期 / 年度 / 即时."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             values: dict[str, Any] = {"horizon": horizon.value}
             if not pledge.items and pledge.pending_item is None:
                 values["pending_item"] = ItemDraft().model_dump(mode="json")
             return await self._view(uow, await self._touch(uow, pledge, **values))
 
-    async def start_item(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def change_horizon(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
+        """Ask the type again; the items stay (e.g. annual → instant outside the window)."""
+        async with self.db.uow() as uow:
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            return await self._view(uow, await self._touch(uow, pledge, horizon=None))
+
+    async def start_item(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Begin a new item."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             if len(pledge.items) >= rules.MAX_ITEMS:
                 raise DomainError("draft.too_many_items", limit=rules.MAX_ITEMS)
             fresh = await self._touch(
@@ -245,13 +277,19 @@ class PledgeService:
             return await self._view(uow, fresh)
 
     async def edit_item(
-        self, tg_user_id: int, pledge_id: int, item_id: int, field: Step
+        self,
+        tg_user_id: int,
+        pledge_id: int,
+        item_id: int,
+        field: Step,
+        *,
+        version: int | None = None,
     ) -> DraftView:
         """Re-ask one field of an existing item."""
         if field not in ITEM_FIELDS:
             raise DomainError("draft.bad_field")
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             item = next((i for i in pledge.items if i.id == item_id), None)
             if item is None:
                 raise DomainError("draft.item_gone")
@@ -267,10 +305,12 @@ class PledgeService:
             fresh = await self._touch(uow, pledge, pending_item=draft.model_dump(mode="json"))
             return await self._view(uow, fresh)
 
-    async def remove_item(self, tg_user_id: int, pledge_id: int, item_id: int) -> DraftView:
+    async def remove_item(
+        self, tg_user_id: int, pledge_id: int, item_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Delete an item of a draft."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             if await uow.pledges.items_with_progress([item_id]):
                 # Its progress is part of the record (记实); keep the item, let it be edited.
                 raise DomainError("draft.item_has_progress")
@@ -278,16 +318,20 @@ class PledgeService:
                 raise DomainError("draft.item_gone")
             return await self._view(uow, await self._touch(uow, pledge))
 
-    async def drop_pending(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def drop_pending(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Abandon the item being entered (keeps the finished ones)."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             return await self._view(uow, await self._touch(uow, pledge, pending_item=None))
 
-    async def answer(self, tg_user_id: int, pledge_id: int, value: str) -> DraftView:
+    async def answer(
+        self, tg_user_id: int, pledge_id: int, value: str, *, version: int | None = None
+    ) -> DraftView:
         """Apply the person's answer to the draft's current question."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             step = next_step(pledge)
             pending = pledge.pending_item
             if step not in ITEM_FIELDS or pending is None:
@@ -341,20 +385,24 @@ class PledgeService:
         view = await self.current_draft(tg_user_id, pledge_id)
         return view.pledger_name
 
-    async def discard(self, tg_user_id: int, pledge_id: int) -> None:
+    async def discard(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> None:
         """Delete a draft that was never submitted."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             rules.transition(pledge.status, "discard")
             await uow.pledges.delete(pledge.id)
 
     # ---- submitting -------------------------------------------------------------------
 
-    async def submit(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def submit(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Send the pledge to its reviewer (审诺); the reviewer is told through the outbox."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             if pledge.horizon is None:
                 raise DomainError("submit.no_horizon")
             if pledge.pending_item is not None:
@@ -392,13 +440,12 @@ class PledgeService:
             or pledge.status is not PledgeStatus.DRAFT
         ):
             return
-        today = self.clock.now().date()
-        window = calendar.pledge_window
-        if window is not None and not calendar.annual_pledges_open(today):
+        closed = self._annual_closed()
+        if closed is not None:
             raise DomainError(
                 "submit.window_closed",
-                start=format_date(window.start_on(today.year), None),
-                end=format_date(window.end_on(today.year), None),
+                start=format_date(closed[0], None),
+                end=format_date(closed[1], None),
             )
 
     async def _notify_reviewers(
@@ -423,7 +470,9 @@ class PledgeService:
                 uow, reviewer, "\n\n".join(parts), now, buttons=review_buttons(loc, pledge)
             )
 
-    async def amend(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def amend(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Reopen a published pledge for amendment; it goes back through review."""
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
@@ -432,6 +481,8 @@ class PledgeService:
                 raise DomainError("pledge.not_found")
             if me.id not in {pledge.person_id, pledge.drafter_id}:
                 raise Forbidden("pledge.not_yours")
+            if version is not None and pledge.version != version:
+                raise DomainError("error.stale_button")
             others = await uow.pledges.find(
                 person_id=pledge.person_id,
                 org_id=pledge.org_id,
@@ -444,10 +495,12 @@ class PledgeService:
             fresh = await self._touch(uow, pledge, status=new_status.value, last_comment=None)
             return await self._view(uow, fresh)
 
-    async def abandon_amendment(self, tg_user_id: int, pledge_id: int) -> DraftView:
+    async def abandon_amendment(
+        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+    ) -> DraftView:
         """Drop the amendment: the published version stands unchanged."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id)
+            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
             new_status = rules.transition(pledge.status, "abandon_amendment")
             snapshot = pledge.published_snapshot or {}
             published = [

@@ -10,6 +10,7 @@ record is the set of their entries of that month.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -287,11 +288,18 @@ class ProgressService:
         item_id: int,
         text: str,
         evidence: Evidence | None = None,
+        *,
+        sent_before: Sequence[Evidence] = (),
     ) -> EntryView:
-        """Keep what was done as a progress entry of this month (evidence may follow)."""
+        """Keep what was done as a progress entry of this month (evidence may follow).
+
+        ``sent_before``: photos and files sent before the words, kept for this entry."""
         cleaned = rules.clean_text(text, MAX_TEXT, "progress.text")
-        if evidence is not None:
-            check_evidence(evidence)
+        attached = [*sent_before, *([evidence] if evidence is not None else [])]
+        for each in attached:
+            check_evidence(each)
+        if len(attached) > MAX_EVIDENCE:
+            raise DomainError("progress.evidence.too_many", limit=MAX_EVIDENCE)
         now = self.clock.now()
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
@@ -302,7 +310,7 @@ class ProgressService:
                 org_id=item.org_id,
                 author_id=me.id,
                 text=cleaned,
-                evidence=evidence_json([evidence] if evidence else []),
+                evidence=evidence_json(attached),
                 claims_fulfilled=False,
                 verdict=Verdict.NOTE.value,
                 month=month_of(now, self.clock),

@@ -262,7 +262,9 @@ class ReviewService:
                         [
                             {
                                 "text": t(person.locale, "review.btn.revise"),
-                                "callback_data": cb.build(cb.DRAFT, "open", fresh.id),
+                                "callback_data": cb.build(
+                                    cb.DRAFT, "open", fresh.id, fresh.version
+                                ),
                             }
                         ]
                     ],

@@ -364,6 +364,8 @@ class SimMessage:
     document: SimFile | None = None
     poll: SimPoll | None = None
     contact: JSON | None = None
+    sticker: JSON | None = None
+    location: JSON | None = None
     reply_to_message_id: int | None = None
     deleted: bool = False
     pinned: bool = False
@@ -1072,6 +1074,10 @@ class SimState:
             data["poll"] = message.poll.to_json()
         if message.contact is not None:
             data["contact"] = message.contact
+        if message.sticker is not None:
+            data["sticker"] = message.sticker
+        if message.location is not None:
+            data["location"] = message.location
         if message.reply_markup is not None and message.buttons:
             data["reply_markup"] = {
                 "inline_keyboard": [

@@ -1213,6 +1213,34 @@ class BotApiSimulator:
         self._deliver(chat, message)
         return message
 
+    def send_sticker(
+        self, user_id: int, emoji: str = "👍", chat_id: int | None = None
+    ) -> SimMessage:
+        """The user sends a sticker."""
+        chat, message = self._user_message(user_id, chat_id)
+        serial = self.state.next_serial()
+        message.sticker = {
+            "file_id": f"sticker-{serial}",
+            "file_unique_id": f"s{serial}",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": emoji,
+        }
+        self._deliver(chat, message)
+        return message
+
+    def send_location(
+        self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None
+    ) -> SimMessage:
+        """The user shares a location."""
+        chat, message = self._user_message(user_id, chat_id)
+        message.location = {"latitude": latitude, "longitude": longitude}
+        self._deliver(chat, message)
+        return message
+
     def send_photo(
         self,
         user_id: int,

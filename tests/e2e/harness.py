@@ -13,7 +13,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
-from bot.playground.sim_state import SimMessage
+from bot.playground.sim_state import SimMessage, tiny_png
 from bot.playground.simulator import BotApiSimulator
 from config.settings import Settings
 from storage.db import Database
@@ -133,6 +133,27 @@ class Human:
         mark = self._mark(self.user_id)
         self.sim.send_contact(self.user_id, phone, contact_user_id=contact_user_id)
         return await self._expect(self.user_id, mark, expect, timeout)
+
+    async def send_other(
+        self, kind: str, expect: str | None = None, *, chat_id: int | None = None
+    ) -> SimMessage:
+        """Send something that is not text (``photo``, ``file``, ``sticker`` or ``location``);
+        wait for the bot's answer (containing ``expect``)."""
+        chat = chat_id or self.user_id
+        mark = self._mark(chat)
+        if kind == "photo":
+            self.sim.send_photo(self.user_id, tiny_png(), chat_id=chat_id)
+        elif kind == "file":
+            self.sim.send_document(
+                self.user_id, b"%PDF-1.4 minutes", "会议记录.pdf", chat_id=chat_id
+            )
+        elif kind == "sticker":
+            self.sim.send_sticker(self.user_id, chat_id=chat_id)
+        elif kind == "location":
+            self.sim.send_location(self.user_id, 30.28, 120.15, chat_id=chat_id)
+        else:
+            raise ValueError(kind)
+        return await self._expect(chat, mark, expect, WAIT)
 
     async def tap(
         self,

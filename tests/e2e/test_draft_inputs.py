@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.domain.enums import Category, PledgeStatus
+from bot.domain.models import Pledge
 from tests.e2e.flows import (
     button_data,
     buttons_of,
@@ -10,6 +11,7 @@ from tests.e2e.flows import (
     draft_one_item_pledge,
     only_pledge,
     pledges_of,
+    roster_person,
 )
 from tests.e2e.harness import World
 
@@ -232,10 +234,49 @@ async def test_buttons_forged_for_someone_elses_draft_are_refused(world: World) 
     draft = await only_pledge(world, owner)
     intruder = await world.join("杨友林")
     await intruder.send("/help", expect="您可以使用以下命令")
-    for data in (f"pd:sub:{draft.id}", f"pd:disc:{draft.id}", f"pd:add:{draft.id}"):
+    key = f"{draft.id}:{draft.version}"
+    for data in (f"pd:sub:{key}", f"pd:disc:{key}", f"pd:add:{key}"):
         assert "这不是您的承诺" in await intruder.tap_forged(data)
-    for data in (f"pd:dl:{draft.id}:zz", f"pd:hz:{draft.id}:forever", f"pd:tpl:{draft.id}:99"):
+    for data in (
+        f"pd:dl:{key}:zz",
+        f"pd:hz:{key}:forever",
+        f"pd:tpl:{key}:99",
+        f"pd:sub:{draft.id}",
+    ):
         assert "按钮已经失效" in await owner.tap_forged(data)
     after = await only_pledge(world, owner)
     assert after.status is PledgeStatus.DRAFT and len(after.items) == 1
     assert after.pending_item is None
+
+
+async def test_an_old_submit_button_does_not_resubmit_a_returned_pledge(world: World) -> None:
+    """A secretary records an oral pledge and submits it; the committee returns it with a
+    comment: the submit button of an earlier summary changes nothing."""
+    secretary = await world.join("沈宝方")
+    clerk = await world.join("刘晓燕")
+    await secretary.send("/oral", expect="请选择要代录口头承诺的党员")
+    await secretary.tap("🗣 朱德顺", expect="请选择承诺类型")
+    await secretary.tap("年度承诺", expect="第 1 项")
+    await draft_item(secretary, "带头服务群众", "帮助调解邻里纠纷", responsible="朱德顺（承诺人）")
+    await secretary.send("/oral", expect="请选择要代录口头承诺的党员")
+    old_summary = await secretary.tap("🗣 朱德顺", expect="请核对")
+    await secretary.send("/oral", expect="请选择要代录口头承诺的党员")
+    await secretary.tap("🗣 朱德顺", expect="请核对")
+    await secretary.tap("提交审核", expect="已提交审核")
+    await clerk.receive("朱德顺 提交了承诺")
+    await clerk.tap("退回修改", expect="退回的理由")
+    await clerk.send("目标请写具体，例如调解几起", expect="已退回")
+    [returned] = await pledges_of_name(world, "朱德顺")
+    assert returned.status is PledgeStatus.RETURNED
+
+    alert = await secretary.tap_for_alert(old_summary, button_data(old_summary, "提交审核"))
+    assert "按钮已经失效" in alert
+    [still] = await pledges_of_name(world, "朱德顺")
+    assert still.status is PledgeStatus.RETURNED and still.version == returned.version
+
+
+async def pledges_of_name(world: World, name: str) -> list[Pledge]:
+    """The pledges whose pledger is this roster person."""
+    person = await roster_person(world, name)
+    async with world.db.uow() as uow:
+        return await uow.pledges.find(person_id=person.id)

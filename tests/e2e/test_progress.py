@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.domain.models import Pledge
@@ -19,11 +20,13 @@ from tests.e2e.flows import (
 from tests.e2e.harness import WAIT, Human, World
 
 
-async def send_photo(person: Human, data: bytes, expect: str, caption: str | None = None) -> None:
+async def send_photo(
+    person: Human, data: bytes, expect: str, caption: str | None = None
+) -> SimMessage:
     """The person sends a photo; wait for the bot's answer containing ``expect``."""
     mark = person._mark(person.user_id)
     person.sim.send_photo(person.user_id, data, caption=caption)
-    await person._expect(person.user_id, mark, expect, WAIT)
+    return await person._expect(person.user_id, mark, expect, WAIT)
 
 
 async def send_document(person: Human, data: bytes, name: str, expect: str) -> None:
@@ -121,9 +124,9 @@ async def test_bad_inputs_are_refused_and_nothing_is_stored(world: World) -> Non
     await member.tap("每月参加支部学习", expect="请用几句话写下")
     await member.send("\u3000\u3000", expect="进展内容不能为空")
     await member.send("学" * 1001, expect="内容太长了（1001 字）")
-    await send_photo(member, tiny_png(), expect="请先用文字写下做了什么")
     big_photo = tiny_png() + b"\0" * (10 * MB + 1)
     await send_photo(member, big_photo, caption="照片说明", expect="这张照片太大了")
+    await send_photo(member, big_photo, expect="这张照片太大了")  # not kept for later either
     assert await entries(world) == []
 
     await member.send("参加了学习", expect="已记下")
@@ -245,6 +248,29 @@ async def test_record_shows_this_and_last_month(world: World) -> None:
             await conn.execute(select(func.count(func.distinct(schema.progress_entries.c.month))))
         ).scalar_one()
     assert months == 1
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+async def test_a_photo_before_the_words_is_kept_and_the_words_asked_for(
+    world: World, language: str
+) -> None:
+    member, _ = await published_pledge(world)
+    if language == "en":
+        await member.send("/lang", expect="请选择语言")
+        await member.tap("English", expect="Switched to English")
+    await member.send("/progress")
+    await member.tap("每月参加支部学习")
+    kept, words = {
+        "zh-hans": ("这会作为证据附在这条进展上（已收到 1 个）", "请再用文字写下"),
+        "en": ("attached to this progress entry as evidence (1 so far)", "write in words"),
+    }[language]
+    answer = await send_photo(member, tiny_png(), expect=kept)
+    assert words in answer.content
+    await send_document(member, b"%PDF-1.4 sign-in", "签到表.pdf", expect="2")
+    await member.send("参加了学习，附签到照片", expect="2")
+    [entry] = await entries(world)
+    assert entry["text"] == "参加了学习，附签到照片"
+    assert [e["kind"] for e in entry["evidence"]] == ["photo", "document"]  # type: ignore[attr-defined]
 
 
 async def test_progress_text_is_not_taken_by_an_open_draft(world: World) -> None:
