@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +45,7 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+SHOWN_MEMORY = 10_000  # ref'd posts whose shown content the dispatcher remembers
 HOOK_INTERVAL_SECONDS = 0.5  # settle hooks (a report's refresh) run at most this often
 GATHER_SECONDS = 0.05  # an outcome waits at most this long for others to share its commit
 VIEW_METHOD = "view"
@@ -278,6 +279,7 @@ class DispatchStats:
     postponed_429: int = 0
     postponed_network: int = 0
     commits: int = 0
+    unchanged: int = 0  # edits skipped: the post already showed that very content
 
 
 @dataclass
@@ -328,6 +330,11 @@ class OutboxDispatcher:
         self._sent_hooks: dict[str, SentHook] = {}
         self._files: dict[str, FileRenderer] = {}
         self._results: dict[int, Any] = {}  # row id → raw answer, for its sent hook
+        # ref → (message id, content) this dispatcher last put there: an edit to the very same
+        # content is not sent (Telegram refuses it: "message is not modified"). Kept in memory
+        # (the newest SHOWN_MEMORY): after a restart one identical edit may go, and its 400 is
+        # taken as done.
+        self._shown: OrderedDict[str, tuple[int, Any]] = OrderedDict()
         # The outbox's own requests are not retried inside the rate limiter: a 429 postpones
         # the row and frees the worker (only our FloodControl understands these arguments).
         self._rl: dict[str, Any] = (
@@ -629,9 +636,13 @@ class OutboxDispatcher:
         if buttons:
             params["reply_markup"] = {"inline_keyboard": buttons}
         if method == "upsert" and row.ref is not None:
+            content = (payload["text"], buttons or None)
             async with self.db.read() as uow:
                 known = await uow.outbox.posted(row.ref)
             if known is not None and known[0] == row.chat_id:
+                if self._shown.get(row.ref) == (known[1], content):
+                    self.stats.unchanged += 1
+                    return known[1], rendered
                 try:
                     result = await self._call(
                         "editMessageText",
@@ -640,12 +651,16 @@ class OutboxDispatcher:
                 except BadRequest as exc:
                     text = exc.message.lower()
                     if "message is not modified" in text:
+                        self._remember_shown(row.ref, known[1], content)
                         return known[1], rendered
                     if not any(reason in text for reason in UNEDITABLE):
                         raise
                     # Deleted, too old or otherwise uneditable: post anew, the ref follows.
                 else:
-                    return self._message_id(result, known[1]), rendered
+                    message_id = self._message_id(result, known[1])
+                    if message_id is not None:
+                        self._remember_shown(row.ref, message_id, content)
+                    return message_id, rendered
         if method in ("editMessageText", "editMessageReplyMarkup"):
             params["message_id"] = payload["message_id"]
             if method == "editMessageText":
@@ -686,7 +701,16 @@ class OutboxDispatcher:
         if method not in ("sendMessage", "upsert"):
             raise TelegramError(f"unknown outbox method {method!r}")
         params["text"] = payload["text"]
-        return self._message_id(await self._call("sendMessage", params)), rendered
+        message_id = self._message_id(await self._call("sendMessage", params))
+        if method == "upsert" and row.ref is not None and message_id is not None:
+            self._remember_shown(row.ref, message_id, (payload["text"], buttons or None))
+        return message_id, rendered
+
+    def _remember_shown(self, ref: str, message_id: int, content: Any) -> None:
+        self._shown[ref] = (message_id, content)
+        self._shown.move_to_end(ref)
+        while len(self._shown) > SHOWN_MEMORY:
+            self._shown.popitem(last=False)
 
     async def _render(self, row: OutboxRow) -> Rendered | None:
         renderer = self._views.get(str(row.payload.get("view")))

@@ -1,8 +1,8 @@
 """Broadcasts (通知): the notice, its recipients and acknowledgements, its delivery report.
 
 The delivery report is an aggregate over the outbox rows that carry the broadcast's id: a
-recipient's state is the state of their newest row (the last part of the newest round; the
-parts of one message go out in order, so the last part settles last).
+recipient's state is that of their newest round, all its parts together (a refused first part
+is a failure even when the last part arrived).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
@@ -159,19 +159,45 @@ class BroadcastRepo:
         return result.rowcount == 1
 
     async def delivery(self, broadcast_id: int) -> Delivery:
-        """Recipients by the state of their newest outbox row (one SQL aggregate)."""
+        """Recipients by the state of their newest round (one SQL aggregate): delivered only
+        when every part of it was sent; failed when any part was refused."""
         o = s.outbox.c
-        newest = select(func.max(o.id)).where(o.broadcast_id == broadcast_id).group_by(o.chat_id)
+        # A round's rows are written together (one created_at); a re-send waits until every
+        # row of the round before has settled.
+        newest = (
+            select(o.chat_id.label("chat_id"), func.max(o.created_at).label("at"))
+            .where(o.broadcast_id == broadcast_id)
+            .group_by(o.chat_id)
+            .subquery()
+        )
+        failed = func.sum(case((o.status == "failed", 1), else_=0))
+        unsettled = func.sum(case((o.status.not_in(("sent", "failed")), 1), else_=0))
+        per_chat = (
+            select(
+                case((failed > 0, "failed"), (unsettled > 0, "pending"), else_="sent").label(
+                    "state"
+                ),
+                func.min(case((o.status == "failed", o.error))).label("error"),
+            )
+            .select_from(
+                s.outbox.join(
+                    newest, and_(o.chat_id == newest.c.chat_id, o.created_at == newest.c.at)
+                )
+            )
+            .where(o.broadcast_id == broadcast_id)
+            .group_by(o.chat_id)
+            .subquery()
+        )
         rows = await self.conn.execute(
-            select(o.status, o.error, func.count())
-            .where(o.id.in_(newest))
-            .group_by(o.status, o.error)
+            select(per_chat.c.state, per_chat.c.error, func.count()).group_by(
+                per_chat.c.state, per_chat.c.error
+            )
         )
         report = Delivery()
-        for status, error, count in rows:
-            if status == "sent":
+        for state, error, count in rows:
+            if state == "sent":
                 report.sent += int(count)
-            elif status == "failed":
+            elif state == "failed":
                 report.failed += int(count)
                 key = error or ""
                 report.errors[key] = report.errors.get(key, 0) + int(count)

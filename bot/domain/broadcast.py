@@ -25,7 +25,7 @@ from bot.domain.dates import format_date, local_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
-from bot.domain.notify import message_row, split_text
+from bot.domain.notify import CAPTION_LIMIT, message_row, split_text, utf16_len
 from bot.i18n import t
 from storage.broadcast_repo import BroadcastRecord, Delivery, Member
 from storage.db import Database
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 FEATURE = "bc"  # callback data: bc:<action>:<args>
 REPORT_VIEW = "broadcast_report"
 VIEW_METHOD = "view"  # the outbox renders these rows when it sends them (bot/outbox.py)
-CAPTION_LIMIT = 1024
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram refuses photos above 10 MB
 NOTICE_MAX_CHARS = 20_000  # five messages at most: a notice, not a document
 TITLE_CHARS = 30
@@ -107,6 +106,7 @@ class Preview:
     label: str
     total: int
     reachable: int
+    header: str = ""  # the notice's first line as the sender's language shows it
 
 
 @dataclass(frozen=True)
@@ -318,8 +318,9 @@ def render_preview(locale: str | None, notice: Notice, preview: Preview) -> str:
     )
     if preview.total > preview.reachable:
         parts.append(t(locale, "bc.preview.unreachable", count=preview.total - preview.reachable))
-    if len(notice.text) > 4096:
-        parts.append(t(locale, "bc.preview.parts", parts=len(split_text(notice.text))))
+    count = len(split_text(f"{preview.header}\n\n{notice.text}")) if notice.media is None else 1
+    if count > 1:
+        parts.append(t(locale, "bc.preview.parts", parts=count))
     return "\n\n".join(parts)
 
 
@@ -341,9 +342,9 @@ def notice_rows(
     ``buttons``: the recipient's ack buttons when the caller has them already (they depend
     only on the locale, the broadcast and the round).
 
-    A text goes out split at 4096 characters, the button with the last part. A photo or
-    file goes with the text as its caption if it fits in 1024 characters; otherwise with the
-    header as a short caption, followed by the text.
+    A text goes out split within Telegram's 4096 (UTF-16 code units, as Telegram counts), the
+    button with the last part. A photo or file goes with the text as its caption if it fits in
+    1024; otherwise with the header as a short caption, followed by the text.
     """
     assert member.tg_user_id is not None
     chat = member.tg_user_id
@@ -357,7 +358,7 @@ def notice_rows(
         rows = message_row(chat, body, now, buttons=buttons, sender_id=sender_id, dedupe_key=key)
     else:
         method = "sendPhoto" if media.kind == "photo" else "sendDocument"
-        fits = len(body) <= CAPTION_LIMIT
+        fits = utf16_len(body) <= CAPTION_LIMIT
         payload: dict[str, Any] = {
             "file_id": media.file_id,
             "caption": body if fits else header[:CAPTION_LIMIT],
@@ -490,8 +491,10 @@ class BroadcastService:
             me = await self._sender(uow, tg_user_id)
             org_ids, roles, stored = await self._resolve(uow, me, audience)
             members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
+            org = await uow.orgs.get(me.org_id)
         reachable = sum(1 for m in members if m.tg_user_id is not None)
-        return Preview(audience_label(me.locale, stored), len(members), reachable)
+        header = t(me.locale, "bc.notice.header", org=org.name if org else "", sender=me.name)
+        return Preview(audience_label(me.locale, stored), len(members), reachable, header)
 
     async def send(self, tg_user_id: int, notice: Notice, audience: Audience) -> Sent:
         """Queue the notice to everyone in the audience and the sender's live report."""

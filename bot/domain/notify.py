@@ -13,22 +13,38 @@ from bot.domain.models import Person
 from bot.i18n import t
 from storage.uow import UnitOfWork
 
+# Telegram's limits count UTF-16 code units (an emoji such as 📢 counts two), not characters.
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+
+def utf16_len(text: str) -> int:
+    """The length of ``text`` as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fitting(text: str, limit: int) -> int:
+    """How many characters of ``text`` fit in ``limit`` UTF-16 code units (pairs kept whole)."""
+    head = text[:limit]
+    if utf16_len(head) <= limit:
+        return len(head)
+    # Characters outside the BMP take two units: keep whole ones (a cut pair is dropped).
+    return len(head.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", errors="ignore"))
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a long text into Telegram-sized parts, preferring line breaks."""
-    if len(text) <= limit:
-        return [text]
+    """Split a long text into Telegram-sized parts (``limit`` UTF-16 code units each),
+    preferring line breaks."""
     parts: list[str] = []
     rest = text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit)
-        if cut <= limit // 2:
-            cut = limit
+    while utf16_len(rest) > limit:
+        hard = _fitting(rest, limit)
+        cut = rest.rfind("\n", 0, hard)
+        if cut <= hard // 2:
+            cut = hard
         parts.append(rest[:cut])
         rest = rest[cut:].lstrip("\n")
-    if rest:
+    if rest or not parts:
         parts.append(rest)
     return parts
 

@@ -159,12 +159,14 @@ class SimStats:
 
 @dataclass
 class Fault:
-    """A pending injected fault: the next ``remaining`` calls of ``method`` fail."""
+    """A pending injected fault: the next ``remaining`` calls of ``method`` fail (to
+    ``chat_id`` only, when it is given)."""
 
     method: str | None
     status: int
     remaining: int
     retry_after: int = 1
+    chat_id: int | None = None
 
 
 # --------------------------------------------------------------------------- people and chats
@@ -638,16 +640,17 @@ def format_text(text: str, parse_mode: str | None, entities: Any) -> tuple[str, 
 
 
 def check_text(text: str) -> None:
-    """Refuse an empty or too long message text (after parsing)."""
+    """Refuse an empty or too long message text (after parsing; Telegram counts the length
+    in UTF-16 code units, so 📢 counts two)."""
     if not text.strip():
         raise bad_request("message text is empty")
-    if len(text) > MAX_TEXT:
+    if utf16_len(text) > MAX_TEXT:
         raise bad_request("message is too long")
 
 
 def check_caption(caption: str) -> None:
-    """Refuse a too long caption (after parsing)."""
-    if len(caption) > MAX_CAPTION:
+    """Refuse a too long caption (after parsing; in UTF-16 code units)."""
+    if utf16_len(caption) > MAX_CAPTION:
         raise bad_request("message caption is too long")
 
 

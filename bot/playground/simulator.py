@@ -388,15 +388,21 @@ class BotApiSimulator:
     # ------------------------------------------------------------------ faults and limits
 
     def inject_fault(
-        self, method: str | None, status: int, count: int = 1, retry_after: int = 1
+        self,
+        method: str | None,
+        status: int,
+        count: int = 1,
+        retry_after: int = 1,
+        chat_id: int | None = None,
     ) -> None:
-        """Fail the next ``count`` calls of ``method`` (None: any sending method), unperformed."""
+        """Fail the next ``count`` calls of ``method`` (None: any sending method), unperformed;
+        with ``chat_id``, only the calls to that chat."""
         if count < 1:
             raise SimError("count must be at least 1")
         name = method.lower() if method is not None else None
         if name is not None and name not in self._methods:
             raise SimError(f"unknown method {method!r}")
-        self._faults.append(Fault(name, status, count, retry_after))
+        self._faults.append(Fault(name, status, count, retry_after, chat_id))
 
     def clear_faults(self) -> None:
         """Forget injected faults and random fault rates."""
@@ -414,8 +420,10 @@ class BotApiSimulator:
         """Delay every API answer by this many seconds."""
         self._latency = max(0.0, seconds)
 
-    def _fault_for(self, method: str, sending: bool) -> ApiError | None:
+    def _fault_for(self, method: str, sending: bool, chat_key: Any) -> ApiError | None:
         for fault in self._faults:
+            if fault.chat_id is not None and fault.chat_id != _as_chat_id(chat_key):
+                continue
             if fault.method == method or (fault.method is None and sending):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
@@ -505,7 +513,7 @@ class BotApiSimulator:
         sending = _is_sending(name)
         taken: list[TokenBucket] = []
         try:
-            fault = self._fault_for(name, sending)
+            fault = self._fault_for(name, sending, chat_key)
             if fault is not None:
                 self.stats.faults_injected += 1
                 raise fault

@@ -44,6 +44,7 @@ from bot.playground.sim_state import (
     SimFile,
     SimMessage,
     SimTimeout,
+    utf16_len,
 )
 from bot.playground.simulator import BotApiSimulator
 
@@ -510,8 +511,9 @@ class PlaygroundWeb:
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             raise Refusal(400, '"text" must be a non-empty string')
-        if len(text) > MAX_TEXT:
-            raise Refusal(400, f"text is {len(text)} characters; Telegram allows {MAX_TEXT}")
+        if utf16_len(text) > MAX_TEXT:
+            units = utf16_len(text)
+            raise Refusal(400, f"text is {units} UTF-16 units; Telegram allows {MAX_TEXT}")
         reply_to = _optional_int(body, "reply_to")
         if reply_to is not None:
             self._message(chat, reply_to)
@@ -583,9 +585,9 @@ class PlaygroundWeb:
         if not data:
             raise Refusal(400, "the file is empty")
         caption = form.fields.get("caption") or None
-        if caption is not None and len(caption) > MAX_CAPTION:
+        if caption is not None and utf16_len(caption) > MAX_CAPTION:
             raise Refusal(
-                400, f"caption is {len(caption)} characters; Telegram allows {MAX_CAPTION}"
+                400, f"caption is {utf16_len(caption)} UTF-16 units; Telegram allows {MAX_CAPTION}"
             )
         kind = form.fields.get("kind") or ("photo" if data.startswith(IMAGE_MAGIC) else "document")
         if kind not in ("photo", "document"):

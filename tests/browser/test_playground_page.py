@@ -212,3 +212,28 @@ async def test_upload_poll_language_and_reset(
 
 def _user_id(playground: Playground, name: str) -> int:
     return next(p.user_id for p in playground.cast if p.person.name == name)
+
+
+async def test_a_message_over_telegrams_limit_is_kept_and_explained(
+    chat: ChatPage, playground: Playground
+) -> None:
+    page = chat.page
+    await chat.be(SECRETARY)
+    box = page.locator("#text-input")
+    notice = "请各位党员于本周五前提交年度承诺。" + "📢" * 100 + "认真对照岗位职责。" * 500
+    assert len(notice.encode("utf-16-le")) // 2 > 4096
+    await box.fill(notice)
+    await box.press("Enter")
+    toast = page.locator("#toast")
+    await expect(toast).to_contain_text(f"消息太长：{len(notice.encode('utf-16-le')) // 2} 字")
+    await expect(toast).to_contain_text("最多 4096 字")
+    await expect(box).to_have_value(notice)  # nothing typed is lost
+    sent = playground.sim.messages(_user_id(playground, SECRETARY))
+    assert not [m for m in sent if not m.from_bot]
+
+    await page.click("#lang-toggle")
+    await box.press("Enter")
+    await expect(toast).to_contain_text("Message too long")
+    await expect(toast).to_contain_text("Telegram allows 4096")
+    await expect(box).to_have_value(notice)
+    await page.click("#lang-toggle")

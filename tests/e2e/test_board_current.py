@@ -178,3 +178,19 @@ async def test_board_links_to_the_web_board_and_a_resident_sees_only_public_data
     await world.outbox_settled()
     assert all("帮带5户种植户" not in m.content for m in world.sim.bot_messages(BOARD))
     assert member.seen("帮带5户种植户", BOARD) == 0
+
+
+async def test_a_second_report_the_same_day_leaves_the_post_alone(world: World) -> None:
+    """The post shows the day of the newest progress: a second report that day changes
+    nothing on it, so no edit is sent (Telegram refuses an identical edit with a 400)."""
+    member, _secretary, _number = await board_with_pledge(world)
+    for note in ("上午参加了支部学习", "下午整理了学习笔记"):
+        await member.send("/progress", expect="请选择要记录进展的承诺事项")
+        await member.tap("每月参加支部学习", expect="请用几句话写下")
+        await member.send(note, expect="已记下")
+        await world.outbox_settled()
+        await world.sim.wait_until(lambda: "最近进展：暂无" not in posts(world)[0].content, WAIT)
+    [post] = posts(world)
+    refused = [r for r in world.sim.request_log if r.chat_id == BOARD and r.status >= 400]
+    assert refused == []
+    assert post.edits == 1

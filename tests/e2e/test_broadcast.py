@@ -392,3 +392,69 @@ async def test_composing_a_notice_while_a_pledge_draft_is_open(world: World) -> 
     await secretary.send("/broadcast", expect="请发送通知内容")
     await secretary.send("/help", expect="您可以使用以下命令")
     assert "/broadcast" in secretary.last().content
+
+
+def utf16_units(text: str) -> int:
+    """The length Telegram counts (📢 is two units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def test_a_5000_character_notice_arrives_whole_in_parts_telegram_accepts(
+    world: World,
+) -> None:
+    secretary = await world.join("沈宝方")
+    wang = await world.join("王建国")
+    shen = await world.join("沈红梅")
+    text = "为民服务办实事，" * 625
+    assert len(text) == 5000
+    preview = await compose(secretary, text, "本支部党员")
+    assert "将分 2 条消息依次发出" in preview.content
+    await secretary.tap("确认发送", expect="通知已开始发送")
+    for member in (wang, shen):
+        await member.receive("为民服务")
+    await world.outbox_settled()
+    for member in (wang, shen):
+        parts = [m for m in world.sim.bot_messages(member.user_id) if "为民服务" in m.content]
+        assert len(parts) == 2, [m.content[:40] for m in parts]
+        assert parts[0].content.startswith(HEADER)
+        assert all(utf16_units(m.content) <= 4096 for m in parts)
+        assert "".join(m.content for m in parts) == f"{HEADER}\n\n{text}"
+        assert [m.button_labels() for m in parts] == [[], ["收到"]]
+    report = await report_of(world, secretary, "✅ 已送达 2")
+    assert "❌ 失败 0" in report.content
+    assert not [r for r in world.sim.request_log if r.status == 400]
+
+    # In English, with emoji in the text as well: every part within Telegram's count.
+    wu = await world.join("吴静", language_code="en")
+    sun = await world.join("孙立新")
+    await wu.send("/broadcast", expect="Send the notice")
+    english = "🌱 Plant trees on Saturday. " * 190
+    await wu.send(english, expect="Who should receive it?")
+    preview = await wu.tap("party members of the branch", expect="Please check the notice")
+    assert "will go out as 2 messages" in preview.content
+    await wu.tap("✅ Send", expect="on its way")
+    await sun.receive("Plant trees")
+    await world.outbox_settled()
+    parts = [m for m in world.sim.bot_messages(sun.user_id) if "Plant trees" in m.content]
+    assert len(parts) == 2 and all(utf16_units(m.content) <= 4096 for m in parts)
+    assert "".join(m.content for m in parts).endswith(english.rstrip())
+    report = await wu.receive("✅ delivered 1")
+    assert "❌ failed 0" in report.content
+
+
+async def test_a_refused_part_is_reported_as_failed_not_delivered(world: World) -> None:
+    secretary = await world.join("沈宝方")
+    wang = await world.join("王建国")
+    shen = await world.join("沈红梅")
+    # Telegram refuses the first part to 王建国 (any 400); the second part goes through.
+    world.sim.inject_fault("sendMessage", 400, chat_id=wang.user_id)
+    material = "学习内容，" * 600 + "\n" + "学习内容，" * 400  # two parts, split at the line break
+    await send_to_members(secretary, "请各位党员阅读学习材料。\n" + material)
+    await shen.receive("请各位党员阅读学习材料")
+    await wang.receive("学习内容")
+    await world.outbox_settled()
+    assert not any(HEADER in m.content for m in world.sim.bot_messages(wang.user_id))
+    report = await report_of(world, secretary, "⏳ 发送中 0")
+    assert "✅ 已送达 1" in report.content and "❌ 失败 1" in report.content
+    listing = await secretary.send("/broadcasts", expect="您最近发布的通知")
+    assert "已送达 1/4" in listing.content

@@ -197,6 +197,17 @@ async def test_html_is_parsed(sim: BotApiSimulator, bot: Bot) -> None:
     assert len(sim.bot_messages(ALICE)) == 1
 
 
+async def test_entity_offsets_count_utf16_code_units(sim: BotApiSimulator, bot: Bot) -> None:
+    html = "<b>📢 通知</b>｜<i>沈宝方</i>"
+    sent = await bot.send_message(ALICE, html, parse_mode=ParseMode.HTML)
+    stored = sim.bot_messages(ALICE)[-1]
+    assert [(e["type"], e["offset"], e["length"]) for e in stored.entities] == [
+        ("bold", 0, 5),  # 📢 is two code units
+        ("italic", 6, 3),
+    ]
+    assert list(sent.parse_entities().values()) == ["📢 通知", "沈宝方"]
+
+
 async def test_edit_in_place_and_not_modified(sim: BotApiSimulator, bot: Bot) -> None:
     markup = keyboard([("A", "a")])
     sent = await bot.send_message(ALICE, "v1", reply_markup=markup)
@@ -254,9 +265,22 @@ CASES: list[tuple[str, Call, str]] = [
         lambda b: b.send_message(ALICE, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML"),
         "",
     ),
+    # Telegram counts UTF-16 code units: 📢 is one character and two units.
+    ("4095 + emoji", lambda b: b.send_message(ALICE, "📢" + "长" * 4095), "message is too long"),
+    ("4094 + emoji", lambda b: b.send_message(ALICE, "📢" + "长" * 4094), ""),
+    (
+        "emoji in html",
+        lambda b: b.send_message(ALICE, "<b>📢</b>" + "x" * 4095, parse_mode="HTML"),
+        "message is too long",
+    ),
     (
         "caption",
         lambda b: b.send_photo(ALICE, tiny_png(), caption="c" * 1025),
+        "message caption is too long",
+    ),
+    (
+        "caption + emoji",
+        lambda b: b.send_photo(ALICE, tiny_png(), caption="📢" + "c" * 1023),
         "message caption is too long",
     ),
     (
@@ -299,7 +323,7 @@ CASES: list[tuple[str, Call, str]] = [
 @pytest.mark.parametrize(("call", "reason"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 async def test_bad_requests(sim: BotApiSimulator, bot: Bot, call: Call, reason: str) -> None:
     if not reason:
-        await call(bot)  # 4096 characters after parsing are fine
+        await call(bot)  # 4096 UTF-16 code units after parsing are fine
         return
     with pytest.raises(BadRequest) as caught:
         await call(bot)

@@ -43,6 +43,16 @@ def test_split_text_without_line_breaks() -> None:
     assert [len(p) for p in parts] == [4096, 4096, 1808]
 
 
+def test_split_text_counts_utf16_code_units_as_telegram_does() -> None:
+    # 📢 is one character but two UTF-16 code units: Telegram counts the units.
+    text = "📢 通知｜黄思村党总支 沈宝方\n\n" + "为民服务办实事，" * 625
+    parts = split_text(text)
+    assert [len(p.encode("utf-16-le")) // 2 for p in parts] == [4096, len(text) + 1 - 4096]
+    assert "".join(parts) == text
+    emoji = split_text("🌱" * 3000)  # 6000 units: no part ends in half a pair
+    assert [len(p) for p in emoji] == [2048, 952]
+
+
 def test_long_message_rows_put_buttons_on_the_last_part() -> None:
     from datetime import UTC, datetime
 

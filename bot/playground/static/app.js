@@ -52,6 +52,8 @@
       reset_done: "已恢复演示数据",
       too_big: "文件太大：最大 20 MB",
       failed: "操作失败：",
+      too_long: (n, max) => `消息太长：${n} 字，Telegram 一条消息最多 ${max} 字（表情符号算 2 个字）。内容还在输入框里，请删减或分几条发送。`,
+      caption_too_long: (n, max) => `说明文字太长：${n} 字，Telegram 最多 ${max} 字。内容还在输入框里，请删减后再发送文件。`,
       offline: "与演示服务器的连接断开，正在重连…",
       commands: "命令",
       link: "链接",
@@ -106,6 +108,8 @@
       reset_done: "Demo restored",
       too_big: "File too big: 20 MB at most",
       failed: "Failed: ",
+      too_long: (n, max) => `Message too long: ${n} characters; Telegram allows ${max} per message (an emoji counts as 2). Your text is still in the box: shorten it or send it in several messages.`,
+      caption_too_long: (n, max) => `Caption too long: ${n} characters; Telegram allows ${max}. Your text is still in the box: shorten it, then send the file.`,
       offline: "Lost the connection to the playground; reconnecting…",
       commands: "Commands",
       link: "link",
@@ -622,13 +626,19 @@
     loadMessages(false);
   }
 
+  // Telegram's limits, counted as Telegram counts them: UTF-16 code units, as JS strings are.
+  const MAX_TEXT = 4096;
+  const MAX_CAPTION = 1024;
+
   async function sendText(text) {
-    if (!state.persona || state.chatId === null || !text.trim()) return;
+    if (!state.persona || state.chatId === null || !text.trim()) return false;
+    if (text.length > MAX_TEXT) { toast(tr("too_long", text.length, MAX_TEXT)); return false; }
     try {
       await postJSON(chatPath() + "/send", { text });
-    } catch (error) { failed(error); return; }
+    } catch (error) { failed(error); return false; }
     await loadMessages(false);
     $("messages").scrollTop = $("messages").scrollHeight;
+    return true;
   }
 
   async function upload(file) {
@@ -636,6 +646,7 @@
     if (file.size > MAX_FILE) { toast(tr("too_big")); return; }
     const form = new FormData();
     const caption = $("text-input").value.trim();
+    if (caption.length > MAX_CAPTION) { toast(tr("caption_too_long", caption.length, MAX_CAPTION)); return; }
     if (caption) form.append("caption", caption);
     form.append("kind", /^image\/(png|jpeg|gif)$/.test(file.type) ? "photo" : "document");
     form.append("file", file, file.name);
@@ -782,10 +793,12 @@
       event.preventDefault();
       const text = input.value;
       if (!text.trim()) return;
+      if (text.length > MAX_TEXT) { toast(tr("too_long", text.length, MAX_TEXT)); return; } // the draft stays
       input.value = "";
       autoGrow();
       closeMenu();
-      sendText(text);
+      // Refused on the way: give the person their text back (unless they typed on meanwhile).
+      sendText(text).then((sent) => { if (!sent && !input.value) { input.value = text; autoGrow(); } });
     });
     input.addEventListener("input", () => {
       autoGrow();
