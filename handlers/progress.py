@@ -66,6 +66,7 @@ ITEM_KEY = "progress_item"
 ENTRY_KEY = "progress_entry"
 BACK_KEY = "progress_back"
 EARLY_KEY = "progress_early"  # photos and files sent before the words, kept for the entry
+BACK_CARD_KEY = "progress_back_card"  # [chat id, message id] of the claim card being sent back
 
 
 class ProgressState(StrEnum):
@@ -316,7 +317,7 @@ async def attach_hint(update: Update, ctx: Ctx) -> int:
 def _forget(ctx: Ctx) -> None:
     """Drop what the conversation keeps (what was saved stays saved)."""
     data = _data(ctx)
-    for key in (ITEM_KEY, ENTRY_KEY, BACK_KEY, EARLY_KEY):
+    for key in (ITEM_KEY, ENTRY_KEY, BACK_KEY, BACK_CARD_KEY, EARLY_KEY):
         data.pop(key, None)
 
 
@@ -400,7 +401,13 @@ async def ask_comment(update: Update, ctx: Ctx) -> ProgressState | int:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
     view = await ctx.svc.progress.check_verifiable(user_id(update), entry_id)
-    _data(ctx)[BACK_KEY] = entry_id
+    data = _data(ctx)
+    data[BACK_KEY] = entry_id
+    card = update.callback_query.message if update.callback_query else None
+    if card is not None:
+        data[BACK_CARD_KEY] = [card.chat.id, card.message_id]
+    else:
+        data.pop(BACK_CARD_KEY, None)
     await answer_callback(update)
     await reply(
         update,
@@ -424,9 +431,24 @@ async def receive_comment(update: Update, ctx: Ctx) -> int:
         if exc.key.startswith("progress.comment."):
             _stop(ProgressState.COMMENT)
         data.pop(BACK_KEY, None)
+        data.pop(BACK_CARD_KEY, None)
         _stop(ConversationHandler.END)
     data.pop(BACK_KEY, None)
     ctx.svc.outbox.wake()
+    card = data.pop(BACK_CARD_KEY, None)
+    if isinstance(card, list) and len(card) == 2:
+        # The card is decided: it says so and keeps no live 确认 / 退回 buttons.
+        text = t(
+            loc,
+            "progress.card.sent_back",
+            name=view.pledger_name,
+            content=view.item.content,
+            reason=text_of(update),
+        )
+        try:
+            await ctx.bot.edit_message_text(text, chat_id=card[0], message_id=card[1])
+        except TelegramError as exc:  # deleted meanwhile, or too old to edit
+            log.info("claim card %s not edited: %s", card, exc.message)
     await reply(update, t(loc, "progress.done.sent_back", name=view.pledger_name))
     _stop(ConversationHandler.END)
 

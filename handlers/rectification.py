@@ -10,7 +10,7 @@ the plan is submitted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import date
 from enum import StrEnum
 from typing import Any, NoReturn
@@ -134,11 +134,48 @@ async def show_list(update: Update, ctx: Ctx) -> None:
 # ---- writing the plan -----------------------------------------------------------------------
 
 
-async def _ask_goals(update: Update, loc: str, view: RectView) -> None:
+# The plan's steps in order: the draft field, its question, the state that waits for it.
+STEPS = (
+    ("goals", "rectify.ask_goals", RectifyState.GOALS),
+    ("measures", "rectify.ask_measures", RectifyState.MEASURES),
+    ("deadline", "rectify.ask_deadline", RectifyState.DEADLINE),
+)
+
+
+def _new_draft(view: RectView) -> dict[str, Any]:
+    """A fresh draft; a plan that was sent back brings its previous version to keep or edit."""
+    draft: dict[str, Any] = {"id": view.rect.id}
+    rect = view.rect
+    if rect.status is RectificationStatus.RETURNED and rect.goals:
+        draft["previous"] = {
+            "goals": rect.goals,
+            "measures": rect.measures or "",
+            "deadline": rect.deadline.isoformat() if rect.deadline else "",
+        }
+    return draft
+
+
+async def _ask(update: Update, loc: str, draft: dict[str, Any], field: str, text: str) -> None:
+    """A step's question; with the previous version's answer to keep (a button) or to copy,
+    edit and send."""
+    previous = str((draft.get("previous") or {}).get(field) or "")
+    if not previous:
+        await reply(update, text)
+        return
+    shown = format_date(date.fromisoformat(previous), loc) if field == "deadline" else previous
+    text += "\n\n" + t(loc, "rectify.previous", value=shown)
+    keep = [[_btn(t(loc, "rectify.btn.keep"), "keep", draft["id"], STEP_CODES[field])]]
+    await reply(update, text, keep)
+
+
+STEP_CODES = {"goals": 1, "measures": 2, "deadline": 3}
+
+
+async def _ask_goals(update: Update, loc: str, view: RectView, draft: dict[str, Any]) -> None:
     lines = [t(loc, "rectify.ask_goals", name=view.name, round=view.rect.round)]
     if view.rect.status is RectificationStatus.RETURNED and view.rect.review_comment:
         lines.insert(0, t(loc, "rectify.ask_goals.returned", comment=view.rect.review_comment))
-    await reply(update, "\n\n".join(lines))
+    await _ask(update, loc, draft, "goals", "\n\n".join(lines))
 
 
 async def start_plan(update: Update, ctx: Ctx) -> RectifyState | int:
@@ -157,9 +194,9 @@ async def start_plan(update: Update, ctx: Ctx) -> RectifyState | int:
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
         return ConversationHandler.END
-    _data(ctx)[DRAFT_KEY] = {"id": view.rect.id}
+    draft = _data(ctx)[DRAFT_KEY] = _new_draft(view)
     await answer_callback(update)
-    await _ask_goals(update, loc, view)
+    await _ask_goals(update, loc, view, draft)
     return RectifyState.GOALS
 
 
@@ -192,7 +229,8 @@ async def _receive_text(
     except DomainError as exc:
         await reply(update, exc.render(loc))
         _stop(here)
-    await reply(update, t(loc, next_question))
+    following = STEPS[STEP_CODES[field]][0]
+    await _ask(update, loc, draft, following, t(loc, next_question))
     _stop(next_state)
 
 
@@ -235,6 +273,12 @@ async def receive_deadline(update: Update, ctx: Ctx) -> int:
     except DomainError as exc:
         await reply(update, exc.render(loc))
         _stop(RectifyState.DEADLINE)
+    await _deadline_chosen(update, ctx, loc, draft, deadline)
+
+
+async def _deadline_chosen(
+    update: Update, ctx: Ctx, loc: str, draft: dict[str, Any], deadline: date
+) -> NoReturn:
     draft["deadline"] = deadline.isoformat()
     try:
         await _preview(update, ctx, loc, draft)
@@ -262,6 +306,37 @@ async def _preview(update: Update, ctx: Ctx, loc: str, draft: dict[str, Any]) ->
         ]
     ]
     await reply(update, t(loc, "rectify.preview", plan=plan_text(loc, shown, view.name)), buttons)
+
+
+def keep_previous(step: int) -> Callable[[Update, Ctx], Coroutine[Any, Any, int]]:
+    """ "Keep the previous version" at ``step`` (1-3) of a returned plan: as if typed."""
+    field, question, state = STEPS[step - 1]
+
+    async def keep(update: Update, ctx: Ctx) -> int:
+        loc = await locale_of(update, ctx)
+        args = _args(update, 2)
+        draft = _draft(ctx)
+        previous = str(((draft or {}).get("previous") or {}).get(field) or "")
+        # The button of this very step of this plan, once: any other is stale.
+        if args != (int((draft or {}).get("id", -1)), step) or not previous or draft is None:
+            await answer_callback(update, t(loc, "error.stale_button"), alert=True)
+            _stop(None)
+        await answer_callback(update)
+        svc = ctx.svc.rectifications
+        try:
+            if field == "deadline":
+                # Checked again: a deadline that was fine then may have passed since.
+                await _deadline_chosen(update, ctx, loc, draft, svc.check_deadline(previous))
+            check = svc.check_goals if field == "goals" else svc.check_measures
+            draft[field] = check(previous)
+        except DomainError as exc:
+            await reply(update, exc.render(loc) + "\n\n" + t(loc, question))
+            _stop(state)
+        following, next_question, next_state = STEPS[step]
+        await _ask(update, loc, draft, following, t(loc, next_question))
+        _stop(next_state)
+
+    return keep
 
 
 async def use_buttons(update: Update, ctx: Ctx) -> int:
@@ -325,9 +400,9 @@ async def redo(update: Update, ctx: Ctx) -> int:
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
         _stop(ConversationHandler.END)
-    _data(ctx)[DRAFT_KEY] = {"id": view.rect.id}
+    draft = _data(ctx)[DRAFT_KEY] = _new_draft(view)
     await answer_callback(update)
-    await _ask_goals(update, loc, view)
+    await _ask_goals(update, loc, view, draft)
     _stop(RectifyState.GOALS)
 
 
@@ -467,14 +542,17 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 RectifyState.GOALS: [
                     MessageHandler(text, receive_goals),
                     MessageHandler(other, text_only),
+                    CallbackQueryHandler(keep_previous(1), pattern=_pattern("keep")),
                 ],
                 RectifyState.MEASURES: [
                     MessageHandler(text, receive_measures),
                     MessageHandler(other, text_only),
+                    CallbackQueryHandler(keep_previous(2), pattern=_pattern("keep")),
                 ],
                 RectifyState.DEADLINE: [
                     MessageHandler(text, receive_deadline),
                     MessageHandler(other, text_only),
+                    CallbackQueryHandler(keep_previous(3), pattern=_pattern("keep")),
                 ],
                 RectifyState.PREVIEW: [
                     CallbackQueryHandler(submit, pattern=_pattern("sub")),

@@ -205,6 +205,16 @@ class BroadcastRepo:
                 report.pending += int(count)
         return report
 
+    async def last_queued(self, broadcast_id: int) -> datetime | None:
+        """When the newest round of the notice was queued (its outbox rows' time)."""
+        o = s.outbox.c
+        last: datetime | None = (
+            await self.conn.execute(
+                select(func.max(o.created_at)).where(o.broadcast_id == broadcast_id)
+            )
+        ).scalar_one()
+        return last
+
     async def ack_counts(self, broadcast_id: int) -> tuple[int, int, int, int]:
         """(acknowledged, reachable, not reachable, highest round) of a broadcast."""
         r = s.broadcast_recipients.c

@@ -14,14 +14,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import format_date, local_date
+from bot.domain.dates import format_date, format_time, local_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
@@ -42,6 +42,9 @@ NOTICE_MAX_CHARS = 20_000  # five messages at most: a notice, not a document
 TITLE_CHARS = 30
 NAMES_PAGE = 30
 RECENT = 10
+# A re-send goes out as a reminder; another one within this interval is refused (people need
+# time to read it, and two reminders a minute apart are noise).
+RESEND_INTERVAL = timedelta(minutes=10)
 MEMBER_ROLES = (Role.MEMBER.value, Role.LEADER.value, Role.SECRETARY.value)
 
 Buttons = list[list[dict[str, str]]]
@@ -546,7 +549,7 @@ class BroadcastService:
     ) -> list[dict[str, Any]]:
         org = await uow.orgs.get(sender.org_id)
         org_name = org.name if org else ""
-        headers: dict[str | None, str] = {}
+        headers: dict[tuple[str | None, bool], str] = {}
         buttons: dict[tuple[str | None, int], Buttons] = {}
         rows: list[dict[str, Any]] = []
         for n, (member, round_) in enumerate(targets, start=1):
@@ -554,10 +557,12 @@ class BroadcastService:
                 await asyncio.sleep(0)  # a district's rows take a while: let replies through
             if member.tg_user_id is None:
                 continue
-            header = headers.get(member.locale)
+            header = headers.get((member.locale, round_ > 1))
             if header is None:
                 header = t(member.locale, "bc.notice.header", org=org_name, sender=sender.name)
-                headers[member.locale] = header
+                if round_ > 1:  # a re-send is a reminder, and says so
+                    header = f"{t(member.locale, 'bc.notice.reminder')}\n{header}"
+                headers[member.locale, round_ > 1] = header
             ack = buttons.get((member.locale, round_))
             if ack is None:
                 ack = buttons[member.locale, round_] = ack_buttons(
@@ -612,13 +617,25 @@ class BroadcastService:
         return NamesPage(broadcast_id, tuple(names), min(page, pages - 1), pages, total)
 
     async def resend(self, tg_user_id: int, broadcast_id: int) -> int:
-        """A new round to those who have not acknowledged (and have nothing on the way)."""
+        """A new round, marked as a reminder, to those who have not acknowledged (and have
+        nothing on the way); refused within RESEND_INTERVAL of the previous reminder."""
         now = self.clock.now()
         async with self.db.uow() as uow:
             record = await self._own(uow, tg_user_id, broadcast_id)
             targets = await uow.broadcasts.resend_targets(broadcast_id)
             if not targets:
                 return 0
+            _acked, _reachable, _unreachable, rounds = await uow.broadcasts.ack_counts(
+                broadcast_id
+            )
+            last = await uow.broadcasts.last_queued(broadcast_id)
+            if rounds > 1 and last is not None and now - last < RESEND_INTERVAL:
+                raise DomainError(
+                    "bc.resend.too_soon",
+                    at=format_time(last, self.clock.tz),
+                    minutes=int(RESEND_INTERVAL.total_seconds() // 60),
+                    next=format_time(last + RESEND_INTERVAL, self.clock.tz),
+                )
             sender = await uow.people.get(record.sender_id)
             assert sender is not None
             media = record.media

@@ -22,6 +22,7 @@ __all__ = [
     "format_date",
     "format_day",
     "format_moment",
+    "format_time",
     "local_date",
     "parse_deadline",
     "read_count",
@@ -75,6 +76,13 @@ def local_date(moment: datetime, tz: tzinfo) -> date:
 def format_day(moment: datetime, tz: tzinfo, locale: str | None) -> str:
     """An aware moment as the day a person reads: 2027年6月29日 / 2027-06-29."""
     return format_date(local_date(moment, tz), locale)
+
+
+def format_time(moment: datetime, tz: tzinfo) -> str:
+    """An aware moment's time of day in the campaign's zone: 07:30."""
+    if moment.tzinfo is None:
+        raise ValueError("a naive datetime has no time in the campaign's zone")
+    return f"{moment.astimezone(tz):%H:%M}"
 
 
 def format_moment(moment: datetime, tz: tzinfo, locale: str | None) -> str:

@@ -458,3 +458,48 @@ async def test_a_refused_part_is_reported_as_failed_not_delivered(world: World) 
     assert "✅ 已送达 1" in report.content and "❌ 失败 1" in report.content
     listing = await secretary.send("/broadcasts", expect="您最近发布的通知")
     assert "已送达 1/4" in listing.content
+
+
+async def test_a_re_send_is_a_reminder_and_a_second_one_right_away_is_refused(
+    world: World,
+) -> None:
+    secretary = await world.join("沈宝方")
+    shen = await world.join("沈红梅")
+    await send_to_members(secretary, "请于本周内提交年度承诺。")
+    report = await report_of(world, secretary, "✅ 已送达 1")
+    resend = button_data(report, "重发")
+    query = world.sim.tap(secretary.user_id, secretary.user_id, report.message_id, resend)
+    assert (await world.sim.wait_callback_answer(query, 10)).text == "已向 1 人重发。"
+    await world.sim.wait_until(lambda: len(notices(shen)) == 2, 10)
+    first, reminder = notices(shen)
+    assert first.content.startswith(HEADER)
+    assert reminder.content.startswith("🔔 提醒：这条通知您还没有点击「收到」")
+    assert HEADER in reminder.content and "提交年度承诺" in reminder.content
+    await world.outbox_settled()
+
+    # A second tap a moment later: refused with the reason, nothing sent.
+    report = await report_of(world, secretary, "共 2 轮")
+    query = world.sim.tap(secretary.user_id, secretary.user_id, report.message_id, resend)
+    answer = await world.sim.wait_callback_answer(query, 10)
+    assert answer.show_alert and answer.text is not None
+    assert "刚刚重发过提醒" in answer.text and "10 分钟内不再重发" in answer.text
+    await world.outbox_settled()
+    assert len(notices(shen)) == 2
+
+    # In English: the reminder and the refusal.
+    wu = await world.join("吴静", language_code="en")
+    sun = await world.join("孙立新", language_code="en")
+    await wu.send("/broadcast", expect="Send the notice")
+    await wu.send("Submit your annual pledge this week.", expect="Who should receive it?")
+    await wu.tap("party members of the branch", expect="Please check the notice")
+    await wu.tap("✅ Send", expect="on its way")
+    await sun.receive("Submit your annual pledge")
+    report = await wu.receive("✅ delivered 1")
+    data = button_data(report, "🔁 Re-send to them")
+    query = world.sim.tap(wu.user_id, wu.user_id, report.message_id, data)
+    assert (await world.sim.wait_callback_answer(query, 10)).text == "Sent again to 1 person."
+    await sun.receive("🔔 Reminder: you have not tapped")
+    await world.outbox_settled()
+    query = world.sim.tap(wu.user_id, wu.user_id, report.message_id, data)
+    answer = await world.sim.wait_callback_answer(query, 10)
+    assert answer.text is not None and "no second reminder within 10 minutes" in answer.text

@@ -81,8 +81,12 @@ async def test_report_photo_claim_send_back_report_again_accept(world: World) ->
     await world.sim.wait_until(lambda: bool(bot_photos(world, secretary)), WAIT)
     assert await item_status(world, item_id) == ItemStatus.CLAIMED.value
 
+    confirm = button_data(card, "确认兑现销号")
     await secretary.tap("退回补充", expect="退回「王建国：每月参加支部学习」的理由")
     await secretary.send("请附上学习签到表", expect="已退回 王建国 的兑现申请")
+    # The card itself is decided now: it says so and offers no 确认 / 退回 any more.
+    await world.sim.wait_until(lambda: "退回理由：请附上学习签到表" in card.content, WAIT)
+    assert card.buttons == [] and "已退回 王建国 的「每月参加支部学习」兑现申请" in card.content
     back = await member.receive("被退回")
     assert "请附上学习签到表" in back.content and "沈宝方" in back.content
     assert await item_status(world, item_id) == ItemStatus.OPEN.value
@@ -92,8 +96,8 @@ async def test_report_photo_claim_send_back_report_again_accept(world: World) ->
     await send_document(member, b"%PDF-1.4 sign-in sheet", "签到表.pdf", expect="已收到第 1 个")
     await member.tap("申请兑现销号", expect="已申请兑现销号")
 
-    # The first card's buttons are stale now; the second card is the one to decide.
-    stale = await secretary.tap_for_alert(card, button_data(card, "确认兑现销号"))
+    # The first card's button, as a slow client would still send it: refused.
+    stale = await secretary.tap_forged(confirm, card)
     assert "已经处理过了" in stale
     second = await secretary.receive("完成情况：附上了签到表")
     data = button_data(second, "确认兑现销号")
@@ -116,6 +120,30 @@ async def test_report_photo_claim_send_back_report_again_accept(world: World) ->
     assert "已兑现销号" in record.content and "兑现申请被退回：请附上学习签到表" in record.content
     done = await member.send("/progress", expect="都已兑现销号")
     assert "1 项" in done.content
+
+
+async def test_a_secretary_reading_english_sends_a_claim_back_and_the_card_says_so(
+    world: World,
+) -> None:
+    member = await world.join("王建国")
+    secretary = await world.join("沈宝方", language_code="en")
+    await submit_one_item_pledge(member, "每月参加支部学习")
+    await secretary.receive("王建国 submitted a pledge")
+    await secretary.tap("✅ Approve", expect="")
+    await member.receive("审核通过并公开")
+    await member.send("/progress", expect="请选择要记录进展的承诺事项")
+    await member.tap("1. 每月参加支部学习", expect="请用几句话写下做了什么")
+    await member.send("参加了6月的支部学习", expect="已记下")
+    await member.tap("申请兑现销号", expect="已申请兑现销号")
+    card = await secretary.receive("王建国 claims a pledge item fulfilled")
+    await secretary.tap("↩️ Send back", expect="Write why")
+    await secretary.send("Please attach the sign-in sheet.", expect="sent back with your comment")
+    await world.sim.wait_until(
+        lambda: "Reason: Please attach the sign-in sheet." in card.content, WAIT
+    )
+    assert (
+        card.buttons == [] and "王建国's claim on “每月参加支部学习” was sent back" in card.content
+    )
 
 
 async def test_bad_inputs_are_refused_and_nothing_is_stored(world: World) -> None:

@@ -509,3 +509,64 @@ async def test_a_deadline_that_became_today_is_asked_again_keeping_the_plan(
     await member.tap("提交审核", expect="整改方案已提交")
     rect = await one_rect(world)
     assert rect.goals == "带头服务群众" and rect.deadline == date(2026, 10, 31)
+
+
+async def return_first_plan(world: World, secretary: Human, committee: Human) -> None:
+    """The branch files a plan; the committee sends it back with a comment."""
+    await closed_evaluation(world, subjects=[(None, 850)])
+    await secretary.receive("85.0%")
+    await secretary.tap("✍️")  # the "write the plan" button, in the secretary's language
+    await secretary.send("群众满意度提升到95%以上")
+    await secretary.send("每周走访群众，建立问题台账")
+    await secretary.send("2026-10-20")
+    await secretary.tap("📤")
+    await committee.receive("收到整改方案")
+    await committee.tap("退回修改", expect="退回意见")
+    await committee.send("措施要具体到每个村民小组", expect="已退回")
+    assert (await one_rect(world)).status is RectificationStatus.RETURNED
+
+
+async def test_a_returned_plan_reopens_with_the_previous_version_to_keep_or_edit(
+    world: World,
+) -> None:
+    secretary = await world.join("沈宝方")
+    committee = await world.join("刘晓燕")
+    await return_first_plan(world, secretary, committee)
+    await secretary.receive("整改方案被刘晓燕退回")
+
+    goals = await secretary.tap("填写整改方案", expect="第 1 步")
+    assert "措施要具体到每个村民小组" in goals.content  # why it came back
+    assert "上一版是：\n群众满意度提升到95%以上" in goals.content
+    measures = await secretary.tap("↩️ 沿用上一版", expect="第 2 步")
+    assert "上一版是：\n每周走访群众，建立问题台账" in measures.content
+    # The goals' button again (a double tap): stale, the step stays.
+    step_one = newest(secretary, "第 1 步")
+    answer = await secretary.tap_for_alert(step_one, button_data(step_one, "↩️ 沿用上一版"))
+    assert "失效" in answer
+    deadline = await secretary.send("每个村民小组每周走访一次，建立问题台账", expect="第 3 步")
+    assert "上一版是：\n2026年10月20日" in deadline.content
+    preview = await secretary.tap("↩️ 沿用上一版", expect="请核对整改方案")
+    assert "群众满意度提升到95%以上" in preview.content
+    assert "每个村民小组每周走访一次" in preview.content and "2026年10月20日" in preview.content
+    await secretary.tap("提交审核", expect="整改方案已提交")
+    again = await committee.receive("每个村民小组每周走访一次")
+    assert "群众满意度提升到95%以上" in again.content
+    rect = await one_rect(world)
+    assert rect.status is RectificationStatus.SUBMITTED and rect.deadline == date(2026, 10, 20)
+    assert rect.goals == "群众满意度提升到95%以上"
+
+
+async def test_a_returned_plan_in_english_keeps_every_part(world: World) -> None:
+    secretary = await world.join("沈宝方", language_code="en")
+    committee = await world.join("刘晓燕")
+    await return_first_plan(world, secretary, committee)
+    await secretary.receive("sent back")
+    goals = await secretary.tap("✍️ Write the plan", expect="Step 1")
+    assert "The previous version:\n群众满意度提升到95%以上" in goals.content
+    await secretary.tap("↩️ Keep it", expect="Step 2")
+    await secretary.tap("↩️ Keep it", expect="Step 3")
+    preview = await secretary.tap("↩️ Keep it", expect="Please check the plan")
+    assert "每周走访群众，建立问题台账" in preview.content and "2026-10-20" in preview.content
+    await secretary.tap("📤 Submit")
+    await committee.receive("收到整改方案")
+    assert (await one_rect(world)).status is RectificationStatus.SUBMITTED

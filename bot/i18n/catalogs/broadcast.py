@@ -36,6 +36,7 @@ ZH: dict[str, str] = {
     "bc.error.not_yours": "只有通知的发布人可以查看和处理这条通知。",
     # the recipient
     "bc.notice.header": "📢 通知｜{org} {sender}",
+    "bc.notice.reminder": "🔔 提醒：这条通知您还没有点击「收到」，请查看。",
     "bc.btn.ack": "收到",
     "bc.btn.acked": "✓ 已收到",
     "bc.ack.thanks": "已确认收到，谢谢！",
@@ -63,6 +64,7 @@ ZH: dict[str, str] = {
     "bc.unacked.unreachable": "（未绑定，无法送达）",
     "bc.unacked.none": "所有人都已确认收到。",
     "bc.resent": "已向 {count} 人重发。",
+    "bc.resend.too_soon": "{at} 刚刚重发过提醒。请给大家一点时间查看，{minutes} 分钟内不再重发（{next} 以后可以再发）。",
     "bc.resent.none": "没有需要重发的人：未确认的人要么还在发送中，要么无法送达。",
     "bc.list.title": "您最近发布的通知（点击查看报告）：",
     "bc.list.item": "#{id} {date}「{title}」：已送达 {sent}/{total}，已确认 {acked}",
@@ -105,6 +107,7 @@ EN: dict[str, str] = {
     "bc.error.not_yours": "Only the sender of a notice can see and manage it.",
     # the recipient
     "bc.notice.header": "📢 Notice | {org} {sender}",
+    "bc.notice.reminder": '🔔 Reminder: you have not tapped "Received" on this notice yet. Please read it.',
     "bc.btn.ack": "Received",
     "bc.btn.acked": "✓ Received",
     "bc.ack.thanks": "Thank you, your acknowledgement is recorded.",
@@ -132,6 +135,7 @@ EN: dict[str, str] = {
     "bc.unacked.unreachable": " (not joined, not reachable)",
     "bc.unacked.none": "Everyone has acknowledged it.",
     "bc.resent": "Sent again to {count:# person|# people}.",
+    "bc.resend.too_soon": "A reminder went out at {at}. Give people time to read it: no second reminder within {minutes} minutes (you can send one again after {next}).",
     "bc.resent.none": "Nobody to re-send to: those who have not acknowledged are either still being sent to or not reachable.",
     "bc.list.title": "Your recent notices (tap one for its report):",
     "bc.list.item": '#{id} {date} "{title}": delivered {sent}/{total}, acknowledged {acked}',

@@ -39,6 +39,8 @@ ZH: dict[str, str] = {
         "第 1 步：请写下整改目标（要达到什么效果）。\n（随时发送 /cancel 退出）"
     ),
     "rectify.ask_goals.returned": "上次方案被退回，意见：{comment}",
+    "rectify.previous": "上一版是：\n{value}\n\n点“沿用上一版”保留；要修改，可以复制上面的文字改好后发送。",
+    "rectify.btn.keep": "↩️ 沿用上一版",
     "rectify.ask_measures": "第 2 步：请写下整改措施（具体怎么做）。",
     "rectify.ask_deadline": (
         "第 3 步：请写下完成时限，例如 2026-12-31、12月31日、3个月后。\n到期后会组织复评。"
@@ -175,6 +177,8 @@ EN: dict[str, str] = {
         "Step 1: what are the goals (what should be achieved)?\n(/cancel to stop at any time)"
     ),
     "rectify.ask_goals.returned": "Your last plan was sent back: {comment}",
+    "rectify.previous": "The previous version:\n{value}\n\nTap “Keep it” to keep it, or copy the text above, edit it and send it.",
+    "rectify.btn.keep": "↩️ Keep it",
     "rectify.ask_measures": "Step 2: what are the measures (what exactly will be done)?",
     "rectify.ask_deadline": (
         "Step 3: by when? For example 2026-12-31, 12/31, in 3 months.\n"
