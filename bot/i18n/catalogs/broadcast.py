@@ -135,7 +135,7 @@ EN: dict[str, str] = {
     "bc.unacked.unreachable": " (not joined, not reachable)",
     "bc.unacked.none": "Everyone has acknowledged it.",
     "bc.resent": "Sent again to {count:# person|# people}.",
-    "bc.resend.too_soon": "A reminder went out at {at}. Give people time to read it: no second reminder within {minutes} minutes (you can send one again after {next}).",
+    "bc.resend.too_soon": "A reminder went out at {at}. Give people time to read it: no second reminder within {minutes:# minute|# minutes} (you can send one again after {next}).",
     "bc.resent.none": "Nobody to re-send to: those who have not acknowledged are either still being sent to or not reachable.",
     "bc.list.title": "Your recent notices (tap one for its report):",
     "bc.list.item": '#{id} {date} "{title}": delivered {sent}/{total}, acknowledged {acked}',
