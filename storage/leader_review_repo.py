@@ -81,10 +81,12 @@ def _review(row: Any) -> LeaderReview:
 
 
 def _subject_filter(kind: str, person_id: int | None, org_id: int) -> Any:
-    """The published items a review of this subject looks at."""
+    """The published items a review of this subject looks at: a member's own, or, for a
+    branch, every item pledged in it (its own pledge and its members'), as the ledger, the
+    board, the exports and the rankings count a branch's items."""
     if kind == "member":
         return and_(_pledges.c.pledger_kind == "member", _pledges.c.person_id == person_id)
-    return and_(_pledges.c.pledger_kind == "branch", _pledges.c.org_id == org_id)
+    return _pledges.c.org_id == org_id
 
 
 class LeaderReviewRepo:

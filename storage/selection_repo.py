@@ -58,11 +58,20 @@ _evaluations = s.evaluations
 
 @dataclass(frozen=True)
 class YearSpan:
-    """The year the figures cover: items due in it, reviews written and evaluations closed."""
+    """What the figures cover: reviews written and evaluations closed in the year up to
+    ``end``, and the items of pledges published before ``end`` as they stood then.
+
+    Items are counted as the ledger counts them (every item of a published pledge, whatever
+    its deadline); of those, an item is *due* once fulfilled or once its deadline is before
+    ``due_before``, and only due items enter the fulfilment rates: an item not due yet is no
+    figure at all, neither good nor bad.
+    """
 
     year: int
     start: datetime  # aware: the year's first local midnight
-    end: datetime
+    end: datetime  # aware, exclusive: now, or the local midnight after a ranked period
+    due_before: date  # an unfulfilled item whose deadline is before this day is overdue
+    done_by: date | None = None  # a fulfilment counts when done by this day (None: all)
 
     @property
     def first_day(self) -> date:
@@ -122,15 +131,21 @@ def _subject_query(scope: Scope) -> Select[Any]:
 
 
 def _item_figures(scope: Scope, span: YearSpan, sids: Any) -> Any:
-    """Items due in the year per subject: count, fulfilled, fulfilled by the deadline."""
-    status = func.coalesce(_progress.c.status, "open")
-    fulfilled = status == "fulfilled"
+    """Per subject: items of its published pledges (as in the ledger), how many are due,
+    fulfilled, and fulfilled by the deadline."""
+    fulfilled = func.coalesce(_progress.c.status, "open") == "fulfilled"
+    if span.done_by is not None:  # done in the period (undated: verified before its end)
+        undated = and_(
+            _progress.c.done_on.is_(None),
+            or_(_progress.c.fulfilled_at.is_(None), _progress.c.fulfilled_at < span.end),
+        )
+        fulfilled = and_(fulfilled, or_(_progress.c.done_on <= span.done_by, undated))
     on_time = and_(fulfilled, _progress.c.done_on <= _items.c.deadline)
+    due = or_(fulfilled, _items.c.deadline < span.due_before)
     key = _pledges.c.person_id if scope.kind is SubjectKind.MEMBER else _pledges.c.org_id
     conditions = [
         _pledges.c.number.is_not(None),
-        _items.c.deadline >= span.first_day,
-        _items.c.deadline < span.next_year,
+        or_(_pledges.c.published_at.is_(None), _pledges.c.published_at < span.end),
         key.in_(sids),
     ]
     if scope.kind is SubjectKind.MEMBER:
@@ -139,6 +154,7 @@ def _item_figures(scope: Scope, span: YearSpan, sids: Any) -> Any:
         select(
             key.label("sid"),
             func.count(_items.c.id).label("items"),
+            func.sum(case((due, 1), else_=0)).label("due"),
             func.sum(case((fulfilled, 1), else_=0)).label("fulfilled"),
             func.sum(case((on_time, 1), else_=0)).label("on_time"),
         )
@@ -240,6 +256,7 @@ def figures_query(scope: Scope, span: YearSpan, weights: Weights) -> Any:
     grade = _latest_grade(scope, span, sids)
     satisfaction = _latest_satisfaction(scope, span, sids)
     n_items = func.coalesce(items.c["items"], 0)
+    n_due = func.coalesce(items.c.due, 0)
     points = case(
         *((grade.c.grade == g.value, literal(p, Float)) for g, p in GRADE_POINTS.items()),
         else_=None,
@@ -252,10 +269,11 @@ def figures_query(scope: Scope, span: YearSpan, weights: Weights) -> Any:
             subjects.c.org_name,
             subjects.c.code,
             n_items.label("items"),
+            n_due.label("due"),
             func.coalesce(items.c.fulfilled, 0).label("fulfilled"),
             func.coalesce(items.c.on_time, 0).label("on_time"),
-            _percent(items.c.fulfilled, n_items).label("fulfilment"),
-            _percent(items.c.on_time, n_items).label("on_time_rate"),
+            _percent(items.c.fulfilled, n_due).label("fulfilment"),
+            _percent(items.c.on_time, n_due).label("on_time_rate"),
             grade.c.grade,
             grade.c.period.label("grade_period"),
             points.label("grade_points"),
@@ -305,6 +323,7 @@ def _figures(row: Row[Any]) -> SubjectFigures:
         org_id=int(m["org_id"]),
         org_name=m["org_name"],
         items=int(m["items"] or 0),
+        due=int(m["due"] or 0),
         fulfilled=int(m["fulfilled"] or 0),
         on_time=int(m["on_time"] or 0),
         grade=m["grade"],
@@ -345,7 +364,7 @@ class SelectionRepo:
             bar = literal(min_fulfilment, Float)
             query = query.where(
                 and_(
-                    ranked.c["items"] > 0,
+                    ranked.c.due > 0,
                     ranked.c.fulfilment >= bar,
                     or_(ranked.c.satisfaction.is_(None), ranked.c.satisfaction >= bar),
                 )

@@ -95,12 +95,35 @@ def period_months(period: str) -> tuple[int, int]:
     return month, month
 
 
-def year_span(year: int, tz: ZoneInfo) -> YearSpan:
-    """The local calendar year as aware datetimes."""
+def year_span(year: int, tz: ZoneInfo, now: datetime | None = None) -> YearSpan:
+    """The local calendar year as aware datetimes, read as of ``now`` when it falls inside
+    the year (the figures so far: an item due today is not overdue yet)."""
+    start = datetime.combine(date(year, 1, 1), time(), tzinfo=tz)
+    end = datetime.combine(date(year + 1, 1, 1), time(), tzinfo=tz)
+    if now is not None and start <= now < end:
+        return YearSpan(year, start, now, now.astimezone(tz).date())
+    return YearSpan(year, start, end, end.date(), end.date() - timedelta(days=1))
+
+
+def period_end(period: str) -> date:
+    """The last day of a ranked period (2026-11 → 2026-11-30; 2026-B5 → 2026-10-31)."""
+    _, last = period_months(period)
+    year = period_year(period)
+    first_after = date(year + 1, 1, 1) if last == 12 else date(year, last + 1, 1)
+    return first_after - timedelta(days=1)
+
+
+def period_span(period: str, tz: ZoneInfo) -> YearSpan:
+    """The figures of a ranked period: the year up to the end of its last day, and nothing
+    after it (a later review, fulfilment or evaluation belongs to a later ranking)."""
+    last = period_end(period)
+    after = last + timedelta(days=1)
     return YearSpan(
-        year,
-        datetime.combine(date(year, 1, 1), time(), tzinfo=tz),
-        datetime.combine(date(year + 1, 1, 1), time(), tzinfo=tz),
+        period_year(period),
+        datetime.combine(date(period_year(period), 1, 1), time(), tzinfo=tz),
+        datetime.combine(after, time(), tzinfo=tz),
+        after,
+        last,
     )
 
 
@@ -231,7 +254,7 @@ class SelectionService:
         return self.clock.now().astimezone(self.clock.tz).date()
 
     def _span(self, year: int) -> YearSpan:
-        return year_span(year, self.clock.tz)
+        return year_span(year, self.clock.tz, self.clock.now())
 
     # ---- rankings ---------------------------------------------------------------------
 
@@ -252,7 +275,7 @@ class SelectionService:
             assert org is not None
             today = self._today()
             period = period_for(kind, today)
-            span = self._span(period_year(period))
+            span = period_span(period, self.clock.tz)
             scope = Scope(kind, org.id)
             total = await uow.selection.count(scope)
             pages = _pages(total, RANK_PAGE)
@@ -288,7 +311,7 @@ class SelectionService:
                     date=done.published_at.astimezone(self.clock.tz).strftime("%Y-%m-%d"),
                 )
             total, rows = await uow.selection.ranking(
-                Scope(kind, org.id), self._span(period_year(period)), self.weights
+                Scope(kind, org.id), period_span(period, self.clock.tz), self.weights
             )
             await uow.selection.publish(
                 RANKING_KIND[kind], org.id, period, [r.snapshot() for r in rows], now

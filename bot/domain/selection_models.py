@@ -3,9 +3,10 @@
 Kept apart from the service so the storage layer can return them without import cycles.
 
 The score (得分, 0–100) is a weighted mean of the components that exist for a subject:
-兑现率 (fulfilled ÷ items), 按时兑现率 (fulfilled by the deadline ÷ items), the latest leader
-grade (好 100, 较好 85, 一般 70, 差 50) and the latest satisfaction rate of a closed mass
-evaluation. A component that does not exist yet (no items, no review, no evaluation) is left
+到期兑现率 (fulfilled ÷ due items), 按时兑现率 (fulfilled by the deadline ÷ due items), the
+latest published leader grade (好 100, 较好 85, 一般 70, 差 50; a private review never counts)
+and the latest published satisfaction rate of a closed mass evaluation. A component that does
+not exist yet (nothing due, no published review, no published evaluation) is left
 out and its weight is shared over the others in proportion; with no component at all there is
 no score ("暂无") and the subject is listed last.
 """
@@ -115,7 +116,8 @@ class SubjectFigures(_Model):
     name: str
     org_id: int  # the branch (a member's own branch)
     org_name: str
-    items: int = 0
+    items: int = 0  # items of published pledges, as the ledger counts them
+    due: int = 0  # of those, fulfilled or past the deadline: the ones that can be judged
     fulfilled: int = 0
     on_time: int = 0
     grade: LeaderGrade | None = None
@@ -126,13 +128,13 @@ class SubjectFigures(_Model):
 
     @property
     def fulfilment(self) -> float | None:
-        """兑现率 in percent (None with no items)."""
-        return 100.0 * self.fulfilled / self.items if self.items else None
+        """到期兑现率 in percent: fulfilled ÷ due (None while nothing is due)."""
+        return 100.0 * self.fulfilled / self.due if self.due else None
 
     @property
     def on_time_rate(self) -> float | None:
-        """按时兑现率 in percent (None with no items)."""
-        return 100.0 * self.on_time / self.items if self.items else None
+        """按时兑现率 in percent: fulfilled by the deadline ÷ due (None while nothing is due)."""
+        return 100.0 * self.on_time / self.due if self.due else None
 
     @property
     def satisfaction(self) -> float | None:
@@ -150,6 +152,7 @@ class SubjectFigures(_Model):
             "org_id": self.org_id,
             "org_name": self.org_name,
             "items": self.items,
+            "due": self.due,
             "fulfilled": self.fulfilled,
             "on_time": self.on_time,
             "fulfilment": _round(self.fulfilment),

@@ -19,6 +19,7 @@ from bot.domain.selection import (
     AssessList,
     AwardsView,
     RankingView,
+    period_end,
     period_months,
     period_year,
 )
@@ -101,12 +102,25 @@ def weights_line(locale: str | None, w: Weights) -> str:
     )
 
 
+def due_rate(locale: str | None, f: SubjectFigures) -> str:
+    """3/4 项 75.0% (fulfilled of the due items), or 暂无 while nothing is due."""
+    if not f.due:
+        return t(locale, "selection.none")
+    return t(
+        locale,
+        "selection.due_rate",
+        fulfilled=f.fulfilled,
+        due=f.due,
+        rate=pct(locale, f.fulfilment),
+    )
+
+
 def figures_line(locale: str | None, f: SubjectFigures) -> str:
     """兑现 …｜按时 …｜点评 …｜满意度 …."""
     return t(
         locale,
         "selection.figures",
-        fulfilment=pct(locale, f.fulfilment),
+        fulfilment=due_rate(locale, f),
         on_time=pct(locale, f.on_time_rate),
         grade=grade_text(locale, f.grade),
         satisfaction=pct(locale, f.satisfaction),
@@ -129,6 +143,18 @@ def _row_lines(locale: str | None, f: SubjectFigures) -> list[str]:
     ]
 
 
+def _rows(locale: str | None, rows: list[SubjectFigures]) -> list[str]:
+    """The ranked rows, then apart under their own heading those with nothing to score."""
+    lines: list[str] = []
+    apart = False
+    for f in rows:
+        if f.score is None and not apart:
+            lines += ["", t(locale, "selection.rank.unscored")]
+            apart = True
+        lines += _row_lines(locale, f)
+    return lines
+
+
 def _title(locale: str | None, kind: SubjectKind, org: Org, period: str) -> str:
     return t(
         locale,
@@ -148,7 +174,7 @@ def ranking_text(locale: str | None, view: RankingView) -> tuple[str, Buttons]:
         t(
             locale,
             "selection.rank.asof",
-            date=view.today.isoformat(),
+            date=period_end(view.period).isoformat(),
             year=period_year(view.period),
             page=view.page + 1,
             pages=view.pages,
@@ -158,8 +184,7 @@ def ranking_text(locale: str | None, view: RankingView) -> tuple[str, Buttons]:
     ]
     if not view.rows:
         lines.append(t(locale, f"selection.rank.empty.{view.kind.value}"))
-    for f in view.rows:
-        lines += _row_lines(locale, f)
+    lines += _rows(locale, view.rows)
     buttons: Buttons = []
     nav = []
     if view.page > 0:
@@ -218,11 +243,10 @@ def board_text(
     shown = rows if kind is SubjectKind.MEMBER else rows[:limit]
     lines = [
         "📊 " + _title(locale, kind, org, period),
-        t(locale, "selection.board.asof", date=today.isoformat()),
+        t(locale, "selection.board.asof", date=period_end(period).isoformat()),
         "",
     ]
-    for f in shown:
-        lines += _row_lines(locale, f)
+    lines += _rows(locale, shown)
     if len(shown) < len(rows):
         lines += ["", t(locale, "selection.board.more", shown=len(shown), total=len(rows))]
     return "\n".join(lines)
@@ -265,6 +289,7 @@ def _award_figures(locale: str | None, award: Award) -> str:
         org_id=award.org_id,
         org_name=str(award.figures.get("org_name", "")),
         items=int(award.figures.get("items", 0)),
+        due=int(award.figures.get("due", award.figures.get("items", 0))),
         fulfilled=int(award.figures.get("fulfilled", 0)),
         on_time=int(award.figures.get("on_time", 0)),
         grade=award.figures.get("grade"),
@@ -446,6 +471,7 @@ def _card_head(locale: str | None, card: AssessCard) -> list[str]:
             locale,
             "selection.assess.card.items",
             items=f.items,
+            due=f.due,
             fulfilled=f.fulfilled,
             fulfilment=pct(locale, f.fulfilment),
             on_time=pct(locale, f.on_time_rate),

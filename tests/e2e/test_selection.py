@@ -182,11 +182,15 @@ async def test_secretary_publishes_the_monthly_member_ranking_once(nov: World) -
     view = await secretary.send("/ranking", expect="党员月度排名 · 2026年10月")
     text = view.content
     assert "黄思村党总支 党员月度排名 · 2026年10月" in text
-    assert "数据截至 2026-11-05（2026 年度）｜第 1/1 页" in text
+    assert "数据截至 2026-10-31（2026 年度）｜第 1/1 页" in text
     assert "兑现率×40%＋按时兑现率×20%＋领导点评×20%＋群众满意度×20%" in text
-    assert "1. 王建国  得分 100.0\n   兑现 100.0%｜按时 100.0%｜点评 好｜满意度 暂无" in text
-    assert "2. 杨友林  得分 91.5\n   兑现 90.0%｜按时 90.0%｜点评 暂无｜满意度 96.0%" in text
-    assert "3. 沈红梅  得分 33.3\n   兑现 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无" in text
+    assert (
+        "1. 王建国  得分 100.0\n   兑现 4/4 项 100.0%｜按时 100.0%｜点评 好｜满意度 暂无" in text
+    )
+    assert (
+        "2. 杨友林  得分 91.5\n   兑现 9/10 项 90.0%｜按时 90.0%｜点评 暂无｜满意度 96.0%" in text
+    )
+    assert "3. 沈红梅  得分 33.3\n   兑现 1/2 项 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无" in text
     assert text.endswith(
         "— 朱德顺：暂无数据\n— 沈宝方：暂无数据\n\n核对无误后，点“发布本期排名”公布到公示群。"
     )  # nothing measured yet: listed last, without a place
@@ -230,8 +234,9 @@ async def test_committee_publishes_the_bimonthly_branch_ranking(nov: World) -> N
 
     view = await clerk.send("/ranking", expect="支部双月排名 · 2026年9–10月")
     assert "1. 东园社区党支部  得分 100.0" in view.content
-    assert "2. 黄思村党总支  得分 89.1\n   兑现 87.5%｜按时 81.2%｜点评 好｜满意度 暂无" in (
-        view.content
+    assert (
+        "2. 黄思村党总支  得分 89.1\n   兑现 14/16 项 87.5%｜按时 81.2%｜点评 好｜满意度 暂无"
+        in (view.content)
     )
     await clerk.tap("📢 发布本期排名", expect="确认发布 2026年9–10月 的支部排名吗")
     done = await clerk.tap("✅ 确认发布", expect="已发布 2026年9–10月 的排名")
@@ -260,7 +265,7 @@ async def test_awards_proposed_confirmed_rejected_and_announced(nov: World) -> N
     listing = await clerk.tap("🔎 按数据提名候选", expect="待定 4｜已确认 0｜未通过 0")
     text = listing.content
     assert "1. 【践诺明星党员】王建国（黄思村党总支） — 待定" in text
-    assert "兑现 100.0%｜按时 100.0%｜点评 好｜满意度 暂无｜得分 100.0" in text
+    assert "兑现 4/4 项 100.0%｜按时 100.0%｜点评 好｜满意度 暂无｜得分 100.0" in text
     assert "2. 【践诺明星党员】孙立新（东园社区党支部） — 待定" in text
     assert "3. 【优秀党员】杨友林（黄思村党总支） — 待定" in text
     assert "满意度 96.0%" in text
@@ -308,7 +313,10 @@ async def test_year_end_assessment_with_the_figures_shown(nov: World) -> None:
     assert "📝 王建国" in listing.button_labels()
     assert "📝 沈宝方" not in listing.button_labels()  # the committee assesses the secretary
     card = await secretary.tap("📝 王建国", expect="2026 年度考评：王建国（黄思村党总支）")
-    assert "承诺事项 4 项，已兑现 4 项｜兑现率 100.0%｜按时兑现率 100.0%" in card.content
+    assert (
+        "承诺事项 4 项，已到期 4 项，已兑现 4 项｜到期兑现率 100.0%｜按时兑现率 100.0%"
+        in card.content
+    )
     assert "最近领导点评：好（2026-Q3）" in card.content
     assert "最近群众满意度：暂无" in card.content
     assert "综合得分：100.0" in card.content
@@ -347,7 +355,10 @@ async def test_year_end_assessment_with_the_figures_shown(nov: World) -> None:
     branches = await clerk.send("/assess", expect="2026 年度支部考评")
     assert "📝 黄思村党总支" in branches.button_labels()
     card = await clerk.tap("📝 黄思村党总支", expect="2026 年度考评：黄思村党总支")
-    assert "承诺事项 16 项，已兑现 14 项｜兑现率 87.5%｜按时兑现率 81.2%" in card.content
+    assert (
+        "承诺事项 16 项，已到期 16 项，已兑现 14 项｜到期兑现率 87.5%｜按时兑现率 81.2%"
+        in card.content
+    )
     await clerk.tap("取消", expect="已取消，没有保存")
     await clerk.send("/assess", expect="2026 年度支部考评")
     await clerk.tap("📝 黄思村党总支", expect="第 1/5 步")
@@ -428,7 +439,7 @@ async def test_an_english_speaking_secretary_reads_english(nov: World) -> None:
     secretary = await world.join("沈宝方", language_code="en")
     await seed(world)
     view = await secretary.send("/ranking", expect="monthly member ranking · 2026-10")
-    assert "1. 王建国  score 100.0\n   fulfilled 100.0% | on time 100.0% | grade good" in (
+    assert "1. 王建国  score 100.0\n   fulfilled 4/4 due 100.0% | on time 100.0% | grade good" in (
         view.content
     )
     assert "— 朱德顺: no figures yet" in view.content

@@ -56,12 +56,15 @@ async def test_a_review_sent_only_to_the_member_never_reaches_the_ranking(
     # In November the secretary publishes October's ranking to the board group.
     clock_of(world).set(datetime(2026, 11, 5, 10, 0, tzinfo=TZ))
     view = await secretary.send("/ranking", expect="党员月度排名 · 2026年10月")
-    assert "沈红梅  得分 33.3\n   兑现 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无" in view.content
+    assert (
+        "沈红梅  得分 33.3\n   兑现 1/2 项 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无"
+        in view.content
+    )
     await secretary.tap("📢 发布本期排名", expect="确认发布")
     await secretary.tap("✅ 确认发布", expect="已发布 2026年10月 的排名")
     posted = await board_message(world, BOARD_HS, "党员月度排名")
     shen = posted[posted.index("沈红梅") :].split("\n")[:2]
-    assert shen == ["沈红梅  得分 33.3", "   兑现 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无"]
+    assert shen == ["沈红梅  得分 33.3", "   兑现 1/2 项 50.0%｜按时 0.0%｜点评 暂无｜满意度 暂无"]
     assert "一般" not in posted
     async with world.db.engine.connect() as conn:
         row = (await conn.execute(select(s.rankings))).one()
@@ -72,7 +75,7 @@ async def test_a_review_sent_only_to_the_member_never_reaches_the_ranking(
 @pytest.mark.parametrize(
     ("language", "button", "told", "why"),
     [
-        ("zh-hans", "🔎 按数据提名候选", "没有达到条件的候选", "践诺明星党员兑现率不低于 95%"),
+        ("zh-hans", "🔎 按数据提名候选", "没有达到条件的候选", "践诺明星党员到期兑现率不低于 95%"),
         ("en", "🔎 Propose from the figures", "Nobody reaches the bars", "at least 95%"),
     ],
 )

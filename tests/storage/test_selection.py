@@ -81,7 +81,7 @@ async def _small_world(db: Database) -> None:
     pledges = [
         PublishedPledge(2, "A-11", 11, 11, [(f"a{k}", d) for k in range(4)]),
         PublishedPledge(2, "A-12", 12, 12, [(f"b{k}", d) for k in range(5)]),
-        # an item due next year does not count this year
+        # an item due next year: an item, as in the ledger, but not due in 2026 (no rate)
         PublishedPledge(2, "A-12b", 12, 12, [("later", date(2027, 3, 1))]),
         PublishedPledge(2, "A-BR", None, 10, [("branch", d), ("branch2", d)]),
         PublishedPledge(3, "B-20", 20, 20, [("c", d)]),
@@ -289,7 +289,7 @@ async def test_member_figures_and_score_match_the_reference(db: Database) -> Non
     # 0.4·75 + 0.2·50 + 0.2·85 + 0.2·95.5 = 76.1
     assert full.score == pytest.approx(76.1)
     no_eval = by["无评议"]
-    assert no_eval.items == 5 and no_eval.satisfaction_permille is None
+    assert (no_eval.items, no_eval.due) == (6, 5) and no_eval.satisfaction_permille is None
     # satisfaction's weight is shared: (0.4·100 + 0.2·100 + 0.2·100) / 0.8 = 100
     assert no_eval.score == pytest.approx(100.0)
     grade_only = by["只有点评"]
@@ -312,7 +312,7 @@ async def test_branch_figures_paging_and_award_bar(db: Database) -> None:
         total, rows = await uow.selection.ranking(Scope(SubjectKind.BRANCH, 1), YEAR, W)
         assert total == 2
         a = rows[0]
-        assert a.name == "甲村" and (a.items, a.fulfilled) == (11, 9)  # all the branch's items
+        assert a.name == "甲村" and (a.items, a.due, a.fulfilled) == (12, 11, 9)  # all items
         assert a.grade is LeaderGrade.GOOD and a.satisfaction_permille == 920
         assert a.score == pytest.approx(_reference(a))
         _, page2 = await uow.selection.ranking(
