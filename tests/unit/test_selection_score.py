@@ -67,11 +67,14 @@ def test_weights_need_not_sum_to_one_and_zero_weights_drop_out() -> None:
 
 
 def test_figures_rates() -> None:
+    # 10 items, 8 of them due (fulfilled or past the deadline): the rates are over the 8.
     f = SubjectFigures(
-        subject_id=1, name="甲", org_id=2, org_name="村", items=8, fulfilled=6, on_time=3
+        subject_id=1, name="甲", org_id=2, org_name="村", items=10, due=8, fulfilled=6, on_time=3
     )
     assert (f.fulfilment, f.on_time_rate, f.satisfaction) == (75.0, 37.5, None)
     assert SubjectFigures(subject_id=1, name="甲", org_id=2, org_name="村").fulfilment is None
+    not_due = SubjectFigures(subject_id=1, name="甲", org_id=2, org_name="村", items=3)
+    assert (not_due.fulfilment, not_due.on_time_rate) == (None, None)  # no figure, not 0%
     assert f.model_copy(update={"satisfaction_permille": 915}).satisfaction == 91.5
 
 
