@@ -657,6 +657,7 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
     """Writing a review and answering one (a dialog in its own group before the features)."""
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
+    anything = ~filters.COMMAND & private  # where a button is asked: text, sticker, photo…
     return [
         dialog(
             name="leader_review",
@@ -667,7 +668,7 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
             states={
                 ReviewState.GRADE: [
                     CallbackQueryHandler(choose_grade, pattern=_pattern("g")),
-                    MessageHandler(text, wrong_input),
+                    MessageHandler(anything, wrong_input),
                 ],
                 ReviewState.COMMENT: [MessageHandler(text, receive_comment)],
                 ReviewState.POINTS: [
@@ -676,15 +677,15 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ReviewState.RECTIFY: [
                     CallbackQueryHandler(choose_rectify, pattern=_pattern("rd")),
-                    MessageHandler(text, wrong_input),
+                    MessageHandler(anything, wrong_input),
                 ],
                 ReviewState.PUBLISH: [
                     CallbackQueryHandler(choose_publish, pattern=_pattern("pb")),
-                    MessageHandler(text, wrong_input),
+                    MessageHandler(anything, wrong_input),
                 ],
                 ReviewState.CONFIRM: [
                     CallbackQueryHandler(confirm, pattern=_pattern("ok")),
-                    MessageHandler(text, wrong_input),
+                    MessageHandler(anything, wrong_input),
                 ],
                 ReviewState.RESPONSE: [MessageHandler(text, receive_response)],
             },

@@ -306,7 +306,8 @@ async def receive_evidence(update: Update, ctx: Ctx) -> int:
 
 
 async def attach_hint(update: Update, ctx: Ctx) -> int:
-    """Text while attaching: say what is expected (the entry is already saved)."""
+    """Anything but a photo or file while attaching: say what is expected (the entry is
+    already saved)."""
     loc = await locale_of(update, ctx)
     entry_id = _data(ctx).get(ENTRY_KEY)
     buttons = _attach_buttons(loc, int(entry_id)) if entry_id is not None else None
@@ -606,7 +607,8 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 ],
                 ProgressState.ATTACH: [
                     MessageHandler(media, receive_evidence),
-                    MessageHandler(text, attach_hint),
+                    # text, a sticker…: say that photos or files are asked for, or 完成
+                    MessageHandler(~filters.COMMAND & private, attach_hint),
                 ],
                 ProgressState.COMMENT: [MessageHandler(text, receive_comment)],
             },

@@ -187,6 +187,26 @@ async def test_a_step_that_wants_words_says_so(world: World, step: Step, kind: s
     await person.send_other(kind, expect="这一步需要文字回答")
 
 
+async def attaching(world: World) -> tuple[Human, str]:
+    member, _ = await published(world)
+    await member.send("/progress", expect="请选择要记录进展的承诺事项")
+    await member.tap("每月参加支部学习", expect="请用几句话写下")
+    await member.send("参加了学习", expect="已记下")
+    return member, "请发送照片或文件作为证据"
+
+
+async def grade(world: World) -> tuple[Human, str]:
+    clerk, _ = await leader_review(world)
+    return clerk, "请点上面的按钮选择"
+
+
+@pytest.mark.parametrize("step", [attaching, grade], ids=lambda f: f.__name__)
+async def test_a_step_that_wants_something_else_says_what(world: World, step: Opener) -> None:
+    person, hint = await step(world)
+    await person.send_other("sticker", expect=hint)
+    assert person.seen("这一步需要文字回答") == 0
+
+
 async def test_a_draft_step_that_wants_a_button_says_so_and_asks_again(world: World) -> None:
     member = await world.join("王建国")
     await member.send("/pledge", expect="请选择承诺类型")
