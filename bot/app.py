@@ -34,6 +34,7 @@ from bot.domain.reminders import QuietHours, ReminderService
 from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
+from bot.domain.slips import SlipService
 from bot.domain.stats import StatsService
 from bot.domain.suggestions import SuggestionService
 from bot.http import AiohttpRequest
@@ -41,6 +42,7 @@ from bot.i18n import t
 from bot.menu import commands_for
 from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
 from bot.update_journal import JournalingRequest, UpdateJournal
+from bot.web.ballot_page import BallotPage
 from bot.web.board import PublicBoard
 from bot.web.board import start_server as start_board_server
 from bot.web.board import stop_server as stop_board_server
@@ -190,6 +192,7 @@ def build_application(
             progress=ProgressService(db, clock),
             ledger=LedgerService(db, clock),
             evaluations=evaluations,
+            slips=SlipService(db, clock, ballot_key, evaluations),
             exports=ExportService(db, clock),
             selection=SelectionService(db, clock, settings),
             rectifications=RectificationService(db, clock),
@@ -261,12 +264,17 @@ async def on_start(app: Any) -> None:
     # The start-up heap out of the collector's way (see bot/runtime.py); put back at shutdown.
     app.bot_data.gc_state = runtime.tune()
     if services.settings.web_port is not None:
-        # 网上晒: the public web board, read-only, served by this process.
+        # 网上晒: the public web board, read-only, served by this process; beside it the
+        # ballot slips' page (现场票, /v/<token>).
+        ballots = BallotPage(
+            services.slips, services.clock, behind_proxy=services.settings.web_behind_proxy
+        )
         await start_board_server(
             app,
             PublicBoard(services.db, services.clock),
             services.settings.web_host,
             services.settings.web_port,
+            beside=[ballots.setup],
         )
     log.info("bot started")
 

@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     from bot import export_cli
 
     export_cli.add_parser(sub)
+    from bot import ballots_cli
+
+    ballots_cli.add_parser(sub)
     return parser
 
 
@@ -62,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import export_cli
 
         return export_cli.run(settings, args)
+    if command == "ballots":
+        from bot import ballots_cli
+
+        return ballots_cli.run(settings, args)
     if command == "leaders":
         from bot.domain.leader_links import link_leader_cli
 

@@ -22,6 +22,7 @@ from bot.domain.reminders import ReminderService
 from bot.domain.resident_phone import PhoneService
 from bot.domain.review import ReviewService
 from bot.domain.selection import SelectionService
+from bot.domain.slips import SlipService
 from bot.domain.stats import StatsService
 from bot.domain.suggestions import SuggestionService
 from bot.outbox import OutboxDispatcher
@@ -48,6 +49,7 @@ class Services:
     progress: ProgressService
     ledger: LedgerService
     evaluations: EvaluationService
+    slips: SlipService
     exports: ExportService
     selection: SelectionService
     rectifications: RectificationService

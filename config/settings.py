@@ -93,6 +93,16 @@ class Settings(BaseSettings):
         description="the web board's public address, e.g. https://example.org/board/ (shown "
         "in chat and in board posts; unset: no link)",
     )
+    ballot_base_url: str | None = Field(
+        default=None,
+        description="where residents reach the ballot slips' page, e.g. https://example.org "
+        "(a slip points to <this>/v/<token>); unset: the web board's address without /board/",
+    )
+    web_behind_proxy: bool = Field(
+        default=False,
+        description="the web server sits behind a reverse proxy: the ballot page's rate limits "
+        "read the client's address from X-Forwarded-For",
+    )
     playground_host: str = "127.0.0.1"
     playground_port: int = 8765
     playground_database_url: str = "sqlite+aiosqlite:///jiannuo-playground.db"
@@ -111,6 +121,15 @@ class Settings(BaseSettings):
         """The quiet hours as (start, end) times."""
         start, end = (time.fromisoformat(part.strip()) for part in self.quiet_hours.split("-"))
         return start, end
+
+    def ballot_base(self) -> str | None:
+        """The address the ballot slips point to (their page is <this>/v/<token>)."""
+        if self.ballot_base_url:
+            return self.ballot_base_url.rstrip("/")
+        if self.public_base_url:
+            base = self.public_base_url.rstrip("/")
+            return base[: -len("/board")] if base.endswith("/board") else base
+        return None
 
     def journal_dir(self) -> Path:
         """The update journal's directory (bot/update_journal.py)."""

@@ -36,6 +36,7 @@ from bot.domain.evaluation import (
     Overview,
     Tally,
     button,
+    extra_line,
     format_moment,
     results_text,
 )
@@ -119,12 +120,19 @@ def render_overview(loc: str, view: Overview, tz: Any) -> tuple[str, list[list[d
         total=view.participants,
         quorum=e.quorum,
         closes=format_moment(e.closes_at, tz, loc),
-    )
+    ) + extra_line(loc, view.extra)
     if e.quorum_reason:
         text += "\n" + t(loc, "ev.result.reason", reason=e.quorum_reason)
     buttons: list[list[dict[str, str]]] = []
     if e.status is EvalStatus.OPEN:
         buttons.append([button(t(loc, "ev.btn.non_voters"), "nv", e.id)])
+        # 现场票 and 纸质票 (handlers/ballot_slips.py, steps of the /evaluate conversation)
+        buttons.append(
+            [
+                button(t(loc, "ev.btn.more_slips"), "sl", e.id),
+                button(t(loc, "ev.btn.paper"), "pp", e.id),
+            ]
+        )
         buttons.append([button(t(loc, "ev.btn.close"), "cl", e.id)])
     elif e.status is EvalStatus.CLOSED:
         buttons.append([button(t(loc, "ev.btn.results"), "rs", e.id)])

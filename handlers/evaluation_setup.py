@@ -42,8 +42,21 @@ CLOSES_KEY = "ev_closes"
 QUORUM_KEY = "ev_quorum"
 REASON_KEY = "ev_reason"
 RESCHEDULE_KEY = "ev_re"
-KEYS = (ORG_KEY, KIND_KEY, CLOSES_KEY, QUORUM_KEY, REASON_KEY, RESCHEDULE_KEY)
-SETUP_ACTIONS = ("br", "k", "q", "ok", "no")  # the buttons of this conversation
+SLIPS_KEY = "ev_slips"  # one-time ballot slips (现场票) printed with the evaluation
+# the slip and paper-box steps' (handlers/ballot_slips.py MORE_KEY, PAPER_KEY)
+SLIP_STEP_KEYS = ("sl_eval", "sl_paper")
+KEYS = (
+    ORG_KEY,
+    KIND_KEY,
+    CLOSES_KEY,
+    QUORUM_KEY,
+    REASON_KEY,
+    RESCHEDULE_KEY,
+    SLIPS_KEY,
+    *SLIP_STEP_KEYS,
+)
+# the buttons of this conversation (and of its ballot-slip and paper-box steps)
+SETUP_ACTIONS = ("br", "k", "q", "slq", "ok", "no", "ppok", "ppno")
 
 
 class EvaluateState(StrEnum):
@@ -56,6 +69,7 @@ class EvaluateState(StrEnum):
     REASON = "reason"
     CONFIRM = "confirm"
     RESCHEDULE = "reschedule"
+    SLIPS = "slips"  # how many one-time ballot slips (handlers/ballot_slips.py)
 
 
 Step = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
@@ -191,21 +205,35 @@ async def receive_time(update: Update, ctx: Ctx) -> EvaluateState | int:
         _forget(ctx)
         return ConversationHandler.END
     data[CLOSES_KEY] = closes.isoformat()
+    await ask_quorum(update, ctx, loc, plan)
+    return EvaluateState.QUORUM
+
+
+async def ask_quorum(update: Update, ctx: Ctx, loc: str, plan: Plan) -> None:
+    """The quorum question: the rule's quorum on a button when the list (with the ballot
+    slips) is long enough, else the rule and what to do; and the offer of ballot slips for
+    residents not on the roster (现场票)."""
     svc = ctx.svc.evaluations
     params = {
-        "closes": format_moment(closes, ctx.svc.clock.tz, loc),
+        "closes": format_moment(plan.closes_at, ctx.svc.clock.tz, loc),
         "count": plan.participants,
         "members": plan.members,
         "residents": plan.residents,
         "quorum": plan.default_quorum,
         "rule": t(loc, "ev.quorum.rule", default=svc.quorum_default, small=svc.quorum_small),
     }
+    slips = [[button(t(loc, "ev.btn.slips"), "slq")]]
     if not plan.fits:
-        await reply(update, t(loc, "ev.ask_quorum.short", **params))
-        return EvaluateState.QUORUM
-    keep = [[button(t(loc, "ev.btn.keep_quorum", quorum=plan.default_quorum), "q")]]
-    await reply(update, t(loc, "ev.ask_quorum", **params), keep)
-    return EvaluateState.QUORUM
+        text = t(loc, "ev.ask_quorum.short", **params)
+        buttons = slips
+    else:
+        text = t(loc, "ev.ask_quorum", **params)
+        buttons = [[button(t(loc, "ev.btn.keep_quorum", quorum=plan.default_quorum), "q")]]
+        buttons += slips
+    if plan.slips:
+        total = plan.participants + plan.slips
+        text += "\n\n" + t(loc, "ev.slips.planned", slips=plan.slips, total=total)
+    await reply(update, text, buttons)
 
 
 async def _preview(update: Update, ctx: Ctx) -> Plan:
@@ -221,6 +249,7 @@ async def _preview(update: Update, ctx: Ctx) -> Plan:
         closes,
         int(quorum) if quorum is not None else None,
         data.get(REASON_KEY),
+        int(data.get(SLIPS_KEY) or 0),
     )
 
 
@@ -251,7 +280,7 @@ def _preview_text(loc: str, plan: Plan, ctx: Ctx) -> str:
         quorum_line=quorum,
         closes=format_moment(plan.closes_at, ctx.svc.clock.tz, loc),
         mark=percent(ctx.svc.evaluations.pass_permille),
-    )
+    ) + (("\n" + t(loc, "ev.slips.preview", slips=plan.slips)) if plan.slips else "")
 
 
 def _confirm_buttons(loc: str) -> list[list[dict[str, str]]]:
@@ -267,7 +296,9 @@ async def keep_quorum(update: Update, ctx: Ctx) -> EvaluateState | int:
     _data(ctx).pop(REASON_KEY, None)
     plan = await _preview(update, ctx)
     if not plan.fits:  # an old button: the list is shorter than the rule's quorum now
-        raise DomainError("ev.quorum.range", count=plan.participants, quorum=plan.quorum)
+        raise DomainError(
+            "ev.quorum.range", count=plan.participants + plan.slips, quorum=plan.quorum
+        )
     _data(ctx)[QUORUM_KEY] = plan.quorum
     await answer_callback(update)
     await reply(update, _preview_text(loc, plan, ctx), _confirm_buttons(loc), edit=True)
@@ -343,11 +374,16 @@ async def confirm(update: Update, ctx: Ctx) -> int:
         closes,
         int(quorum) if quorum is not None else None,
         data.get(REASON_KEY),
+        int(data.get(SLIPS_KEY) or 0),
     )
     _forget(ctx)
     ctx.svc.outbox.wake()
     await answer_callback(update)
     await reply(update, t(loc, "ev.opened", reachable=opened.plan.reachable), edit=True)
+    if opened.tokens:
+        from handlers.ballot_slips import send_slips
+
+        await send_slips(update, ctx, loc, opened.evaluation_id, opened.tokens)
     return ConversationHandler.END
 
 
@@ -442,6 +478,8 @@ def build_stale() -> list[BaseHandler[Update, Ctx, object]]:
 def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
     """/evaluate and rescheduling: a dialog in its own group, taking text only while it waits
     (handlers/dialog.py)."""
+    from handlers import ballot_slips as slips
+
     private = filters.ChatType.PRIVATE
     text = filters.TEXT & ~filters.COMMAND & private
     return [
@@ -450,6 +488,7 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
             entry_points=[
                 CommandHandler("evaluate", start, filters=private),
                 CallbackQueryHandler(ask_reschedule, pattern=_pattern("re")),
+                *slips.entry_points(),
             ],
             states={
                 EvaluateState.BRANCH: [CallbackQueryHandler(pick_branch, pattern=_pattern("br"))],
@@ -457,8 +496,11 @@ def build_conversation() -> list[BaseHandler[Update, Ctx, object]]:
                 EvaluateState.TIME: [MessageHandler(text, receive_time)],
                 EvaluateState.QUORUM: [
                     CallbackQueryHandler(keep_quorum, pattern=_pattern("q")),
+                    CallbackQueryHandler(slips.ask_count, pattern=_pattern("slq")),
                     MessageHandler(text, receive_quorum),
                 ],
+                EvaluateState.SLIPS: [MessageHandler(text, slips.receive_count)],
+                **slips.states(text, private),
                 EvaluateState.REASON: [MessageHandler(text, receive_reason)],
                 EvaluateState.CONFIRM: [
                     CallbackQueryHandler(confirm, pattern=_pattern("ok")),

@@ -408,6 +408,42 @@ ballots = Table(
     Column("choice", String(12), nullable=False),  # satisfied | basic | unsatisfied
 )
 
+# One-time ballot slips (现场票) for residents not on the roster: a random token, kept only as
+# its SHA-256, bound to one evaluation and to nobody. A slip's ballots are in ``ballots`` under
+# a keyed hash of the token; here only whether it has voted (never when) and a revision that
+# makes a stale form (a double submission, an old tab) refused instead of applied.
+ballot_slips = Table(
+    "ballot_slips",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), nullable=False, index=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("voted", Boolean, nullable=False, default=False),
+    Column("revision", Integer, nullable=False, default=0),
+)
+
+# A paper ballot box (纸质票) counted at the meeting: how many ballots it held, the photo of the
+# signed tally sheet (evidence), who entered it; its per-subject counts in paper_tallies.
+paper_boxes = Table(
+    "paper_boxes",
+    metadata,
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), primary_key=True),
+    Column("ballots", Integer, nullable=False),
+    Column("photo_file_id", String(255), nullable=False),
+    Column("entered_by", Integer, ForeignKey("people.id"), nullable=False),
+    _ts("entered_at", nullable=False),
+)
+
+paper_tallies = Table(
+    "paper_tallies",
+    metadata,
+    Column("evaluation_id", Integer, ForeignKey("evaluations.id"), primary_key=True),
+    Column("subject_id", Integer, ForeignKey("evaluation_subjects.id"), primary_key=True),
+    Column("satisfied", Integer, nullable=False),
+    Column("basic", Integer, nullable=False),
+    Column("unsatisfied", Integer, nullable=False),
+)
+
 rectifications = Table(
     "rectifications",
     metadata,

@@ -27,6 +27,7 @@ from storage.repositories import (
     UpdateRepo,
 )
 from storage.selection_repo import SelectionRepo
+from storage.slip_repo import SlipRepo
 from storage.stats_repo import StatsRepo
 from storage.suggestion_repo import SuggestionRepo
 from storage.update_claim import READ_ONLY, WROTE, UpdateSeenBefore, unclaimed_update
@@ -55,6 +56,7 @@ class UnitOfWork:
     selection: SelectionRepo
     rectifications: RectificationRepo
     evaluations: EvaluationRepo
+    slips: SlipRepo
     leader_reviews: LeaderReviewRepo
     stats: StatsRepo
     suggestions: SuggestionRepo
@@ -101,6 +103,7 @@ class UnitOfWork:
         self.selection = SelectionRepo(conn)
         self.rectifications = RectificationRepo(conn)
         self.evaluations = EvaluationRepo(conn)
+        self.slips = SlipRepo(conn)
         self.leader_reviews = LeaderReviewRepo(conn)
         self.stats = StatsRepo(conn)
         self.suggestions = SuggestionRepo(conn)

@@ -64,6 +64,7 @@ from bot.domain.evaluation_models import (
 from bot.domain.models import Org, Person
 from bot.domain.names import name_key
 from bot.domain.notify import message_row
+from bot.domain.slips import Extra, add_paper, check_slip_count, extra_turnout, issue_slips
 from bot.i18n import normalize_locale, t
 from storage.db import Database
 from storage.reminder_repo import log_row
@@ -376,11 +377,12 @@ class Plan:
     reachable: int  # participants who have joined the bot (they get the ballot now)
     subjects: int
     quorum_reason: str | None = None  # why the quorum is below the rule's
+    slips: int = 0  # one-time ballot slips (现场票) for residents not on the roster
 
     @property
     def fits(self) -> bool:
-        """Whether the list is long enough for the quorum."""
-        return self.quorum <= self.participants
+        """Whether the list (with the ballot slips) is long enough for the quorum."""
+        return self.quorum <= self.participants + self.slips
 
     @property
     def below_rule(self) -> bool:
@@ -394,6 +396,7 @@ class Opened:
 
     evaluation_id: int
     plan: Plan
+    tokens: tuple[str, ...] = ()  # the slips' tokens, to print once (only hashes are kept)
 
 
 @dataclass(frozen=True)
@@ -419,6 +422,7 @@ class Overview:
     participants: int
     subjects: list[tuple[Subject, str]]  # with the subject's name
     may_manage: bool
+    extra: Extra = field(default_factory=Extra)  # slips (现场票) and paper (纸质票), apart
 
 
 @dataclass
@@ -878,6 +882,7 @@ class EvaluationService:
         closes_at: datetime,
         quorum: int | None,
         reason: str | None = None,
+        slips: int = 0,
     ) -> tuple[Plan, list[Person], list[Person]]:
         """What would be opened. A quorum the opener chose must fit the list; the rule's
         (``quorum`` None) may not fit a small branch: the plan says so (``fits``)."""
@@ -888,14 +893,17 @@ class EvaluationService:
         everyone = members + residents
         default = default_quorum(org, self.quorum_default, self.quorum_small)
         wanted = default if quorum is None else quorum
-        if not everyone:
+        if slips:
+            check_slip_count(slips)
+        if not everyone and not slips:
             raise DomainError("ev.nobody")
         if kind is SubjectKind.MEMBERS and not members:
             raise DomainError("ev.no_members")
         if kind is SubjectKind.MEMBERS and len(members) > MAX_SUBJECTS:
             raise DomainError("ev.too_many_subjects", count=len(members), limit=MAX_SUBJECTS)
-        if quorum is not None and not 1 <= quorum <= len(everyone):
-            raise DomainError("ev.quorum.range", count=len(everyone), quorum=quorum)
+        # Slip voters (现场票) count toward the quorum like everyone on the list.
+        if quorum is not None and not 1 <= quorum <= len(everyone) + slips:
+            raise DomainError("ev.quorum.range", count=len(everyone) + slips, quorum=quorum)
         if closes_at <= self.clock.now():
             raise DomainError("ev.time.past")
         # Said as soon as the kind and time are known, not after the quorum and its reason.
@@ -916,6 +924,7 @@ class EvaluationService:
             quorum_reason=quorum_reason(reason)
             if reason is not None and wanted < default
             else None,
+            slips=slips,
         )
         return plan, members, residents
 
@@ -927,11 +936,12 @@ class EvaluationService:
         closes_at: datetime,
         quorum: int | None = None,
         reason: str | None = None,
+        slips: int = 0,
     ) -> Plan:
         """What would be opened (nothing is written)."""
         async with self.db.uow() as uow:
             me = await self._staff(uow, tg_user_id)
-            plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum, reason)
+            plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum, reason, slips)
         return plan
 
     async def open(
@@ -942,18 +952,22 @@ class EvaluationService:
         closes_at: datetime,
         quorum: int | None = None,
         reason: str | None = None,
+        slips: int = 0,
     ) -> Opened:
-        """Open the evaluation: rows and ballots in one unit of work. A quorum below the
+        """Open the evaluation: rows, ballots and ``slips`` one-time ballot slips (现场票) in
+        one unit of work; the slips' tokens come back once, to be printed. A quorum below the
         rule's (a branch smaller than 30, or 20) is allowed with a reason, which is kept and
-        shown with the results."""
+        shown with the results; slips count toward the list."""
         now = self.clock.now()
         async with self.db.uow() as uow:
             me = await self._staff(uow, tg_user_id)
             plan, members, residents = await self._plan(
-                uow, me, org_id, kind, closes_at, quorum, reason
+                uow, me, org_id, kind, closes_at, quorum, reason, slips
             )
             if not plan.fits:
-                raise DomainError("ev.quorum.range", count=plan.participants, quorum=plan.quorum)
+                raise DomainError(
+                    "ev.quorum.range", count=plan.participants + plan.slips, quorum=plan.quorum
+                )
             if plan.below_rule and plan.quorum_reason is None:
                 raise DomainError("ev.quorum.reason_needed", rule=plan.default_quorum)
             subject_people: list[int | None] = (
@@ -973,7 +987,12 @@ class EvaluationService:
                 participants=[(p, "member") for p in members]
                 + [(p, "resident") for p in residents],
             )
-        return Opened(evaluation_id, plan)
+            tokens: list[str] = []
+            if slips:
+                created = await uow.evaluations.get(evaluation_id)
+                assert created is not None
+                tokens = await issue_slips(uow, created, slips, now)
+        return Opened(evaluation_id, plan, tuple(tokens))
 
     async def reschedule(self, tg_user_id: int, evaluation_id: int, closes_at: datetime) -> int:
         """A void evaluation (quorum missed) again, with a new closing time: a new evaluation
@@ -1026,15 +1045,17 @@ class EvaluationService:
             org = await uow.orgs.get(evaluation.org_id)
             assert org is not None
             voted, total = await uow.evaluations.turnout(evaluation_id)
+            extra = await extra_turnout(uow, evaluation_id)
             subjects = await uow.evaluations.subjects(evaluation_id)
             names = {sid: name for sid, name, _ in await _subject_names(uow, org, subjects)}
         return Overview(
             evaluation,
             org,
-            voted,
-            total,
+            voted + extra.voted,
+            total + extra.listed,
             [(s, names.get(s.id, "?")) for s in subjects],
             True,
+            extra,
         )
 
     async def non_voters(
@@ -1496,6 +1517,10 @@ class EvaluationService:
         excluded = {
             voter_hash(self._key, evaluation.id, pid) for pid in await repo.held(evaluation.id)
         }
+        # Slips (现场票) and the paper box (纸质票) count toward turnout and quorum.
+        extra = await extra_turnout(uow, evaluation.id)
+        voted += extra.voted
+        total += extra.listed
         status = EvalStatus.CLOSED if voted >= evaluation.quorum else EvalStatus.VOID
         if not await repo.finish(evaluation.id, status, voted, now):
             return EvalStatus.OPEN  # closed by someone else meanwhile
@@ -1504,7 +1529,7 @@ class EvaluationService:
         subjects = await repo.subjects(evaluation.id)
         tallies: dict[int, Tally] = {}
         if status is EvalStatus.CLOSED:
-            counts = await repo.tally(evaluation.id, excluded)
+            counts = add_paper(await repo.tally(evaluation.id, excluded), extra.paper_counts)
             results = []
             for subject in subjects:
                 tally = tally_of(counts.get(subject.id, {}))
@@ -1529,7 +1554,7 @@ class EvaluationService:
         await uow.outbox.add(stops)
         named = await _subject_names(uow, org, subjects)
         if status is EvalStatus.CLOSED:
-            await self._announce(uow, evaluation, org, named, tallies, voted, total, now)
+            await self._announce(uow, evaluation, org, named, tallies, voted, total, now, extra)
         else:
             await self._announce_void(uow, evaluation, org, voted, total, now)
         if org.board_chat_id is not None:  # the final turnout
@@ -1556,13 +1581,15 @@ class EvaluationService:
         voted: int,
         total: int,
         now: datetime,
+        extra: Extra,
     ) -> None:
         rows: list[dict[str, Any]] = []
         opener = await uow.people.get(evaluation.opened_by)
         told: set[int] = set()
 
         def full(locale: str | None) -> str:
-            return results_text(locale, org, evaluation, named, tallies, voted, total)
+            text = results_text(locale, org, evaluation, named, tallies, voted, total)
+            return text + extra_line(locale, extra)
 
         if opener is not None and opener.tg_user_id is not None:
             rows.extend(message_row(opener.tg_user_id, full(opener.locale), now))
@@ -1652,7 +1679,11 @@ class EvaluationService:
         if org is None:
             return None
         voted, total = await uow.evaluations.turnout(evaluation.id)
-        return turnout_text(None, org, evaluation, voted, total, self.clock.tz), None
+        extra = await extra_turnout(uow, evaluation.id)
+        text = turnout_text(
+            None, org, evaluation, voted + extra.voted, total + extra.listed, self.clock.tz
+        )
+        return text + extra_line(None, extra), None
 
     async def chart(self, uow: UnitOfWork, payload: dict[str, Any]) -> Callable[[], bytes]:
         """The results chart (PNG) when the outbox sends it: its figures read here, the
@@ -1797,6 +1828,20 @@ def turnout_text(
         org=org.name,
         voted=voted,
         total=total,
+    )
+
+
+def extra_line(locale: str | None, extra: Extra) -> str:
+    """The votes from outside the chat, apart (现场票, 纸质票); empty without any. Counts of
+    voters only, never per slip nor per subject."""
+    if not extra.any:
+        return ""
+    return "\n" + t(
+        locale,
+        "ev.extra",
+        slips_voted=extra.slips_voted,
+        slips=extra.slips_issued,
+        paper=extra.paper,
     )
 
 

@@ -25,6 +25,7 @@ from bot.playground.demo import Persona, attach, seed_demo, set_menus
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import LOOPBACK, BotApiSimulator
 from bot.playground.web import PlaygroundWeb
+from bot.web.ballot_page import BallotPage
 from bot.web.board import PublicBoard
 from config.settings import Settings
 from storage.db import Database
@@ -93,6 +94,11 @@ class Playground:
             lambda: self.app.bot_data.services.db if self.app else None, self.clock
         )
         self.sim.add_routes(self.board.setup)
+        # The ballot slips' page (现场票) beside the board, on the running bot's services.
+        self.ballot_page = BallotPage(
+            lambda: self.app.bot_data.services.slips if self.app else None, self.clock
+        )
+        self.sim.add_routes(self.ballot_page.setup)
         self.resetting = False
         self._lock = asyncio.Lock()
         self._reset_listeners: list[Callable[[], None]] = []
@@ -243,7 +249,9 @@ def _banner(playground: Playground) -> str:
     return (
         "\n践诺 playground is running (no Telegram token: everything is local).\n"
         f"\n  打开网页 / Open in your browser:  {playground.url}\n"
-        f"  网上公示栏 / Public web board:     {playground.sim.root_url}/board/\n\n"
+        f"  网上公示栏 / Public web board:     {playground.sim.root_url}/board/\n"
+        f"  现场票 / Ballot slips:            {playground.sim.root_url}/v/…  (曹建军: /evaluations"
+        " → 🎫 加印现场票, or /evaluate)\n\n"
         "  Pick a persona (党员、支部书记、镇党委工作人员、群众…) and chat with the bot;\n"
         "  「重置演示 / Reset demo」 on the page restores the demo district.\n"
         f"  Demo personas: {'、'.join(names)} …\n"

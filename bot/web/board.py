@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -474,10 +474,19 @@ class PublicBoard:
 _servers: dict[int, web.AppRunner] = {}
 
 
-async def start_server(key: object, board: PublicBoard, host: str, port: int) -> web.AppRunner:
-    """Serve the board on ``host:port`` (the bot process's own web server)."""
+async def start_server(
+    key: object,
+    board: PublicBoard,
+    host: str,
+    port: int,
+    beside: Sequence[Callable[[web.Application], None]] = (),
+) -> web.AppRunner:
+    """Serve the board on ``host:port`` (the bot process's own web server), with the pages
+    mounted ``beside`` it (the ballot slips' page)."""
     app = web.Application()
     board.setup(app)
+    for setup in beside:
+        setup(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -33,7 +33,7 @@ async def test_migrations_are_idempotent_and_wal_is_on(db: Database) -> None:
             await conn.execute(text("SELECT version_num FROM alembic_version"))
         ).scalar_one()
     assert mode == "wal"
-    assert version == "0008"
+    assert version == "0009"
 
 
 async def test_roster_import_upserts_by_identity(db: Database) -> None:
