@@ -42,6 +42,7 @@ from bot.domain.broadcast import (
     title_of,
 )
 from bot.domain.dates import format_date
+from bot.domain.notify import TEXT_LIMIT, utf16_len
 from bot.i18n import t
 from bot.outbox import markup
 from handlers.common import (
@@ -59,6 +60,8 @@ from handlers.dialog import dialog
 CONVERSATION_TIMEOUT_SECONDS = 3600
 BRANCH_PAGE = 40
 DRAFT_KEY = "broadcast"
+# A text part this long (UTF-16 code units) was most likely cut by the person's Telegram app.
+CLIENT_SPLIT_UNITS = 3500
 COMPOSE_ACTIONS = ("aud", "tog", "pg", "done", "send", "back", "stop")
 
 
@@ -164,8 +167,37 @@ async def on_content(update: Update, ctx: Ctx) -> BroadcastState:
         else None
     )
     draft.pop("picked", None)
+    draft["parts"] = 1
+    draft["tail_units"] = utf16_len(text) if media is None else 0
     await reply(update, t(loc, "bc.ask.audience"), _audience_buttons(loc, draft))
     return BroadcastState.AUDIENCE
+
+
+@_stops
+async def on_more_text(update: Update, ctx: Ctx) -> None:
+    """Text while the audience is asked for. Telegram's apps send a text above 4096 as several
+    messages, the first ones nearly full: a text that follows such a part continues the
+    notice. Anything else was typed instead of tapping a button."""
+    loc = await locale_of(update, ctx)
+    draft = _draft(ctx)
+    part = text_of(update)
+    tail = int(draft.get("tail_units") or 0)
+    if draft.get("media") or draft.get("audience") or tail < CLIENT_SPLIT_UNITS or not part:
+        await reply(update, t(loc, "bc.use_buttons"))
+        return
+    # A cut at the very limit fell inside the text; a shorter part ended at a line break or
+    # a space, which the app dropped.
+    joiner = "" if tail >= TEXT_LIMIT else "\n"
+    text = f"{draft.get('text') or ''}{joiner}{part}"
+    notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, None)
+    draft["text"] = notice.text
+    draft["parts"] = int(draft.get("parts") or 1) + 1
+    draft["tail_units"] = utf16_len(part)
+    await reply(
+        update,
+        t(loc, "bc.continued", parts=draft["parts"], length=len(notice.text)),
+        _audience_buttons(loc, draft),
+    )
 
 
 @_stops
@@ -433,7 +465,11 @@ def build_compose() -> list[BaseHandler[Update, Ctx, object]]:
                     MessageHandler(private & ~filters.COMMAND, unsupported),
                     buttons,
                 ],
-                BroadcastState.AUDIENCE: [buttons, typed],
+                BroadcastState.AUDIENCE: [
+                    buttons,
+                    MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_more_text),
+                    typed,
+                ],
                 BroadcastState.CONFIRM: [buttons, typed],
                 ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
             },

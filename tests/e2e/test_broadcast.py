@@ -503,3 +503,37 @@ async def test_a_re_send_is_a_reminder_and_a_second_one_right_away_is_refused(
     query = world.sim.tap(wu.user_id, wu.user_id, report.message_id, data)
     answer = await world.sim.wait_callback_answer(query, 10)
     assert answer.text is not None and "no second reminder within 10 minutes" in answer.text
+
+
+async def test_a_notice_telegram_sent_as_two_messages_is_joined_back(world: World) -> None:
+    """Telegram's apps send a text above 4096 as several messages: the parts after a nearly
+    full one continue the notice instead of being taken for a mistyped audience."""
+    secretary = await world.join("沈宝方")
+    wang = await world.join("王建国")
+    first, second = "为民服务办实事，" * 512, "请大家按时参加。" * 100  # cut at 4096 by the app
+    await secretary.send("/broadcast", expect="请发送通知内容")
+    await secretary.send(first, expect="请选择通知对象")
+    joined = await secretary.send(second, expect="已接上第 2 段")
+    assert "通知共 4896 字" in joined.content
+    preview = await secretary.tap("本支部党员", expect="请核对通知")
+    assert "将分 2 条消息依次发出" in preview.content
+    await secretary.tap("确认发送", expect="通知已开始发送")
+    await wang.receive("请大家按时参加")
+    await world.outbox_settled()
+    parts = [m for m in world.sim.bot_messages(wang.user_id) if "为民服务" in m.content]
+    assert "".join(m.content for m in parts) == f"{HEADER}\n\n{first}{second}"
+    # A short text after a short notice is still a mistyped audience.
+    await secretary.send("/broadcast", expect="请发送通知内容")
+    await secretary.send("明天开会。", expect="请选择通知对象")
+    await secretary.send("本支部党员", expect="请点击上方的按钮")
+
+    wu = await world.join("吴静", language_code="en")
+    sun = await world.join("孙立新")
+    first = "Plant trees. " * 315  # the app cut at a space, which it dropped
+    await wu.send("/broadcast", expect="Send the notice")
+    await wu.send(first.rstrip(), expect="Who should receive it?")
+    joined = await wu.send("Bring water and gloves.", expect="Part 2 joined on")
+    assert "the notice has 4118 characters" in joined.content
+    await wu.tap("party members of the branch", expect="will go out as 2 messages")
+    await wu.tap("✅ Send", expect="on its way")
+    await sun.receive("Bring water and gloves.")
