@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -50,7 +52,8 @@ class Settings(BaseSettings):
     update_journal_dir: Path | None = Field(
         default=None,
         description="where updates taken and not yet handled are kept (encrypted); unset: "
-        "beside a SQLite database file, else ./jiannuo-updates",
+        "beside a SQLite database file, else in the user's state directory "
+        "($XDG_STATE_HOME or ~/.local/state)/jiannuo/, named after the database",
     )
     evaluation_tick_seconds: float = Field(
         default=30.0, description="how often evaluations due are closed and reminders queued"
@@ -132,10 +135,17 @@ class Settings(BaseSettings):
         return None
 
     def journal_dir(self) -> Path:
-        """The update journal's directory (bot/update_journal.py)."""
+        """The update journal's directory (bot/update_journal.py): set, or beside a SQLite
+        database file, or, for a database server, in this user's state directory under the
+        database's name (never wherever the process happened to start, and two databases
+        never share one)."""
         if self.update_journal_dir is not None:
             return self.update_journal_dir
         url = make_url(self.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return Path(f"{url.database}.updates")
-        return Path("jiannuo-updates")
+        host = url.host or url.query.get("host") or "local"
+        parts = [url.get_backend_name(), str(host), str(url.port or ""), url.database or ""]
+        name = re.sub(r"[^A-Za-z0-9.-]+", "_", "_".join(p for p in parts if p)).strip("_")
+        state = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+        return Path(state) / "jiannuo" / f"{name}.updates"

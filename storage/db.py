@@ -103,7 +103,9 @@ class Database:
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        cfg.set_main_option("sqlalchemy.url", self.url)
+        # The option is read through configparser's interpolation: a percent sign (an escaped
+        # character in a password, a socket path, a file name) must be doubled.
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
 
         async with self.engine.begin() as conn:
 

@@ -38,6 +38,7 @@ from bot.domain.models import (
 from storage import schema as s
 from storage.bulk import insert_rows, json_each, json_text
 from storage.ordering import by_name
+from storage.upsert import insert_on_conflict
 
 
 def _org(row: Row[Any]) -> Org:
@@ -711,20 +712,14 @@ class OutboxRepo:
     async def refresh_view(self, row: dict[str, Any]) -> bool:
         """Queue a live view's refresh unless one is already pending under the same ref.
 
-        At most one refresh of a view waits in the outbox, however often it is asked for;
+        At most one refresh of a view waits in the outbox, however often it is asked for
+        (a unique index on the pending views' refs holds it, also between processes);
         False if one was already waiting.
         """
-        pending = (
-            await self.conn.execute(
-                select(s.outbox.c.id)
-                .where(and_(s.outbox.c.ref == row["ref"], s.outbox.c.status == "pending"))
-                .limit(1)
-            )
-        ).first()
-        if pending is not None:
-            return False
-        await self.conn.execute(insert(s.outbox).values(**row))
-        return True
+        if row.get("method") != "view" or not row.get("ref"):
+            raise ValueError("refresh_view takes a view row with a ref")
+        result = await self.conn.execute(_queue_view(self.conn.dialect.name), row)
+        return bool(result.rowcount)
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         """One outbox row."""
@@ -777,10 +772,28 @@ class OutboxRepo:
 
     async def remember_posted(self, ref: str, chat_id: int, message_id: int) -> None:
         """Remember where a ref'd message was posted, for later edits."""
-        await self.conn.execute(delete(s.posted_messages).where(s.posted_messages.c.ref == ref))
         await self.conn.execute(
-            insert(s.posted_messages).values(ref=ref, chat_id=chat_id, message_id=message_id)
+            _remember_posted(self.conn.dialect.name),
+            {"ref": ref, "chat_id": chat_id, "message_id": message_id},
         )
+
+
+@cache
+def _queue_view(dialect: str) -> Any:
+    """INSERT a view's row unless a refresh of its ref is pending (uq_outbox_pending_view)."""
+    return insert_on_conflict(s.outbox, dialect).on_conflict_do_nothing(
+        index_elements=[s.outbox.c.ref], index_where=s.PENDING_VIEW
+    )
+
+
+@cache
+def _remember_posted(dialect: str) -> Any:
+    """INSERT a posted message's place, or move its ref to the new place."""
+    stmt = insert_on_conflict(s.posted_messages, dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=[s.posted_messages.c.ref],
+        set_={"chat_id": stmt.excluded.chat_id, "message_id": stmt.excluded.message_id},
+    )
 
 
 async def _discard(conn: AsyncConnection, ids: Sequence[int]) -> None:
@@ -839,13 +852,13 @@ class UpdateRepo:
         wanted = sorted(set(update_ids))
         if not wanted:
             return
-        if self.conn.dialect.name == "sqlite":  # one statement for the whole batch
+        dialect = self.conn.dialect.name
+        if dialect == "sqlite":  # one statement for the whole batch
             await self.conn.execute(_record_handled_json(), {"ids": json_text(wanted), "at": at})
             return
-        seen = await self.handled_among(wanted)
-        fresh = [{"update_id": u, "at": at} for u in wanted if u not in seen]
-        if fresh:
-            await self.conn.execute(insert(s.processed_updates), fresh)
+        await self.conn.execute(
+            _record_handled(dialect), [{"update_id": u, "at": at} for u in wanted]
+        )
 
     async def handled_among(self, update_ids: Sequence[int]) -> set[int]:
         """Which of these update ids are recorded as handled."""
@@ -873,23 +886,40 @@ class KvRepo:
         return {k: v for k, v in rows}
 
     async def put_many(self, writes: Mapping[tuple[str, str], Any]) -> None:
-        """Set or drop keys in two statements, whatever their number: (namespace, key) → value,
-        None drops the key (delete-then-insert keeps it portable)."""
+        """Set or drop keys in at most two statements, whatever their number: (namespace, key)
+        → value, None drops the key; a key set is inserted or overwritten in place."""
         if not writes:
             return
-        await self.conn.execute(
-            _KV_DELETE, [{"ns": namespace, "k": key} for namespace, key in writes]
-        )
+        dropped = [{"ns": ns, "k": key} for (ns, key), value in writes.items() if value is None]
+        if dropped:
+            await self.conn.execute(_KV_DELETE, dropped)
         rows = [
             {"namespace": namespace, "key": key, "value": value}
             for (namespace, key), value in writes.items()
             if value is not None
         ]
         if rows:
-            await self.conn.execute(insert(s.kv), rows)
+            await self.conn.execute(_kv_upsert(self.conn.dialect.name), rows)
 
 
 _KV_DELETE = delete(s.kv).where(s.kv.c.namespace == bindparam("ns"), s.kv.c.key == bindparam("k"))
+
+
+@cache
+def _kv_upsert(dialect: str) -> Any:
+    """INSERT a key's value, or overwrite the value already there."""
+    stmt = insert_on_conflict(s.kv, dialect)
+    return stmt.on_conflict_do_update(
+        index_elements=[s.kv.c.namespace, s.kv.c.key], set_={"value": stmt.excluded.value}
+    )
+
+
+@cache
+def _record_handled(dialect: str) -> Any:
+    """INSERT an update id unless it is recorded (a row per id: engines without json_each)."""
+    return insert_on_conflict(s.processed_updates, dialect).on_conflict_do_nothing(
+        index_elements=[s.processed_updates.c.update_id]
+    )
 
 
 @cache

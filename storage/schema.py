@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -164,6 +165,9 @@ counters = Table(
     Column("value", Integer, nullable=False),
 )
 
+# The rows of live views waiting to be sent (a literal predicate: a partial index's).
+PENDING_VIEW = text("method = 'view' AND status = 'pending'")
+
 outbox = Table(
     "outbox",
     metadata,
@@ -185,6 +189,15 @@ outbox = Table(
     _ts("created_at", nullable=False),
     _ts("sent_at"),
     Index("ix_outbox_status_not_before", "status", "not_before"),
+    # At most one refresh of a live view waits per ref (OutboxRepo.refresh_view inserts with
+    # ON CONFLICT DO NOTHING on this index, so two writers racing queue one refresh).
+    Index(
+        "uq_outbox_pending_view",
+        "ref",
+        unique=True,
+        sqlite_where=PENDING_VIEW,
+        postgresql_where=PENDING_VIEW,
+    ),
 )
 
 posted_messages = Table(

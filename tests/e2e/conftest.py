@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
+from tests.databases import database_of_directory
 from tests.e2e.harness import TOKEN, BotRunner, World, make_settings
 from tests.wording import defects
 
@@ -18,6 +19,14 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     # PTB 22.x warns (PTBDeprecationWarning) inside RetryAfter.__init__ unless PTB_TIMEDELTA is
     # set; with filterwarnings=error that warning would replace the 429 the bot must handle.
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture(autouse=True)
+def _database(tmp_path: Path, database_url: str) -> Iterator[None]:
+    # make_settings(tmp_path, …) finds this test's database (SQLite or PostgreSQL) by its
+    # directory, however the test builds its world.
+    with database_of_directory(tmp_path, database_url):
+        yield
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from bot.playground.sim_state import SimMessage, tiny_png
 from bot.playground.simulator import BotApiSimulator
 from config.settings import Settings
 from storage.db import Database
+from tests.databases import database_for
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TOKEN = "123456:TEST-TOKEN"
@@ -279,7 +280,7 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
     """Settings for a test bot against the simulator."""
     values: dict[str, Any] = {
         "bot_api_url": sim.base_url,
-        "database_url": f"sqlite+aiosqlite:///{tmp / 'jiannuo.db'}",
+        "database_url": database_for(tmp),
         "admin_ids": [ADMIN_ID],
         "outbox_poll_seconds": 0.05,
         "persistence_flush_seconds": 0.2,
@@ -288,5 +289,9 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
         "enforce_pledge_window": False,
         "ballot_key_path": tmp / "ballot.key",  # never beside the code
     }
+    if not values["database_url"].startswith("sqlite"):
+        # A database server's journal would be in the user's state directory: keep the
+        # test's in its own directory.
+        values["update_journal_dir"] = tmp / "jiannuo-updates"
     values.update(overrides)
     return Settings(**values)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from storage import bulk
 from storage import schema as s
 from storage.db import Database
+from tests.databases import sqlite_url
 
 SHANGHAI = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 21, 20, 15, 30, 123456, tzinfo=SHANGHAI)
@@ -54,16 +55,18 @@ async def _stored(db: Database) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("chunk", [7, 2000])
 async def test_the_json_array_writes_what_executemany_writes(
-    db: Database, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, chunk: int
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, chunk: int
 ) -> None:
+    """SQLite's JSON array path (whatever engine the suite runs on) against its executemany."""
     rows = _outbox_rows(50)
-    async with db.uow() as uow:
-        await bulk.insert_rows(uow.outbox.conn, s.outbox, rows, chunk=chunk)
-    via_json = await _stored(db)
-
-    plain = Database(f"sqlite+aiosqlite:///{tmp_path / 'plain.db'}")
-    await plain.migrate()
+    db = Database(sqlite_url(tmp_path, "json.db"))
+    plain = Database(sqlite_url(tmp_path, "plain.db"))
     try:
+        await db.migrate()
+        async with db.uow() as uow:
+            await bulk.insert_rows(uow.outbox.conn, s.outbox, rows, chunk=chunk)
+        via_json = await _stored(db)
+        await plain.migrate()
         monkeypatch.setattr(bulk, "rows_as_json", lambda dialect: False)
         async with plain.uow() as uow:
             await bulk.insert_rows(uow.outbox.conn, s.outbox, rows)
@@ -75,6 +78,7 @@ async def test_the_json_array_writes_what_executemany_writes(
             raw_plain = (await b.exec_driver_sql(query)).all()
     finally:
         await plain.dispose()
+        await db.dispose()
     assert via_json == via_executemany
     assert raw_json == raw_plain
     assert [r["dedupe_key"] for r in via_json] == [f"k:{i}" for i in range(50)]  # in order

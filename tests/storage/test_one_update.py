@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +12,8 @@ from sqlalchemy import event
 from storage.db import Database
 
 TG = 4242
+# SQLite binds with ?, asyncpg with $1.
+ONE_PERSON = re.compile(r"WHERE people\.(tg_user_id|id) = (\?|\$\d+)")
 
 
 def count_person_reads(db: Database) -> list[int]:
@@ -20,9 +23,7 @@ def count_person_reads(db: Database) -> list[int]:
     @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
     def on_execute(*args: Any) -> None:
         statement = args[2]
-        if statement.startswith("SELECT") and (
-            "WHERE people.tg_user_id = ?" in statement or "WHERE people.id = ?" in statement
-        ):
+        if statement.startswith("SELECT") and ONE_PERSON.search(statement):
             reads[0] += 1
 
     return reads
