@@ -1,6 +1,9 @@
 """District-sized data (seed 004 with a year of progress): the bot as it runs in production.
 
-    python -m bench.bench_district [--quick]
+    python -m bench.bench_district [--quick] [--postgres]
+
+``--postgres``: the same on PostgreSQL, in a throwaway cluster (scripts/postgres.sh) on a
+Unix socket, instead of a SQLite file (BENCHMARKS.md shows both side by side).
 
 Targets (the issue): reminder tick < 200 ms; ``/ledger`` for a committee < 1 s; process
 memory < 200 MB; start-up < 3 s. Every figure has a baseline measured in the same run.
@@ -44,12 +47,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import asyncpg
 from sqlalchemy import text, update
 
 from bench.district import DISTRICT_CLERK_TG, TOWNSHIP_CLERK_TG
@@ -160,6 +165,7 @@ def _env(sim: BotApiSimulator, url: str, tmp: Path) -> dict[str, str]:
         "JIANNUO_BOT_API_URL": sim.base_url,
         "JIANNUO_DATABASE_URL": url,
         "JIANNUO_BALLOT_KEY_PATH": str(tmp / "ballot.key"),
+        "JIANNUO_UPDATE_JOURNAL_DIR": str(tmp / "updates"),
         "JIANNUO_BOT_USERNAME": "jiannuo_bot",
         # Quiet hours off: the bot's own tick scans the district whatever the hour of the run.
         "JIANNUO_QUIET_HOURS": "00:00-00:00",
@@ -407,7 +413,7 @@ def _unasked_sends(sim: BotApiSimulator) -> int:
 # ---- the report ----------------------------------------------------------------------------
 
 
-def figures(seen: Seen, plan: Plan) -> list[Figure]:
+def figures(seen: Seen, plan: Plan, bench: str = BENCH) -> list[Figure]:
     """The figures of the run, with their baselines and targets."""
     ms = 1000.0
     med = statistics.median
@@ -420,7 +426,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
     )
     return [
         Figure(
-            BENCH,
+            bench,
             f"start-up: spawn to first answer (median of {plan.starts})",
             med(seen.bot_start),
             "s",
@@ -430,7 +436,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             note=f"max {max(seen.bot_start):.2f} s",
         ),
         Figure(
-            BENCH,
+            bench,
             "bot process peak memory (VmHWM) after start, tick, /ledger, /stats …",
             seen.bot_hwm,
             "MB",
@@ -440,7 +446,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             note=f"RSS at the end {seen.bot_rss:.0f} MB",
         ),
         Figure(
-            BENCH,
+            bench,
             f"/ledger district committee, arrival to answer (median of {plan.rounds})",
             med(seen.ledger_district) * ms,
             "ms",
@@ -449,7 +455,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             Target("value", "<", TARGET_LEDGER_MS),
         ),
         Figure(
-            BENCH,
+            bench,
             "/ledger district committee, max (the first is cold)",
             max(seen.ledger_district) * ms,
             "ms",
@@ -458,7 +464,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             Target("value", "<", TARGET_LEDGER_MS),
         ),
         Figure(
-            BENCH,
+            bench,
             f"/ledger township committee (median of {plan.rounds})",
             med(seen.ledger_township) * ms,
             "ms",
@@ -468,7 +474,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             note=f"max {max(seen.ledger_township) * ms:.0f} ms",
         ),
         Figure(
-            BENCH,
+            bench,
             f"reminder tick, steady (median of {plan.ticks})",
             med(seen.ticks) * ms,
             "ms",
@@ -478,7 +484,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             note=in_bot,
         ),
         Figure(
-            BENCH,
+            bench,
             "reminder tick, steady, max",
             max(seen.ticks) * ms,
             "ms",
@@ -487,7 +493,7 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
             Target("value", "<", TARGET_TICK_MS),
         ),
         Figure(
-            BENCH,
+            bench,
             f"reminder tick, first (queues the backlog: {seen.first_tick_queued} messages)",
             seen.first_tick * ms,
             "ms",
@@ -497,26 +503,57 @@ def figures(seen: Seen, plan: Plan) -> list[Figure]:
     ]
 
 
+@contextlib.contextmanager
+def _database(tmp: Path, postgres: bool) -> Iterator[tuple[str, Callable[[], int]]]:
+    """The district's database URL and a way to read its size: a SQLite file in ``tmp``, or a
+    database in a PostgreSQL cluster started in ``tmp`` for the run (and stopped after)."""
+    if not postgres:
+        path = tmp / "district.db"
+        yield f"sqlite+aiosqlite:///{path}", lambda: path.stat().st_size
+        return
+    cluster = tmp / "postgres"
+    script = str(ROOT / "scripts/postgres.sh")
+    server = subprocess.run(
+        ["bash", script, "start", str(cluster)], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        url = server.replace("/postgres?", "/district?")
+
+        async def admin(statement: str) -> int:
+            conn = await asyncpg.connect(server.replace("+asyncpg", ""))
+            try:
+                return int(await conn.fetchval(statement) or 0)
+            finally:
+                await conn.close()
+
+        asyncio.run(admin("CREATE DATABASE district"))
+        yield url, lambda: asyncio.run(admin("SELECT pg_database_size('district')"))
+    finally:
+        subprocess.run(["bash", script, "stop", str(cluster)], check=False)
+
+
 def main() -> None:
     """Build the district, measure the tick here, then the bot in its own process."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (same data)")
+    parser.add_argument(
+        "--postgres", action="store_true", help="on PostgreSQL (a throwaway cluster), not SQLite"
+    )
     args = parser.parse_args()
     plan = Plan.of(args.quick)
     now = datetime.now(TZ)
     today: date = now.date()
     out = sys.stdout.write
     seen = Seen()
-    with tempfile.TemporaryDirectory() as name:
+    with tempfile.TemporaryDirectory() as name, _database(Path(name), args.postgres) as db:
         tmp = Path(name)
-        path = tmp / "district.db"
-        url = f"sqlite+aiosqlite:///{path}"
+        url, size = db
         subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "bench.district",
-                str(path),
+                url,
                 "--today",
                 today.isoformat(),
                 "--year-of-progress",
@@ -525,7 +562,7 @@ def main() -> None:
             cwd=ROOT,
         )
         asyncio.run(measure_ticks(url, now, plan, seen))
-        out(f"database: {path.stat().st_size / 2**20:.0f} MB; today {today}\n")
+        out(f"database: {size() / 2**20:.0f} MB; today {today}\n")
         try:
             asyncio.run(measure_processes(url, tmp, plan, seen))
         except BaseException:
@@ -564,7 +601,7 @@ def main() -> None:
         + ", ".join(f"{x * 1000:.1f}" for x in seen.scan)
         + " ms\n"
     )
-    emit(figures(seen, plan))
+    emit(figures(seen, plan, f"{BENCH} (PostgreSQL)" if args.postgres else BENCH))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from storage import schema as s
 from storage.db import Database
@@ -329,10 +329,30 @@ def _person(pid: int, oid: int, role: str, now: datetime) -> dict[str, Any]:
     }
 
 
+async def advance_sequences(url: str) -> None:
+    """PostgreSQL: the rows were written with their ids, so each table's id sequence goes on
+    after the largest (SQLite's rowid does so by itself)."""
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            if conn.dialect.name != "postgresql":
+                return
+            for table in s.metadata.sorted_tables:
+                if "id" in table.c and table.c.id.primary_key:
+                    await conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                            f"coalesce(max(id), 0) + 1, false) FROM {table.name}"
+                        )
+                    )
+    finally:
+        await db.dispose()
+
+
 def main() -> None:
-    """Write a district database to a file."""
+    """Write a district database to a SQLite file, or into an empty database by its URL."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("path", type=Path)
+    parser.add_argument("path", help="a SQLite file, or a database URL (postgresql+asyncpg://…)")
     parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 9, 15))
     parser.add_argument(
         "--year-of-progress",
@@ -340,13 +360,14 @@ def main() -> None:
         help="add a year of progress records and claims, and bound committee clerks",
     )
     args = parser.parse_args()
-    args.path.unlink(missing_ok=True)
+    if "://" in args.path:
+        url = args.path
+    else:
+        Path(args.path).unlink(missing_ok=True)
+        url = f"sqlite+aiosqlite:///{args.path}"
     started = time.perf_counter()
-    counts = asyncio.run(
-        build_district(
-            f"sqlite+aiosqlite:///{args.path}", args.today, year_of_progress=args.year_of_progress
-        )
-    )
+    counts = asyncio.run(build_district(url, args.today, year_of_progress=args.year_of_progress))
+    asyncio.run(advance_sequences(url))
     print(f"built {counts} in {time.perf_counter() - started:.1f} s")
 
 

@@ -14,18 +14,18 @@ DEMO = Path(__file__).resolve().parents[1] / "bot" / "playground" / "demo"
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "cli.db"
-    monkeypatch.setenv("JIANNUO_DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI's environment: this test's database (SQLite or PostgreSQL); its URL."""
+    monkeypatch.setenv("JIANNUO_DATABASE_URL", database_url)
     monkeypatch.setenv("JIANNUO_BOT_USERNAME", "jiannuo_bot")
     monkeypatch.delenv("JIANNUO_BOT_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
-    return db_path
+    return database_url
 
 
-def _count_people(db_path: Path) -> int:
+def _count_people(db_url: str) -> int:
     async def count() -> int:
-        db = Database(f"sqlite+aiosqlite:///{db_path}")
+        db = Database(db_url)
         try:
             async with db.uow() as uow:
                 return len(await uow.people.identity_map())
@@ -36,7 +36,7 @@ def _count_people(db_path: Path) -> int:
 
 
 def test_import_then_reimport_updates_instead_of_duplicating(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["roster", "import", str(DEMO / "orgs.csv"), str(DEMO / "people.csv")]) == 0
     first = capsys.readouterr().out
@@ -49,7 +49,7 @@ def test_import_then_reimport_updates_instead_of_duplicating(
 
 
 def test_bad_roster_is_refused_whole_with_every_bad_line(
-    env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     orgs = tmp_path / "orgs.csv"
     orgs.write_text(
@@ -73,7 +73,7 @@ def test_bad_roster_is_refused_whole_with_every_bad_line(
 
 
 def test_invites_print_one_single_use_link_per_person(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     main(["roster", "import", str(DEMO / "orgs.csv"), str(DEMO / "people.csv")])
     capsys.readouterr()

@@ -21,17 +21,17 @@ NOW = datetime(2026, 6, 5, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "cli.db"
-    monkeypatch.setenv("JIANNUO_DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI's environment: this test's database (SQLite or PostgreSQL); its URL."""
+    monkeypatch.setenv("JIANNUO_DATABASE_URL", database_url)
     monkeypatch.delenv("JIANNUO_BOT_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
-    return db_path
+    return database_url
 
 
-def _publish(db_path: Path) -> None:
+def _publish(db_url: str) -> None:
     async def run() -> None:
-        db = Database(f"sqlite+aiosqlite:///{db_path}")
+        db = Database(db_url)
         try:
             async with db.uow() as uow:
                 hs = await uow.orgs.by_code("XH-HS")
@@ -57,7 +57,7 @@ def _publish(db_path: Path) -> None:
 
 
 @pytest.fixture
-def published(env: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+def published(env: str, capsys: pytest.CaptureFixture[str]) -> str:
     assert main(["roster", "import", str(DEMO / "orgs.csv"), str(DEMO / "people.csv")]) == 0
     _publish(env)
     capsys.readouterr()
@@ -65,7 +65,7 @@ def published(env: Path, capsys: pytest.CaptureFixture[str]) -> Path:
 
 
 def test_each_export_is_written(
-    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    published: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -112,7 +112,7 @@ def test_each_export_is_written(
     ],
 )
 def test_refusals_exit_2_and_write_nothing(
-    published: Path,
+    published: str,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     args: list[str],

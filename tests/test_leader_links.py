@@ -19,17 +19,17 @@ HEADER = ["姓名", "组织", "角色", "电话", "联系支部"]
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "cli.db"
-    monkeypatch.setenv("JIANNUO_DATABASE_URL", f"sqlite+aiosqlite:///{db_path}")
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI's environment: this test's database (SQLite or PostgreSQL); its URL."""
+    monkeypatch.setenv("JIANNUO_DATABASE_URL", database_url)
     monkeypatch.delenv("JIANNUO_BOT_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
-    return db_path
+    return database_url
 
 
-def _links(db_path: Path) -> dict[int, list[int]]:
+def _links(db_url: str) -> dict[int, list[int]]:
     async def read() -> dict[int, list[int]]:
-        db = Database(f"sqlite+aiosqlite:///{db_path}")
+        db = Database(db_url)
         try:
             async with db.uow() as uow:
                 return await uow.leader_reviews.all_links()
@@ -59,7 +59,7 @@ def test_roster_column_refuses_unknown_codes_and_non_leaders() -> None:
 
 
 def test_demo_import_links_the_leader_and_the_cli_adds_more(
-    env: Path, capsys: pytest.CaptureFixture[str]
+    env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["roster", "import", str(DEMO / "orgs.csv"), str(DEMO / "people.csv")]) == 0
     links = _links(env)

@@ -75,6 +75,13 @@ async def test_datetimes_come_back_aware_and_naive_ones_are_refused(db: Database
         invite = await uow.invites.get("abc")
     assert invite is not None and invite.created_at == NOW
     assert invite.created_at.tzinfo is not None
+    # Stored as UTC on both engines (09:30 in Shanghai is 01:30 UTC), whatever the zone of
+    # the server or its session: an export or another reader sees the same instant.
+    async with db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.exec_driver_sql("SET TIME ZONE 'America/New_York'")
+        raw = await conn.exec_driver_sql("SELECT created_at FROM invites WHERE code = 'abc'")
+        assert str(raw.scalar_one()).startswith("2026-06-05 01:30:00")
     with pytest.raises(Exception, match="naive"):
         async with db.uow() as uow:
             await uow.invites.add_many(
