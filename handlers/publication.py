@@ -69,10 +69,14 @@ async def my_pledges(update: Update, ctx: Ctx) -> None:
                 horizon=t(loc, f"horizon.{pledge.horizon.value}") if pledge.horizon else "—",
                 status=t(loc, f"status.{pledge.status.value}"),
                 items=len(pledge.items),
-                name=view.pledger_name,
+                name=("🗣 " if pledge.is_oral else "") + view.pledger_name,
             )
         )
         label = pledge.number or f"#{pledge.id}"
+        if not view.editable:
+            if pledge.is_oral:  # the member it was recorded for: who changes it
+                lines.append(t(loc, "mine.oral_note", recorder=view.recorder))
+            continue
         if pledge.status is PledgeStatus.PUBLISHED:
             buttons.append(
                 [

@@ -25,6 +25,8 @@ class DueItem:
     pledge_id: int
     org_id: int
     person_id: int | None  # None for a branch pledge
+    recorder_id: int | None = None  # who recorded an oral pledge for its member
+    pledger: str = ""  # the member's name (a branch pledge: "")
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,13 @@ class ReminderRepo:
                 s.pledges.c.id,
                 s.pledges.c.org_id,
                 s.pledges.c.person_id,
+                case((s.pledges.c.is_oral, s.pledges.c.drafter_id), else_=None),
+                func.coalesce(s.people.c.name, ""),
             )
             .select_from(
-                s.pledge_items.join(
-                    s.pledges, s.pledges.c.id == s.pledge_items.c.pledge_id
-                ).outerjoin(progress, progress.c.item_id == s.pledge_items.c.id)
+                s.pledge_items.join(s.pledges, s.pledges.c.id == s.pledge_items.c.pledge_id)
+                .outerjoin(progress, progress.c.item_id == s.pledge_items.c.id)
+                .outerjoin(s.people, s.people.c.id == s.pledges.c.person_id)
             )
             .where(
                 and_(
@@ -170,11 +174,14 @@ class ReminderRepo:
         )
         return {int(pid): int(oid) for pid, oid in rows}
 
-    async def authors_in_month(self, month: str) -> set[int]:
-        """People who recorded progress in a month (YYYY-MM)."""
+    async def pledgers_reported_in_month(self, month: str) -> set[int]:
+        """Members with progress recorded on their pledges in a month (YYYY-MM), whoever
+        recorded it (the member, or the secretary who recorded his oral pledge)."""
+        entries = s.progress_entries
         rows = await self.conn.execute(
-            select(s.progress_entries.c.author_id)
-            .where(s.progress_entries.c.month == month)
+            select(s.pledges.c.person_id)
+            .select_from(entries.join(s.pledges, s.pledges.c.id == entries.c.pledge_id))
+            .where(and_(entries.c.month == month, s.pledges.c.person_id.is_not(None)))
             .distinct()
         )
         return {pid for (pid,) in rows}

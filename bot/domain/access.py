@@ -28,6 +28,15 @@ def can_pledge(person: Person) -> bool:
     return person.role is not Role.RESIDENT
 
 
+def may_edit(pledge: Pledge, person: Person) -> bool:
+    """Who may change a pledge (continue, revise, amend): its member or who drafted it; an
+    oral pledge only who recorded it (the member pledged by word of mouth: the recorder
+    writes any change down with him)."""
+    if pledge.is_oral:
+        return person.id == pledge.drafter_id
+    return person.id in {pledge.drafter_id, pledge.person_id}
+
+
 async def may_review(uow: UnitOfWork, reviewer: Person, pledge: Pledge) -> bool:
     """Member pledges: the branch secretary (or the committee above).
 

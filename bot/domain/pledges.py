@@ -86,6 +86,8 @@ class PledgeView:
     pledge: Pledge
     pledger_name: str
     org_name: str
+    editable: bool = False  # the viewer may change it (access.may_edit)
+    recorder: str = ""  # who recorded an oral pledge
 
 
 class PledgeService:
@@ -131,13 +133,22 @@ class PledgeService:
         pledge = await uow.pledges.get(pledge_id)
         if pledge is None:
             raise DomainError("pledge.not_found")
-        if pledge.drafter_id != me.id and pledge.person_id != me.id:
-            raise Forbidden("pledge.not_yours")
+        await self._may_edit(uow, me, pledge)
         if pledge.status not in rules.EDITABLE:
             raise DomainError("pledge.cannot.edit", status=pledge.status)
         if version is not None and pledge.version != version:
             raise DomainError("error.stale_button")
         return pledge
+
+    @staticmethod
+    async def _may_edit(uow: UnitOfWork, me: Person, pledge: Pledge) -> None:
+        """Refuse who may not change this pledge; an oral pledge's member is told who does."""
+        if access.may_edit(pledge, me):
+            return
+        if pledge.is_oral and pledge.person_id == me.id:
+            recorder = await uow.people.get(pledge.drafter_id)
+            raise Forbidden("oral.recorder_revises", recorder=recorder.name if recorder else "")
+        raise Forbidden("pledge.not_yours")
 
     async def _touch(self, uow: UnitOfWork, pledge: Pledge, **values: Any) -> Pledge:
         await uow.pledges.update(pledge.id, updated_at=self.clock.now(), **values)
@@ -236,7 +247,7 @@ class PledgeService:
             own = await uow.pledges.find(
                 person_id=me.id, statuses=[s.value for s in rules.EDITABLE]
             )
-            candidates = {p.id: p for p in [*drafts, *own]}
+            candidates = {p.id: p for p in [*drafts, *own] if access.may_edit(p, me)}
             if not candidates:
                 return None
             latest = max(candidates.values(), key=lambda p: (p.updated_at, p.id))
@@ -479,8 +490,7 @@ class PledgeService:
             pledge = await uow.pledges.get(pledge_id)
             if pledge is None:
                 raise DomainError("pledge.not_found")
-            if me.id not in {pledge.person_id, pledge.drafter_id}:
-                raise Forbidden("pledge.not_yours")
+            await self._may_edit(uow, me, pledge)
             if version is not None and pledge.version != version:
                 raise DomainError("error.stale_button")
             others = await uow.pledges.find(
@@ -523,14 +533,14 @@ class PledgeService:
     # ---- lists ------------------------------------------------------------------------
 
     async def my_pledges(self, tg_user_id: int) -> tuple[Person, list[PledgeView]]:
-        """The person's own pledges, and the branch pledges they drafted."""
+        """The person's own pledges, then the branch's and the oral pledges they drafted
+        (what they may change is marked: PledgeView.editable)."""
         async with self.db.uow() as uow:
             me = await access.actor(uow, tg_user_id)
             own = await uow.pledges.find(person_id=me.id)
-            drafted = await uow.pledges.find(
-                drafter_id=me.id, pledger_kind=PledgerKind.BRANCH.value
-            )
-            return me, await self._views(uow, [*own, *drafted])
+            drafted = await uow.pledges.find(drafter_id=me.id)
+            recorded = [p for p in drafted if p.person_id != me.id]
+            return me, await self._views(uow, [*own, *recorded], me)
 
     async def board(self, tg_user_id: int) -> tuple[Org, list[dict[str, Any]]]:
         """The published pledges (as published) of the person's branch."""
@@ -550,12 +560,23 @@ class PledgeService:
             members = [m for m in members if m.id != me.id]
             return sorted(members, key=lambda m: (not m.oral, name_key(m.name)))
 
-    async def _views(self, uow: UnitOfWork, pledges: list[Pledge]) -> list[PledgeView]:
+    async def _views(
+        self, uow: UnitOfWork, pledges: list[Pledge], me: Person | None = None
+    ) -> list[PledgeView]:
         result = []
         for pledge in pledges:
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
-            result.append(PledgeView(pledge, await pledger_name(uow, pledge, org), org.name))
+            recorder = await uow.people.get(pledge.drafter_id) if pledge.is_oral else None
+            result.append(
+                PledgeView(
+                    pledge,
+                    await pledger_name(uow, pledge, org),
+                    org.name,
+                    editable=me is not None and access.may_edit(pledge, me),
+                    recorder=recorder.name if recorder is not None else "",
+                )
+            )
         return result
 
 

@@ -155,11 +155,13 @@ async def may_verify(uow: UnitOfWork, me: Person, item: ReportableItem, author_i
 
 
 def _verdict_key(key: str, view: ClaimView, person: Person) -> str:
-    """A verdict as its hearer owns it: their own item, the branch's, or a member's they
-    recorded (an oral pledger's)."""
+    """A verdict as its hearer owns it: their own item and claim, the branch's, a member's
+    they recorded (an oral pledger's), or, to that member, a claim his recorder made."""
     if view.item.pledger_kind is PledgerKind.BRANCH:
         return f"{key}_branch"
-    return key if person.id == view.item.person_id else f"{key}_for"
+    if person.id != view.item.person_id:
+        return f"{key}_for"
+    return key if view.entry.author_id == person.id else f"{key}_oral"
 
 
 async def verifiers_for(uow: UnitOfWork, item: ReportableItem, author_id: int) -> list[Person]:
@@ -453,6 +455,7 @@ class ProgressService:
                     _verdict_key("progress.result.accepted", view, person),
                     now,
                     name=view.pledger_name,
+                    author=view.author_name,
                     content=view.item.content,
                     verifier=me.name,
                 )
@@ -480,6 +483,7 @@ class ProgressService:
                     _verdict_key("progress.result.sent_back", view, person),
                     now,
                     name=view.pledger_name,
+                    # Who made the claim claims again: a recorder's claim is not his member's.
                     buttons=[
                         [
                             button(
@@ -488,7 +492,10 @@ class ProgressService:
                                 view.item.item_id,
                             )
                         ]
-                    ],
+                    ]
+                    if person.id == entry.author_id
+                    else None,
+                    author=view.author_name,
                     content=view.item.content,
                     verifier=me.name,
                     comment=text,

@@ -223,6 +223,7 @@ class ReminderService:
     ) -> None:
         repo = uow.reminders
         pledgers = await repo.people(i.person_id for i in items if i.person_id is not None)
+        recorders = await repo.people(i.recorder_id for i in items if i.recorder_id is not None)
         secretaries = await self._secretaries(uow, {i.org_id for i in items})
         late_by_org: dict[int, list[tuple[str, DueItem]]] = defaultdict(list)
         planned: list[tuple[str, Recipient | None, str, DueItem]] = []
@@ -230,13 +231,22 @@ class ReminderService:
             owners: list[Recipient | None] = (
                 [pledgers[item.person_id]]
                 if item.person_id is not None and item.person_id in pledgers
+                else []
+                if item.person_id is not None
                 else list(secretaries.get(item.org_id, []))  # a branch pledge: its secretaries
-            ) or [None]  # nobody to tell (not bound yet): remembered all the same
+            )
+            recorder = recorders.get(item.recorder_id) if item.recorder_id is not None else None
+            if recorder is not None:
+                # An oral pledge: who recorded it hears it too, for the member (who may have
+                # no chat at all); an overdue item reaches them in the branch's list.
+                owners.append(recorder)
             for key, kind in self._item_keys(item, today):
                 if kind == "overdue_secretary":
                     planned.append((key, None, kind, item))
                     continue
-                for owner in owners:
+                for owner in owners or [None]:  # nobody to tell: remembered all the same
+                    if owner is recorder and owner is not None and kind == "overdue":
+                        continue
                     suffix = f":p{owner.person_id}" if owner is not None else ""
                     planned.append((key + suffix, owner, kind, item))
         batch.known |= await repo.already_queued(key for key, _, _, _ in planned)
@@ -247,7 +257,10 @@ class ReminderService:
                 late_by_org[item.org_id].append((key, item))
                 continue
             days_left = (item.deadline - today).days
-            text = self._item_text(owner.locale, kind, item, days_left) if owner else None
+            text = None
+            if owner is not None:
+                for_member = owner.person_id != item.person_id and item.recorder_id is not None
+                text = self._item_text(owner.locale, kind, item, days_left, for_member)
             await batch.add(key, owner, text, kind, essential=kind != "soon")
         for org_id, late in late_by_org.items():
             names = await repo.people(i.person_id for _, i in late if i.person_id is not None)
@@ -269,18 +282,20 @@ class ReminderService:
                 await batch.add(key, None, None, "overdue_secretary", essential=True)
 
     @staticmethod
-    def _item_text(locale: str | None, kind: str, item: DueItem, days_left: int) -> str:
+    def _item_text(
+        locale: str | None, kind: str, item: DueItem, days_left: int, for_member: bool = False
+    ) -> str:
+        """A deadline reminder to the pledger, or (``for_member``) to who recorded his oral
+        pledge, naming him."""
         deadline = format_date(item.deadline, locale)
+        suffix = "_for" if for_member else ""
+        params = {"content": item.content, "deadline": deadline, "name": item.pledger}
         if kind == "soon":
-            return t(
-                locale, "reminder.soon", content=item.content, days=days_left, deadline=deadline
-            )
+            return t(locale, f"reminder.soon{suffix}", days=days_left, **params)
         if kind == "due":
             key = "reminder.due.today" if days_left == 0 else "reminder.due.tomorrow"
-            return t(locale, key, content=item.content, deadline=deadline)
-        return t(
-            locale, "reminder.overdue", content=item.content, days=-days_left, deadline=deadline
-        )
+            return t(locale, key + suffix, **params)
+        return t(locale, f"reminder.overdue{suffix}", days=-days_left, **params)
 
     async def _secretaries(self, uow: UnitOfWork, org_ids: set[int]) -> dict[int, list[Recipient]]:
         result: dict[int, list[Recipient]] = defaultdict(list)
@@ -315,7 +330,7 @@ class ReminderService:
         if await self._swept(uow, f"selfcheck:{this_month}:done", batch):
             return
         pledgers = await repo.pledgers_with_open_items()
-        active = await repo.authors_in_month(last)
+        active = await repo.pledgers_reported_in_month(last)
         idle = {pid: org for pid, org in pledgers.items() if pid not in active}
         keys = [f"selfcheck:{this_month}:p{pid}" for pid in idle]
         batch.known |= await repo.already_queued(keys)

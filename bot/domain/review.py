@@ -175,22 +175,18 @@ class ReviewService:
         reviewer_id: int,
     ) -> None:
         now = self.clock.now()
-        key = "review.result.amendment_approved" if amended else "review.result.approved"
-        if pledge.pledger_kind is PledgerKind.BRANCH and not amended:
-            key = "review.result.approved_branch"  # the secretary hears it as the branch's
+        base = "review.result.amendment_approved" if amended else "review.result.approved"
+        recorder = await _recorder_name(uow, pledge)
         for person in await _pledger_people(uow, pledge, exclude=reviewer_id):
-            if pledge.person_id is not None and person.id != pledge.person_id:
-                # The secretary who recorded an oral pledge hears it as the member's.
-                await tell(
-                    uow,
-                    person,
-                    "review.result.approved_for",
-                    now,
-                    name=snapshot["pledger_name"],
-                    number=snapshot["number"],
-                )
-            else:
-                await tell(uow, person, key, now, number=snapshot["number"])
+            await tell(
+                uow,
+                person,
+                _result_key(base, pledge, person),
+                now,
+                name=snapshot["pledger_name"],
+                number=snapshot["number"],
+                recorder=recorder,
+            )
         if org.board_chat_id is not None:
             # The board speaks the branch's language: the default locale.
             # A live view: rendered when sent, with each item's status (kept current).
@@ -252,25 +248,24 @@ class ReviewService:
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
             name = await pledger_name(uow, fresh, org)
+            recorder = await _recorder_name(uow, fresh)
             for person in await _pledger_people(uow, fresh, exclude=me.id):
+                revise = {
+                    "text": t(person.locale, "review.btn.revise"),
+                    "callback_data": cb.build(cb.DRAFT, "open", fresh.id, fresh.version),
+                }
                 await tell(
                     uow,
                     person,
-                    _returned_key(fresh, person),
+                    _result_key("review.result.returned", fresh, person),
                     now,
-                    buttons=[
-                        [
-                            {
-                                "text": t(person.locale, "review.btn.revise"),
-                                "callback_data": cb.build(
-                                    cb.DRAFT, "open", fresh.id, fresh.version
-                                ),
-                            }
-                        ]
-                    ],
+                    # Only who may revise gets the button: an oral pledge's recorder, not
+                    # the member it was recorded for (access.may_edit).
+                    buttons=[[revise]] if access.may_edit(fresh, person) else None,
                     comment=text,
                     reviewer=me.name,
                     name=name,
+                    recorder=recorder,
                 )
             return Decision(fresh, name, ReviewAction.RETURN)
 
@@ -281,13 +276,23 @@ class ReviewService:
             return pledge
 
 
-def _returned_key(pledge: Pledge, person: Person) -> str:
-    """How a returned pledge is told: to its member, to who recorded it, to the branch."""
+def _result_key(base: str, pledge: Pledge, person: Person) -> str:
+    """How a review's result is told to one who hears it: to the member (an oral pledge's
+    member: as recorded for him by someone else), to who recorded it for him, to the branch."""
     if pledge.pledger_kind is PledgerKind.BRANCH:
-        return "review.result.returned_branch"
+        # An amended branch pledge: the secretary who amended it hears it as theirs.
+        return base if base.endswith("amendment_approved") else f"{base}_branch"
     if person.id != pledge.person_id:
-        return "review.result.returned_for"
-    return "review.result.returned"
+        return f"{base}_for"
+    return f"{base}_oral" if pledge.is_oral else base
+
+
+async def _recorder_name(uow: UnitOfWork, pledge: Pledge) -> str:
+    """Who recorded an oral pledge ("" for any other pledge)."""
+    if not pledge.is_oral:
+        return ""
+    recorder = await uow.people.get(pledge.drafter_id)
+    return recorder.name if recorder is not None else ""
 
 
 async def _pledger_people(uow: UnitOfWork, pledge: Pledge, exclude: int) -> list[Person]:
