@@ -26,7 +26,7 @@ from telegram.ext import (
 
 from bot import callbacks as cb
 from bot.context import BotData, Ctx, Services
-from bot.domain.dates import format_date
+from bot.domain.dates import format_date, format_moment
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import (
@@ -37,7 +37,6 @@ from bot.domain.evaluation import (
     Tally,
     button,
     extra_line,
-    format_moment,
     results_text,
 )
 from bot.domain.evaluation_models import EvalStatus, SubjectKind

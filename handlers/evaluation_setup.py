@@ -28,8 +28,9 @@ from telegram.ext import (
 
 from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.dates import format_moment
 from bot.domain.errors import DomainError
-from bot.domain.evaluation import FEATURE, Plan, button, format_moment, parse_closing, percent
+from bot.domain.evaluation import FEATURE, Plan, button, parse_closing, percent
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
 from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id

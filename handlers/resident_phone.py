@@ -17,8 +17,8 @@ from telegram.ext import (
 
 from bot import callbacks as cb
 from bot.context import Ctx
+from bot.domain.dates import format_moment
 from bot.domain.errors import DomainError
-from bot.domain.evaluation import format_moment
 from bot.domain.models import Person
 from bot.domain.resident_phone import needs_phone
 from bot.i18n import t

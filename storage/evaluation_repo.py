@@ -38,6 +38,7 @@ from bot.domain.evaluation_models import (
 )
 from storage import schema as s
 from storage.bulk import json_each, json_text
+from storage.secrecy import MIN_PUBLISHED_VOTES
 
 CHUNK = 400  # keeps IN (...) lists well under every engine's parameter limit
 
@@ -462,7 +463,8 @@ class EvaluationRepo:
         self, *, org_id: int | None = None, person_id: int | None = None
     ) -> SatisfactionResult | None:
         """The latest closed evaluation's result of a branch (org_id, the branch as subject)
-        or of a member (person_id)."""
+        or of a member (person_id); a result under the publication rule (storage/secrecy.py)
+        comes back marked unpublished, without counts, rate or verdict."""
         sub = s.evaluation_subjects.c
         ev = s.evaluations.c
         query = (
@@ -491,8 +493,12 @@ class EvaluationRepo:
         if row is None:
             return None
         m = dict(row._mapping)
-        for key in ("satisfied", "basic", "unsatisfied"):
-            m[key] = m[key] or 0
+        counts = ("satisfied", "basic", "unsatisfied")
+        m["published"] = sum(m[key] or 0 for key in counts) >= MIN_PUBLISHED_VOTES
+        for key in counts:
+            m[key] = (m[key] or 0) if m["published"] else None
+        if not m["published"]:  # the secrecy rule: a hidden result leaves this module unread
+            m["rate_permille"] = m["passed"] = None
         return SatisfactionResult.model_validate(m)
 
 

@@ -46,7 +46,7 @@ from typing import Any
 from bot import callbacks as cb
 from bot.domain import access
 from bot.domain.clock import Clock
-from bot.domain.dates import DeadlineError, parse_deadline, read_count
+from bot.domain.dates import DeadlineError, format_moment, parse_deadline, read_count
 from bot.domain.enums import OrgType, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.evaluation_models import (
@@ -65,9 +65,10 @@ from bot.domain.models import Org, Person
 from bot.domain.names import name_key
 from bot.domain.notify import message_row
 from bot.domain.slips import Extra, add_paper, check_slip_count, extra_turnout, issue_slips
-from bot.i18n import normalize_locale, t
+from bot.i18n import t
 from storage.db import Database
 from storage.reminder_repo import log_row
+from storage.secrecy import MIN_PUBLISHED_VOTES
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,7 +77,6 @@ FEATURE = "ev"  # callback data: ev:<action>:<id>
 TURNOUT_VIEW = "ev_turnout"  # the board group's live turnout (outbox view)
 CHART_RENDER = "ev_chart"  # the results chart, rendered when the outbox sends it
 POLL_SENT = "ev_poll"  # outbox hook: remember the poll id of a sent ballot
-MIN_PUBLISHED = 5  # fewer valid votes for a subject: its result is not published
 MEMBER_ROLES = (Role.MEMBER.value, Role.LEADER.value, Role.SECRETARY.value)
 SMALL_QUORUM_TYPES = (OrgType.PRIVATE, OrgType.SOCIAL)
 DEFAULT_CLOSING_TIME = time(20, 0)
@@ -177,7 +177,7 @@ class Tally:
     @property
     def published(self) -> bool:
         """Whether the result may be shown (at least 5 valid votes)."""
-        return self.valid >= MIN_PUBLISHED
+        return self.valid >= MIN_PUBLISHED_VOTES
 
     def rate_permille(self) -> int | None:
         """(满意 + 基本满意) / valid, per mille, rounded half up; None without votes."""
@@ -341,14 +341,6 @@ def _clock(hour: int, minute: int) -> time:
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
         raise DomainError("ev.time.unparsable")
     return time(hour, minute)
-
-
-def format_moment(moment: datetime, tz: Any, locale: str | None) -> str:
-    """10月1日 20:00 (zh) / 2026-10-01 20:00 (en), in the campaign's time zone."""
-    local = moment.astimezone(tz)
-    if normalize_locale(locale) == "en":
-        return local.strftime("%Y-%m-%d %H:%M")
-    return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
 
 
 # --------------------------------------------------------------------------- results of calls
@@ -731,13 +723,8 @@ async def latest_satisfaction(
     uow: UnitOfWork, *, org_id: int | None = None, person_id: int | None = None
 ) -> SatisfactionResult | None:
     """The latest closed evaluation's result of a branch (``org_id``) or a member
-    (``person_id``); ``rate_permille`` is None when it had fewer than 5 valid votes."""
-    found = await uow.evaluations.latest_results(org_id=org_id, person_id=person_id)
-    if found is None:
-        return None
-    if found.satisfied + found.basic + found.unsatisfied < MIN_PUBLISHED:
-        return found.model_copy(update={"rate_permille": None, "passed": None})
-    return found
+    (``person_id``); under 5 valid votes it is marked unpublished and carries no figure."""
+    return await uow.evaluations.latest_results(org_id=org_id, person_id=person_id)
 
 
 async def on_joined(uow: UnitOfWork, clock: Clock, person: Person) -> int:
@@ -1699,7 +1686,7 @@ class EvaluationService:
         named = await _subject_names(uow, org, subjects)
         rows = []
         for (_, name, _), subject in zip(named, subjects, strict=True):
-            if subject.valid < MIN_PUBLISHED:
+            if subject.valid < MIN_PUBLISHED_VOTES:
                 rows.append((name, 0, 0, 0))  # drawn as "too few votes", no figures
             else:
                 rows.append(
@@ -1751,7 +1738,7 @@ async def _rectification_hook(uow: UnitOfWork, clock: Clock, evaluation_id: int)
 def result_line(locale: str | None, name: str, tally: Tally, pass_permille: int) -> str:
     """One subject's result, or "票数不足5票，不公布"."""
     if not tally.published:
-        return t(locale, "ev.result.hidden", name=name, min=MIN_PUBLISHED)
+        return t(locale, "ev.result.hidden", name=name, min=MIN_PUBLISHED_VOTES)
     rate = tally.rate_permille()
     assert rate is not None
     passed = tally.passed(pass_permille)

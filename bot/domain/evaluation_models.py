@@ -124,9 +124,10 @@ class SatisfactionResult(_Model):
     subject_id: int
     org_id: int
     person_id: int | None
-    satisfied: int
-    basic: int
-    unsatisfied: int
-    rate_permille: int | None  # None: fewer than 5 valid votes (not published)
+    published: bool  # False: fewer than 5 valid votes; then no count, rate or verdict at all
+    satisfied: int | None
+    basic: int | None
+    unsatisfied: int | None
+    rate_permille: int | None
     passed: bool | None
     closed_at: datetime

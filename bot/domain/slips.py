@@ -31,6 +31,7 @@ from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.evaluation_models import CHOICES, Choice, EvalStatus, Evaluation, SubjectKind
 from storage.db import Database
+from storage.secrecy import MIN_PUBLISHED_VOTES
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -211,8 +212,6 @@ def _state_of(evaluation: Evaluation, now: datetime) -> str:
 
 
 async def _subject_lines(uow: UnitOfWork, evaluation: Evaluation) -> list[SubjectLine]:
-    from bot.domain.evaluation import MIN_PUBLISHED
-
     org = await uow.orgs.get(evaluation.org_id)
     subjects = await uow.evaluations.subjects(evaluation.id)
     people = await uow.people.by_ids(s.person_id for s in subjects if s.person_id is not None)
@@ -223,7 +222,7 @@ async def _subject_lines(uow: UnitOfWork, evaluation: Evaluation) -> list[Subjec
         else:
             who = people.get(s.person_id)
             name = who.name if who else "?"
-        published = evaluation.status is EvalStatus.CLOSED and s.valid >= MIN_PUBLISHED
+        published = evaluation.status is EvalStatus.CLOSED and s.valid >= MIN_PUBLISHED_VOTES
         lines.append(
             SubjectLine(
                 s.id,

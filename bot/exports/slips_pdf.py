@@ -18,7 +18,7 @@ from typing import Any
 import segno
 from fpdf import FPDF
 
-from bot.domain.evaluation import format_moment
+from bot.domain.dates import format_moment
 from bot.domain.evaluation_models import SubjectKind
 from bot.fonts import cjk_font_path
 from bot.i18n import t

@@ -26,11 +26,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.domain.clock import Clock
-from bot.domain.evaluation import MIN_PUBLISHED, format_moment, percent
+from bot.domain.dates import format_moment
+from bot.domain.evaluation import percent
 from bot.domain.evaluation_models import CHOICES, Choice, SubjectKind
 from bot.domain.slips import Cast, SlipPage, SlipService, SlipState, normalize_token
 from bot.i18n import t
 from bot.web.throttle import Throttle
+from storage.secrecy import MIN_PUBLISHED_VOTES
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +301,7 @@ def _results(page: SlipPage, loc: str) -> str:
     items = []
     for subject in page.subjects:
         if subject.rate_permille is None:
-            line = t(loc, "slip.result.hidden", min=MIN_PUBLISHED)
+            line = t(loc, "slip.result.hidden", min=MIN_PUBLISHED_VOTES)
         else:
             verdict = t(loc, "ev.result.pass" if subject.passed else "ev.result.fail")
             line = t(

@@ -374,3 +374,29 @@ async def test_a_batch_that_fails_once_is_written_on_the_next_try(
     assert verdicts == [Verdict.COUNTED, Verdict.COUNTED] and len(calls) == 2
     async with db.engine.connect() as conn:
         assert len((await conn.execute(select(schema.ballots))).all()) == 2
+
+
+async def test_a_hidden_result_leaves_the_store_without_a_figure(
+    box: tuple[Database, FakeClock, EvaluationService],
+) -> None:
+    """Three people vote on the branch (quorum 3): closed, but under 5 votes its result is
+    never shown, so whatever asks for the latest result gets no count, rate or verdict."""
+    db, clock, service = box
+    org_id, _ = await seed(db, clock, 6)
+    opened = await service.open(
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 3, REASON
+    )
+    polls = await polls_for(db, opened.evaluation_id)
+    voters = sorted(polls)[:3]
+    await service.record_answers(
+        [Answer(n, v, polls[v], (2 if n == 0 else 0,)) for n, v in enumerate(voters)]
+    )
+    clock.advance(timedelta(days=2))
+    assert (await service.tick()).closed == 1
+    async with db.uow() as uow:
+        result = await latest_satisfaction(uow, org_id=org_id)
+        [subject] = await uow.evaluations.subjects(opened.evaluation_id)
+    assert subject.valid == 3  # the store holds the tally (for the rule), not the reader
+    assert result is not None and result.published is False
+    figures = (result.satisfied, result.basic, result.unsatisfied, result.rate_permille)
+    assert figures == (None, None, None, None) and result.passed is None
