@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 
@@ -29,6 +30,10 @@ def _localized(locale: str | None, value: Any) -> Any:
         return t(locale, f"role.{value.value}")
     if isinstance(value, PledgeStatus):
         return t(locale, f"status.{value.value}")
+    if isinstance(value, date):  # 2027年6月5日 / 2027-06-05, as the reader writes dates
+        from bot.domain.dates import format_date
+
+        return format_date(value, locale)
     if isinstance(value, tuple) and value and all(isinstance(v, Role) for v in value):
         return "/".join(_localized(locale, v) for v in value)
     return value

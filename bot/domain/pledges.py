@@ -13,7 +13,7 @@ from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
 from bot.domain.campaign_calendar import CampaignCalendar
 from bot.domain.clock import Clock
-from bot.domain.dates import DeadlineError, format_date, parse_deadline
+from bot.domain.dates import DeadlineError, local_date, parse_deadline
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import ItemDraft, Org, Person, Pledge
@@ -116,13 +116,15 @@ class PledgeService:
         )
 
     def _annual_closed(self) -> tuple[date, date] | None:
-        """The pledge window's days this year, while annual pledges cannot be submitted."""
+        """While annual pledges cannot be submitted: the days of the next pledge window (this
+        year's before it opens, next year's once it has passed), in the campaign's zone."""
         calendar = self.calendar
-        today = self.clock.now().date()
+        today = local_date(self.clock.now(), self.clock.tz)
         window = calendar.pledge_window if calendar is not None else None
         if calendar is None or window is None or calendar.annual_pledges_open(today):
             return None
-        return window.start_on(today.year), window.end_on(today.year)
+        year = today.year if today < window.start_on(today.year) else today.year + 1
+        return window.start_on(year), window.end_on(year)
 
     async def _editable(
         self, uow: UnitOfWork, tg_user_id: int, pledge_id: int, version: int | None = None
@@ -453,11 +455,7 @@ class PledgeService:
             return
         closed = self._annual_closed()
         if closed is not None:
-            raise DomainError(
-                "submit.window_closed",
-                start=format_date(closed[0], None),
-                end=format_date(closed[1], None),
-            )
+            raise DomainError("submit.window_closed", start=closed[0], end=closed[1])
 
     async def _notify_reviewers(
         self, uow: UnitOfWork, pledge: Pledge, previous: list[dict[str, Any]] | None

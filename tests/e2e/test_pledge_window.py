@@ -14,7 +14,7 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon, PledgeStatus
 from bot.playground.simulator import BotApiSimulator
-from tests.e2e.flows import only_pledge
+from tests.e2e.flows import button_data, only_pledge
 from tests.e2e.harness import BotRunner, World, make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -37,7 +37,8 @@ async def world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
 WORDS = {
     "zh-hans": {
         "ask": "请选择承诺类型",
-        "warning": "现在不在公开承诺期内：年度承诺只能在 2026年6月5日 至 2026年6月10日 提交",
+        "warning": "现在不在公开承诺期内：下一个公开承诺期是 2027年6月5日 至 2027年6月10日",
+        "refusal": "下一个公开承诺期是 2027年6月5日 至 2027年6月10日",
         "annual": "年度承诺",
         "instant": "即时承诺",
         "ask_category": "请选择类别",
@@ -54,7 +55,8 @@ WORDS = {
     },
     "en": {
         "ask": "choose the type of pledge",
-        "warning": "annual pledges can only be submitted from 2026-06-05 to 2026-06-10",
+        "warning": "the next pledge period runs from 2027-06-05 to 2027-06-10",
+        "refusal": "the next pledge period runs from 2027-06-05 to 2027-06-10",
         "annual": "annual pledge",
         "instant": "instant pledge",
         "ask_category": "choose a category",
@@ -97,3 +99,24 @@ async def test_warned_at_the_choice_and_the_type_changes_on_the_draft(
     pledge = await only_pledge(world, member)
     assert pledge.status is PledgeStatus.SUBMITTED and pledge.horizon is Horizon.INSTANT
     assert [item.content for item in pledge.items] == ["每月参加支部学习"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+async def test_after_the_window_the_refusal_names_the_next_one_in_the_readers_language(
+    world: World, language: str
+) -> None:
+    """21 November 2026: this year's window (5–10 June) has passed; submitting an annual
+    pledge is refused with next year's window, its dates written as the reader writes them."""
+    w = WORDS[language]
+    member = await world.join("王建国", language_code=language)
+    await member.send("/pledge", expect=w["ask"])
+    await member.tap(w["annual"], expect=w["ask_category"])
+    await member.tap(w["category"], expect=w["content"])
+    await member.send("每月参加支部学习", expect=w["target"])
+    await member.send("全年12次", expect=w["deadline"])
+    await member.send("2026-12-31", expect=w["responsible"])
+    summary = await member.tap(w["me"], expect=w["summary"])
+    refusal = await member.tap_for_alert(summary, button_data(summary, w["submit"]))
+    assert w["refusal"] in refusal
+    assert "2026" not in refusal  # neither this year's past window nor another calendar
+    assert (await only_pledge(world, member)).status is PledgeStatus.DRAFT

@@ -73,7 +73,7 @@ async def test_annual_pledges_wait_for_the_pledge_window(
         await draft_one_item_pledge(member, horizon="年度承诺")
         summary = member.last()
         refusal = await member.tap_for_alert(summary, button_data(summary, "提交审核"))
-        assert "公开承诺期内" in refusal and "2026年6月5日至2026年6月10日" in refusal
+        assert "公开承诺期内" in refusal and "2027年6月5日 至 2027年6月10日" in refusal
         await member.send("/pledge", expect="请核对")
         await member.tap("放弃草稿", expect="草稿已删除")
         await draft_one_item_pledge(member, horizon="即时承诺")

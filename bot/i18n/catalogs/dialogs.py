@@ -13,7 +13,7 @@ ZH: dict[str, str] = {
     "dialog.wants_words": "这一步需要文字回答，我没法使用这条消息。请直接输入文字，或发送 /cancel 退出。",
     "dialog.wants_button": "这一步请点上面消息里的按钮选择，或发送 /cancel 退出。",
     # /pledge: an annual pledge outside the pledge window
-    "draft.annual_closed": "⚠️ 现在不在公开承诺期内：年度承诺只能在 {start} 至 {end} 提交。草稿可以先保存；现在就要提交，请选长期承诺或即时承诺（已写的事项都会保留，可随时点“更改承诺类型”）。",
+    "draft.annual_closed": "⚠️ 现在不在公开承诺期内：下一个公开承诺期是 {start} 至 {end}，年度承诺只能在公开承诺期内提交。草稿可以先保存；现在就要提交，请选长期承诺或即时承诺（已写的事项都会保留，可随时点“更改承诺类型”）。",
     "draft.btn.change_horizon": "🔄 更改承诺类型",
     # /progress: a photo or file before the words
     "progress.evidence.kept_first": "📎 收到，这会作为证据附在这条进展上（已收到 {count} 个）。请再用文字写下做了什么、效果怎样。",
@@ -32,7 +32,7 @@ EN: dict[str, str] = {
     "dialog.left.suggest": "ℹ️ You left “make a suggestion”. Nothing was submitted; send /suggest to start again.",
     "dialog.wants_words": "This step needs a written answer; I cannot use this message. Please type your answer, or send /cancel to leave.",
     "dialog.wants_button": "Please tap one of the buttons in the message above, or send /cancel to leave.",
-    "draft.annual_closed": "⚠️ This is outside the pledge period: annual pledges can only be submitted from {start} to {end}. The draft can be kept; to submit now, choose a long-term or instant pledge (the items you wrote stay; tap “Change the type” at any time).",
+    "draft.annual_closed": "⚠️ This is outside the pledge period: the next pledge period runs from {start} to {end}, and annual pledges can only be submitted during it. The draft can be kept; to submit now, choose a long-term or instant pledge (the items you wrote stay; tap “Change the type” at any time).",
     "draft.btn.change_horizon": "🔄 Change the type",
     "progress.evidence.kept_first": "📎 Received; it will be attached to this progress entry as evidence ({count} so far). Now please write in words what was done and with what result.",
     "fallback.not_text": "Nothing in progress needs this message, so it was not kept. To add a photo or file to a pledge item, first send /progress and pick the item; send /help for everything else.",

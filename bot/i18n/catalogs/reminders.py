@@ -18,7 +18,7 @@ ZH: dict[str, str] = {
     "reminder.phase.close": "📅「{name}」阶段今天结束（{end}）。请抓紧完成。\n{note}",
     "reminder.muted": "🔕 已关闭一般提醒。到期、逾期等重要提醒仍会发送。发送 /mute 可重新打开。",
     "reminder.unmuted": "🔔 已打开全部提醒。",
-    "submit.window_closed": "年度承诺只能在公开承诺期内（{start}至{end}）提交。即时承诺和长期承诺随时可以提交。",
+    "submit.window_closed": "年度承诺只能在公开承诺期内提交，下一个公开承诺期是 {start} 至 {end}。即时承诺和长期承诺随时可以提交。",
 }
 
 EN: dict[str, str] = {
@@ -39,5 +39,5 @@ EN: dict[str, str] = {
     "reminder.phase.close": '📅 The "{name}" phase ends today ({end}).\n{note}',
     "reminder.muted": "🔕 Routine reminders are off. Deadline and overdue reminders still come. Send /mute again to turn them back on.",
     "reminder.unmuted": "🔔 All reminders are on.",
-    "submit.window_closed": "Annual pledges can only be submitted during the pledge period ({start} to {end}). Instant and long-term pledges can be submitted any time.",
+    "submit.window_closed": "Annual pledges can only be submitted during the pledge period; the next pledge period runs from {start} to {end}. Instant and long-term pledges can be submitted any time.",
 }
