@@ -57,6 +57,17 @@ class SlipRepo:
         for start in range(0, len(rows), 400):
             await self.conn.execute(insert(s.ballot_slips), rows[start : start + 400])
 
+    async def move_slips(self, from_evaluation: int, to_evaluation: int) -> int:
+        """Slips handed out for one evaluation now vote in another (a void one rescheduled):
+        none has voted there yet, and a form shown before is stale. How many."""
+        c = s.ballot_slips.c
+        result = await self.conn.execute(
+            update(s.ballot_slips)
+            .where(c.evaluation_id == from_evaluation)
+            .values(evaluation_id=to_evaluation, voted=False, revision=c.revision + 1)
+        )
+        return int(result.rowcount or 0)
+
     async def by_hash(self, token_hash: str) -> Slip | None:
         """The slip with this token hash."""
         c = s.ballot_slips.c

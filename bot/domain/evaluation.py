@@ -983,7 +983,8 @@ class EvaluationService:
 
     async def reschedule(self, tg_user_id: int, evaluation_id: int, closes_at: datetime) -> int:
         """A void evaluation (quorum missed) again, with a new closing time: a new evaluation
-        with the same branch, subjects, participants and rules."""
+        with the same branch, subjects, participants and rules; the slips handed out for the
+        void one (现场票) are valid for the new one, and vote again."""
         now = self.clock.now()
         if closes_at <= now:
             raise DomainError("ev.time.past")
@@ -999,7 +1000,7 @@ class EvaluationService:
             for other in await uow.evaluations.for_orgs([previous.org_id]):
                 if other.status is EvalStatus.OPEN and other.subject_kind is previous.subject_kind:
                     raise DomainError("ev.already_open")
-            return await _copy(
+            again = await _copy(
                 uow,
                 now,
                 previous,
@@ -1009,6 +1010,9 @@ class EvaluationService:
                 reevaluation_of=previous.reevaluation_of,
                 rectification_id=previous.rectification_id,
             )
+            # The slips were handed out at the meeting: they vote in the new evaluation.
+            await uow.slips.move_slips(previous.id, again)
+            return again
 
     # -- reading
 

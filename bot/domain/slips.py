@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -36,6 +37,8 @@ from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.domain.evaluation import EvaluationService
+
+log = logging.getLogger(__name__)
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford's base 32: no i, l, o, u
 TOKEN_CHARS = 28  # 28 × 5 = 140 bits
@@ -84,16 +87,28 @@ def slip_url(base_url: str, token: str) -> str:
 
 
 async def issue_slips(
-    uow: UnitOfWork, evaluation: Evaluation, count: int, now: datetime
+    uow: UnitOfWork,
+    evaluation: Evaluation,
+    count: int,
+    now: datetime,
+    tokens: Sequence[str] | None = None,
 ) -> list[str]:
-    """Make ``count`` slips of an open evaluation in the caller's unit of work; the tokens
-    (the only time they exist outside the printed slips: the database keeps their hashes)."""
+    """Make ``count`` slips of an open evaluation in the caller's unit of work (``tokens``:
+    those already laid out for printing); the tokens (the only time they exist outside the
+    printed slips: the database keeps their hashes)."""
+    check_issuable(evaluation, now)
+    check_slip_count(count)
+    made = list(tokens) if tokens is not None else [new_token() for _ in range(count)]
+    if len(made) != count:
+        raise ValueError("one token per slip")
+    await uow.slips.add_slips(evaluation.id, [token_hash(tok) for tok in made])
+    return made
+
+
+def check_issuable(evaluation: Evaluation, now: datetime) -> None:
+    """Slips are issued only for an evaluation still open."""
     if evaluation.status is not EvalStatus.OPEN or evaluation.closes_at <= now:
         raise DomainError("slip.not_open")
-    check_slip_count(count)
-    tokens = [new_token() for _ in range(count)]
-    await uow.slips.add_slips(evaluation.id, [token_hash(tok) for tok in tokens])
-    return tokens
 
 
 def check_slip_count(count: int) -> None:
@@ -248,6 +263,12 @@ class SlipFile:
     org_name: str
 
 
+def slip_file_name(evaluation_id: int, closes_at: datetime, clock: Clock, count: int) -> str:
+    """slips-<evaluation>-<closing day>-<count>.pdf"""
+    day = closes_at.astimezone(clock.tz).date().isoformat()
+    return f"slips-{evaluation_id}-{day}-{count}.pdf"
+
+
 class SlipService:
     """Issuing slips, showing a slip's page, taking its votes; the paper box."""
 
@@ -280,46 +301,76 @@ class SlipService:
     async def print(
         self, evaluation_id: int, count: int, base_url: str | None, locale: str | None
     ) -> SlipFile:
-        """Issue ``count`` slips of an open evaluation and lay them out for printing (the
+        """Lay out ``count`` new slips of an open evaluation, then issue them: a run whose
+        PDF cannot be made issues nothing, so every slip counted as issued was printed (the
         tokens exist only in this PDF; the database keeps their hashes)."""
         if not base_url:
             raise DomainError("slip.no_address")
+        check_slip_count(count)
         async with self.db.uow() as uow:
-            evaluation = await uow.evaluations.get(evaluation_id)
-            if evaluation is None:
-                raise DomainError("ev.gone")
-            tokens = await self.issue_in(uow, evaluation, count)
-        return await self.render(evaluation_id, tokens, base_url, locale)
+            check_issuable(await self._evaluation(uow, evaluation_id), self.clock.now())
+        tokens = [new_token() for _ in range(count)]
+        printed = await self.render(evaluation_id, tokens, base_url, locale)
+        async with self.db.uow() as uow:
+            evaluation = await self._evaluation(uow, evaluation_id)
+            await issue_slips(uow, evaluation, count, self.clock.now(), tokens)
+        return printed
+
+    @staticmethod
+    async def _evaluation(uow: UnitOfWork, evaluation_id: int) -> Evaluation:
+        evaluation = await uow.evaluations.get(evaluation_id)
+        if evaluation is None:
+            raise DomainError("ev.gone")
+        return evaluation
 
     async def render(
         self, evaluation_id: int, tokens: Sequence[str], base_url: str | None, locale: str | None
     ) -> SlipFile:
-        """The PDF of slips already issued (their tokens as issued)."""
-        from bot.exports.slips_pdf import SlipSheet, slips_pdf
-
+        """The PDF of these slips of an evaluation (``slip.pdf_failed`` if it cannot be made)."""
         if not base_url:
             raise DomainError("slip.no_address")
         async with self.db.uow() as uow:
-            evaluation = await uow.evaluations.get(evaluation_id)
-            if evaluation is None:
-                raise DomainError("ev.gone")
+            evaluation = await self._evaluation(uow, evaluation_id)
             org = await uow.orgs.get(evaluation.org_id)
             subjects = await uow.evaluations.subjects(evaluation_id)
-        count = len(tokens)
         org_name = org.name if org else ""
-        sheet = SlipSheet(
+        data = await self.layout(
             org_name,
             evaluation.subject_kind,
             len(subjects),
             evaluation.closes_at,
-            self.clock.tz,
+            tokens,
+            base_url,
             locale,
         )
+        return SlipFile(
+            slip_file_name(evaluation_id, evaluation.closes_at, self.clock, len(tokens)),
+            data,
+            len(tokens),
+            evaluation_id,
+            org_name,
+        )
+
+    async def layout(
+        self,
+        org_name: str,
+        kind: SubjectKind,
+        subjects: int,
+        closes_at: datetime,
+        tokens: Sequence[str],
+        base_url: str,
+        locale: str | None,
+    ) -> bytes:
+        """The slips' PDF (nothing is written); ``slip.pdf_failed`` if it cannot be made."""
+        from bot.exports import slips_pdf
+
+        sheet = slips_pdf.SlipSheet(org_name, kind, subjects, closes_at, self.clock.tz, locale)
         urls = [slip_url(base_url, token) for token in tokens]
-        data = await asyncio.to_thread(slips_pdf, sheet, urls)
-        day = evaluation.closes_at.astimezone(self.clock.tz).date().isoformat()
-        name = f"slips-{evaluation_id}-{day}-{count}.pdf"
-        return SlipFile(name, data, count, evaluation_id, org_name)
+        try:
+            return await asyncio.to_thread(slips_pdf.slips_pdf, sheet, urls)
+        except Exception as exc:
+            log.exception("the slips' PDF could not be made")
+            raise DomainError("slip.pdf_failed") from exc
 
     # -- issuing
 

@@ -41,6 +41,7 @@ ZH: dict[str, str] = {
     # errors
     "slip.not_open": "这场评议已经截止或不在进行中，不能再发现场票。",
     "slip.count.range": "现场票张数请在 1 到 {limit} 之间。",
+    "slip.pdf_failed": "现场票的 PDF 没能生成，这次没有发出任何现场票（已发的票数不变）。请稍后再试；问题持续请联系管理员。",
     "slip.no_address": "还没有配置网页地址（JIANNUO_PUBLIC_BASE_URL），现场票上的二维码无处可指。请先配置，或用 --base-url 指定。",
     "slip.cli.written": "已生成 {count} 张现场票（{org}）：{path}",
     "slip.cli.bad_out": "无法写入 {path}：请给出一个文件名，所在目录必须存在。",
@@ -111,6 +112,7 @@ EN: dict[str, str] = {
     "slip.pdf.title": "Ballot slips ({count})",
     "slip.not_open": "This evaluation has closed or is not open: no more slips can be issued.",
     "slip.count.range": "Please ask for 1 to {limit:# slip|# slips}.",
+    "slip.pdf_failed": "The slips' PDF could not be made, so no slips were issued this time (the count of issued slips is unchanged). Please try again later; if it persists, tell the administrator.",
     "slip.no_address": "No public web address is configured (JIANNUO_PUBLIC_BASE_URL): the slips' QR codes would point nowhere. Configure it, or pass --base-url.",
     "slip.cli.written": "{count:# ballot slip|# ballot slips} printed ({org}): {path}",
     "slip.cli.bad_out": "Cannot write {path}: give a file name in an existing directory.",
