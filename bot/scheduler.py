@@ -15,10 +15,12 @@ EVALUATION_JOB = "evaluation-tick"
 
 async def reminder_tick(ctx: Ctx) -> None:
     """Queue the reminders due now and wake the outbox."""
+    # A broadcast a crash stopped half-queued goes on from its watermark first.
+    resumed = await ctx.svc.broadcasts.resume()
     report = await ctx.svc.reminders.tick()
     # 亮诺 kept current: once a day, board posts whose items fell overdue are refreshed.
     refreshed = await ctx.svc.boards.overdue_tick()
-    if report.total or refreshed:
+    if report.total or refreshed or resumed:
         ctx.svc.outbox.wake()
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
@@ -20,6 +20,7 @@ from storage.bulk import insert_rows
 from storage.ordering import by_name
 
 CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
+QUEUE_NS = "broadcast_queue"  # kv: a broadcast still being queued → its audience, watermark
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,60 @@ class BroadcastRepo:
             query.order_by(p.org_id, by_name(p.name, self.conn.dialect.name), p.id)
         )
         return [Member(int(i), n, t, loc) for i, n, t, loc in rows]
+
+    async def audience_page(
+        self,
+        org_ids: Sequence[int],
+        roles: Iterable[str] | None,
+        exclude: int | None,
+        after: int,
+        limit: int,
+    ) -> list[Member]:
+        """The next ``limit`` people of an audience whose id is above ``after``, by id (the
+        watermark of a broadcast queued in chunks)."""
+        p = s.people.c
+        query = select(p.id, p.name, p.tg_user_id, p.locale).where(
+            and_(p.org_id.in_(list(org_ids)), p.id > after)
+        )
+        if roles is not None:
+            query = query.where(p.role.in_(list(roles)))
+        if exclude is not None:
+            query = query.where(p.id != exclude)
+        rows = await self.conn.execute(query.order_by(p.id).limit(limit))
+        return [Member(int(i), n, t, loc) for i, n, t, loc in rows]
+
+    async def count_recipients(self, broadcast_id: int, more: int) -> None:
+        """A chunk of recipients was queued: the broadcast counts them."""
+        b = s.broadcasts.c
+        await self.conn.execute(
+            update(s.broadcasts).where(b.id == broadcast_id).values(recipients=b.recipients + more)
+        )
+
+    async def queue_state(self, broadcast_id: int) -> dict[str, Any] | None:
+        """What is left to queue of a broadcast (None: it is queued whole)."""
+        kv = s.kv.c
+        row = (
+            await self.conn.execute(
+                select(kv.value).where(and_(kv.namespace == QUEUE_NS, kv.key == str(broadcast_id)))
+            )
+        ).first()
+        return dict(row[0]) if row else None
+
+    async def set_queue_state(self, broadcast_id: int, state: dict[str, Any] | None) -> None:
+        """Move the watermark (None: the broadcast is queued whole)."""
+        kv = s.kv.c
+        await self.conn.execute(
+            delete(s.kv).where(and_(kv.namespace == QUEUE_NS, kv.key == str(broadcast_id)))
+        )
+        if state is not None:
+            await self.conn.execute(
+                insert(s.kv).values(namespace=QUEUE_NS, key=str(broadcast_id), value=state)
+            )
+
+    async def being_queued(self) -> list[int]:
+        """Broadcasts whose queueing has not finished (a crash stopped it), oldest first."""
+        rows = await self.conn.execute(select(s.kv.c.key).where(s.kv.c.namespace == QUEUE_NS))
+        return sorted(int(key) for (key,) in rows)
 
     async def recipient(self, broadcast_id: int, person_id: int) -> RecipientRecord | None:
         """A person's place in a broadcast."""

@@ -4,8 +4,10 @@ Every recipient's message carries a "收到" button; the sender gets a delivery 
 one message edited in place (a live view of the outbox: sent / failed with reasons / pending,
 and the acknowledgements), can list who has not acknowledged and re-send to just them.
 
-The whole broadcast (the notice, its recipients, one outbox row per message part, the
-sender's report) is written in one transaction with batched inserts.
+The notice is stored in the transaction of the sender's decision; its recipients, one outbox
+row per message part, and last the sender's report are queued in chunks that each commit
+with a watermark (bot/domain/broadcast_queue.py): a crash resumes where it stopped, and
+others are answered between chunks.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from bot import callbacks as cb
 from bot.domain import access
+from bot.domain.broadcast_queue import CHUNK, ChunkedQueue, QueueSpec
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date, format_time, local_date
 from bot.domain.enums import Role
@@ -394,9 +397,10 @@ def report_row(
 class BroadcastService:
     """Composing, sending and following up notices."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, chunk: int = CHUNK) -> None:
         self.db = db
         self.clock = clock
+        self.queue = ChunkedQueue(db, self._chunk_rows, chunk)
 
     # -- who may send what
 
@@ -490,7 +494,7 @@ class BroadcastService:
 
     async def preview(self, tg_user_id: int, audience: Audience) -> Preview:
         """How many the audience counts now, and how many of them joined the bot."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await self._sender(uow, tg_user_id)
             org_ids, roles, stored = await self._resolve(uow, me, audience)
             members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
@@ -500,14 +504,15 @@ class BroadcastService:
         return Preview(audience_label(me.locale, stored), len(members), reachable, header)
 
     async def send(self, tg_user_id: int, notice: Notice, audience: Audience) -> Sent:
-        """Queue the notice to everyone in the audience and the sender's live report."""
+        """Store the notice, then queue it to everyone in the audience chunk by chunk, and
+        last the sender's live report."""
         notice = await self.check_notice(tg_user_id, notice.text, notice.media)
         now = self.clock.now()
         async with self.db.uow() as uow:
             me = await self._sender(uow, tg_user_id)
             org_ids, roles, stored = await self._resolve(uow, me, audience)
-            members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
-            if not members:
+            spec = QueueSpec(tuple(org_ids), roles, me.id)
+            if not await uow.broadcasts.audience_page(org_ids, roles, me.id, 0, 1):
                 raise DomainError("bc.error.nobody")
             bid = await uow.broadcasts.create(
                 sender_id=me.id,
@@ -515,40 +520,45 @@ class BroadcastService:
                 audience=stored,
                 text=notice.text,
                 media=notice.media.to_json() if notice.media else None,
-                recipients=len(members),
+                recipients=0,  # counted as the chunks are queued
                 created_at=now,
             )
-            await uow.broadcasts.add_recipients(
-                [
-                    {
-                        "broadcast_id": bid,
-                        "person_id": m.person_id,
-                        "chat_id": m.tg_user_id,
-                        "round": 1,
-                        "acked_at": None,
-                    }
-                    for m in members
-                ]
-            )
-            rows = await self._rows_for(uow, me, bid, notice, [(m, 1) for m in members], now)
-            if me.tg_user_id is not None:
-                rows.append(report_row(me.tg_user_id, bid, me.locale, now))
-            await uow.outbox.add(rows)
-        reachable = sum(1 for m in members if m.tg_user_id is not None)
-        log.info("broadcast %s queued: %d recipients, %d reachable", bid, len(members), reachable)
-        return Sent(bid, len(members), reachable)
+            await uow.broadcasts.set_queue_state(bid, spec.state(0))
+        await self.queue.run(bid)
+        async with self.db.read() as uow:
+            _acked, reachable, unreachable, _rounds = await uow.broadcasts.ack_counts(bid)
+        log.info("broadcast %s queued: %d reachable, %d not", bid, reachable, unreachable)
+        return Sent(bid, reachable + unreachable, reachable)
+
+    async def resume(self) -> list[int]:
+        """Queue the rest of broadcasts a crash stopped half-way (the reminder tick)."""
+        return await self.queue.resume()
+
+    async def _chunk_rows(
+        self,
+        record: BroadcastRecord,
+        sender: Person,
+        org_name: str,
+        members: Sequence[Member],
+        last: bool,
+    ) -> list[dict[str, Any]]:
+        """A chunk's outbox rows (and the sender's report with the last chunk)."""
+        now = self.clock.now()
+        targets = [(member, 1) for member in members]
+        rows = await self._rows_for(org_name, sender, record.id, _notice_of(record), targets, now)
+        if last and sender.tg_user_id is not None:
+            rows.append(report_row(sender.tg_user_id, record.id, sender.locale, now))
+        return rows
 
     async def _rows_for(
         self,
-        uow: UnitOfWork,
+        org_name: str,
         sender: Person,
         broadcast_id: int,
         notice: Notice,
         targets: Sequence[tuple[Member, int]],
         now: datetime,
     ) -> list[dict[str, Any]]:
-        org = await uow.orgs.get(sender.org_id)
-        org_name = org.name if org else ""
         headers: dict[tuple[str | None, bool], str] = {}
         buttons: dict[tuple[str | None, int], Buttons] = {}
         rows: list[dict[str, Any]] = []
@@ -638,19 +648,20 @@ class BroadcastService:
                 )
             sender = await uow.people.get(record.sender_id)
             assert sender is not None
-            media = record.media
-            notice = Notice(
-                record.text,
-                Media(media["kind"], media["file_id"], None, media.get("file_name"))
-                if media
-                else None,
-            )
+            org = await uow.orgs.get(sender.org_id)
             bumped = [(member, round_ + 1) for member, round_ in targets]
             await uow.broadcasts.set_rounds(
                 broadcast_id, [(member.person_id, round_) for member, round_ in bumped]
             )
             await uow.outbox.add(
-                await self._rows_for(uow, sender, broadcast_id, notice, bumped, now)
+                await self._rows_for(
+                    org.name if org else "",
+                    sender,
+                    broadcast_id,
+                    _notice_of(record),
+                    bumped,
+                    now,
+                )
             )
             await self._refresh(uow, [broadcast_id], now)
         log.info("broadcast %s re-sent to %d", broadcast_id, len(targets))
@@ -712,3 +723,12 @@ class BroadcastService:
         report = await self._report(uow, record)
         text, buttons = render_report(payload.get("locale"), report)
         return text, buttons
+
+
+def _notice_of(record: BroadcastRecord) -> Notice:
+    """The notice a stored broadcast sends."""
+    media = record.media
+    return Notice(
+        record.text,
+        Media(media["kind"], media["file_id"], None, media.get("file_name")) if media else None,
+    )

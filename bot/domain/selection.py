@@ -268,7 +268,7 @@ class SelectionService:
 
     async def ranking(self, tg_user_id: int, page: int = 0) -> RankingView:
         """/ranking: the current slot's figures, one page (members or branches by role)."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             kind = self._ranking_kind(me)
             org = await uow.orgs.get(me.org_id)
@@ -292,9 +292,13 @@ class SelectionService:
             )
 
     async def publish(self, tg_user_id: int, kind: SubjectKind, period: str) -> Published:
-        """Store the slot's snapshot and post it (board group, secretaries) — once per slot."""
+        """Store the slot's snapshot and post it (board group, secretaries) — once per slot.
+
+        The ranking (a district's 1,376 branches) is read in a read-only unit of work and its
+        texts written outside any; the snapshot and its messages then commit in one short
+        transaction that checks again that nobody published the slot meanwhile."""
         now = self.clock.now()
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
             if self._ranking_kind(me) is not kind:
                 raise Forbidden("selection.rank.not_allowed")
@@ -303,40 +307,45 @@ class SelectionService:
                 raise DomainError("selection.rank.stale")
             org = await uow.orgs.get(me.org_id)
             assert org is not None
-            done = await uow.selection.published(RANKING_KIND[kind], org.id, period)
-            if done is not None:
-                raise DomainError(
-                    "selection.rank.already",
-                    period=period,
-                    date=done.published_at.astimezone(self.clock.tz).strftime("%Y-%m-%d"),
-                )
+            await self._not_published(uow, kind, org, period)
             total, rows = await uow.selection.ranking(
                 Scope(kind, org.id), period_span(period, self.clock.tz), self.weights
             )
-            await uow.selection.publish(
-                RANKING_KIND[kind], org.id, period, [r.snapshot() for r in rows], now
-            )
-            from bot.domain.selection_view import board_text, secretary_place_text
-
-            on_board = False
-            if org.board_chat_id is not None:
-                text = board_text(None, kind, org, period, rows, today, BOARD_ROWS)
-                await uow.outbox.add(message_row(org.board_chat_id, text, now, sender_id=me.id))
-                on_board = True
-            told = 0
+            secretaries: list[Recipient] = []
             if kind is SubjectKind.BRANCH and rows:
                 secretaries = await uow.reminders.recipients(
                     roles=[Role.SECRETARY.value], org_ids=[r.subject_id for r in rows]
                 )
-                by_org = {r.subject_id: r for r in rows}
-                out: list[dict[str, Any]] = []
-                for sec in secretaries:
-                    text = secretary_place_text(sec.locale, org, period, by_org[sec.org_id], total)
-                    out += message_row(sec.tg_user_id, text, now, sender_id=me.id)
-                    told += 1
-                await uow.outbox.add(out)
-            log.info("ranking %s %s of org %s published (%d rows)", kind, period, org.id, total)
-            return Published(kind, org, period, total, on_board, told)
+        from bot.domain.selection_view import board_text, secretary_place_text
+
+        out: list[dict[str, Any]] = []
+        if org.board_chat_id is not None:
+            text = board_text(None, kind, org, period, rows, today, BOARD_ROWS)
+            out += message_row(org.board_chat_id, text, now, sender_id=me.id)
+        by_org = {r.subject_id: r for r in rows}
+        for sec in secretaries:
+            text = secretary_place_text(sec.locale, org, period, by_org[sec.org_id], total)
+            out += message_row(sec.tg_user_id, text, now, sender_id=me.id)
+        async with self.db.uow() as uow:
+            await self._not_published(uow, kind, org, period)
+            await uow.selection.publish(
+                RANKING_KIND[kind], org.id, period, [r.snapshot() for r in rows], now
+            )
+            await uow.outbox.add(out)
+        log.info("ranking %s %s of org %s published (%d rows)", kind, period, org.id, total)
+        return Published(kind, org, period, total, org.board_chat_id is not None, len(secretaries))
+
+    async def _not_published(
+        self, uow: UnitOfWork, kind: SubjectKind, org: Org, period: str
+    ) -> None:
+        """Refuse a slot that was published already (saying when)."""
+        done = await uow.selection.published(RANKING_KIND[kind], org.id, period)
+        if done is not None:
+            raise DomainError(
+                "selection.rank.already",
+                period=period,
+                date=done.published_at.astimezone(self.clock.tz).strftime("%Y-%m-%d"),
+            )
 
     # ---- awards -----------------------------------------------------------------------
 
@@ -374,7 +383,7 @@ class SelectionService:
 
     async def awards(self, tg_user_id: int, year: int, page: int = 0) -> AwardsView:
         """/awards: the committee's candidates and decisions of a year."""
-        async with self.db.uow() as uow:
+        async with self.db.read() as uow:
             _, org = await self._clerk(uow, tg_user_id)
             return await self._awards_view(uow, org, year, page)
 
@@ -382,62 +391,77 @@ class SelectionService:
         """Propose candidates from the year's figures; undecided proposals are replaced.
 
         Returns how many candidates the figures gave (0: nobody reaches the bars) and the list.
-        """
+        The figures are read in a read-only unit of work; the proposals are written in a
+        short one, if no award was decided meanwhile (else the figures are read again)."""
+        while True:
+            async with self.db.read() as uow:
+                _, org = await self._clerk(uow, tg_user_id)
+                decided = await self._decided(uow, org, year)
+                rows = await self._proposals(uow, org, year, decided)
+            async with self.db.uow() as uow:
+                if await self._decided(uow, org, year) != decided:
+                    continue  # a decision came in between: its award is not proposed again
+                await uow.selection.replace_proposals(org.id, year, rows)
+                return len(rows), await self._awards_view(uow, org, year, 0)
+
+    @staticmethod
+    async def _decided(uow: UnitOfWork, org: Org, year: int) -> list[Award]:
+        return [
+            a
+            for a in await uow.selection.awards(org.id, year)
+            if a.status is not AwardStatus.PROPOSED
+        ]
+
+    async def _proposals(
+        self, uow: UnitOfWork, org: Org, year: int, decided: list[Award]
+    ) -> list[dict[str, Any]]:
+        """The award rows the year's figures propose, past the decided ones."""
         now = self.clock.now()
         st = self.settings
-        async with self.db.uow() as uow:
-            _, org = await self._clerk(uow, tg_user_id)
-            span = self._span(year)
-            decided = [
-                a
-                for a in await uow.selection.awards(org.id, year)
-                if a.status is not AwardStatus.PROPOSED
-            ]
-            taken: dict[AwardKind, set[int]] = defaultdict(set)
-            for a in decided:
-                taken[a.kind].add(a.person_id if a.person_id is not None else a.org_id)
-            confirmed_star = {
-                a.person_id
-                for a in decided
-                if a.kind is AwardKind.STAR_MEMBER and a.status is AwardStatus.CONFIRMED
-            }
-            members = Scope(SubjectKind.MEMBER, org.id, below=True)
-            stars = await self._candidates(
-                uow,
-                members,
-                span,
-                st.award_star_fulfilment_percent,
-                st.award_star_top,
-                taken[AwardKind.STAR_MEMBER],
+        span = self._span(year)
+        taken: dict[AwardKind, set[int]] = defaultdict(set)
+        for a in decided:
+            taken[a.kind].add(a.person_id if a.person_id is not None else a.org_id)
+        confirmed_star = {
+            a.person_id
+            for a in decided
+            if a.kind is AwardKind.STAR_MEMBER and a.status is AwardStatus.CONFIRMED
+        }
+        members = Scope(SubjectKind.MEMBER, org.id, below=True)
+        stars = await self._candidates(
+            uow,
+            members,
+            span,
+            st.award_star_fulfilment_percent,
+            st.award_star_top,
+            taken[AwardKind.STAR_MEMBER],
+        )
+        chosen_star = {f.subject_id for f in stars} | {p for p in confirmed_star if p}
+        excellent = await self._candidates(
+            uow,
+            members,
+            span,
+            st.award_excellent_fulfilment_percent,
+            st.award_excellent_top,
+            taken[AwardKind.EXCELLENT_MEMBER] | chosen_star,
+        )
+        branches = await self._candidates(
+            uow,
+            Scope(SubjectKind.BRANCH, org.id),
+            span,
+            st.award_branch_fulfilment_percent,
+            st.award_branch_top,
+            taken[AwardKind.ADVANCED_BRANCH],
+        )
+        return [
+            _award_row(kind, year, org.id, f, now)
+            for kind, found in (
+                (AwardKind.STAR_MEMBER, stars),
+                (AwardKind.EXCELLENT_MEMBER, excellent),
+                (AwardKind.ADVANCED_BRANCH, branches),
             )
-            chosen_star = {f.subject_id for f in stars} | {p for p in confirmed_star if p}
-            excellent = await self._candidates(
-                uow,
-                members,
-                span,
-                st.award_excellent_fulfilment_percent,
-                st.award_excellent_top,
-                taken[AwardKind.EXCELLENT_MEMBER] | chosen_star,
-            )
-            branches = await self._candidates(
-                uow,
-                Scope(SubjectKind.BRANCH, org.id),
-                span,
-                st.award_branch_fulfilment_percent,
-                st.award_branch_top,
-                taken[AwardKind.ADVANCED_BRANCH],
-            )
-            rows = [
-                _award_row(kind, year, org.id, f, now)
-                for kind, found in (
-                    (AwardKind.STAR_MEMBER, stars),
-                    (AwardKind.EXCELLENT_MEMBER, excellent),
-                    (AwardKind.ADVANCED_BRANCH, branches),
-                )
-                for f in found
-            ]
-            await uow.selection.replace_proposals(org.id, year, rows)
-            return len(rows), await self._awards_view(uow, org, year, 0)
+            for f in found
+        ]
 
     async def _candidates(
         self,

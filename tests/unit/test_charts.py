@@ -6,7 +6,6 @@ what tofu boxes would do)."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 
 import pytest
@@ -128,14 +127,15 @@ def test_english_labels() -> None:
     assert img.width == charts.WIDTH_PX
 
 
-def test_committee_with_300_branches_renders_fast() -> None:
+def test_committee_with_300_branches_renders() -> None:
+    """300 branches' chart is drawn whole (its speed is bench/bench_stats.py's target)."""
     rows = [(f"第{i}党支部", i % 21, 20) for i in range(300)]
-    charts.fulfilment_chart("预热", rows[:3])  # font loading is a one-off cost
-    start = time.perf_counter()
-    charts.fulfilment_chart("各支部兑现率", rows)
-    charts.status_chart("状态", fulfilled=3000, in_progress=2000, overdue=100, claimed=50)
-    charts.monthly_activity_chart("进展", [(2026, m, m * 100) for m in range(1, 13)])
-    assert time.perf_counter() - start < 3.0
+    for png in (
+        charts.fulfilment_chart("各支部兑现率", rows),
+        charts.status_chart("状态", fulfilled=3000, in_progress=2000, overdue=100, claimed=50),
+        charts.monthly_activity_chart("进展", [(2026, m, m * 100) for m in range(1, 13)]),
+    ):
+        assert _image(png).width == charts.WIDTH_PX
 
 
 def test_digits_count_half_when_shortening() -> None:
