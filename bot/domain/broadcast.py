@@ -702,9 +702,15 @@ class BroadcastService:
     # -- the live report (wired into the outbox dispatcher)
 
     async def _refresh(self, uow: UnitOfWork, broadcast_ids: Sequence[int], now: datetime) -> bool:
-        """Queue a refresh of these reports (at most one waits per report); any queued?"""
+        """Queue a refresh of these reports (at most one waits per report); any queued?
+
+        A broadcast still being queued has no report yet: its last chunk queues it, with
+        the whole figures (a refresh now would show a part of the audience as its total)."""
         queued = False
+        queueing = set(await uow.broadcasts.being_queued())
         for bid, (chat, locale) in (await uow.broadcasts.sender_chat(broadcast_ids)).items():
+            if bid in queueing:
+                continue
             queued = await uow.outbox.refresh_view(report_row(chat, bid, locale, now)) or queued
         return queued
 

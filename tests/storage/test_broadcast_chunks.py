@@ -15,6 +15,7 @@ from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notic
 from bot.domain.clock import FakeClock
 from storage import schema as s
 from storage.db import Database
+from storage.repositories import OutboxRow
 
 NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
 SECRETARY_TG = 1001
@@ -97,6 +98,15 @@ async def test_a_crash_mid_queue_resumes_and_queues_each_recipient_once(db: Data
         )
     notices, reports, stored, counted = await queued(db)
     assert (len(notices), reports, stored, counted) == (100, 0, 100, 100)
+    # Meanwhile the first chunk's messages are delivered: the report is not refreshed yet
+    # (it would count 100 as the whole audience), its last chunk queues it.
+    async with db.uow() as uow:
+        delivered = [
+            OutboxRow.model_validate({**m.model_dump(), "broadcast_id": 1})
+            for m in await uow.outbox.due(NOW, 100)
+        ]
+        assert len(delivered) == 100
+        assert not await first.on_settled(uow, delivered)
 
     restarted = BroadcastService(db, clock, chunk=100)
     assert await restarted.resume() == [1]
