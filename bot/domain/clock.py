@@ -48,6 +48,19 @@ class FakeClock:
         self._now = moment if moment.tzinfo else moment.replace(tzinfo=self.tz)
 
 
+class HeldClock:
+    """One moment held still: every step of one tick decides at the moment the tick began
+    (its quiet hours, its week of lateness), however long the tick's reads take."""
+
+    def __init__(self, moment: datetime, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._moment = moment
+
+    def now(self) -> datetime:
+        """Return the held moment."""
+        return self._moment
+
+
 def today(clock: Clock) -> date:
     """The current date in the clock's zone."""
     return clock.now().astimezone(clock.tz).date()

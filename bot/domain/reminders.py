@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.domain import rectification_tick
 from bot.domain.campaign_calendar import CampaignCalendar
-from bot.domain.clock import Clock
+from bot.domain.clock import Clock, HeldClock
 from bot.domain.dates import format_date
 from bot.domain.enums import Role
 from bot.domain.leader_review_reminders import leader_review_step
@@ -166,8 +166,9 @@ class ReminderService:
             await ask_residents_step(uow, batch)  # residents of an open evaluation: confirm phone
             await queue_ranking_reminders(uow, today, batch)  # 上评下议: publish the rankings
         await batch.finish()
-        async with self.db.uow() as uow:
-            batch.report.queued.update(await rectification_tick.step(uow, self.clock))
+        async with self.db.uow() as uow:  # at the tick's moment, not the clock's by now
+            held = HeldClock(now, self.clock.tz)
+            batch.report.queued.update(await rectification_tick.step(uow, held))
         async with self.db.uow() as uow:  # the items' watermarks, once their reminders are in
             await uow.reminders.advance_watermarks(
                 [(i.item_id, self._next_stage(i, today)) for i in due]

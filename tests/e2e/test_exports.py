@@ -16,6 +16,10 @@ from tests.e2e.harness import WAIT, Human, World
 from tests.export_data import Published, big_branch, publish
 from tests.pdf_check import assert_cjk_glyphs, pdf_text
 
+# A tap that builds a file is answered once the file is built (a refusal becomes the button's
+# alert): seconds of PDF or Excel work in a thread, slower on a loaded machine than a reply.
+BUILD_WAIT = 3 * WAIT
+
 
 async def org_id(world: World, code: str) -> int:
     async with world.db.uow() as uow:
@@ -71,7 +75,9 @@ async def test_secretary_gets_the_board_table_as_pdf_and_excel(world: World) -> 
         "📊 创先争优统计表",
         "✖ 关闭",
     ]
-    pdf = await secretary.tap("🖨 承诺公示表（PDF，可打印张贴）", expect="可直接打印张贴")
+    pdf = await secretary.tap(
+        "🖨 承诺公示表（PDF，可打印张贴）", expect="可直接打印张贴", timeout=BUILD_WAIT
+    )
     assert pdf.document is not None
     assert pdf.document.file_name == f"黄思村党总支_承诺登记公示表_{today().isoformat()}.pdf"
     assert pdf.document.mime_type == "application/pdf"
@@ -81,7 +87,7 @@ async def test_secretary_gets_the_board_table_as_pdf_and_excel(world: World) -> 
     assert "13800000" not in page
     assert_cjk_glyphs(pdf.document.data, 0, "硬化道路")
 
-    xlsx = await secretary.tap("📋 承诺公示表（Excel）", expect="（Excel）")
+    xlsx = await secretary.tap("📋 承诺公示表（Excel）", expect="（Excel）", timeout=BUILD_WAIT)
     assert xlsx.document is not None
     assert xlsx.document.file_name == f"黄思村党总支_承诺登记公示表_{today().isoformat()}.xlsx"
     ws = load_workbook(BytesIO(xlsx.document.data)).active
@@ -95,7 +101,7 @@ async def test_secretary_gets_the_board_table_as_pdf_and_excel(world: World) -> 
     letters = await secretary.tap("📜 承诺书（PDF，签字用）", expect="请选择要导出承诺书的承诺")
     assert letters.message_id == menu.message_id  # the menu turns into the list
     assert "共 2 份，第 1/1 页" in letters.content
-    letter = await secretary.tap("王建国", expect="一式三份")
+    letter = await secretary.tap("王建国", expect="一式三份", timeout=BUILD_WAIT)
     assert letter.document is not None
     assert letter.document.file_name == f"王建国_承诺书_XH-HS-{today().year}-002.pdf"
     assert len(pdf_text(letter.document.data)) == 3
@@ -124,7 +130,9 @@ async def test_committee_clerk_walks_to_a_branch_and_gets_ledger_and_statistics(
         "✖ 关闭",
     ]
     started = asyncio.get_running_loop().time()
-    ledger = await clerk.tap("新华精密机械有限公司党支部", expect="共 800 项承诺事项")
+    ledger = await clerk.tap(
+        "新华精密机械有限公司党支部", expect="共 800 项承诺事项", timeout=BUILD_WAIT
+    )
     took = asyncio.get_running_loop().time() - started
     assert took < 5.0, took
     assert ledger.document is not None and ledger.document.file_name is not None
@@ -146,14 +154,16 @@ async def test_committee_clerk_walks_to_a_branch_and_gets_ledger_and_statistics(
     assert second.message_id == first.message_id
     assert second.button_labels()[0] == f"XH-JX-{today().year}-011 党员010"
     assert second.button_labels()[-3:] == ["◀ 上一页", "下一页 ▶", "✖ 关闭"]
-    letter = await clerk.tap("党员015", expect="一式三份")
+    letter = await clerk.tap("党员015", expect="一式三份", timeout=BUILD_WAIT)
     assert letter.document is not None
     assert "党员015承诺第4项" in "".join(pdf_text(letter.document.data))
 
     # The statistics form of the whole committee: a message and a workbook.
     await clerk.send("/export", expect="请选择要导出的内容")
     await clerk.tap("📊 创先争优统计表", expect="请选择导出统计表的单位")
-    form = await clerk.tap("📊 新华镇党委（全部汇总）", expect="创先争优活动有关项目统计（截至")
+    form = await clerk.tap(
+        "📊 新华镇党委（全部汇总）", expect="创先争优活动有关项目统计（截至", timeout=BUILD_WAIT
+    )
     assert "基层党组织 4 个，作出组织承诺的 1 个" in form.content
     assert "作出公开承诺的 201 名" in form.content
     assert "承诺事项 803 项" in form.content
@@ -175,7 +185,7 @@ async def test_member_gets_own_letter_and_no_ledger(world: World) -> None:
         "✖ 关闭",
     ]
     mine = await member.tap("📜 我的承诺书（PDF）", expect="请选择您的承诺（共 1 份")
-    letter = await member.tap("王建国", expect="一式三份")
+    letter = await member.tap("王建国", expect="一式三份", timeout=BUILD_WAIT)
     assert letter.document is not None
     pages = pdf_text(letter.document.data)
     assert ["第一联审定方备案" in p for p in pages] == [True, False, False]
@@ -201,7 +211,9 @@ async def test_resident_sees_only_public_data(world: World) -> None:
         "🖨 承诺公示表（PDF，可打印张贴）",
         "✖ 关闭",
     ]
-    table = await resident.tap("🖨 承诺公示表（PDF，可打印张贴）", expect="可直接打印张贴")
+    table = await resident.tap(
+        "🖨 承诺公示表（PDF，可打印张贴）", expect="可直接打印张贴", timeout=BUILD_WAIT
+    )
     assert table.document is not None
     assert "硬化村组道路三公里" in pdf_text(table.document.data)[0]
     hs = await org_id(world, "XH-HS")
@@ -219,7 +231,9 @@ async def test_a_double_tap_builds_one_file(world: World) -> None:
     data = button_data(menu, "承诺公示表（PDF")
     first = world.sim.tap(secretary.user_id, menu.chat_id, menu.message_id, data)
     second = world.sim.tap(secretary.user_id, menu.chat_id, menu.message_id, data)
-    answers = [(await world.sim.wait_callback_answer(q, WAIT)).text or "" for q in (first, second)]
+    answers = [
+        (await world.sim.wait_callback_answer(q, BUILD_WAIT)).text or "" for q in (first, second)
+    ]
     assert "上一个文件还在生成，请稍候。" in answers
     await secretary.receive("可直接打印张贴")
     await asyncio.sleep(0.5)
