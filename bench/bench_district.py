@@ -375,12 +375,12 @@ async def measure_processes(url: str, tmp: Path, plan: Plan, seen: Seen) -> None
             elapsed, _ = await district.ask("/help")
             seen.help_rt.append(elapsed)
             elapsed, page = await district.ask("/ledger")
-            assert "全区汇总" in page.content, page.content[:200]
+            assert "所辖支部汇总" in page.content, page.content[:200]
             seen.ledger_district.append(elapsed)
             elapsed, _ = await township.ask("/help")
             seen.help_rt.append(elapsed)
             elapsed, message = await township.ask("/ledger")
-            assert "全区汇总" in message.content, message.content[:200]
+            assert "所辖支部汇总" in message.content, message.content[:200]
             seen.ledger_township.append(elapsed)
         assert page is not None
         seen.stages.append(("/ledger rounds", _memory_mb(bot.pid)[0]))
@@ -511,7 +511,9 @@ def _database(tmp: Path, postgres: bool) -> Iterator[tuple[str, Callable[[], int
         path = tmp / "district.db"
         yield f"sqlite+aiosqlite:///{path}", lambda: path.stat().st_size
         return
-    cluster = tmp / "postgres"
+    # Its own directory, not one inside ``tmp``: run as root, the cluster belongs to the
+    # `postgres` user, who cannot reach into a private temporary directory of root's.
+    cluster = Path(tempfile.mkdtemp(prefix="jiannuo-pg."))
     script = str(ROOT / "scripts/postgres.sh")
     server = subprocess.run(
         ["bash", script, "start", str(cluster)], check=True, capture_output=True, text=True

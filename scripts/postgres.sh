@@ -38,7 +38,13 @@ case "$action" in
     fi
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+      chown postgres: "$dir"
+      if ! runuser -u postgres -- test -x "$dir"; then
+        echo "$dir: the postgres user cannot reach it (a private parent directory)" >&2
+        exit 1
+      fi
+    fi
     as_owner "$bin/initdb" -D "$dir/data" -U jiannuo --auth=trust --encoding=UTF8 \
       --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
     # Tests create and drop a database each; nothing here has to survive a crash.
