@@ -9,7 +9,6 @@ real ballots through the simulator is in ``test_rectification_loop.py``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,7 +24,7 @@ from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.playground.simulator import BotApiSimulator
 from storage import schema as s
 from tests.e2e.flows import button_data, newest, roster_person, submit_one_item_pledge
-from tests.e2e.harness import BotRunner, Human, World, make_settings
+from tests.e2e.harness import WAIT, BotRunner, Human, World, make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)
@@ -47,8 +46,26 @@ async def world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
 
 
 async def ticked(world: World) -> None:
-    """Let a few reminder ticks run at the clock's new time, then the outbox drain."""
-    await asyncio.sleep(0.7)
+    """Wait until a whole reminder tick has run at the clock's new time (one begun after this
+    call: a tick decides at the moment it begins), then until the outbox has drained."""
+    app = world.runner.app
+    assert app is not None
+    reminders = app.bot_data.services.reminders
+    tick = reminders.tick
+    finished = 0
+
+    async def counted() -> Any:
+        nonlocal finished
+        report = await tick()
+        finished += 1
+        return report
+
+    # The scheduler looks the method up at every tick.
+    reminders.tick = counted  # type: ignore[method-assign]
+    try:
+        await world.sim.wait_until(lambda: finished >= 1, WAIT)
+    finally:
+        delattr(reminders, "tick")
     await world.outbox_settled()
 
 
