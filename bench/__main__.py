@@ -1,7 +1,7 @@
 """The performance suite: every benchmark, each in its own process, and one table.
 
-    python -m bench                      # all five, full size (about 15 minutes)
-    python -m bench --quick              # smaller runs of the same (about 8 minutes)
+    python -m bench                      # all six, full size (about 20 minutes)
+    python -m bench --quick              # smaller runs of the same (about 10 minutes)
     python -m bench --only votes,district
     python -m bench --record             # also write the table into BENCHMARKS.md
 
@@ -58,6 +58,11 @@ SUITE = (
     ),
     Bench("votes", "bench.bench_votes", "10,000 ballot answers vs a bare PTB bot"),
     Bench("district", "bench.bench_district", "tick, /ledger, memory, start-up on a district"),
+    Bench(
+        "no stall",
+        "bench.bench_no_stall",
+        "/help while the district tick, a 40,000 broadcast, /stats and an export run",
+    ),
 )
 
 
