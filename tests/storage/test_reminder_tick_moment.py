@@ -43,7 +43,9 @@ def clock() -> StrikingClock:
 async def late_nudges(db: Database) -> list[dict[str, Any]]:
     async with db.engine.connect() as conn:
         rows = await conn.execute(
-            select(s.outbox.c.payload).where(s.outbox.c.chat_id == ACCOUNTS["王建国"])
+            select(s.outbox.c.payload)
+            .where(s.outbox.c.chat_id == ACCOUNTS["王建国"])
+            .order_by(s.outbox.c.id)  # in the order they were queued, on either engine
         )
         return [p for (p,) in rows if "整改方案还没有提交" in p.get("text", "")]
 
