@@ -38,8 +38,8 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import func, insert, select, update
 
-from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, Simulator, start_simulator
-from bench.bench_responsive import LagSampler, p99
+from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, start_simulator
+from bench.bench_responsive import PINGERS, LagSampler, p99, pings
 from bench.district import DISTRICT_CLERK_TG, build_district
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
@@ -55,8 +55,6 @@ from storage.db import Database
 BENCH = "no stall"
 TZ = ZoneInfo("Asia/Shanghai")
 RECIPIENTS = 40_000
-PINGERS = [499_990 + n for n in range(3)]
-INTERVAL = 1.5
 
 
 async def seed(url: str, recipients: int) -> None:
@@ -128,17 +126,6 @@ async def seed(url: str, recipients: int) -> None:
             )
     finally:
         await db.dispose()
-
-
-async def pings(sim: Simulator, count: int) -> list[float]:
-    """About ``count`` /help from the pingers; each one's latency in seconds."""
-    async with httpx.AsyncClient(timeout=900) as client:
-        base = f"http://127.0.0.1:{sim.port}/bench"
-        per_user = max(1, count // len(PINGERS))
-        body = {"users": PINGERS, "text": "/help", "count": per_user, "interval": INTERVAL}
-        await client.post(f"{base}/ping", json=body)
-        answer = await client.get(f"{base}/pings")
-        return [float(x) for x in answer.json()["latencies"]]
 
 
 async def big_jobs(db: Database, services: object, recipients: int) -> dict[str, float]:
@@ -214,11 +201,11 @@ async def measure(recipients: int, count: int) -> list[Figure]:
             try:
                 await asyncio.sleep(2.0)
                 lag.start()
-                idle = await pings(sim, count // 2)
+                idle = await pings(sim, count // 2, "/help")
                 idle_lag = await lag.stop()
 
                 lag.start()
-                pinging = asyncio.create_task(pings(sim, count))
+                pinging = asyncio.create_task(pings(sim, count, "/help"))
                 await asyncio.sleep(1.0)
                 took = await big_jobs(services.db, services, recipients)
                 loaded = await pinging

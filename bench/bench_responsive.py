@@ -149,12 +149,13 @@ def p99(values: list[float]) -> float:
     return quantile(values, 0.99)
 
 
-async def pings(sim: Simulator, count: int) -> list[float]:
-    """About ``count`` /mypledges from the pingers; each one's latency in seconds."""
-    async with httpx.AsyncClient(timeout=600) as client:
+async def pings(sim: Simulator, count: int, text: str = "/mypledges") -> list[float]:
+    """About ``count`` ``text`` from the pingers, one each INTERVAL seconds; each one's
+    latency in seconds."""
+    async with httpx.AsyncClient(timeout=900) as client:
         base = f"http://127.0.0.1:{sim.port}/bench"
         per_user = max(1, count // len(PINGERS))
-        body = {"users": PINGERS, "text": "/mypledges", "count": per_user, "interval": INTERVAL}
+        body = {"users": PINGERS, "text": text, "count": per_user, "interval": INTERVAL}
         await client.post(f"{base}/ping", json=body)
         # The answer comes when the last ping is answered; the bot's loop is not blocked.
         answer = await client.get(f"{base}/pings")
