@@ -20,7 +20,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ExtBot,
-    PollAnswerHandler,
     filters,
 )
 
@@ -31,7 +30,6 @@ from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import (
     FEATURE,
-    TOLD,
     Answer,
     Overview,
     Tally,
@@ -269,25 +267,6 @@ async def show_results(update: Update, ctx: Ctx) -> None:
 # ---- the ballots --------------------------------------------------------------------------
 
 
-async def on_poll_answer(update: Update, ctx: Ctx) -> None:
-    """A vote, a changed vote or a retraction: into the ballot box (batched)."""
-    answer = update.poll_answer
-    if answer is None or answer.user is None:  # a vote "as a channel" names nobody
-        return
-    svc = ctx.svc.evaluations
-    verdict = await svc.vote(
-        Answer(
-            update.update_id,
-            answer.user.id,
-            answer.poll_id,
-            tuple(answer.option_ids),
-            svc.clock.now(),
-        )
-    )
-    if verdict in TOLD:
-        ctx.svc.outbox.wake()  # the voter is told why it did not count
-
-
 def take_poll_answer(services: Services, update: Update) -> None:
     """The fast lane: a poll answer goes straight into the ballot box, without the handler
     groups, a callback context or a persistence mark (a burst at the end of a meeting is
@@ -363,7 +342,8 @@ def _pattern(*actions: str) -> str:
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """Among the features: /evaluations, its buttons, and the poll answers."""
+    """Among the features: /evaluations and its buttons (poll answers never reach the handlers:
+    VotingApplication.process_update takes them into the ballot box)."""
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("evaluations", show_list, filters=private),
@@ -374,6 +354,4 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
         CallbackQueryHandler(keep_open, pattern=_pattern("cln")),
         CallbackQueryHandler(show_results, pattern=_pattern("rs")),
         *evaluation_setup.build_stale(),  # /evaluate's buttons once its dialog is over
-        # Not blocking: the next update is handled while this vote waits for its batch.
-        PollAnswerHandler(on_poll_answer, block=False),
     ]

@@ -264,6 +264,30 @@ class World:
         self.sim.add_bot_to_group(chat_id, members[0].user_id)
         return chat_id
 
+    async def ticked(self) -> None:
+        """Wait until a whole reminder tick has run at the clock's current time (one begun
+        after this call: a tick decides at the moment it begins), then until the outbox has
+        drained: what a tick would send is then sent, so "nothing more" can be checked."""
+        app = self.runner.app
+        assert app is not None
+        reminders = app.bot_data.services.reminders
+        tick = reminders.tick
+        finished = 0
+
+        async def counted() -> Any:
+            nonlocal finished
+            report = await tick()
+            finished += 1
+            return report
+
+        # The scheduler looks the method up at every tick.
+        reminders.tick = counted  # type: ignore[method-assign]
+        try:
+            await self.sim.wait_until(lambda: finished >= 1, WAIT)
+        finally:
+            delattr(reminders, "tick")
+        await self.outbox_settled()
+
     async def outbox_settled(self, timeout: float = WAIT) -> dict[str, int]:
         """Wait until no outbox row is pending; return the counts per status."""
         loop = asyncio.get_running_loop()

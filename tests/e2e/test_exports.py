@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 
 from bot.domain.clock import SystemClock
 from bot.playground.sim_state import SimMessage
+from handlers import exports as exports_handlers
 from tests.e2e.flows import button_data, roster_person
 from tests.e2e.harness import WAIT, Human, World
 from tests.export_data import Published, big_branch, publish
@@ -236,5 +237,6 @@ async def test_a_double_tap_builds_one_file(world: World) -> None:
     ]
     assert "上一个文件还在生成，请稍候。" in answers
     await secretary.receive("可直接打印张贴")
-    await asyncio.sleep(0.5)
+    await world.sim.wait_until(lambda: not exports_handlers._building, BUILD_WAIT)
+    await world.outbox_settled()
     assert len(documents(secretary)) == 1

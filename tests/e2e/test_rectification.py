@@ -24,7 +24,7 @@ from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.playground.simulator import BotApiSimulator
 from storage import schema as s
 from tests.e2e.flows import button_data, newest, roster_person, submit_one_item_pledge
-from tests.e2e.harness import WAIT, BotRunner, Human, World, make_settings
+from tests.e2e.harness import BotRunner, Human, World, make_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 9, 25, 10, 0, tzinfo=TZ)
@@ -43,30 +43,6 @@ async def world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
         yield w
     finally:
         await runner.stop()
-
-
-async def ticked(world: World) -> None:
-    """Wait until a whole reminder tick has run at the clock's new time (one begun after this
-    call: a tick decides at the moment it begins), then until the outbox has drained."""
-    app = world.runner.app
-    assert app is not None
-    reminders = app.bot_data.services.reminders
-    tick = reminders.tick
-    finished = 0
-
-    async def counted() -> Any:
-        nonlocal finished
-        report = await tick()
-        finished += 1
-        return report
-
-    # The scheduler looks the method up at every tick.
-    reminders.tick = counted  # type: ignore[method-assign]
-    try:
-        await world.sim.wait_until(lambda: finished >= 1, WAIT)
-    finally:
-        delattr(reminders, "tick")
-    await world.outbox_settled()
 
 
 def clock_of(world: World) -> FakeClock:
@@ -377,18 +353,18 @@ async def test_an_unfiled_plan_nudges_weekly_and_the_acceptor_hears_of_it(world:
     assert button_data(late, "填写整改方案").startswith("rc:plan:")
     await secretary.receive("「王建国」的整改方案应于 2026年10月9日 前提交")
     clock.set(datetime(2026, 10, 12, 10, 0, tzinfo=TZ))
-    await ticked(world)
+    await world.ticked()
     assert member.seen("整改方案还没有提交") == 1  # same week: no second nudge
     clock.set(datetime(2026, 10, 17, 10, 0, tzinfo=TZ))
     await member.receive("已过 8 天")
     # Quiet hours: nothing at night, even in a new week.
     clock.set(datetime(2026, 10, 24, 23, 0, tzinfo=TZ))
-    await ticked(world)
+    await world.ticked()
     assert member.seen("整改方案还没有提交") == 2
     # The plan can still be filed late; the nudges stop.
     await file_plan(member, "改进服务态度", "每周走访", "2026-12-31")
     clock.set(datetime(2026, 10, 31, 10, 0, tzinfo=TZ))
-    await ticked(world)
+    await world.ticked()
     assert member.seen("整改方案还没有提交") == 2
 
 

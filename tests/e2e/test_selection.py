@@ -4,7 +4,6 @@ shown, the monthly reminder, and every other role refused with nothing written."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -417,7 +416,7 @@ async def test_start_of_month_reminds_to_publish_once(month_end: World) -> None:
     secretary = await world.join("沈宝方")
     other = await world.join("吴静")
     clerk = await world.join("刘晓燕")
-    await asyncio.sleep(0.5)
+    await world.ticked()
     assert secretary.seen("党员月度排名") == 0  # 31 October: nothing due yet
     clock = world.runner.clock
     assert isinstance(clock, FakeClock)
@@ -428,8 +427,7 @@ async def test_start_of_month_reminds_to_publish_once(month_end: World) -> None:
     # Later ticks and a restart send none twice.
     await world.runner.restart()
     clock.set(datetime(2026, 11, 2, 9, 0, tzinfo=TZ))
-    await asyncio.sleep(1.0)
-    await world.outbox_settled()
+    await world.ticked()
     assert secretary.seen("请发布 2026年10月") == 1
     assert clerk.seen("请发布 2026年9–10月") == 1
 
