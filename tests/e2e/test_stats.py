@@ -3,7 +3,6 @@ clerk, public aggregates only for members and residents, a clear word for an emp
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import date, timedelta
 
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain.clock import SystemClock
 from bot.playground.sim_state import SimMessage
+from handlers import stats as stats_handlers
 from storage import schema as s
 from tests.e2e.flows import roster_person
 from tests.e2e.harness import Human, World
@@ -210,6 +210,11 @@ async def test_a_double_send_draws_once(world: World) -> None:
     secretary.sim.send_text(secretary.user_id, "/stats")
     await secretary.receive("统计图正在生成，请稍候")
     await photos_after(secretary, 4, before)
-    await asyncio.sleep(1.0)  # a second drawing, had it started, would have arrived by now
+    # Both sends handled, no drawing under way, everything queued sent: a second drawing,
+    # had it started, would be in the chat now.
+    await world.sim.wait_until(
+        lambda: world.sim.updates_pending() == 0 and not stats_handlers._drawing, 10
+    )
+    await world.outbox_settled()
     assert len(await photos_after(secretary, 4, before)) == 4
     assert secretary.seen("黄思村党总支 统计图（4 张）") == 1
