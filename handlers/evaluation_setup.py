@@ -277,11 +277,18 @@ def _preview_text(loc: str, plan: Plan, ctx: Ctx) -> str:
         count=plan.participants,
         members=plan.members,
         residents=plan.residents,
-        reachable=plan.reachable,
+        reach=_reach(plan.participants, plan.reachable, loc),
         quorum_line=quorum,
         closes=format_moment(plan.closes_at, ctx.svc.clock.tz, loc),
         mark=percent(ctx.svc.evaluations.pass_permille),
     ) + (("\n" + t(loc, "ev.slips.preview", slips=plan.slips)) if plan.slips else "")
+
+
+def _reach(participants: int, reachable: int, loc: str) -> str:
+    """Who gets the ballot now, and (only if anyone) who gets it once they join."""
+    if reachable >= participants:
+        return t(loc, "ev.preview.reach.all")
+    return t(loc, "ev.preview.reach.some", reachable=reachable, later=participants - reachable)
 
 
 def _confirm_buttons(loc: str) -> list[list[dict[str, str]]]:

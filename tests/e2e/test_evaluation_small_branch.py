@@ -67,6 +67,7 @@ async def test_a_nine_person_branch_opens_with_a_lower_quorum_and_the_reason_is_
     assert "低于规定的 30 人" in why.content
     preview = await secretary.send("支部名册上只有9人", expect="请核对群众评议")
     assert "至少 5 人" in preview.content and "支部名册上只有9人" in preview.content
+    assert "其中 5 人已绑定，会马上收到选票；其余 4 人绑定后收到" in preview.content
     await secretary.tap("确认发起", expect="群众评议已发起")
     assert secretary.seen("我没有看懂") == 0
     [evaluation] = await _evaluations(world)
@@ -116,3 +117,18 @@ async def test_a_quorum_under_the_rule_needs_a_reason_even_in_a_big_enough_branc
         await svc.open(secretary.user_id, org.id, SubjectKind.BRANCH, closes, 5)
     assert refused.value.key == "ev.quorum.reason_needed"
     assert await _evaluations(world) == []
+
+
+async def test_when_everyone_has_joined_the_preview_does_not_speak_of_the_others(
+    world: World,
+) -> None:
+    for name in ("王建国", "杨友林", "沈红梅", "朱德顺", "张桂英", "李长根", "王秀兰", "赵大勇"):
+        await world.join(name)
+    secretary = await world.join("沈宝方", language_code="en")
+    await secretary.send("/evaluate", expect="What is evaluated")
+    await secretary.tap("The branch (黄思村党总支)", expect="closes")
+    await secretary.send("in 3 days", expect="at least")
+    await secretary.send("9", expect="reason")
+    preview = await secretary.send("only 9 on the roster", expect="Please check")
+    assert "all have joined the bot and get the ballot now" in preview.content
+    assert "when they join" not in preview.content

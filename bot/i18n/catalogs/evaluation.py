@@ -48,14 +48,15 @@ ZH: dict[str, str] = {
         "请核对群众评议：\n"
         "支部：{org}\n"
         "评议对象：{kind}\n"
-        "参评人员：{count} 人（党员 {members} 人，群众代表 {residents} 人），"
-        "其中 {reachable} 人已绑定，会马上收到选票；其余的人绑定后收到\n"
+        "参评人员：{count} 人（党员 {members} 人，群众代表 {residents} 人），{reach}\n"
         "{quorum_line}\n"
         "截止时间：{closes}\n"
         "满意率 = （满意 + 基本满意）÷ 有效票，达到 {mark} 为合格。\n"
         "投票保密：书记和其他任何人都看不到谁投了什么。选票上 Telegram 标的“公开投票”，"
         "只表示机器人知道是谁投的（用来核对参评名单）。"
     ),
+    "ev.preview.reach.all": "都已绑定，会马上收到选票",
+    "ev.preview.reach.some": "其中 {reachable} 人已绑定，会马上收到选票；其余 {later} 人绑定后收到",
     "ev.preview.quorum": "有效人数：至少 {quorum} 人投票",
     "ev.preview.quorum_below": "有效人数：至少 {quorum} 人投票（低于规定的 {rule} 人，原因：{reason}）",
     "ev.preview.kind.branch": "支部整体",
@@ -211,14 +212,17 @@ EN: dict[str, str] = {
         "Branch: {org}\n"
         "Evaluated: {kind}\n"
         "Participants: {count} ({members:# member|# members}, "
-        "{residents:# resident representative|# resident representatives}); "
-        "{reachable:# has joined the bot and gets|# have joined the bot and get} the ballot now, "
-        "the others when they join\n"
+        "{residents:# resident representative|# resident representatives}); {reach}\n"
         "{quorum_line}\n"
         "Closes: {closes}\n"
         "Satisfaction = (satisfied + basically satisfied) / valid votes; {mark} passes.\n"
         "The ballot is secret: nobody, the secretary included, sees who chose what. Telegram's "
         "“public poll” label on the ballots only means the bot knows who voted (to check the list)."
+    ),
+    "ev.preview.reach.all": "all have joined the bot and get the ballot now",
+    "ev.preview.reach.some": (
+        "{reachable:# has joined the bot and gets|# have joined the bot and get} the ballot now, "
+        "the other {later} when they join"
     ),
     "ev.preview.quorum": "Valid with at least {quorum:# voter|# voters}",
     "ev.preview.quorum_below": "Valid with at least {quorum:# voter|# voters} (below the rule's {rule}; reason: {reason})",
