@@ -10,6 +10,8 @@ from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
 from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot import runtime, scheduler
+from bot.channels.telegram.adapter import TelegramAdapter
+from bot.chat.router import Router
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain import rectification_tick
 from bot.domain.board import BOARD_VIEW, BoardService
@@ -87,11 +89,20 @@ GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it
 GROUP_SUGGEST = -2  # writing a suggestion (/suggest): takes text only while it waits for it
 GROUP_DRAFT = -1  # drafting a pledge (/pledge, /oral): last of the dialogs, so a dialog opened
 # on top of a draft (a return comment, progress…) takes the text first and the draft waits
-GROUP_FEATURES = 0  # the features; then the fallback hint, which in the same group runs only
+GROUP_ROUTER = 0  # the channel-neutral handlers (bot/chat/router.py): after the PTB dialogs
+# not converted yet, so these still see every command first and say when they are left
+GROUP_FEATURES = 1  # the features; then the fallback hint, which in the same group runs only
 # when no feature took the update
 
 UPDATE_ID_MEMORY = timedelta(days=3)
 PLACEHOLDER_TOKEN = "123456:PLAYGROUND"  # the simulator accepts any token it was given
+
+
+def build_router() -> Router:
+    """Every channel-neutral handler module's routes, in one router."""
+    router = Router()
+    router.include(onboarding.router)  # /start, /help, /lang
+    return router
 
 
 def file_url_for(api_url: str) -> str:
@@ -204,7 +215,8 @@ def build_application(
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
-    app.add_handlers(fallback.build_guard(), group=GROUP_GUARD)
+    adapter = TelegramAdapter(build_router())
+    app.add_handlers(adapter.guard(), group=GROUP_GUARD)
     app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
     app.add_handlers(broadcast.build_compose(), group=GROUP_BROADCAST)
     app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
@@ -213,11 +225,11 @@ def build_application(
     app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
     app.add_handlers(suggestions.build_conversation(), group=GROUP_SUGGEST)
     app.add_handlers(pledge_draft.build(), group=GROUP_DRAFT)
+    app.add_handlers(adapter.routed(), group=GROUP_ROUTER)
     app.add_handlers(
         [
             *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
-            *onboarding.build(),  # /start, /help, /lang
             *reminders.build(),  # /mute
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons

@@ -7,6 +7,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.chat.events import Event
+from bot.chat.router import Turn
 from bot.domain.board import BoardService
 from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
@@ -81,7 +83,10 @@ class BotData:
 
 
 class Ctx(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):
-    """Our callback context."""
+    """Our callback context (one per update, shared by every handler group)."""
+
+    # The update as a neutral event with its turn, set by the Telegram adapter's guard.
+    inbound: tuple[Event, Turn] | None = None
 
     @property
     def svc(self) -> Services:

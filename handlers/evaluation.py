@@ -24,6 +24,8 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
+from bot.channels.telegram.adapter import flush_dialogs
+from bot.chat.dialogs import staging
 from bot.context import BotData, Ctx, Services
 from bot.domain.dates import format_date, format_moment
 from bot.domain.enums import Role
@@ -327,8 +329,9 @@ class VotingApplication(
         services = self.bot_data.services
         update_id = update.update_id if isinstance(update, Update) else None
         try:
-            with services.db.one_update(update_id, services.clock.now()):
+            with services.db.one_update(update_id, services.clock.now()), staging():
                 await super().process_update(update)
+                await flush_dialogs(services.db)  # what no effect carried (bot/chat/dialogs)
         finally:
             if isinstance(update, Update):
                 self.bot_data.services.journal.handled((update.update_id,))

@@ -1,4 +1,4 @@
-"""Anything no feature took: idempotency first, a hint last."""
+"""Anything no feature took: a hint (the update guard is the adapter's: bot/channels/telegram)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,9 @@ import logging
 
 from telegram import Update
 from telegram.ext import (
-    ApplicationHandlerStop,
     BaseHandler,
     CommandHandler,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 
@@ -23,24 +21,6 @@ from handlers.dialog import command_of
 log = logging.getLogger(__name__)
 
 ALL_COMMANDS = frozenset(c for commands in ROLE_COMMANDS.values() for c in commands)
-
-
-async def drop_duplicates(update: Update, ctx: Ctx) -> None:
-    """A redelivered update whose effects were committed (same update_id) stops here. It is
-    recorded as handled by the transaction of its effects, not here (storage/update_claim.py):
-    this is a read, which waits for no writer. In the same read the sender is read, once for
-    every handler and service that follows (Database.one_update)."""
-    svc = ctx.svc
-    if update.poll_answer is not None:
-        return  # the ballot box claims its update ids with the ballots (handlers/evaluation)
-    user = update.effective_user
-    async with svc.db.read() as uow:
-        seen = await uow.updates.seen(update.update_id)
-        if not seen and user is not None:
-            await uow.people.by_tg(user.id)
-    if seen:
-        log.info("update %s seen before: ignored", update.update_id)
-        raise ApplicationHandlerStop
 
 
 async def not_understood(update: Update, ctx: Ctx) -> None:
@@ -70,11 +50,6 @@ async def private_chat_only(update: Update, ctx: Ctx) -> None:
 async def nothing_to_cancel(update: Update, ctx: Ctx) -> None:
     """/cancel outside any conversation: say so, rather than 'not understood'."""
     await reply(update, t(await locale_of(update, ctx), "fallback.nothing_to_cancel"))
-
-
-def build_guard() -> list[BaseHandler[Update, Ctx, object]]:
-    """Runs before everything."""
-    return [TypeHandler(Update, drop_duplicates)]
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
-
-from bot import callbacks as cb
-from bot.context import Ctx
+from bot.chat.actions import Button, action
+from bot.chat.events import Command, Joined, Pressed
+from bot.chat.router import Router, Turn
 from bot.domain.enums import Role
 from bot.domain.onboarding import Profile
-from bot.i18n import LOCALES, normalize_locale, t
+from bot.domain.resident_phone import needs_phone
+from bot.i18n import LOCALES, t
 from bot.menu import help_lines
-from handlers.common import (
-    answer_callback,
-    guarded,
-    locale_of,
-    reply,
-    set_user_menu,
-    user_id,
-)
-from handlers.resident_phone import ask_if_needed
+
+LANG = "lg"
+
+router = Router()
 
 
 def _greeting(profile: Profile) -> str:
@@ -33,81 +27,61 @@ def _greeting(profile: Profile) -> str:
         role=t(loc, f"role.{profile.person.role.value}"),
         org=profile.org.name,
     )
-    return text + "\n\n" + _help_text(profile)
+    return text + "\n\n" + _help_text(profile.person.role, loc, bound=True)
 
 
-def _help_text(profile: Profile | None, locale: str | None = None) -> str:
-    loc = profile.person.locale if profile else locale
-    role = profile.person.role if profile else None
+def _help_text(role: Role | None, loc: str | None, *, bound: bool) -> str:
     lines = [t(loc, "help.title"), *help_lines(role, loc)]
-    if profile is None:
+    if not bound:
         lines.append("")
         lines.append(t(loc, "help.unbound"))
     return "\n".join(lines)
 
 
-@guarded
-async def start(update: Update, ctx: Ctx) -> None:
+@router.command("start", unbound=True)
+async def start(ev: Command | Joined, turn: Turn) -> None:
     """/start [code]: bind by invite, or greet a known person."""
-    user = update.effective_user
-    assert user is not None
-    svc = ctx.svc.onboarding
-    args = ctx.args or []
-    if args:
-        profile = await svc.redeem_invite(user.id, args[0], user.language_code)
+    svc = turn.svc.onboarding
+    account = int(ev.account)
+    if isinstance(ev, Joined):
+        profile = await svc.redeem_invite(account, ev.code, ev.language)
     else:
-        found = await svc.profile(user.id) or await svc.bootstrap_admin(
-            user.id, user.full_name, user.language_code
+        found = await svc.profile(account) or await svc.bootstrap_admin(
+            account, ev.sender_name, ev.language
         )
         if found is None:
-            await reply(update, t(normalize_locale(user.language_code), "start.need_invite"))
+            await turn.out.reply(t(ev.locale, "start.need_invite"))
             return
         profile = found
-    await set_user_menu(ctx, user.id, profile.person.role, profile.person.locale or "zh_CN")
-    await reply(update, _greeting(profile))
-    await ask_if_needed(update, profile.person)  # a resident confirms their phone
+    person = profile.person
+    await turn.out.show_commands(person.role, person.locale or "zh_CN")
+    await turn.out.reply(_greeting(profile))
+    if needs_phone(person):  # a resident confirms their phone (handlers/resident_phone.py)
+        loc = person.locale
+        await turn.out.ask_contact(
+            t(loc, "resphone.ask"), t(loc, "resphone.btn.share"), t(loc, "resphone.placeholder")
+        )
 
 
-@guarded
-async def show_help(update: Update, ctx: Ctx) -> None:
+@router.command("help", private=False, unbound=True)
+async def show_help(ev: Command, turn: Turn) -> None:
     """/help: exactly the commands this person's role may use."""
-    profile = await ctx.svc.onboarding.profile(user_id(update))
-    await reply(update, _help_text(profile, await locale_of(update, ctx)))
+    role = ev.actor.role if ev.actor is not None else None
+    await turn.out.reply(_help_text(role, turn.locale, bound=ev.actor is not None))
 
 
-@guarded
-async def choose_language(update: Update, ctx: Ctx) -> None:
+@router.command("lang")
+async def choose_language(ev: Command, turn: Turn) -> None:
     """/lang: offer the languages (the choice is kept on the person, so they must be bound)."""
-    loc = await locale_of(update, ctx)
-    if await ctx.svc.onboarding.profile(user_id(update)) is None:
-        await reply(update, t(loc, "auth.not_registered"))
-        return
-    buttons = [
-        [
-            {"text": t(code, "lang.name"), "callback_data": cb.build(cb.LANG, "set", code)}
-            for code in LOCALES
-        ]
-    ]
-    await reply(update, t(loc, "lang.choose"), buttons)
+    buttons = [[Button(t(code, "lang.name"), action(LANG, "set", code)) for code in LOCALES]]
+    await turn.out.reply(t(turn.locale, "lang.choose"), buttons)
 
 
-@guarded
-async def set_language(update: Update, ctx: Ctx) -> None:
+@router.action(LANG)
+async def set_language(ev: Pressed, turn: Turn) -> None:
     """A language button."""
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
-    code = data.args[0] if data and data.args else ""
-    person = await ctx.svc.onboarding.set_locale(user_id(update), code)
-    await answer_callback(update)
-    await set_user_menu(ctx, user_id(update), person.role, code)
-    await reply(update, t(code, "lang.switched"), edit=True)
-
-
-def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The onboarding handlers."""
-    private = filters.ChatType.PRIVATE
-    return [
-        CommandHandler("start", start, filters=private),
-        CommandHandler("help", show_help),
-        CommandHandler("lang", choose_language, filters=private),
-        CallbackQueryHandler(set_language, pattern=cb.pattern(cb.LANG)),
-    ]
+    code = ev.action.args[0] if ev.action and ev.action.args else ""
+    person = await turn.svc.onboarding.set_locale(int(ev.account), code)
+    await turn.out.notice()
+    await turn.out.show_commands(person.role, code)
+    await turn.out.edit(t(code, "lang.switched"))

@@ -224,6 +224,20 @@ kv = Table(
     Column("value", JSON, nullable=False),
 )
 
+# A person's open dialogs (drafting, a return comment, …): which step, what is gathered so far.
+# Read on every event and written with the step's effect (bot/chat/dialogs.py), so a restart
+# or another worker continues it; ``version`` refuses a step answered twice.
+dialogs = Table(
+    "dialogs",
+    metadata,
+    Column("person_id", Integer, ForeignKey("people.id"), primary_key=True),
+    Column("name", String(32), primary_key=True),
+    Column("step", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("version", Integer, nullable=False),
+    _ts("expires_at", nullable=False),
+)
+
 # ---- fulfilment (践诺): progress records, verification, the ledger ------------------------
 
 item_progress = Table(

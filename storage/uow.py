@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.chat.dialogs import staged_here
 from storage.board_repo import BoardRepo
 from storage.broadcast_repo import BroadcastRepo
+from storage.dialog_repo import DialogRepo
 from storage.evaluation_repo import EvaluationRepo
 from storage.export_repo import ExportRepo
 from storage.leader_review_repo import LeaderReviewRepo
@@ -38,7 +40,8 @@ class UnitOfWork:
 
     A writer (Database.uow) takes the lock, if any (SQLite's single writer); a reader
     (Database.read) takes none and may not write. The first writer of an update in hand
-    records the update as handled in its own transaction (storage/update_claim.py)."""
+    records the update as handled in its own transaction (storage/update_claim.py), and a
+    writer carries the dialog changes staged by the event in hand (bot/chat/dialogs.py)."""
 
     orgs: OrgRepo
     people: PersonRepo
@@ -61,6 +64,7 @@ class UnitOfWork:
     stats: StatsRepo
     suggestions: SuggestionRepo
     boards: BoardRepo
+    dialogs: DialogRepo
 
     def __init__(
         self, engine: AsyncEngine, lock: asyncio.Lock | None = None, *, read_only: bool = False
@@ -108,6 +112,7 @@ class UnitOfWork:
         self.stats = StatsRepo(conn)
         self.suggestions = SuggestionRepo(conn)
         self.boards = BoardRepo(conn)
+        self.dialogs = DialogRepo(conn)
         return self
 
     async def __aexit__(
@@ -120,6 +125,9 @@ class UnitOfWork:
         assert conn is not None
         try:
             if exc_type is None:
+                staged = staged_here() if self._info.get(WROTE) else None
+                if staged is not None:  # the dialog's next step goes with the step's effect
+                    await self.dialogs.write(staged.take())
                 hand = unclaimed_update() if self._info.get(WROTE) else None
                 if hand is not None:  # the update's effects: it is handled with them
                     if not await self.updates.claim(hand.update_id, hand.at):

@@ -9,6 +9,10 @@ ZH: dict[str, str] = {
     "dialog.left.rectify": "ℹ️ 已离开整改方案。没有写完的方案没有提交，退回意见也没有发出；发送 /rectify 可以重新开始。",
     "dialog.left.leader_review": "ℹ️ 已离开领导点评。没有确认发送的点评没有保存，没有写完的整改表态也没有发出；发送 /comment 或 /comments 可以重新开始。",
     "dialog.left.suggest": "ℹ️ 已离开“提建议”。建议没有提交；要提建议，请重新发送 /suggest。",
+    # a dialog left waiting past its expiry (a dialog may say more: what of it is kept)
+    "dialog.expired": "ℹ️ 您有一段时间没有操作，刚才的操作已经结束。已经保存的内容都还在；要继续，请重新发送命令。",
+    # a step answered twice at once (two taps, two devices): the first answer stands
+    "dialog.moved": "这一步刚刚已经回答过了，以先收到的回答为准。请看最新的消息继续。",
     # a message a step cannot use
     "dialog.wants_words": "这一步需要文字回答，我没法使用这条消息。请直接输入文字，或发送 /cancel 退出。",
     "dialog.wants_button": "这一步请点上面消息里的按钮选择，或发送 /cancel 退出。",
@@ -30,6 +34,8 @@ EN: dict[str, str] = {
     "dialog.left.rectify": "ℹ️ You left the rectification plan. An unfinished plan was not submitted and no send-back comment was sent; send /rectify to start again.",
     "dialog.left.leader_review": "ℹ️ You left the leader review. A review not confirmed was not saved and an unfinished statement was not sent; send /comment or /comments to start again.",
     "dialog.left.suggest": "ℹ️ You left “make a suggestion”. Nothing was submitted; send /suggest to start again.",
+    "dialog.expired": "ℹ️ You have been away for a while, so what you were doing has ended. Everything already saved is kept; send the command again to go on.",
+    "dialog.moved": "This step was just answered already; the first answer stands. Please go on from the latest message.",
     "dialog.wants_words": "This step needs a written answer; I cannot use this message. Please type your answer, or send /cancel to leave.",
     "dialog.wants_button": "Please tap one of the buttons in the message above, or send /cancel to leave.",
     "draft.annual_closed": "⚠️ This is outside the pledge period: the next pledge period runs from {start} to {end}, and annual pledges can only be submitted during it. The draft can be kept; to submit now, choose a long-term or instant pledge (the items you wrote stay; tap “Change the type” at any time).",

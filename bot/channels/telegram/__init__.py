@@ -1,0 +1,1 @@
+"""Telegram (python-telegram-bot): everything that knows Telegram lives under here."""
