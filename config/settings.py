@@ -55,6 +55,12 @@ class Settings(BaseSettings):
         "beside a SQLite database file, else in the user's state directory "
         "($XDG_STATE_HOME or ~/.local/state)/jiannuo/, named after the database",
     )
+    files_dir: Path | None = Field(
+        default=None,
+        description="where the files people send are kept (photos, documents; by their SHA-256); "
+        "unset: files/ beside a SQLite database file, else <name>.files in the user's state "
+        "directory, beside the update journal",
+    )
     evaluation_tick_seconds: float = Field(
         default=30.0, description="how often evaluations due are closed and reminders queued"
     )
@@ -133,6 +139,16 @@ class Settings(BaseSettings):
             base = self.public_base_url.rstrip("/")
             return base[: -len("/board")] if base.endswith("/board") else base
         return None
+
+    def files_root(self) -> Path:
+        """The file store's directory (storage/files.py): set, or ``files/`` beside a SQLite
+        database file, or beside the update journal for a database server."""
+        if self.files_dir is not None:
+            return self.files_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).parent / "files"
+        return self.journal_dir().with_suffix(".files")
 
     def journal_dir(self) -> Path:
         """The update journal's directory (bot/update_journal.py): set, or beside a SQLite

@@ -92,6 +92,12 @@ class Database:
         """A new unit of work that may write (use as ``async with db.uow() as uow``)."""
         return UnitOfWork(self.engine, self._lock)
 
+    def bookkeeping(self) -> UnitOfWork:
+        """A unit of work that writes what is not an update's effect (a received file's
+        metadata, a channel's upload id): it never records the update in hand as handled, so
+        the update's one writing unit of work still carries its effects and its mark."""
+        return UnitOfWork(self.engine, self._lock, claims_update=False)
+
     def read(self) -> UnitOfWork:
         """A new unit of work that only reads: it waits for no writer (a write in it fails)."""
         return UnitOfWork(self.engine, read_only=True)

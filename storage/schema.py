@@ -568,3 +568,35 @@ suggestions = Table(
     _ts("solved_at"),
     _ts("created_at", nullable=False),
 )
+
+# ---- files kept by Jiannuo (bot/domain/files.py, storage/files.py) ------------------------
+
+# One row per file a person sent (or a carried-over channel handle): the bytes are on disk under
+# their SHA-256 (content-addressed); rows refer to a file by this id, never by a channel's id.
+stored_files = Table(
+    "stored_files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # None while only a channel holds the bytes (carried over from its file id, not fetched yet)
+    Column("sha256", String(64), nullable=True, index=True),
+    Column("size", BigInteger, nullable=True),
+    Column("media_type", String(127), nullable=False),
+    Column("name", String(255), nullable=True),  # the name it was sent under, if any
+    Column("held_by", String(32), nullable=True),  # the channel holding the only copy
+    _ts("created_at", nullable=False),
+)
+
+# Per channel, the id a file was uploaded under (Telegram: the file_id of the first send).
+file_uploads = Table(
+    "file_uploads",
+    metadata,
+    Column(
+        "stored_file_id",
+        Integer,
+        ForeignKey("stored_files.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("channel", String(32), primary_key=True),
+    Column("upload_id", String(255), nullable=False),
+    _ts("uploaded_at", nullable=False),
+)

@@ -14,6 +14,7 @@ from storage.broadcast_repo import BroadcastRepo
 from storage.dialog_repo import DialogRepo
 from storage.evaluation_repo import EvaluationRepo
 from storage.export_repo import ExportRepo
+from storage.file_repo import FileRepo
 from storage.leader_review_repo import LeaderReviewRepo
 from storage.progress_repo import LedgerRepo, ProgressRepo
 from storage.rectification_repo import RectificationRepo
@@ -65,13 +66,20 @@ class UnitOfWork:
     suggestions: SuggestionRepo
     boards: BoardRepo
     dialogs: DialogRepo
+    files: FileRepo
 
     def __init__(
-        self, engine: AsyncEngine, lock: asyncio.Lock | None = None, *, read_only: bool = False
+        self,
+        engine: AsyncEngine,
+        lock: asyncio.Lock | None = None,
+        *,
+        read_only: bool = False,
+        claims_update: bool = True,
     ) -> None:
         self._engine = engine
         self._lock = lock
         self._read_only = read_only
+        self._claims_update = claims_update
         self._conn: AsyncConnection | None = None
         self._info: dict[Any, Any] = {}
 
@@ -113,6 +121,7 @@ class UnitOfWork:
         self.suggestions = SuggestionRepo(conn)
         self.boards = BoardRepo(conn)
         self.dialogs = DialogRepo(conn)
+        self.files = FileRepo(conn)
         return self
 
     async def __aexit__(
@@ -125,10 +134,13 @@ class UnitOfWork:
         assert conn is not None
         try:
             if exc_type is None:
-                staged = staged_here() if self._info.get(WROTE) else None
+                # A bookkeeping unit of work (Database.bookkeeping) carries neither the
+                # dialog's next step nor the update's mark: those go with the effects.
+                wrote = self._info.get(WROTE) and self._claims_update
+                staged = staged_here() if wrote else None
                 if staged is not None:  # the dialog's next step goes with the step's effect
                     await self.dialogs.write(staged.take())
-                hand = unclaimed_update() if self._info.get(WROTE) else None
+                hand = unclaimed_update() if wrote else None
                 if hand is not None:  # the update's effects: it is handled with them
                     if not await self.updates.claim(hand.update_id, hand.at):
                         raise UpdateSeenBefore(hand.update_id)  # rolled back on close
