@@ -11,6 +11,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 
 from bot import runtime, scheduler
 from bot.channels.telegram.adapter import TelegramAdapter
+from bot.channels.telegram.files import TelegramFiles
 from bot.chat.router import Router
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain import rectification_tick
@@ -70,6 +71,7 @@ from handlers import (
     suggestions,
 )
 from storage.db import Database
+from storage.files import DbFileStore, DiskBlobs
 from storage.persistence import DbPersistence
 
 log = logging.getLogger(__name__)
@@ -162,8 +164,11 @@ def build_application(
         calendar = calendar.model_copy(
             update={"enforce_pledge_window": settings.enforce_pledge_window}
         )
+    # Files people send are kept by Jiannuo (content-addressed, beside the database); Telegram
+    # sends them by the file_id it knows them under, uploading once where it knows none.
+    files = TelegramFiles(DbFileStore(db, DiskBlobs(settings.files_root())))
     dispatcher = OutboxDispatcher(
-        db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds, limits=limits
+        db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds, limits=limits, files=files
     )
     broadcasts = BroadcastService(db, clock)
     # The sender's delivery report is a live view of the outbox, refreshed as rows settle.
@@ -212,6 +217,7 @@ def build_application(
             stats=StatsService(db, clock),
             suggestions=SuggestionService(db, clock),
             journal=journal,
+            files=files,
         )
     )
     # Order matters: the guard first; conversations before plain commands of the same words.
@@ -249,6 +255,7 @@ def build_application(
     app.add_error_handler(errors.on_error)
     scheduler.install(app, settings.reminder_tick_seconds)
     scheduler.install_evaluations(app, settings.evaluation_tick_seconds)
+    scheduler.install_files(app)
     return app
 
 

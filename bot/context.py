@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.channels.telegram.files import TelegramFiles
 from bot.chat.events import Event
 from bot.chat.router import Turn
 from bot.domain.board import BoardService
@@ -60,6 +61,7 @@ class Services:
     stats: StatsService
     suggestions: SuggestionService
     journal: UpdateJournal
+    files: TelegramFiles  # files people send, kept by Jiannuo; sent by Telegram's cached ids
 
 
 class BotData:

@@ -37,7 +37,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
+from bot.channels.telegram.files import TelegramFiles
 from bot.domain.clock import Clock
+from bot.domain.files import FileMissing
 from storage.db import Database
 from storage.repositories import OutboxBatch, OutboxRow
 from storage.uow import UnitOfWork
@@ -313,9 +315,11 @@ class OutboxDispatcher:
         window: int | None = None,
         max_loaded: int = 600,
         limits: SendLimits | None = None,
+        files: TelegramFiles | None = None,
     ) -> None:
         self.db = db
         self.bot = bot
+        self.files = files
         self.clock = clock
         self.poll_seconds = poll_seconds
         self.batch = batch
@@ -587,6 +591,8 @@ class OutboxDispatcher:
             return _Outcome("postponed", delay=self._backoff(row), error=f"network: {exc.message}")
         except TelegramError as exc:
             return self._failed(row, f"error: {exc.message}")
+        except FileMissing as exc:  # neither the store nor Telegram has the file
+            return self._failed(row, f"file missing: {exc}")
         except Exception as exc:  # a bug or a malformed row: retried with backoff, never lost
             log.exception("outbox row %s could not be sent", row.id)
             return _Outcome("postponed", delay=self._backoff(row), error=f"internal: {exc!r}")
@@ -694,10 +700,13 @@ class OutboxDispatcher:
             )
             return message.message_id, None
         if method in ("sendPhoto", "sendDocument"):
-            params["photo" if method == "sendPhoto" else "document"] = payload["file_id"]
             if payload.get("caption"):
                 params["caption"] = payload["caption"]
-            return self._message_id(await self._call(method, params)), None
+            if self.files is None:
+                raise TelegramError("no file store to send a stored file from")
+            # A file kept by Jiannuo, by Telegram's cached id or uploaded once.
+            sent = await self.files.send(self._call, method, params, int(payload["file"]))
+            return self._message_id(sent), None
         if method not in ("sendMessage", "upsert"):
             raise TelegramError(f"unknown outbox method {method!r}")
         params["text"] = payload["text"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from telegram.error import NetworkError
+
 from bot.context import Ctx
 
 log = logging.getLogger(__name__)
 
 REMINDER_JOB = "reminder-tick"
 EVALUATION_JOB = "evaluation-tick"
+FILES_JOB = "fetch-held-files"
+FILES_EVERY_SECONDS = 3600.0
 
 
 async def reminder_tick(ctx: Ctx) -> None:
@@ -29,6 +33,27 @@ async def evaluation_tick(ctx: Ctx) -> None:
     report = await ctx.svc.evaluations.tick(ctx.svc.reminders.quiet)
     if report.total:
         ctx.svc.outbox.wake()
+
+
+async def fetch_held_files(ctx: Ctx) -> None:
+    """Fetch the bytes of files that Telegram alone held (file ids carried over from before
+    Jiannuo kept files); once all are here this is one empty query."""
+    try:
+        fetched = await ctx.svc.files.fetch_held(ctx.bot)
+    except NetworkError as exc:  # Telegram unreachable: the next run tries again
+        log.info("carried-over files not fetched now: %s", exc)
+        return
+    if fetched:
+        log.info("%d carried-over files fetched from Telegram", fetched)
+
+
+def install_files(app: Any) -> None:
+    """Schedule the fetching of carried-over files (soon after start, then hourly)."""
+    job_queue = app.job_queue
+    assert job_queue is not None
+    job_queue.run_repeating(
+        fetch_held_files, interval=FILES_EVERY_SECONDS, first=2.0, name=FILES_JOB
+    )
 
 
 def install_evaluations(app: Any, tick_seconds: float) -> None:

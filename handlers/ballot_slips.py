@@ -16,6 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, ConversationHandler,
 from telegram.ext import filters as tg_filters
 from telegram.ext.filters import BaseFilter
 
+from bot.channels.telegram.files import incoming_of
 from bot.context import Ctx
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import button, extra_line
@@ -256,9 +257,14 @@ async def receive_photo(update: Update, ctx: Ctx) -> int:
     """The photo of the signed tally sheet: then the summary to confirm."""
     loc = await locale_of(update, ctx)
     paper = await _paper_or_end(update, ctx, loc)
-    message = update.effective_message
-    assert message is not None and message.photo
-    paper["photo"] = message.photo[-1].file_id
+    incoming = incoming_of(update.effective_message)
+    assert incoming is not None  # the step takes photos only
+    try:
+        stored = await ctx.svc.files.receive(ctx.bot, incoming)
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(SlipStep.PAPER_PHOTO)
+    paper["photo"] = stored.id  # kept by Jiannuo
     lines = [
         t(
             loc,
@@ -301,7 +307,7 @@ async def confirm_paper(update: Update, ctx: Ctx) -> int:
     }
     _data(ctx).pop(PAPER_KEY, None)
     extra = await ctx.svc.slips.enter_paper(
-        user_id(update), int(paper["eid"]), int(paper["ballots"]), counts, str(paper["photo"])
+        user_id(update), int(paper["eid"]), int(paper["ballots"]), counts, int(paper["photo"])
     )
     ctx.svc.outbox.wake()
     await answer_callback(update)

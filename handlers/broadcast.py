@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
+from bot.channels.telegram.files import incoming_of
 from bot.context import Ctx
 from bot.domain.broadcast import (
     FEATURE,
@@ -36,6 +37,7 @@ from bot.domain.broadcast import (
     Media,
     Notice,
     acked_buttons,
+    check_media_size,
     render_names,
     render_preview,
     render_report,
@@ -129,14 +131,14 @@ async def start(update: Update, ctx: Ctx) -> BroadcastState:
     return BroadcastState.CONTENT
 
 
-def _media_of(message: Message) -> Media | None:
-    if message.photo:
-        largest = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
-        return Media("photo", largest.file_id, largest.file_size)
-    if message.document is not None:
-        doc = message.document
-        return Media("document", doc.file_id, doc.file_size, doc.file_name)
-    return None
+async def _media_of(ctx: Ctx, message: Message) -> Media | None:
+    """The photo or file of the notice, checked for size, then kept in Jiannuo's store."""
+    incoming = incoming_of(message)
+    if incoming is None:
+        return None
+    check_media_size(incoming.kind, incoming.size)
+    stored = await ctx.svc.files.receive(ctx.bot, incoming)
+    return Media(incoming.kind, stored.id, stored.size, incoming.name)
 
 
 def _audience_buttons(loc: str, draft: dict[str, Any]) -> Buttons:
@@ -151,20 +153,13 @@ async def on_content(update: Update, ctx: Ctx) -> BroadcastState:
     message = update.effective_message
     assert message is not None
     loc = await locale_of(update, ctx)
-    media = _media_of(message)
+    media = await _media_of(ctx, message)
     text = caption_of(update) if media is not None else text_of(update)
     notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, media)
     draft = _draft(ctx)
     draft["text"] = notice.text
     draft["media"] = (
-        {
-            "kind": notice.media.kind,
-            "file_id": notice.media.file_id,
-            "file_size": notice.media.file_size,
-            "file_name": notice.media.file_name,
-        }
-        if notice.media
-        else None
+        {**notice.media.to_json(), "file_size": notice.media.file_size} if notice.media else None
     )
     draft.pop("picked", None)
     draft["parts"] = 1
@@ -216,9 +211,7 @@ def _notice(draft: dict[str, Any]) -> Notice:
     media = draft.get("media")
     return Notice(
         str(draft.get("text") or ""),
-        Media(media["kind"], media["file_id"], media.get("file_size"), media.get("file_name"))
-        if media
-        else None,
+        Media.from_json(media) if media else None,
     )
 
 

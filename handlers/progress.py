@@ -13,7 +13,7 @@ from datetime import tzinfo
 from enum import StrEnum
 from typing import Any, NoReturn
 
-from telegram import Message, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -26,9 +26,11 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
+from bot.channels.telegram.files import ApiCall, Incoming, incoming_of
 from bot.context import Ctx
 from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
+from bot.domain.files import FileMissing
 from bot.domain.progress import (
     FEATURE,
     MAX_EVIDENCE,
@@ -37,7 +39,7 @@ from bot.domain.progress import (
     ItemView,
     MonthRecord,
     button,
-    check_evidence,
+    check_size,
     claim_buttons,
     claim_card,
     month_label,
@@ -111,22 +113,14 @@ def _can_claim(view: EntryView) -> bool:
     return view.item.status is ItemStatus.OPEN and view.entry.verdict is Verdict.NOTE
 
 
-def _evidence_of(message: Message | None) -> Evidence | None:
-    """The photo (largest size) or file of a message, by Telegram file_id."""
-    if message is None:
-        return None
-    if message.photo:
-        size = message.photo[-1]
-        return Evidence(kind=EvidenceKind.PHOTO, file_id=size.file_id, size=size.file_size or 0)
-    if message.document is not None:
-        doc = message.document
-        return Evidence(
-            kind=EvidenceKind.DOCUMENT,
-            file_id=doc.file_id,
-            size=doc.file_size or 0,
-            name=doc.file_name,
-        )
-    return None
+async def _evidence_of(ctx: Ctx, incoming: Incoming) -> Evidence:
+    """The photo or file a person sent, checked for size first, then kept in Jiannuo's file
+    store (DomainError: too big, or it could not be fetched)."""
+    kind = EvidenceKind(incoming.kind)
+    check_size(kind, incoming.size)
+    stored = await ctx.svc.files.receive(ctx.bot, incoming)
+    size = stored.size if stored.size is not None else incoming.size
+    return Evidence(kind=kind, file=stored.id, size=size, name=incoming.name)
 
 
 def _item_label(loc: str, view: ItemView, n: int) -> str:
@@ -244,12 +238,17 @@ async def receive_text_media(update: Update, ctx: Ctx) -> int:
     item_id = data.get(ITEM_KEY)
     message = update.effective_message
     caption = caption_of(update)
-    evidence = _evidence_of(message)
-    if item_id is None or evidence is None:
+    incoming = incoming_of(message)
+    if item_id is None or incoming is None:
         await reply(update, t(loc, "error.stale_button"))
         _stop(ConversationHandler.END)
     if not caption:
-        await _keep_early(update, ctx, loc, evidence)
+        await _keep_early(update, ctx, loc, incoming)
+    try:
+        evidence = await _evidence_of(ctx, incoming)
+    except DomainError as exc:
+        await reply(update, exc.render(loc))
+        _stop(ProgressState.TEXT)
     try:
         view = await ctx.svc.progress.record(
             user_id(update), int(item_id), caption, evidence, sent_before=_early(ctx)
@@ -264,13 +263,13 @@ async def receive_text_media(update: Update, ctx: Ctx) -> int:
     await _saved(update, ctx, loc, view)
 
 
-async def _keep_early(update: Update, ctx: Ctx, loc: str, evidence: Evidence) -> NoReturn:
+async def _keep_early(update: Update, ctx: Ctx, loc: str, incoming: Incoming) -> NoReturn:
     """Keep a photo or file sent before the words (refused as it would be when attached)."""
     early = _early(ctx)
     try:
-        check_evidence(evidence)
         if len(early) >= MAX_EVIDENCE:
             raise DomainError("progress.evidence.too_many", limit=MAX_EVIDENCE)
+        evidence = await _evidence_of(ctx, incoming)
     except DomainError as exc:
         await reply(update, exc.render(loc))
         _stop(ProgressState.TEXT)
@@ -285,15 +284,18 @@ async def receive_evidence(update: Update, ctx: Ctx) -> int:
     loc = await locale_of(update, ctx)
     data = _data(ctx)
     entry_id = data.get(ENTRY_KEY)
-    evidence = _evidence_of(update.effective_message)
-    if entry_id is None or evidence is None:
+    incoming = incoming_of(update.effective_message)
+    if entry_id is None or incoming is None:
         await reply(update, t(loc, "error.stale_button"))
         _stop(ConversationHandler.END)
     try:
+        evidence = await _evidence_of(ctx, incoming)
         view = await ctx.svc.progress.attach(user_id(update), int(entry_id), evidence)
     except DomainError as exc:
         await reply(update, exc.render(loc), _attach_buttons(loc, int(entry_id)))
-        if exc.key.startswith(("progress.photo.", "progress.file.", "progress.evidence.")):
+        if exc.key.startswith(
+            ("progress.photo.", "progress.file.", "progress.evidence.", "files.")
+        ):
             _stop(ProgressState.ATTACH)
         data.pop(ENTRY_KEY, None)
         _stop(ConversationHandler.END)
@@ -476,14 +478,21 @@ async def show_evidence(update: Update, ctx: Ctx) -> None:
         ),
     )
     for evidence in view.entry.evidence:
+        method = "sendPhoto" if evidence.kind is EvidenceKind.PHOTO else "sendDocument"
         try:
-            if evidence.kind is EvidenceKind.PHOTO:
-                await ctx.bot.send_photo(chat.id, evidence.file_id)
-            else:
-                await ctx.bot.send_document(chat.id, evidence.file_id)
-        except TelegramError as exc:  # e.g. a file Telegram no longer keeps
-            log.warning("evidence %s could not be sent: %s", evidence.file_id, exc.message)
+            await ctx.svc.files.send(_api(ctx), method, {"chat_id": chat.id}, evidence.file)
+        except (TelegramError, FileMissing) as exc:  # Telegram lost it, and so did the store
+            log.warning("evidence file %s could not be sent: %s", evidence.file, exc)
             await reply(update, t(loc, "progress.evidence.unavailable", name=evidence.name or ""))
+
+
+def _api(ctx: Ctx) -> ApiCall:
+    """A Bot API call by name, its raw answer (PTB's typed methods build what is not needed)."""
+
+    async def call(method: str, params: dict[str, Any]) -> Any:
+        return await ctx.bot.do_api_request(method[0].upper() + method[1:], api_kwargs=params)
+
+    return call
 
 
 async def _show_claims(update: Update, loc: str, claims: list[ClaimView]) -> None:

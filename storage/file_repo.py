@@ -80,11 +80,11 @@ class FileRepo:
             .values(sha256=sha256, size=size, held_by=None)
         )
 
-    async def held_by(self, channel: str, limit: int) -> list[StoredFile]:
-        """Files whose only copy the channel holds, oldest first."""
+    async def held_by(self, channel: str, limit: int, after: int = 0) -> list[StoredFile]:
+        """Files whose only copy the channel holds, by id after ``after``."""
         rows = await self.conn.execute(
             select(_files)
-            .where(_files.c.sha256.is_(None), _files.c.held_by == channel)
+            .where(_files.c.sha256.is_(None), _files.c.held_by == channel, _files.c.id > after)
             .order_by(_files.c.id)
             .limit(limit)
         )

@@ -124,10 +124,10 @@ class DbFileStore:
             raise FileMissing(f"no stored file {file_id}")
         return filled
 
-    async def held_elsewhere(self, channel: str, limit: int) -> list[StoredFile]:
-        """Files whose only copy the channel holds, oldest first."""
+    async def held_elsewhere(self, channel: str, limit: int, after: int = 0) -> list[StoredFile]:
+        """Files whose only copy the channel holds, by id after ``after``."""
         async with self.db.read() as uow:
-            return await uow.files.held_by(channel, limit)
+            return await uow.files.held_by(channel, limit, after)
 
     # ---- the upload cache ------------------------------------------------------------------
 

@@ -456,7 +456,8 @@ paper_boxes = Table(
     metadata,
     Column("evaluation_id", Integer, ForeignKey("evaluations.id"), primary_key=True),
     Column("ballots", Integer, nullable=False),
-    Column("photo_file_id", String(255), nullable=False),
+    # the photo of the tally sheet in Jiannuo's file store
+    Column("photo_file", Integer, ForeignKey("stored_files.id"), nullable=False),
     Column("entered_by", Integer, ForeignKey("people.id"), nullable=False),
     _ts("entered_at", nullable=False),
 )

@@ -35,7 +35,7 @@ class PaperBox:
 
     evaluation_id: int
     ballots: int
-    photo_file_id: str
+    photo_file: int  # the tally sheet's photo in Jiannuo's file store
     entered_by: int
     entered_at: datetime
 
@@ -144,9 +144,9 @@ class SlipRepo:
         p = s.paper_boxes.c
         row = (
             await self.conn.execute(
-                select(
-                    p.evaluation_id, p.ballots, p.photo_file_id, p.entered_by, p.entered_at
-                ).where(p.evaluation_id == evaluation_id)
+                select(p.evaluation_id, p.ballots, p.photo_file, p.entered_by, p.entered_at).where(
+                    p.evaluation_id == evaluation_id
+                )
             )
         ).first()
         return PaperBox(*row) if row is not None else None
@@ -155,7 +155,7 @@ class SlipRepo:
         self,
         evaluation_id: int,
         ballots: int,
-        photo_file_id: str,
+        photo_file: int,
         entered_by: int,
         at: datetime,
         counts: Mapping[int, tuple[int, int, int]],
@@ -171,7 +171,7 @@ class SlipRepo:
             insert(s.paper_boxes).values(
                 evaluation_id=evaluation_id,
                 ballots=ballots,
-                photo_file_id=photo_file_id,
+                photo_file=photo_file,
                 entered_by=entered_by,
                 entered_at=at,
             )

@@ -41,6 +41,7 @@ FEATURE = "bc"  # callback data: bc:<action>:<args>
 REPORT_VIEW = "broadcast_report"
 VIEW_METHOD = "view"  # the outbox renders these rows when it sends them (bot/outbox.py)
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram refuses photos above 10 MB
+DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # a bot fetches files up to 20 MB (getFile)
 NOTICE_MAX_CHARS = 20_000  # five messages at most: a notice, not a document
 TITLE_CHARS = 30
 NAMES_PAGE = 30
@@ -69,16 +70,33 @@ COMMITTEE_KINDS = (AudienceKind.SECRETARIES, AudienceKind.BRANCHES)
 
 @dataclass(frozen=True)
 class Media:
-    """A photo or a file the sender sent to the bot, resent by its Telegram file_id."""
+    """A photo or a file the sender sent, kept in Jiannuo's file store (bot/domain/files.py)."""
 
     kind: str  # "photo" | "document"
-    file_id: str
+    file: int  # the stored file's id
     file_size: int | None = None
     file_name: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The stored form."""
-        return {"kind": self.kind, "file_id": self.file_id, "file_name": self.file_name}
+        return {"kind": self.kind, "file": self.file, "file_name": self.file_name}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Media:
+        """Back from the stored form (a broadcast's row, a draft)."""
+        return cls(data["kind"], int(data["file"]), data.get("file_size"), data.get("file_name"))
+
+
+def check_media_size(kind: str, size: int | None) -> None:
+    """Refuse a photo above Telegram's 10 MB or a file above 20 MB (what a bot may fetch),
+    before it is fetched."""
+    limit, key = (
+        (PHOTO_MAX_BYTES, "bc.error.photo_too_big")
+        if kind == "photo"
+        else (DOCUMENT_MAX_BYTES, "bc.error.file_too_big")
+    )
+    if (size or 0) > limit:
+        raise DomainError(key, size=f"{(size or 0) / 1024 / 1024:.1f}")
 
 
 @dataclass(frozen=True)
@@ -366,7 +384,7 @@ def notice_rows(
         method = "sendPhoto" if media.kind == "photo" else "sendDocument"
         fits = utf16_len(body) <= CAPTION_LIMIT
         payload: dict[str, Any] = {
-            "file_id": media.file_id,
+            "file": media.file,
             "caption": body if fits else header[:CAPTION_LIMIT],
         }
         if fits:
@@ -442,7 +460,8 @@ class BroadcastService:
             return Composer(COMMITTEE_KINDS, tuple((o.id, o.name) for o in branches))
 
     async def check_notice(self, tg_user_id: int, text: str, media: Media | None) -> Notice:
-        """Refuse an empty or oversized notice, or a photo above Telegram's 10 MB."""
+        """Refuse an empty or oversized notice, a photo above Telegram's 10 MB or a file
+        above 20 MB."""
         async with self.db.uow() as uow:
             await self._sender(uow, tg_user_id)
         body = (text or "").strip()
@@ -450,13 +469,8 @@ class BroadcastService:
             raise DomainError("bc.error.empty")
         if len(body) > NOTICE_MAX_CHARS:
             raise DomainError("bc.error.too_long", limit=NOTICE_MAX_CHARS, length=len(body))
-        if (
-            media is not None
-            and media.kind == "photo"
-            and (media.file_size or 0) > PHOTO_MAX_BYTES
-        ):
-            size = f"{(media.file_size or 0) / 1024 / 1024:.1f}"
-            raise DomainError("bc.error.photo_too_big", size=size)
+        if media is not None:
+            check_media_size(media.kind, media.file_size)
         return Notice(body, media)
 
     async def _resolve(
@@ -734,7 +748,4 @@ class BroadcastService:
 def _notice_of(record: BroadcastRecord) -> Notice:
     """The notice a stored broadcast sends."""
     media = record.media
-    return Notice(
-        record.text,
-        Media(media["kind"], media["file_id"], None, media.get("file_name")) if media else None,
-    )
+    return Notice(record.text, Media.from_json(media) if media else None)

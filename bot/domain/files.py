@@ -73,8 +73,8 @@ class FileStore(Protocol):
         """Give a file held by a channel only its bytes (once fetched from that channel)."""
         ...
 
-    async def held_elsewhere(self, channel: str, limit: int) -> list[StoredFile]:
-        """Files whose only copy this channel holds (to fetch them), oldest first."""
+    async def held_elsewhere(self, channel: str, limit: int, after: int = 0) -> list[StoredFile]:
+        """Files whose only copy this channel holds (to fetch them), by id after ``after``."""
         ...
 
 

@@ -193,16 +193,18 @@ async def _pledger_name(uow: UnitOfWork, item: ReportableItem) -> str:
     return person.name if person else "?"
 
 
+def check_size(kind: EvidenceKind, size: int) -> None:
+    """Refuse a photo over 10 MB or a file over 20 MB, naming the limit (before it is even
+    fetched: the size is what the channel reports)."""
+    limit = MAX_PHOTO_BYTES if kind is EvidenceKind.PHOTO else MAX_DOCUMENT_BYTES
+    if size > limit:
+        key = "photo" if kind is EvidenceKind.PHOTO else "file"
+        raise DomainError(f"progress.{key}.too_big", size=f"{size / MB:.1f}", limit=limit // MB)
+
+
 def check_evidence(evidence: Evidence) -> None:
     """Refuse a photo over 10 MB or a file over 20 MB, naming the limit."""
-    limit = MAX_PHOTO_BYTES if evidence.kind is EvidenceKind.PHOTO else MAX_DOCUMENT_BYTES
-    if evidence.size > limit:
-        key = "photo" if evidence.kind is EvidenceKind.PHOTO else "file"
-        raise DomainError(
-            f"progress.{key}.too_big",
-            size=f"{evidence.size / MB:.1f}",
-            limit=limit // MB,
-        )
+    check_size(evidence.kind, evidence.size)
 
 
 def claim_card(locale: str | None, claim: ClaimView) -> str:

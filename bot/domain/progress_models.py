@@ -36,7 +36,7 @@ class Verdict(StrEnum):
 
 
 class EvidenceKind(StrEnum):
-    """Evidence is kept by Telegram file_id: a photo or a file."""
+    """Evidence is a photo or a file, kept in Jiannuo's file store (bot/domain/files.py)."""
 
     PHOTO = "photo"
     DOCUMENT = "document"
@@ -46,7 +46,7 @@ class Evidence(_Model):
     """One attachment of a progress entry."""
 
     kind: EvidenceKind
-    file_id: str
+    file: int  # the stored file's id (bot/domain/files.py), never a channel's handle
     size: int = 0
     name: str | None = None
 

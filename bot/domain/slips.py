@@ -454,10 +454,11 @@ class SlipService:
         evaluation_id: int,
         ballots: int,
         counts: Mapping[int, tuple[int, int, int]],
-        photo_file_id: str,
+        photo_file: int,
     ) -> Extra:
         """纸质票: the counts of the paper ballot box per subject (满意, 基本满意, 不满意), with
-        the photo of the signed tally sheet; entered again, it replaces the earlier entry.
+        the photo of the signed tally sheet (a stored file's id); entered again, it replaces
+        the earlier entry.
         Only while the evaluation is open (it is counted at closing)."""
         if self.evaluations is None:
             raise DomainError("auth.forbidden")
@@ -472,7 +473,7 @@ class SlipService:
                 raise DomainError("ev.already_closed")
             subject_ids = [s.id for s in await uow.evaluations.subjects(evaluation_id)]
             check_paper(ballots, counts, subject_ids)
-            await uow.slips.set_paper(evaluation_id, ballots, photo_file_id, me, now, counts)
+            await uow.slips.set_paper(evaluation_id, ballots, photo_file, me, now, counts)
             if view.org.board_chat_id is not None:
                 from bot.domain.evaluation import turnout_row
 

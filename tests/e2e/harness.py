@@ -312,6 +312,7 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
         # Tests run on any date: the pledge window has tests of its own.
         "enforce_pledge_window": False,
         "ballot_key_path": tmp / "ballot.key",  # never beside the code
+        "files_dir": tmp / "files",  # the files people send, in the test's directory
     }
     if not values["database_url"].startswith("sqlite"):
         # A database server's journal would be in the user's state directory: keep the

@@ -12,11 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.domain.evaluation_models import Choice
 from bot.domain.slips import normalize_token
 from bot.playground.simulator import BotApiSimulator
+from storage import schema
 from tests.e2e.evaluation_support import Branch, evaluation_world, later, tick
+from tests.e2e.files_support import kept_files
 from tests.e2e.harness import Human, World
 from tests.e2e.test_progress import send_photo
 from tests.pdf_check import pdf_text
@@ -96,6 +99,11 @@ async def test_slips_paper_and_chat_votes_add_up_for_a_small_branch(
     assert "1. 黄思村党总支：满意 6，基本满意 1，不满意 1" in secretary.last().content
     await secretary.tap("确认录入", expect="已录入【黄思村党总支】纸质票 8 张")
     assert "纸质票 8 张" in secretary.last().content
+    # The tally sheet's photo is kept by Jiannuo, and the paper box names it.
+    async with world.db.read() as uow:
+        box = (await uow.files.conn.execute(select(schema.paper_boxes.c.photo_file))).scalar_one()
+    [kept_sheet] = [k for k in await kept_files(world) if k.file.id == box]
+    assert kept_sheet.data == TALLY_SHEET
 
     async def chat_votes() -> int:
         view = await app.bot_data.services.evaluations.overview(secretary.user_id, eid)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bot.playground.sim_state import SimMessage, tiny_png
 from storage import schema
+from tests.e2e.files_support import kept_files
 from tests.e2e.flows import button_data, newest
 from tests.e2e.harness import Human, World
 
@@ -322,6 +323,10 @@ async def test_photos_and_files(world: World) -> None:
     photo = await wang.receive("村道整治前后对比")
     assert photo.photo is not None and photo.content.startswith(HEADER)
     assert photo.button_labels() == ["收到"]
+    # Kept by Jiannuo, sent by the file_id Telegram knows it under (nothing uploaded).
+    assert short.photo is not None and photo.photo.file_id == short.photo.file_id
+    [kept] = [k for k in await kept_files(world) if k.telegram_id == short.photo.file_id]
+    assert kept.data == tiny_png()
 
     # A caption above 1024 characters: the photo with the header, then the text with the button.
     long_caption = "关于开展人居环境整治的通知。" + "请各位党员带头清理房前屋后。" * 90
@@ -347,6 +352,16 @@ async def test_photos_and_files(world: World) -> None:
     await secretary.tap("确认发送", expect="通知已开始发送")
     document = await wang.receive("承诺书模板")
     assert document.document is not None and document.document.file_name == "承诺书模板.pdf"
+    assert sent.document is not None and document.document.file_id == sent.document.file_id
+    [kept] = [k for k in await kept_files(world) if k.telegram_id == sent.document.file_id]
+    assert (kept.data, kept.file.name) == (b"%PDF-1.4 ...", "承诺书模板.pdf")
+
+    # A file above the 20 MB a bot may fetch is refused, naming the limit; nothing is kept.
+    await secretary.send("/broadcast", expect="请发送通知内容")
+    held = len(await kept_files(world))
+    huge = world.sim.send_document(secretary.user_id, bytes(20 * 1024 * 1024 + 1), "录像.zip")
+    await send_file(secretary, huge, "文件太大（20.0 MB），超过了 20 MB 的限制")
+    assert len(await kept_files(world)) == held
 
 
 async def test_broadcasts_lists_the_newest_with_their_reports(world: World) -> None:

@@ -10,6 +10,7 @@ from bot.domain.progress import MB
 from bot.domain.progress_models import ItemStatus, Verdict
 from bot.playground.sim_state import SimMessage, tiny_png
 from storage import schema
+from tests.e2e.files_support import kept_files
 from tests.e2e.flows import (
     button_data,
     newest,
@@ -72,13 +73,30 @@ async def test_report_photo_claim_send_back_report_again_accept(world: World) ->
     await member.tap("1. 每月参加支部学习", expect="请用几句话写下做了什么")
     await member.send("参加了6月的支部学习，做了笔记", expect="已记下")
     await send_photo(member, tiny_png(), expect="已收到第 1 个证据")
+    # The photo's bytes are in Jiannuo's store; Telegram's file_id is kept only as its
+    # upload id on Telegram, and the entry names the stored file.
+    sent = [m for m in world.sim.messages(member.user_id) if m.photo and not m.from_bot][-1].photo
+    assert sent is not None
+    [photo] = await kept_files(world)
+    assert (photo.data, photo.telegram_id, photo.file.media_type) == (
+        tiny_png(),
+        sent.file_id,
+        "image/jpeg",
+    )
+    assert (await entries(world))[0]["evidence"] == [
+        {"kind": "photo", "file": photo.file.id, "size": len(tiny_png()), "name": None}
+    ]
     await member.tap("申请兑现销号", expect="已申请兑现销号")
 
     card = await secretary.receive("王建国 申请兑现销号")
     assert "每月参加支部学习" in card.content and "证据：1 个" in card.content
     assert "参加了6月的支部学习" in card.content
+    files_before = len(world.sim.state.files)
     await secretary.tap("查看证据", expect="的证据，共 1 个")
     await world.sim.wait_until(lambda: bool(bot_photos(world, secretary)), WAIT)
+    # Re-sent by the cached file_id: nothing uploaded again.
+    assert bot_photos(world, secretary)[-1].photo.file_id == sent.file_id  # type: ignore[union-attr]
+    assert len(world.sim.state.files) == files_before
     assert await item_status(world, item_id) == ItemStatus.CLAIMED.value
 
     confirm = button_data(card, "确认兑现销号")

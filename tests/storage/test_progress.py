@@ -100,11 +100,11 @@ def refused(key: str) -> Iterator[None]:
 
 
 def photo(size: int) -> Evidence:
-    return Evidence(kind=EvidenceKind.PHOTO, file_id=f"photo-{size}", size=size)
+    return Evidence(kind=EvidenceKind.PHOTO, file=1, size=size)
 
 
 def document(size: int) -> Evidence:
-    return Evidence(kind=EvidenceKind.DOCUMENT, file_id=f"doc-{size}", size=size, name="a.pdf")
+    return Evidence(kind=EvidenceKind.DOCUMENT, file=2, size=size, name="a.pdf")
 
 
 async def test_report_claim_send_back_claim_accept(

@@ -88,12 +88,16 @@ async def test_slips_chat_and_paper_add_up_exactly_at_closing(db: Database) -> N
     await evaluations.vote(Answer(1, member_tg, polls[member_tg], (0,), clock.now()))
 
     # The paper box: 4 ballots, 2 / 1 / 1, with the tally sheet's photo; a wrong one refused.
+    async with db.uow() as uow:
+        sheet = await uow.files.add(
+            sha256="0" * 64, size=3, media_type="image/jpeg", name=None, created_at=clock.now()
+        )
     with pytest.raises(DomainError) as refused:
-        await slips.enter_paper(SECRETARY_TG, eid, 3, {sid: (2, 1, 1)}, "photo-1")
+        await slips.enter_paper(SECRETARY_TG, eid, 3, {sid: (2, 1, 1)}, sheet.id)
     assert refused.value.key == "paper.too_many"
     with pytest.raises(Forbidden):
-        await slips.enter_paper(member_tg, eid, 4, {sid: (2, 1, 1)}, "photo-1")
-    extra = await slips.enter_paper(SECRETARY_TG, eid, 4, {sid: (2, 1, 1)}, "photo-1")
+        await slips.enter_paper(member_tg, eid, 4, {sid: (2, 1, 1)}, sheet.id)
+    extra = await slips.enter_paper(SECRETARY_TG, eid, 4, {sid: (2, 1, 1)}, sheet.id)
     assert (extra.slips_voted, extra.slips_issued, extra.paper) == (2, 6, 4)
 
     view = await evaluations.overview(SECRETARY_TG, eid)
