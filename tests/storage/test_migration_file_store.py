@@ -31,15 +31,15 @@ DRAFT_ID = "BQACAgUAAxkBAAIBR2ZqDraft5"
 TALLY_ID = "AgACAgUAAxkBAAIBSGZqTally6"
 
 
-async def to_revision(db: Database, revision: str) -> None:
-    """Alembic to this revision on the database's own connection."""
+async def to_revision(db: Database, revision: str, *, down: bool = False) -> None:
+    """Alembic up (or down) to this revision on the database's own connection."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
 
     def run(sync_conn: Any) -> None:
         cfg.attributes["connection"] = sync_conn
-        command.upgrade(cfg, revision)
+        (command.downgrade if down else command.upgrade)(cfg, revision)
 
     async with db.engine.begin() as conn:
         await conn.run_sync(run)
@@ -168,7 +168,12 @@ async def populate_before_the_store(db: Database) -> dict[str, int]:
                 "INSERT INTO paper_boxes (evaluation_id, ballots, photo_file_id, entered_by, "
                 "entered_at) VALUES (:e, 25, :photo, :by, :at)"
             ),
-            {"e": evaluation.scalar_one(), "photo": TALLY_ID, "by": secretary, "at": NOW},
+            {
+                "e": evaluation.scalar_one(),
+                "photo": TALLY_ID,
+                "by": secretary,
+                "at": NOW.replace(tzinfo=None),  # stored as UTC without a zone
+            },
         )
     return {"broadcast": broadcast_id, "pledge": pledge_id}
 
@@ -190,7 +195,8 @@ async def test_the_file_ids_people_sent_become_files_held_by_telegram(
 ) -> None:
     db = Database(database_url)
     try:
-        await to_revision(db, "base")  # a server database of the suite is migrated already
+        # A server database of the suite is migrated already: from nothing, as a file is.
+        await to_revision(db, "base", down=True)
         await to_revision(db, "0011")
         ids = await populate_before_the_store(db)
         await to_revision(db, "head")
@@ -248,4 +254,5 @@ async def test_the_file_ids_people_sent_become_files_held_by_telegram(
         # The domain reads the entries back, evidence and all.
         assert [len(e.evidence) if e else None for e in read_back] == [3, 0]
     finally:
+        await to_revision(db, "head")  # a server database is the next test's too
         await db.dispose()
