@@ -89,10 +89,10 @@ GROUP_LEADER_REVIEW = -4  # writing a leader review or a rectification statement
 # text only while it waits for a comment, points or a statement
 GROUP_BROADCAST = -3  # composing a notice: takes its text or file only while it waits for it
 GROUP_SUGGEST = -2  # writing a suggestion (/suggest): takes text only while it waits for it
-GROUP_DRAFT = -1  # drafting a pledge (/pledge, /oral): last of the dialogs, so a dialog opened
-# on top of a draft (a return comment, progress…) takes the text first and the draft waits
-GROUP_ROUTER = 0  # the channel-neutral handlers (bot/chat/router.py): after the PTB dialogs
-# not converted yet, so these still see every command first and say when they are left
+GROUP_ROUTER = 0  # the channel-neutral handlers and dialogs (bot/chat/router.py): after the PTB
+# dialogs not converted yet, so these still see every command first and say when they are
+# left, and a dialog opened on top of a draft (a return comment, progress…) takes the text
+# first while the draft waits
 GROUP_FEATURES = 1  # the features; then the fallback hint, which in the same group runs only
 # when no feature took the update
 
@@ -104,6 +104,7 @@ def build_router() -> Router:
     """Every channel-neutral handler module's routes, in one router."""
     router = Router()
     router.include(onboarding.router)  # /start, /help, /lang
+    router.include(pledge_draft.router)  # /pledge, /oral and the drafting dialog
     return router
 
 
@@ -230,7 +231,6 @@ def build_application(
     app.add_handlers(rectification.build_conversation(), group=GROUP_RECTIFY)
     app.add_handlers(leader_review.build_conversation(), group=GROUP_LEADER_REVIEW)
     app.add_handlers(suggestions.build_conversation(), group=GROUP_SUGGEST)
-    app.add_handlers(pledge_draft.build(), group=GROUP_DRAFT)
     app.add_handlers(adapter.routed(), group=GROUP_ROUTER)
     app.add_handlers(
         [

@@ -14,9 +14,10 @@ python-telegram-bot ConversationHandler in a handler group of its own, before th
 - Any other command, or a button of another feature, ends the dialog and the person is told
   so: what is kept, and how to come back. Then the command or button goes on to its feature.
   Only the dialog's own way back in (``resume``) and the buttons that finish it
-  (``finishing_buttons``) end it without a word. A dialog whose answers are stored as they
-  come (the pledge draft, in the last group) may instead stay open underneath (``stays_open``):
-  anything else goes by, and once no other dialog waits, its question is answered again.
+  (``finishing_buttons``) end it without a word.
+
+Dialogs move one by one onto the channel-neutral router (bot/chat/router.py, state in the
+dialogs table); the pledge draft is there already, after these groups.
 """
 
 from __future__ import annotations
@@ -89,8 +90,6 @@ def dialog(
     fallbacks: Sequence[Handler] = (),
     finishing_buttons: str | None = None,
     passing_buttons: str | None = None,
-    stays_open: bool = False,
-    off_topic: Callback | None = None,
 ) -> ConversationHandler[Ctx]:
     """A dialog with the shared rules (see the module's docstring).
 
@@ -99,9 +98,8 @@ def dialog(
     ``forget``: drops what the dialog keeps in user_data when it ends; ``fallbacks``: the
     dialog's own, tried before the shared ones; ``finishing_buttons``: buttons that end it
     without a word; ``passing_buttons``: buttons that go on to their feature and leave it
-    open; ``stays_open``: every other command and button goes by and leaves it open;
-    ``off_topic``: answers a message a step cannot use (default: say whether the step wants
-    words or a button).
+    open. A message a step cannot use is answered with whether the step wants words or a
+    button.
     """
     finishing = re.compile(finishing_buttons) if finishing_buttons else None
 
@@ -117,14 +115,10 @@ def dialog(
             await reply(update, t(await locale_of(update, ctx), f"dialog.left.{name}"))
         return ConversationHandler.END
 
-    leaving: list[Handler] = []
-    if not stays_open:
-        leaving = [
-            MessageHandler(filters.COMMAND, left),
-            CallbackQueryHandler(
-                left, pattern=f"^(?!{passing_buttons})" if passing_buttons else None
-            ),
-        ]
+    leaving: list[Handler] = [
+        MessageHandler(filters.COMMAND, left),
+        CallbackQueryHandler(left, pattern=f"^(?!{passing_buttons})" if passing_buttons else None),
+    ]
     private = filters.ChatType.PRIVATE
     unusable = private & ~filters.COMMAND
     steps: dict[object, list[Handler]] = {}
@@ -136,7 +130,7 @@ def dialog(
             isinstance(h, MessageHandler) and h.filters.check_update(_SAMPLE_TEXT)
             for h in handlers
         )
-        answer = off_topic or (_ask_for_words if wants_words else _ask_for_a_button)
+        answer = _ask_for_words if wants_words else _ask_for_a_button
         steps[state] = [_taking(h) for h in handlers]
         steps[state].append(MessageHandler(unusable, _stopping(answer)))
     with warnings.catch_warnings():

@@ -6,20 +6,11 @@ restart, a lost state or an old button never loses or confuses what was entered.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from datetime import timedelta
 
-from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
-
-from bot import callbacks as cb
-from bot.context import Ctx
+from bot.chat.actions import Button, Keyboard, action
+from bot.chat.events import Command, Event, Pressed, Text
+from bot.chat.router import Conversation, Router, Turn
 from bot.domain.dates import format_date
 from bot.domain.enums import Category, Horizon, PledgerKind, PledgeStatus, Role
 from bot.domain.errors import DomainError
@@ -28,32 +19,29 @@ from bot.domain.pledges import ITEM_FIELDS, DraftView, Step
 from bot.domain.render import pledge_card
 from bot.domain.templates import suggested_topics
 from bot.i18n import t
-from handlers.common import (
-    Buttons,
-    answer_callback,
-    guarded,
-    locale_of,
-    reply,
-    text_of,
-    user_id,
-)
-from handlers.dialog import dialog
 
-CONVERSATION_TIMEOUT_SECONDS = 3600
 QUICK_DEADLINES = {"y": "年底", "m": "下月底"}
+DRAFT = "pd"  # the feature of every drafting button (callback data pd:…, unchanged)
+
+router = Router()
+# The draft is stored as it is answered: the dialog only points at it, and waits under
+# whatever comes between (stays_open); a step is always derived from the stored draft.
+drafting = router.dialog(
+    "pledge_draft",
+    resume="pledge",
+    ttl=timedelta(hours=1),
+    features=frozenset({DRAFT}),
+    stays_open=True,
+    expired="draft.timeout",
+)
+DRAFTING = "drafting"
 
 
-class DraftState(StrEnum):
-    """The conversation's states (stored by the persistence as strings)."""
-
-    DRAFTING = "drafting"
+def _b(text: str, name: str, *args: object) -> Button:
+    return Button(text, action(DRAFT, name, *args))
 
 
-def _b(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(cb.DRAFT, action, *args)}
-
-
-def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
+def render_step(view: DraftView, loc: str) -> tuple[str, Keyboard]:
     """The question (and its buttons) for the draft's next step."""
     pledge = view.pledge
     key = (pledge.id, pledge.version)  # every button is for this version of the pledge
@@ -70,7 +58,7 @@ def render_step(view: DraftView, loc: str) -> tuple[str, Buttons]:
         )
     drop_row = [[_b(t(loc, "draft.btn.drop_item"), "drop", *key)]] if pledge.items else []
     text: str
-    buttons: list[list[dict[str, str]]]
+    buttons: list[list[Button]]
     if step is Step.HORIZON:
         text = t(loc, "draft.ask.horizon")
         if view.annual_closed is not None:  # warned before the choice, not at submitting
@@ -138,7 +126,7 @@ def _annual_closed(view: DraftView, loc: str) -> str:
     return t(loc, "draft.annual_closed", start=start, end=end)
 
 
-def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]]:
+def _summary(view: DraftView, loc: str) -> tuple[str, list[list[Button]]]:
     pledge = view.pledge
     key = (pledge.id, pledge.version)
     parts = [
@@ -163,245 +151,221 @@ def _summary(view: DraftView, loc: str) -> tuple[str, list[list[dict[str, str]]]
     return "\n\n".join(parts), buttons
 
 
-async def _show(update: Update, ctx: Ctx, view: DraftView, *, edit: bool) -> DraftState:
-    loc = await locale_of(update, ctx)
-    ctx.user_data["pledge_id"] = view.pledge.id  # type: ignore[index]
-    text, buttons = render_step(view, loc)
-    await reply(update, text, buttons, edit=edit)
-    return DraftState.DRAFTING
+async def _show(turn: Turn, view: DraftView, *, edit: bool) -> None:
+    """Ask the draft's next question; the dialog points at this draft."""
+    _point_at(turn, view.pledge.id)
+    text, buttons = render_step(view, turn.locale)
+    if edit:
+        await turn.out.edit(text, buttons)
+    else:
+        await turn.out.reply(text, buttons)
 
 
-@guarded
-async def start_pledge(update: Update, ctx: Ctx) -> DraftState | int:
+def _conversation(turn: Turn) -> Conversation:
+    return turn.dialog(drafting)
+
+
+def _point_at(turn: Turn, pledge_id: int | None) -> None:
+    """The dialog waits at this draft (staged: written with the step's effect)."""
+    conversation = _conversation(turn)
+    current = conversation.data.get("pledge_id") if conversation.step else None
+    if conversation.step != DRAFTING or current != pledge_id:
+        if pledge_id is None:
+            conversation.go(DRAFTING)
+        else:
+            conversation.go(DRAFTING, pledge_id=pledge_id)
+
+
+@router.command("pledge")
+async def start_pledge(ev: Command, turn: Turn) -> None:
     """/pledge: resume the open draft or start one (secretaries choose: own or branch)."""
-    tg = user_id(update)
-    loc = await locale_of(update, ctx)
-    profile = await ctx.svc.onboarding.profile(tg)
-    if profile is not None and profile.person.role is Role.SECRETARY:
+    loc = turn.locale
+    if ev.actor is not None and ev.actor.role is Role.SECRETARY:
         buttons = [
             [_b(t(loc, "draft.btn.kind.me"), "kind", "me")],
             [_b(t(loc, "draft.btn.kind.branch"), "kind", "br")],
         ]
-        await reply(update, t(loc, "draft.ask.kind"), buttons)
-        return DraftState.DRAFTING
-    view = await ctx.svc.pledges.open_draft(tg)
+        _point_at(turn, None)
+        await turn.out.reply(t(loc, "draft.ask.kind"), buttons)
+        return
+    view = await turn.svc.pledges.open_draft(int(ev.account))
     if view.pledge.items or view.pledge.horizon:
-        await reply(update, t(loc, "draft.resumed"))
-    return await _show(update, ctx, view, edit=False)
+        await turn.out.reply(t(loc, "draft.resumed"))
+    await _show(turn, view, edit=False)
 
 
-@guarded
-async def start_oral(update: Update, ctx: Ctx) -> DraftState | int:
+@router.command("oral")
+async def start_oral(ev: Command, turn: Turn) -> None:
     """/oral: a secretary picks the member whose oral pledge they record."""
-    loc = await locale_of(update, ctx)
-    members = await ctx.svc.pledges.oral_candidates(user_id(update))
+    loc = turn.locale
+    members = await turn.svc.pledges.oral_candidates(int(ev.account))
     if not members:
-        await reply(update, t(loc, "oral.no_members"))
-        return ConversationHandler.END
+        _conversation(turn).end()
+        await turn.out.reply(t(loc, "oral.no_members"))
+        return
     buttons = [[_b(("🗣 " if m.oral else "") + m.name, "oral", m.id)] for m in members[:90]]
-    await reply(update, t(loc, "oral.pick"), buttons)
-    return DraftState.DRAFTING
+    _point_at(turn, None)
+    await turn.out.reply(t(loc, "oral.pick"), buttons)
 
 
-@guarded
-async def on_button(update: Update, ctx: Ctx) -> DraftState | int:
-    """Every drafting button: parse, call one service method, show the next step."""
-    query = update.callback_query
-    assert query is not None
-    data = cb.parse(query.data)
-    tg = user_id(update)
-    svc = ctx.svc.pledges
-    loc = await locale_of(update, ctx)
-    if data is None or not data.args:
-        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        return ConversationHandler.END
-    action = data.action
+@router.action(DRAFT)
+async def on_button(ev: Pressed, turn: Turn) -> None:
+    """Every drafting button: call one service method, show the next step."""
+    assert ev.action is not None
+    tg = int(ev.account)
+    svc = turn.svc.pledges
+    name, args = ev.action.name, ev.action.args
+    if not args:
+        _conversation(turn).end()
+        raise DomainError("error.stale_button")
     try:
-        if action == "kind":
-            kind = PledgerKind.BRANCH if data.args[0] == "br" else PledgerKind.MEMBER
+        if name == "kind":
+            kind = PledgerKind.BRANCH if args[0] == "br" else PledgerKind.MEMBER
             view = await svc.open_draft(tg, kind=kind)
-        elif action == "oral":
-            view = await svc.open_draft(tg, on_behalf_of=data.int_arg(0))
+        elif name == "oral":
+            view = await svc.open_draft(tg, on_behalf_of=ev.action.int_arg(0))
         else:
-            pid, version = data.int_arg(0), data.int_arg(1)
-            ctx.user_data["pledge_id"] = pid  # type: ignore[index]
-            result = await _pledge_action(update, ctx, action, (pid, version), data.args[2:], loc)
+            pid, version = ev.action.int_arg(0), ev.action.int_arg(1)
+            _point_at(turn, pid)  # written with the step's effect
+            result = await _pledge_action(ev, turn, name, (pid, version), args[2:])
             if result is None:
-                return DraftState.DRAFTING
-            if isinstance(result, int):
-                return result
+                return
             view = result
-    except (ValueError, IndexError, KeyError):  # malformed or tampered callback data
-        await answer_callback(update, t(loc, "error.stale_button"), alert=True)
-        return DraftState.DRAFTING
-    await answer_callback(update)
-    return await _show(update, ctx, view, edit=True)
+    except (ValueError, IndexError, KeyError):  # malformed or tampered action
+        raise DomainError("error.stale_button") from None
+    await turn.out.notice()
+    await _show(turn, view, edit=True)
 
 
 async def _pledge_action(
-    update: Update, ctx: Ctx, action: str, key: tuple[int, int], args: tuple[str, ...], loc: str
-) -> DraftView | int | None:
-    """Run one button's action; a DraftView to show, END, or None if already answered.
+    ev: Pressed, turn: Turn, name: str, key: tuple[int, int], args: tuple[str, ...]
+) -> DraftView | None:
+    """Run one button's action; a DraftView to show, or None if already answered.
 
     ``key``: the pledge and the version the button was made for; a button of an older
     version (e.g. "submit" on a pledge since submitted and returned) changes nothing."""
-    tg = user_id(update)
-    svc = ctx.svc.pledges
+    tg = int(ev.account)
+    loc = turn.locale
+    svc = turn.svc.pledges
     pid, version = key
-    if action == "open":  # only shows the draft as it is now, with buttons for this version
+    if name == "open":  # only shows the draft as it is now, with buttons for this version
         return await svc.current_draft(tg, pid)
-    if action == "amend":
+    if name == "amend":
         return await svc.amend(tg, pid, version=version)
-    if action == "hz":
+    if name == "hz":
         return await svc.set_horizon(tg, pid, Horizon(args[0]), version=version)
-    if action == "cat":
+    if name == "cat":
         return await svc.answer(tg, pid, Category(args[0]).value, version=version)
-    if action == "tpl":
+    if name == "tpl":
         view = await svc.current_draft(tg, pid, version=version)
         topics = suggested_topics(view.org.type, view.kind, loc)
         return await svc.answer(tg, pid, topics[int(args[0])], version=version)
-    if action == "dl":
+    if name == "dl":
         return await svc.answer(tg, pid, QUICK_DEADLINES[args[0]], version=version)
-    if action == "me":
+    if name == "me":
         return await svc.answer(tg, pid, await svc.default_responsible(tg, pid), version=version)
-    if action == "chz":
+    if name == "chz":
         return await svc.change_horizon(tg, pid, version=version)
-    if action == "add":
+    if name == "add":
         return await svc.start_item(tg, pid, version=version)
-    if action == "drop":
+    if name == "drop":
         return await svc.drop_pending(tg, pid, version=version)
-    if action in {"edits", "rms"}:
+    if name in {"edits", "rms"}:
         view = await svc.current_draft(tg, pid, version=version)
-        follow = "ei" if action == "edits" else "rm"
+        follow = "ei" if name == "edits" else "rm"
         # Numbered as the card numbers them (positions keep gaps after a removal).
         rows = [
             [_b(f"{k}. {i.content[:30]}", follow, *key, i.id)]
             for k, i in enumerate(view.pledge.items, start=1)
         ]
         rows.append([_b(t(loc, "draft.btn.back"), "open", *key)])
-        await answer_callback(update)
-        question = "draft.ask.which_edit" if action == "edits" else "draft.ask.which_remove"
-        await reply(update, t(loc, question), rows, edit=True)
+        await turn.out.notice()
+        question = "draft.ask.which_edit" if name == "edits" else "draft.ask.which_remove"
+        await turn.out.edit(t(loc, question), rows)
         return None
-    if action == "ei":
+    if name == "ei":
         item_id = int(args[0])
         rows = [
             [_b(t(loc, f"field.{f.value}"), "ef", *key, item_id, f.value)] for f in ITEM_FIELDS
         ]
         rows.append([_b(t(loc, "draft.btn.back"), "open", *key)])
-        await answer_callback(update)
-        await reply(update, t(loc, "draft.ask.which_field"), rows, edit=True)
+        await turn.out.notice()
+        await turn.out.edit(t(loc, "draft.ask.which_field"), rows)
         return None
-    if action == "ef":
+    if name == "ef":
         return await svc.edit_item(tg, pid, int(args[0]), Step(args[1]), version=version)
-    if action == "rm":
+    if name == "rm":
         return await svc.remove_item(tg, pid, int(args[0]), version=version)
-    if action == "sub":
-        view = await svc.submit(tg, pid, version=version)
-        ctx.svc.outbox.wake()
-        await answer_callback(update)
-        card = pledge_card(loc, view.pledge, view.pledger_name, view.org.name)
-        submitted = t(loc, _whose("draft.submitted", view), name=view.pledger_name)
-        await reply(update, submitted + "\n\n" + card, edit=True)
-        return ConversationHandler.END
-    if action == "disc":
-        await svc.discard(tg, pid, version=version)
-        await answer_callback(update)
-        await reply(update, t(loc, "draft.discarded"), edit=True)
-        return ConversationHandler.END
-    if action == "abandon":
-        await svc.abandon_amendment(tg, pid, version=version)
-        await answer_callback(update)
-        await reply(update, t(loc, "draft.amendment_abandoned"), edit=True)
-        return ConversationHandler.END
+    if name in {"sub", "disc", "abandon"}:
+        await _finish(ev, turn, name, key)
+        return None
     raise DomainError("error.stale_button")
 
 
-@guarded
-async def on_text(update: Update, ctx: Ctx) -> DraftState | int:
+async def _finish(ev: Pressed, turn: Turn, name: str, key: tuple[int, int]) -> None:
+    """Submit, discard or abandon: the draft is done, and so is the dialog (with it)."""
+    tg, loc, svc = int(ev.account), turn.locale, turn.svc.pledges
+    pid, version = key
+    _conversation(turn).end()  # written with the submission, the discard, the abandon
+    if name == "sub":
+        view = await svc.submit(tg, pid, version=version)
+        turn.svc.outbox.wake()
+        await turn.out.notice()
+        card = pledge_card(loc, view.pledge, view.pledger_name, view.org.name)
+        submitted = t(loc, _whose("draft.submitted", view), name=view.pledger_name)
+        await turn.out.edit(submitted + "\n\n" + card)
+    elif name == "disc":
+        await svc.discard(tg, pid, version=version)
+        await turn.out.notice()
+        await turn.out.edit(t(loc, "draft.discarded"))
+    else:
+        await svc.abandon_amendment(tg, pid, version=version)
+        await turn.out.notice()
+        await turn.out.edit(t(loc, "draft.amendment_abandoned"))
+
+
+@drafting.on(Text)
+async def on_text(ev: Text, turn: Turn) -> None:
     """A typed answer to the current question."""
-    tg = user_id(update)
-    loc = await locale_of(update, ctx)
-    svc = ctx.svc.pledges
-    pid = ctx.user_data.get("pledge_id") if ctx.user_data else None
+    tg = int(ev.account)
+    loc = turn.locale
+    svc = turn.svc.pledges
+    pid = _conversation(turn).data.get("pledge_id")
     if pid is None:
         latest = await svc.latest_open_draft(tg)
         if latest is None:
-            await reply(update, t(loc, "draft.none_open"))
-            return ConversationHandler.END
+            _conversation(turn).end()
+            await turn.out.reply(t(loc, "draft.none_open"))
+            return
         pid = latest.pledge.id
     view = await svc.current_draft(tg, int(pid))
     if view.step not in ITEM_FIELDS or view.step is Step.CATEGORY:
-        await reply(update, t(loc, "draft.use_buttons"))
-        return await _show(update, ctx, view, edit=False)
+        await turn.out.reply(t(loc, "draft.use_buttons"))
+        await _show(turn, view, edit=False)
+        return
+    _point_at(turn, view.pledge.id)  # written with the answer
     try:
-        view = await svc.answer(tg, int(pid), text_of(update))
+        view = await svc.answer(tg, int(pid), ev.text)
     except DomainError as exc:
-        await reply(update, exc.render(loc))
-        return await _show(update, ctx, view, edit=False)
-    return await _show(update, ctx, view, edit=False)
+        await turn.out.reply(exc.render(loc))
+    await _show(turn, view, edit=False)
 
 
-@guarded
-async def not_text(update: Update, ctx: Ctx) -> DraftState | int:
+@drafting.off_topic
+async def not_text(ev: Event, turn: Turn) -> None:
     """A photo, sticker, location…: say what the current step needs and ask it again."""
-    loc = await locale_of(update, ctx)
-    pid = ctx.user_data.get("pledge_id") if ctx.user_data else None
-    view = await ctx.svc.pledges.current_draft(user_id(update), int(pid)) if pid else None
-    if view is None:  # still choosing whose pledge it is: the buttons above
-        await reply(update, t(loc, "dialog.wants_button"))
-        return DraftState.DRAFTING
+    loc = turn.locale
+    pid = _conversation(turn).data.get("pledge_id")
+    if pid is None:  # still choosing whose pledge it is: the buttons above
+        await turn.out.reply(t(loc, "dialog.wants_button"))
+        return
+    view = await turn.svc.pledges.current_draft(int(ev.account), int(pid))
     wants_words = view.step in ITEM_FIELDS and view.step is not Step.CATEGORY
-    await reply(update, t(loc, "dialog.wants_words" if wants_words else "draft.use_buttons"))
-    return await _show(update, ctx, view, edit=False)
+    await turn.out.reply(t(loc, "dialog.wants_words" if wants_words else "draft.use_buttons"))
+    await _show(turn, view, edit=False)
 
 
-def _forget(ctx: Ctx) -> None:
-    """The draft stays in the database; only the conversation's pointer to it goes."""
-    if ctx.user_data is not None:
-        ctx.user_data.pop("pledge_id", None)
-
-
-@guarded
-async def cancel(update: Update, ctx: Ctx) -> int:
+@drafting.cancel
+async def cancel(ev: Event, turn: Turn) -> None:
     """/cancel: leave; the draft stays and /pledge resumes it."""
-    await reply(update, t(await locale_of(update, ctx), "draft.cancelled"))
-    return ConversationHandler.END
-
-
-async def timed_out(update: Update, ctx: Ctx) -> None:
-    """The conversation went quiet: tell the person the draft is kept."""
-    if update.effective_chat is not None:
-        await update.effective_chat.send_message(t(await locale_of(update, ctx), "draft.timeout"))
-
-
-def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The drafting dialog (handlers/dialog.py): /pledge, /oral and every drafting button."""
-    private = filters.ChatType.PRIVATE
-    buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
-        on_button, pattern=cb.pattern(cb.DRAFT)
-    )
-    return [
-        dialog(
-            name="pledge_draft",
-            entry_points=[
-                CommandHandler("pledge", start_pledge, filters=private),
-                CommandHandler("oral", start_oral, filters=private),
-                buttons,
-            ],
-            states={
-                DraftState.DRAFTING: [
-                    buttons,
-                    MessageHandler(filters.TEXT & ~filters.COMMAND & private, on_text),
-                ],
-                ConversationHandler.TIMEOUT: [MessageHandler(filters.ALL, timed_out)],
-            },
-            cancel=cancel,
-            forget=_forget,
-            resume="pledge",
-            timeout=CONVERSATION_TIMEOUT_SECONDS,
-            # The draft is stored as it is answered: it waits under whatever comes between.
-            stays_open=True,
-            off_topic=not_text,
-        )
-    ]
+    await turn.out.reply(t(turn.locale, "draft.cancelled"))

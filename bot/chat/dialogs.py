@@ -63,10 +63,14 @@ class Staged:
 
     task: asyncio.Task[Any] | None
     writes: dict[tuple[int, str], DialogWrite] = field(default_factory=dict)
+    carried: dict[tuple[int, str], DialogWrite] = field(default_factory=dict)
 
     def take(self) -> list[DialogWrite]:
-        """The changes, handed to the unit of work that writes them (and so forgotten here)."""
+        """The changes, handed to the unit of work that writes them (so a later change of the
+        same dialog in this event starts from what that one wrote)."""
         writes, self.writes = list(self.writes.values()), {}
+        for w in writes:
+            self.carried[(w.person_id, w.name)] = w
         return writes
 
 
@@ -127,13 +131,13 @@ class Dialogs:
 
     def go(self, name: str, step: str, data: Mapping[str, Any], ttl: timedelta) -> DialogState:
         """Open the dialog or move it to ``step`` with ``data``; it expires ``ttl`` from now."""
-        read = self._read.get(name)
+        stored = self._stored(name)
         state = DialogState(
             self.person_id,
             name,
             step,
             dict(data),
-            (read.version if read else 0) + 1,
+            (stored.version if stored else 0) + 1,
             self.now + ttl,
         )
         self._stage(name, state)
@@ -141,23 +145,29 @@ class Dialogs:
 
     def end(self, name: str) -> None:
         """Close the dialog (nothing if it is not open)."""
-        if self._current.get(name) is not None or name in self._read:
+        if self._current.get(name) is not None or self._stored(name) is not None:
             self._stage(name, None)
 
     def discard(self) -> None:
-        """Forget this event's changes (its effect failed: the dialog stays where it was)."""
-        self._current = dict(self._read)
+        """Forget this event's changes not yet written (its effect failed: the dialog stays
+        where the last written change left it)."""
         for key in [k for k in self._staged.writes if k[0] == self.person_id]:
             del self._staged.writes[key]
+        for name in list(self._current):
+            self._current[name] = self._stored(name)
+
+    def _stored(self, name: str) -> DialogState | None:
+        """The dialog as the database holds it: as read, or as this event wrote it since."""
+        carried = self._staged.carried.get((self.person_id, name))
+        return carried.state if carried is not None else self._read.get(name)
 
     def _stage(self, name: str, state: DialogState | None) -> None:
-        read = self._read.get(name)
+        key = (self.person_id, name)
+        pending = self._staged.writes.get(key)
+        if pending is not None:
+            read_version = pending.read_version
+        else:
+            stored = self._stored(name)
+            read_version = stored.version if stored else 0
         self._current[name] = state
-        self._staged.writes[(self.person_id, name)] = DialogWrite(
-            self.person_id, name, state, read.version if read else 0
-        )
-
-
-def with_data(state: DialogState, **changes: Any) -> dict[str, Any]:
-    """The dialog's data with some keys changed (a helper for steps that gather answers)."""
-    return {**state.data, **changes}
+        self._staged.writes[key] = DialogWrite(self.person_id, name, state, read_version)

@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.chat.actions import Keyboard
 from bot.chat.dialogs import DialogMoved, Dialogs, DialogState
 from bot.chat.events import Command, Event, Joined, Pressed, Text
 from bot.chat.replies import Replies
+from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.i18n import t
 
@@ -43,13 +45,17 @@ Handler = Callable[[Any, "Turn"], Awaitable[object]]
 @dataclass
 class Turn:
     """One event in hand: the services, how to answer, the sender's dialogs (None: an account
-    bound to nobody), the moment it is handled and the language to answer in."""
+    bound to nobody), the moment it is handled and the language to answer in. While a handler
+    runs, whatever it says goes out only after its dialog changes are stored: a crash never
+    loses a step the person was told about."""
 
     svc: Services
     out: Replies
     dialogs: Dialogs | None
     now: datetime
     locale: str
+    # Writes the dialog changes no effect has carried yet (the adapter's; None: nothing to do).
+    save: Callable[[], Awaitable[None]] | None = None
 
     def dialog(self, spec: DialogSpec) -> Conversation:
         """The sender's dialog of this kind (open or not)."""
@@ -223,12 +229,13 @@ class Router:
         dialogs = turn.dialogs
         if dialogs is None:
             return
+        command = _command_of(event)
         for spec in self._open(turn):
             state = dialogs.get(spec.name)
             if state is not None and state.expired(turn.now):
                 dialogs.end(spec.name)
-                await turn.out.reply(t(turn.locale, spec.expired))
-        command = _command_of(event)
+                if command != spec.resume:  # coming back to it says enough
+                    await turn.out.reply(t(turn.locale, spec.expired))
         feature = event.action.feature if isinstance(event, Pressed) and event.action else None
         if command in (None, "cancel") and feature is None:
             return
@@ -243,6 +250,9 @@ class Router:
         handler = self._handler_for(event, turn)
         if handler is None:
             return False
+        said = turn.out
+        if turn.save is not None:
+            turn.out = _SavedFirst(said, turn.save)
         try:
             await handler(event, turn)
             if isinstance(event, Pressed):
@@ -259,6 +269,8 @@ class Router:
             if turn.dialogs is not None:
                 turn.dialogs.discard()
             raise
+        finally:
+            turn.out = said
         return True
 
     def _handler_for(self, event: Event, turn: Turn) -> Handler | None:
@@ -288,6 +300,39 @@ class Router:
             return []
         names = set(turn.dialogs.open_names())
         return [spec for spec in self.dialogs if spec.name in names]
+
+
+class _SavedFirst:
+    """The reply port, storing the staged dialog changes before anything is said."""
+
+    def __init__(self, out: Replies, save: Callable[[], Awaitable[None]]) -> None:
+        self._out = out
+        self._save = save
+
+    async def reply(self, text: str, buttons: Keyboard | None = None) -> None:
+        await self._save()
+        await self._out.reply(text, buttons)
+
+    async def edit(self, text: str, buttons: Keyboard | None = None) -> None:
+        await self._save()
+        await self._out.edit(text, buttons)
+
+    async def notice(self, text: str | None = None, *, alert: bool = False) -> None:
+        await self._save()
+        await self._out.notice(text, alert=alert)
+
+    async def send_file(
+        self, name: str, data: bytes, *, caption: str | None = None, photo: bool = False
+    ) -> None:
+        await self._save()
+        await self._out.send_file(name, data, caption=caption, photo=photo)
+
+    async def ask_contact(self, text: str, label: str, placeholder: str | None = None) -> None:
+        await self._save()
+        await self._out.ask_contact(text, label, placeholder)
+
+    async def show_commands(self, role: Role | None, locale: str) -> None:
+        await self._out.show_commands(role, locale)
 
 
 def _command_of(event: Event) -> str | None:

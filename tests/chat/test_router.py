@@ -240,3 +240,17 @@ async def test_a_private_command_in_a_group_is_left_for_the_group_hint() -> None
     in_group = Command(**{**BASE, "private": False}, name="review")
     assert not await router.dispatch(in_group, turn)
     assert await router.dispatch(Command(**{**BASE, "private": False}, name="help"), turn)
+
+
+async def test_nothing_is_said_before_the_step_it_tells_of_is_stored() -> None:
+    turn, said, staged = turn_of(state("review_comment", "text"))
+    order: list[str] = []
+
+    async def save() -> None:
+        order.append(f"stored {len(staged.take())}")
+
+    turn.save = save
+    assert await comment_router().dispatch(text("目标请写具体"), turn)
+    order.extend(said.lines)
+    assert order == ["stored 1", "确认退回？"]
+    assert turn.out is said  # the port is the adapter's again after the handler

@@ -161,3 +161,31 @@ async def test_expired_dialogs_are_found_oldest_first(db: Database) -> None:
         late = await uow.dialogs.expired(NOW + timedelta(minutes=10))
     assert [d.name for d in late] == ["pledge_draft", "suggest"]
     assert late[0].expired(NOW + timedelta(minutes=1)) and not late[1].expired(NOW)
+
+
+async def test_two_steps_in_one_event_follow_each_other(db: Database) -> None:
+    """A step carried by its effect, then another change in the same event (written at its
+    end): the second starts from what the first wrote, so it is no conflict."""
+    person = await seed(db)
+    with db.one_update(UPDATE, NOW), staging() as staged:
+        dialogs = Dialogs(person, [], staged, NOW)
+        dialogs.go("pledge_draft", "drafting", {}, TTL)
+        await save_comment(db, person, "effect")
+        dialogs.go("pledge_draft", "drafting", {"pledge_id": 9}, TTL)
+        async with db.uow() as uow:
+            await uow.dialogs.write(staged.take())
+    (state,) = await dialogs_of(db, person)
+    assert state.data == {"pledge_id": 9} and state.version == 2
+
+
+async def test_a_refused_step_keeps_what_the_event_wrote_before(db: Database) -> None:
+    person = await seed(db)
+    with staging() as staged:
+        dialogs = Dialogs(person, [], staged, NOW)
+        dialogs.go("pledge_draft", "drafting", {"pledge_id": 9}, TTL)
+        await save_comment(db, person, "effect")
+        dialogs.end("pledge_draft")
+        dialogs.discard()  # the next step was refused
+        assert staged.writes == {}
+        kept = dialogs.get("pledge_draft")
+        assert kept is not None and kept.data == {"pledge_id": 9}

@@ -12,6 +12,7 @@ at its end (:func:`flush_dialogs`), in the transaction that marks the update han
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -168,7 +169,8 @@ class TelegramAdapter:
             return
         now = svc.clock.now()
         dialogs = Dialogs(person.id, states, staged, now) if person is not None else None
-        turn = Turn(svc, TelegramReplies(update, ctx.bot), dialogs, now, event.locale)
+        out = TelegramReplies(update, ctx.bot)
+        turn = Turn(svc, out, dialogs, now, event.locale, functools.partial(save_dialogs, svc.db))
         ctx.inbound = (event, turn)
         await self.router.before(event, turn)
 
@@ -182,15 +184,20 @@ class TelegramAdapter:
             raise ApplicationHandlerStop
 
 
-async def flush_dialogs(db: Database) -> None:
-    """At the end of an update: the dialog changes no effect carried, in a unit of work of
-    their own (which marks the update handled, storage/update_claim.py)."""
+async def save_dialogs(db: Database) -> None:
+    """The dialog changes no effect carried, in a unit of work of their own (which marks the
+    update handled if nothing did, storage/update_claim.py)."""
     staged = staged_here()
     if staged is None:
         return
+    async with db.uow() as uow:
+        await uow.dialogs.write(staged.take())
+
+
+async def flush_dialogs(db: Database) -> None:
+    """At the end of an update: what is still staged (a dialog left or expired)."""
     try:
-        async with db.uow() as uow:
-            await uow.dialogs.write(staged.take())
+        await save_dialogs(db)
     except UpdateSeenBefore as exc:
         log.info("update %s seen before: its dialog change was rolled back", exc.update_id)
     except DialogMoved as exc:  # another delivery moved it on: that one stands
