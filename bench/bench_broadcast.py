@@ -48,6 +48,7 @@ from bot.domain.roster_import import import_roster
 from bot.outbox import SendLimits
 from config.settings import Settings
 from storage import schema
+from storage.accounts import insert_people
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,7 +87,8 @@ async def roster_with_members(db: Database, recipients: int) -> Org:
         assert org is not None
         secretary = next(p for p in await uow.people.in_org(org.id, ["secretary"]))
         await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
-        await uow.people.insert_many(
+        await insert_people(
+            uow,
             [
                 {
                     "name": f"党员{n:05d}",
@@ -102,7 +104,8 @@ async def roster_with_members(db: Database, recipients: int) -> Org:
                     "updated_at": now,
                 }
                 for n in range(recipients)
-            ]
+            ],
+            now,
         )
     return org
 

@@ -58,6 +58,7 @@ from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, o
 from bot.outbox import SendLimits
 from config.settings import Settings
 from storage import schema as s
+from storage.accounts import telegram_accounts, without_telegram
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,7 +197,8 @@ async def seed(url: str) -> list[int]:
         async with db.engine.begin() as conn:
             for table, rows in (
                 (s.orgs, orgs),
-                (s.people, people),
+                (s.people, without_telegram(people)),
+                (s.accounts, telegram_accounts(people)),
                 (s.pledges, pledges),
                 (s.pledge_items, items),
             ):

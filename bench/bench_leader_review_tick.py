@@ -30,6 +30,7 @@ from bot.domain.leader_review import LeaderReviewService, PeriodKind
 from bot.domain.leader_review_reminders import leader_review_step
 from bot.domain.reminders import ReminderService, _Batch
 from storage import schema as s
+from storage.accounts import telegram_accounts, without_telegram
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -69,7 +70,8 @@ async def _enrich(db: Database) -> tuple[int, int]:
                     "updated_at": now,
                 }
             )
-        await conn.execute(insert(s.people), staff)
+        await conn.execute(insert(s.people), without_telegram(staff))
+        await conn.execute(insert(s.accounts), telegram_accounts(staff))
         leaders = [p["id"] for p in staff if p["role"] == "leader"]
         links = [
             {"person_id": lid, "org_id": o} for lid in leaders for o in rng.sample(branches, 5)

@@ -36,7 +36,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select
 
 from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, start_simulator
 from bench.bench_responsive import PINGERS, LagSampler, p99, pings
@@ -50,6 +50,7 @@ from bot.domain.stats import StatsService, render
 from bot.outbox import SendLimits
 from config.settings import Settings
 from storage import schema
+from storage.accounts import TELEGRAM, insert_people
 from storage.db import Database
 
 BENCH = "no stall"
@@ -77,9 +78,7 @@ async def seed(url: str, recipients: int) -> None:
                     select(p.id).where(p.org_id == branch, p.role == "secretary").limit(1)
                 )
             ).scalar_one()
-            await conn.execute(
-                update(schema.people).where(p.id == secretary).values(tg_user_id=SECRETARY_TG)
-            )
+            accounts = {secretary: SECRETARY_TG}
             pingers = (
                 (
                     await conn.execute(
@@ -92,8 +91,7 @@ async def seed(url: str, recipients: int) -> None:
                 .scalars()
                 .all()
             )
-            for pid, tg in zip(pingers, PINGERS, strict=True):
-                await conn.execute(update(schema.people).where(p.id == pid).values(tg_user_id=tg))
+            accounts.update(zip(pingers, PINGERS, strict=True))
             last = (await conn.execute(select(func.max(p.id)))).scalar_one()
             row = {
                 "org_id": 1,
@@ -107,11 +105,17 @@ async def seed(url: str, recipients: int) -> None:
                 "updated_at": now,
             }
             await conn.execute(
-                insert(schema.people).values(
-                    id=last + 1, name="区委工作人员", tg_user_id=DISTRICT_CLERK_TG, **row
-                )
+                insert(schema.people).values(id=last + 1, name="区委工作人员", **row)
             )
-            await uow.people.insert_many(
+            accounts[last + 1] = DISTRICT_CLERK_TG
+            await conn.execute(  # the district gave them accounts of its own
+                delete(schema.accounts).where(schema.accounts.c.person_id.in_(list(accounts)))
+            )
+            await uow.accounts.bind_many(
+                TELEGRAM, {pid: str(tg) for pid, tg in accounts.items()}, now
+            )
+            await insert_people(
+                uow,
                 [
                     {
                         **row,
@@ -122,7 +126,8 @@ async def seed(url: str, recipients: int) -> None:
                         "tg_user_id": FIRST_USER + n,
                     }
                     for n in range(recipients)
-                ]
+                ],
+                now,
             )
     finally:
         await db.dispose()

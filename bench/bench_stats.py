@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, select
 from bot.domain.clock import FakeClock
 from bot.domain.stats import StatsFigures, StatsService, render
 from storage import schema as s
+from storage.accounts import telegram_accounts
 from storage.db import Database
 
 TODAY = date(2026, 9, 15)
@@ -48,13 +49,16 @@ async def _enrich(db: Database) -> None:
                 org_id=1,
                 role="committee",
                 phone="13900000000",
-                tg_user_id=CLERK_TG,
                 created_at=now,
                 updated_at=now,
             )
         )
         assert clerk.inserted_primary_key is not None
         clerk_id = int(clerk.inserted_primary_key[0])
+        await conn.execute(
+            insert(s.accounts),
+            telegram_accounts([{"id": clerk_id, "tg_user_id": CLERK_TG, "created_at": now}]),
+        )
         items = (
             await conn.execute(
                 select(

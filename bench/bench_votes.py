@@ -45,6 +45,7 @@ from bot.domain.roster_import import import_roster
 from bot.outbox import SendLimits
 from config.settings import Settings
 from storage import schema
+from storage.accounts import insert_people
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +96,8 @@ async def seed(url: str, voters: int) -> int:
             assert org is not None
             secretary = next(p for p in await uow.people.in_org(org.id, ["secretary"]))
             await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
-            await uow.people.insert_many(
+            await insert_people(
+                uow,
                 [
                     {
                         "name": f"居民{n:05d}",
@@ -109,7 +111,8 @@ async def seed(url: str, voters: int) -> int:
                         "updated_at": now,
                     }
                     for n in range(voters)
-                ]
+                ],
+                now,
             )
             return org.id
     finally:

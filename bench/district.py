@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, text
 
 from storage import schema as s
+from storage.accounts import telegram_accounts, without_telegram
 from storage.db import Database
 
 BRANCHES = 1_376
@@ -106,7 +107,8 @@ async def build_district(
         oid = rng.choice(branch_ids)
         members_of[oid].append(pid)
         people.append(_person(pid, oid, "member", now))
-    await _bulk(db, s.people, people)
+    await _bulk(db, s.people, without_telegram(people))
+    await _bulk(db, s.accounts, telegram_accounts(people))
     pledges: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
     progress: list[dict[str, Any]] = []
@@ -167,7 +169,8 @@ async def build_district(
     if year_of_progress:
         clerks = _clerks(pid, now)
         people.extend(clerks)
-        await _bulk(db, s.people, clerks)
+        await _bulk(db, s.people, without_telegram(clerks))
+        await _bulk(db, s.accounts, telegram_accounts(clerks))
         owner = {p["id"]: (p["person_id"], p["org_id"]) for p in pledges}
         progress, entries = _year_of_progress(
             random.Random(seed + 1_000), today, items, owner, {r["item_id"] for r in progress}

@@ -16,6 +16,7 @@ from sqlalchemy import Row, and_, bindparam, case, delete, func, insert, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
+from storage.accounts import telegram_chat, telegram_id, with_telegram
 from storage.bulk import insert_rows
 from storage.ordering import by_name
 
@@ -121,7 +122,9 @@ class BroadcastRepo:
     ) -> list[Member]:
         """People of these organisations (of these roles), by organisation and name."""
         p = s.people.c
-        query = select(p.id, p.name, p.tg_user_id, p.locale).where(p.org_id.in_(list(org_ids)))
+        query = select(p.id, p.name, telegram_id(p.id), p.locale).where(
+            p.org_id.in_(list(org_ids))
+        )
         if roles is not None:
             query = query.where(p.role.in_(list(roles)))
         if exclude is not None:
@@ -142,7 +145,7 @@ class BroadcastRepo:
         """The next ``limit`` people of an audience whose id is above ``after``, by id (the
         watermark of a broadcast queued in chunks)."""
         p = s.people.c
-        query = select(p.id, p.name, p.tg_user_id, p.locale).where(
+        query = select(p.id, p.name, telegram_id(p.id), p.locale).where(
             and_(p.org_id.in_(list(org_ids)), p.id > after)
         )
         if roles is not None:
@@ -368,9 +371,9 @@ class BroadcastRepo:
         ids = list(broadcast_ids)
         for start in range(0, len(ids), CHUNK):
             rows = await self.conn.execute(
-                select(b.id, p.tg_user_id, p.locale)
-                .select_from(s.broadcasts.join(s.people, p.id == b.sender_id))
-                .where(and_(b.id.in_(ids[start : start + CHUNK]), p.tg_user_id.is_not(None)))
+                select(b.id, telegram_chat(), p.locale)
+                .select_from(s.broadcasts.join(with_telegram(s.people), p.id == b.sender_id))
+                .where(b.id.in_(ids[start : start + CHUNK]))
             )
             for bid, chat, locale in rows:
                 result[int(bid)] = (int(chat), locale)

@@ -37,6 +37,7 @@ from bot.domain.evaluation_models import (
     Voter,
 )
 from storage import schema as s
+from storage.accounts import telegram_chat, telegram_id, with_telegram
 from storage.bulk import json_each, json_text
 from storage.secrecy import MIN_PUBLISHED_VOTES
 
@@ -309,7 +310,7 @@ class EvaluationRepo:
         ep = s.evaluation_participants.c
         p = s.people.c
         rows = await self.conn.execute(
-            select(ep.person_id, p.tg_user_id, p.role, p.phone_confirmed, p.locale)
+            select(ep.person_id, telegram_id(p.id), p.role, p.phone_confirmed, p.locale)
             .join(s.people, p.id == ep.person_id)
             .where(ep.evaluation_id == evaluation_id)
         )
@@ -452,7 +453,7 @@ class EvaluationRepo:
         wanted = sorted(set(tg_ids))
         found: dict[int, Voter] = {}
         for chunk in _chunks(wanted):
-            rows = await self.conn.execute(_voters_by_tg(), {"ids": list(chunk)})
+            rows = await self.conn.execute(_voters_by_tg(), {"ids": [str(i) for i in chunk]})
             for tg, pid, role, confirmed, locale in rows:
                 found[int(tg)] = Voter(int(pid), str(role), bool(confirmed), locale)
         return found
@@ -559,8 +560,10 @@ def _polls_by_id() -> Any:
 def _voters_by_tg() -> Any:
     """What a vote needs of the people behind some Telegram accounts (ids expanding)."""
     p = s.people.c
-    return select(p.tg_user_id, p.id, p.role, p.phone_confirmed, p.locale).where(
-        p.tg_user_id.in_(bindparam("ids", expanding=True))
+    return (
+        select(telegram_chat(), p.id, p.role, p.phone_confirmed, p.locale)
+        .select_from(with_telegram(s.people))
+        .where(s.accounts.c.external_id.in_(bindparam("ids", expanding=True)))
     )
 
 

@@ -22,6 +22,7 @@ from bot.domain.rectification_models import (
     SubjectResult,
 )
 from storage import schema as s
+from storage.accounts import PERSON
 from storage.ordering import by_name
 
 _r = s.rectifications
@@ -144,9 +145,9 @@ class RectificationRepo:
         p = s.people
         for start in range(0, len(ids), 500):
             rows = await self.conn.execute(
-                select(p)
-                .where(p.c.org_id.in_(ids[start : start + 500]), p.c.role.in_(list(roles)))
-                .order_by(p.c.org_id, by_name(p.c.name, self.conn.dialect.name), p.c.id)
+                PERSON.where(
+                    p.c.org_id.in_(ids[start : start + 500]), p.c.role.in_(list(roles))
+                ).order_by(p.c.org_id, by_name(p.c.name, self.conn.dialect.name), p.c.id)
             )
             found.extend(Person.model_validate(r._mapping) for r in rows)
         return found

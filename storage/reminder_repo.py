@@ -11,6 +11,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select,
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
+from storage.accounts import telegram_chat, with_telegram
 
 KEY_CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
 
@@ -113,9 +114,9 @@ class ReminderRepo:
     ) -> list[Recipient]:
         """Bound people, optionally of some roles and organisations."""
         p = s.people
-        query = select(p.c.id, p.c.tg_user_id, p.c.locale, p.c.org_id, p.c.role, p.c.name).where(
-            p.c.tg_user_id.is_not(None)
-        )
+        query = select(
+            p.c.id, telegram_chat(), p.c.locale, p.c.org_id, p.c.role, p.c.name
+        ).select_from(with_telegram(p))
         if roles is not None:
             query = query.where(p.c.role.in_(list(roles)))
         if org_ids is not None:
@@ -130,11 +131,9 @@ class ReminderRepo:
         p = s.people
         for start in range(0, len(id_list), KEY_CHUNK):
             rows = await self.conn.execute(
-                select(p.c.id, p.c.tg_user_id, p.c.locale, p.c.org_id, p.c.role, p.c.name).where(
-                    and_(
-                        p.c.id.in_(id_list[start : start + KEY_CHUNK]), p.c.tg_user_id.is_not(None)
-                    )
-                )
+                select(p.c.id, telegram_chat(), p.c.locale, p.c.org_id, p.c.role, p.c.name)
+                .select_from(with_telegram(p))
+                .where(p.c.id.in_(id_list[start : start + KEY_CHUNK]))
             )
             result.update({row[0]: Recipient(*row) for row in rows})
         return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -36,6 +36,7 @@ from bot.domain.models import (
     Review,
 )
 from storage import schema as s
+from storage.accounts import PERSON, TELEGRAM, person_of_account, telegram_id
 from storage.bulk import insert_rows, json_each, json_text
 from storage.ordering import by_name
 from storage.upsert import insert_on_conflict
@@ -148,8 +149,8 @@ def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
     return True, seen["tg", tg_user_id]
 
 
-_PERSON_BY_ID = select(s.people).where(s.people.c.id == bindparam("id"))
-_PERSON_BY_TG = select(s.people).where(s.people.c.tg_user_id == bindparam("tg"))
+_PERSON_BY_ID = PERSON.where(s.people.c.id == bindparam("id"))
+_PERSON_BY_TG = PERSON.where(s.people.c.id == person_of_account(TELEGRAM, bindparam("tg")))
 
 
 class PersonRepo:
@@ -172,13 +173,15 @@ class PersonRepo:
 
     async def by_tg(self, tg_user_id: int) -> Person | None:
         """The person bound to this Telegram account (read once per update, see above)."""
-        return await self._one(_PERSON_BY_TG, "tg", tg_user_id)
+        return await self._one(_PERSON_BY_TG, "tg", tg_user_id, str(tg_user_id))
 
-    async def _one(self, query: Select[Any], by: str, value: int) -> Person | None:
+    async def _one(
+        self, query: Select[Any], by: str, value: int, bound: object = None
+    ) -> Person | None:
         seen = None if self._wrote else _update_people.get()
         if seen is not None and (by, value) in seen:
             return seen[by, value]
-        row = (await self.conn.execute(query, {by: value})).first()
+        row = (await self.conn.execute(query, {by: value if bound is None else bound})).first()
         person = _person(row) if row else None
         if seen is not None:
             seen[by, value] = person
@@ -190,7 +193,7 @@ class PersonRepo:
 
     async def in_org(self, org_id: int, roles: Iterable[str] | None = None) -> list[Person]:
         """People of one organisation, optionally of some roles, by name."""
-        query = select(s.people).where(s.people.c.org_id == org_id)
+        query = PERSON.where(s.people.c.org_id == org_id)
         if roles is not None:
             query = query.where(s.people.c.role.in_(list(roles)))
         rows = await self.conn.execute(
@@ -241,13 +244,27 @@ class PersonRepo:
         assert person is not None
         return person
 
-    async def bind(self, person_id: int, tg_user_id: int, locale: str) -> None:
-        """Bind a Telegram account to a roster entry."""
+    async def bind(
+        self, person_id: int, tg_user_id: int, locale: str, at: datetime | None = None
+    ) -> None:
+        """Bind a Telegram account to a roster entry (at ``at``, else now), in place of any
+        Telegram account the person had."""
         self._writing()
         await self.conn.execute(
-            update(s.people)
-            .where(s.people.c.id == person_id)
-            .values(tg_user_id=tg_user_id, locale=locale)
+            delete(s.accounts).where(
+                and_(s.accounts.c.person_id == person_id, s.accounts.c.channel == TELEGRAM)
+            )
+        )
+        await self.conn.execute(
+            insert(s.accounts).values(
+                channel=TELEGRAM,
+                external_id=str(tg_user_id),
+                person_id=person_id,
+                created_at=at or datetime.now(UTC),
+            )
+        )
+        await self.conn.execute(
+            update(s.people).where(s.people.c.id == person_id).values(locale=locale)
         )
 
     async def set_phone_confirmed(self, person_id: int, confirmed: bool) -> None:
@@ -262,14 +279,14 @@ class PersonRepo:
         its branch who has not confirmed their phone yet (they are asked to)."""
         p, ev = s.people, s.evaluations
         rows = await self.conn.execute(
-            select(ev.c.id.label("evaluation_id"), p)
+            select(ev.c.id.label("evaluation_id"), *PERSON.selected_columns)
             .select_from(ev.join(p, p.c.org_id == ev.c.org_id))
             .where(
                 and_(
                     ev.c.status == "open",
                     p.c.role == "resident",
                     p.c.phone_confirmed.is_(False),
-                    p.c.tg_user_id.is_not(None),
+                    telegram_id(p.c.id).is_not(None),
                 )
             )
             .order_by(ev.c.id, p.c.id)
@@ -288,7 +305,7 @@ class PersonRepo:
         id_list = list(set(ids))
         if not id_list:
             return {}
-        rows = await self.conn.execute(select(s.people).where(s.people.c.id.in_(id_list)))
+        rows = await self.conn.execute(PERSON.where(s.people.c.id.in_(id_list)))
         return {r.id: _person(r) for r in rows}
 
 

@@ -82,7 +82,6 @@ people = Table(
     Column("oral", Boolean, nullable=False, default=False),
     Column("origin_org_id", Integer, ForeignKey("orgs.id"), nullable=True),
     Column("residence_org_id", Integer, ForeignKey("orgs.id"), nullable=True),
-    Column("tg_user_id", BigInteger, nullable=True, unique=True),
     Column("locale", String(10), nullable=True),
     Column("is_admin", Boolean, nullable=False, default=False),
     # A resident shared their own Telegram contact and its number matched the roster phone.
@@ -90,6 +89,19 @@ people = Table(
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     UniqueConstraint("org_id", "name", "phone", name="uq_people_identity"),
+)
+
+# A person's account on a channel (their Telegram id, WeCom userid …): one per channel each.
+TELEGRAM = "telegram"
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("channel", String(20), primary_key=True),
+    Column("external_id", String(128), primary_key=True),
+    Column("person_id", Integer, ForeignKey("people.id"), nullable=False),
+    _ts("created_at", nullable=False),
+    UniqueConstraint("person_id", "channel", name="uq_accounts_person_channel"),
 )
 
 invites = Table(

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.chat.dialogs import staged_here
+from storage.accounts import AccountRepo
 from storage.board_repo import BoardRepo
 from storage.broadcast_repo import BroadcastRepo
 from storage.dialog_repo import DialogRepo
@@ -46,6 +47,7 @@ class UnitOfWork:
 
     orgs: OrgRepo
     people: PersonRepo
+    accounts: AccountRepo
     invites: InviteRepo
     pledges: PledgeRepo
     reviews: ReviewRepo
@@ -101,6 +103,7 @@ class UnitOfWork:
         self._info[WROTE] = False
         self.orgs = OrgRepo(conn)
         self.people = PersonRepo(conn)
+        self.accounts = AccountRepo(conn)
         self.invites = InviteRepo(conn)
         self.pledges = PledgeRepo(conn)
         self.reviews = ReviewRepo(conn)

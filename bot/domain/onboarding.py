@@ -93,7 +93,7 @@ class OnboardingService:
             if not await uow.invites.mark_used(invite.code, now, tg_user_id):
                 raise DomainError("invite.used")
             locale = person.locale or normalize_locale(telegram_language)
-            await uow.people.bind(person.id, tg_user_id, locale)
+            await uow.people.bind(person.id, tg_user_id, locale, now)
             person = person.model_copy(update={"tg_user_id": tg_user_id, "locale": locale})
             org = await uow.orgs.get(person.org_id)
             assert org is not None
@@ -130,12 +130,13 @@ class OnboardingService:
                 org_id=root.id,
                 role=Role.COMMITTEE.value,
                 phone=f"tg{tg_user_id}",
-                tg_user_id=tg_user_id,
                 locale=normalize_locale(telegram_language),
                 is_admin=True,
                 created_at=now,
                 updated_at=now,
             )
+            await uow.people.bind(person.id, tg_user_id, person.locale or "zh_CN", now)
+            person = person.model_copy(update={"tg_user_id": tg_user_id})
             return Profile(person, root)
 
     async def set_locale(self, tg_user_id: int, locale: str) -> Person:

@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from bot.playground.simulator import BotApiSimulator
 from storage import schema
+from storage.accounts import TELEGRAM, person_of_account
 from tests.e2e.evaluation_support import BOARD, Branch, evaluation_world, open_in_chat
 from tests.e2e.harness import Human, World
 
@@ -33,7 +34,7 @@ async def _unconfirm(world: World, human: Human, locale: str = "zh_CN") -> None:
         people = schema.people.c
         await conn.execute(
             update(schema.people)
-            .where(people.tg_user_id == human.user_id)
+            .where(people.id == person_of_account(TELEGRAM, literal(str(human.user_id))))
             .values(phone_confirmed=False, locale=locale)
         )
 

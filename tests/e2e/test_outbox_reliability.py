@@ -26,6 +26,7 @@ from bot.outbox import SendLimits
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from storage import schema
+from tests.accounts import insert_people
 from tests.e2e import harness
 from tests.e2e.harness import TOKEN, BotRunner, Human, World, make_settings
 
@@ -80,7 +81,8 @@ async def add_members(world: World, count: int, *, in_simulator: Callable[[int],
     async with world.db.uow() as uow:
         org = await uow.orgs.by_code("XH-HS")
         assert org is not None
-        await uow.people.insert_many(
+        await insert_people(
+            uow,
             [
                 {
                     "name": f"党员{n:05d}",
@@ -96,7 +98,8 @@ async def add_members(world: World, count: int, *, in_simulator: Callable[[int],
                     "updated_at": now,
                 }
                 for n in range(count)
-            ]
+            ],
+            now,
         )
     for n in range(count):
         if in_simulator(n):

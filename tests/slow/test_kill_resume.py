@@ -27,6 +27,7 @@ from bot.domain.roster_import import import_roster
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from storage.db import Database
+from tests.accounts import insert_people
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "bot" / "playground" / "demo"
@@ -61,7 +62,8 @@ async def seed(url: str, sim: BotApiSimulator) -> int:
                 p for p in await uow.people.in_org(org.id, ["secretary"]) if p.name == "沈宝方"
             )
             await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN")
-            await uow.people.insert_many(
+            await insert_people(
+                uow,
                 [
                     {
                         "name": f"党员{n:04d}",
@@ -77,7 +79,8 @@ async def seed(url: str, sim: BotApiSimulator) -> int:
                         "updated_at": now,
                     }
                     for n in range(RECIPIENTS)
-                ]
+                ],
+                now,
             )
         sim.add_user(SECRETARY_TG, "沈宝方")
         for n in range(RECIPIENTS):

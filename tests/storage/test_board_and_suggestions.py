@@ -12,6 +12,7 @@ from bot.domain.suggestion_models import SuggestionStatus
 from bot.domain.suggestions import PAGE_SIZE, SuggestionService
 from storage import schema
 from storage.db import Database
+from tests.accounts import set_telegram
 from tests.webboard_data import NOW, seed
 
 BOARD_CHAT = -100_123
@@ -120,9 +121,7 @@ async def test_suggestion_counts_paging_and_solving(db: Database) -> None:
     # The service pages the same way and clamps a page out of range.
     service = SuggestionService(db, FakeClock(NOW))
     async with db.engine.begin() as conn:
-        await conn.execute(
-            update(schema.people).where(schema.people.c.id == secretary.id).values(tg_user_id=77)
-        )
+        await set_telegram(conn, secretary.id, 77)
     last = await service.page(77, 99)
     assert last.pages == -(-len(hs_ids) // PAGE_SIZE) and last.page == last.pages - 1
     assert (last.collected, last.solved) == (len(hs_ids), 1)

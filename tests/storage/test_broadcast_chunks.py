@@ -16,6 +16,7 @@ from bot.domain.clock import FakeClock
 from storage import schema as s
 from storage.db import Database
 from storage.repositories import OutboxRow
+from tests.accounts import insert_people
 
 NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
 SECRETARY_TG = 1001
@@ -30,17 +31,18 @@ async def seed(db: Database, members: int, unbound: int = 0) -> None:
         await uow.orgs.upsert_many([{"code": "XH-HS", "name": "黄思村党支部", "type": "rural"}])
         org = await uow.orgs.by_code("XH-HS")
         assert org is not None
-        await uow.people.create(
+        secretary = await uow.people.create(
             name="沈宝方",
             org_id=org.id,
             role="secretary",
             phone="13900000001",
-            tg_user_id=SECRETARY_TG,
             locale="zh_CN",
             created_at=NOW,
             updated_at=NOW,
         )
-        await uow.people.insert_many(
+        await uow.people.bind(secretary.id, SECRETARY_TG, "zh_CN", NOW)
+        await insert_people(
+            uow,
             [
                 {
                     "name": f"党员{n:04d}",
@@ -56,7 +58,8 @@ async def seed(db: Database, members: int, unbound: int = 0) -> None:
                     "updated_at": NOW,
                 }
                 for n in range(members)
-            ]
+            ],
+            NOW,
         )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.domain import evaluation as evaluation_module
 from bot.domain.clock import FakeClock
@@ -33,6 +33,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import evaluation_repo, schema
 from storage.db import Database
+from tests.accounts import insert_people, set_telegram
 from tests.databases import postgres_server
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
@@ -51,7 +52,8 @@ async def seed(db: Database, clock: FakeClock, residents: int) -> tuple[int, dic
     async with db.uow() as uow:
         org = await uow.orgs.by_code("XH-HS")
         assert org is not None
-        await uow.people.insert_many(
+        await insert_people(
+            uow,
             [
                 {
                     "name": f"居民{n:04d}",
@@ -64,7 +66,8 @@ async def seed(db: Database, clock: FakeClock, residents: int) -> tuple[int, dic
                     "updated_at": now,
                 }
                 for n in range(residents)
-            ]
+            ],
+            now,
         )
         tg: dict[int, int] = {}
         for person in await uow.people.in_org(org.id):
@@ -303,11 +306,8 @@ async def test_an_account_bound_to_someone_else_is_seen_within_a_minute(
         Verdict.COUNTED
     ]
     async with db.engine.begin() as conn:  # the first resident's account is the second's now
-        people = schema.people.c
         for pid, account in ((tg[second], None), (tg[first], None), (tg[second], first)):
-            await conn.execute(
-                update(schema.people).where(people.id == pid).values(tg_user_id=account)
-            )
+            await set_telegram(conn, pid, account)
     seconds[0] += evaluation_module.VOTER_TTL - 1  # still the list as read
     assert await service.record_answers([Answer(2, first, polls[first], (1,))]) == [
         Verdict.COUNTED

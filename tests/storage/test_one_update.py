@@ -13,7 +13,7 @@ from storage.db import Database
 
 TG = 4242
 # SQLite binds with ?, asyncpg with $1.
-ONE_PERSON = re.compile(r"WHERE people\.(tg_user_id|id) = (\?|\$\d+)")
+ONE_PERSON = re.compile(r"WHERE people\.id = (\?|\$\d+|\(SELECT accounts\.person_id)")
 
 
 def count_person_reads(db: Database) -> list[int]:
@@ -40,11 +40,12 @@ async def seed(db: Database, tg: int | None = TG) -> int:
             org_id=org.id,
             role="secretary",
             phone="13900000001",
-            tg_user_id=tg,
             locale="zh_CN",
             created_at=now,
             updated_at=now,
         )
+        if tg is not None:
+            await uow.people.bind(person.id, tg, "zh_CN", now)
     return person.id
 
 

@@ -27,6 +27,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import set_telegram
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -222,9 +223,7 @@ async def test_nobody_bound_to_accept_is_said(
 ) -> None:
     await closed_evaluation(db, clock, ids, [(None, 850)])
     async with db.uow() as uow:  # the committee has not joined the bot
-        await uow.rectifications.conn.execute(
-            s.people.update().where(s.people.c.id == ids["刘晓燕"]).values(tg_user_id=None)
-        )
+        await set_telegram(uow.rectifications.conn, ids["刘晓燕"], None)
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     decided = await service.submit_plan(

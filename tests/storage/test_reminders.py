@@ -20,6 +20,7 @@ from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage.db import Database
+from tests.accounts import insert_people
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -194,7 +195,8 @@ async def _many_members(db: Database, count: int, first_tg: int) -> list[int]:
     async with db.uow() as uow:
         hs = await uow.orgs.by_code("XH-HS")
         assert hs is not None
-        await uow.people.insert_many(
+        await insert_people(
+            uow,
             [
                 {
                     "name": f"党员{n:03d}",
@@ -210,7 +212,8 @@ async def _many_members(db: Database, count: int, first_tg: int) -> list[int]:
                     "updated_at": now,
                 }
                 for n in range(count)
-            ]
+            ],
+            now,
         )
     return [first_tg + n for n in range(count)]
 

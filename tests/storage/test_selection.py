@@ -24,6 +24,7 @@ from bot.domain.selection_models import (
 from storage import schema as s
 from storage.db import Database
 from storage.selection_repo import Scope
+from tests.accounts import set_telegram
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -386,7 +387,7 @@ async def test_district_ranking_is_a_few_aggregate_statements(tmp_path: Any) -> 
 
 
 async def test_publication_reminders_skip_who_published_and_come_once(db: Database) -> None:
-    from sqlalchemy import select, update
+    from sqlalchemy import select
 
     from bot.domain.campaign_calendar import load_calendar
     from bot.domain.clock import FakeClock
@@ -395,9 +396,7 @@ async def test_publication_reminders_skip_who_published_and_come_once(db: Databa
     await _small_world(db)
     async with db.engine.begin() as conn:
         for pid in (1, 10, 20):  # the clerk and both secretaries have joined the bot
-            await conn.execute(
-                update(s.people).where(s.people.c.id == pid).values(tg_user_id=5000 + pid)
-            )
+            await set_telegram(conn, pid, 5000 + pid)
     async with db.uow() as uow:  # 甲村 published October already
         await uow.selection.publish("members", 2, "2026-10", [], NOW)
     clock = FakeClock(datetime(2026, 11, 1, 9, 0, tzinfo=TZ))
@@ -432,7 +431,7 @@ async def test_publishing_and_proposing_read_their_figures_holding_no_writer(
 
     await _small_world(db)
     async with db.engine.begin() as conn:
-        await conn.execute(s.people.update().where(s.people.c.id == 1).values(tg_user_id=5001))
+        await set_telegram(conn, 1, 5001)
     held: list[bool] = []
     ranking = SelectionRepo.ranking
 
