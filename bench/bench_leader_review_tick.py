@@ -24,10 +24,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 
+from bot.chat.actor import TELEGRAM, Account
 from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import FakeClock
 from bot.domain.leader_review import LeaderReviewService, PeriodKind
 from bot.domain.leader_review_reminders import leader_review_step
+from bot.domain.onboarding import OnboardingService
 from bot.domain.reminders import ReminderService, _Batch
 from storage import schema as s
 from storage.accounts import telegram_accounts, without_telegram
@@ -165,10 +167,12 @@ async def _measure(path: Path) -> None:
 
     reviews = LeaderReviewService(db, clock)
     for who, tg in (("district clerk (all branches)", clerk), ("a secretary", secretary)):
+        actor = await OnboardingService(db, clock, []).actor(Account(TELEGRAM, str(tg)), None)
+        assert actor is not None
         runs = []
         count = 0
         for _ in range(RUNS):
-            took, listing = await _timed(reviews.subjects(tg, PeriodKind.MONTH))
+            took, listing = await _timed(reviews.subjects(actor, PeriodKind.MONTH))
             runs.append(took)
             count = len(listing.subjects)  # type: ignore[attr-defined]
         median = statistics.median(runs)

@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.chat.actor import TELEGRAM, Account, Actor
 from bot.context import Ctx
 from bot.domain.enums import Role
-from bot.domain.errors import DomainError
+from bot.domain.errors import DomainError, NotRegistered
 from bot.domain.typed_text import visible
 from bot.i18n import normalize_locale, t
 from bot.menu import commands_for
@@ -108,6 +109,27 @@ async def set_user_menu(ctx: Ctx, chat_id: int, role: Role | None, locale: str) 
         await ctx.bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:
         log.warning("could not set the command menu for %s: %s", chat_id, exc.message)
+
+
+def account_of(update: Update) -> Account:
+    """The Telegram account the update comes from (every handled update has one)."""
+    return Account(TELEGRAM, str(user_id(update)))
+
+
+async def actor_of(update: Update, ctx: Ctx) -> Actor:
+    """The person acting: the Telegram adapter resolved them once for this update, before any
+    handler ran (bot/channels/telegram/adapter.py); NotRegistered (a clear reply, through
+    ``guarded``) if their account is bound to nobody."""
+    held = ctx.inbound
+    if held is not None:
+        found = held[0].actor
+    else:  # an update the adapter turned into no event: read the account here
+        user = update.effective_user
+        assert user is not None
+        found = await ctx.svc.onboarding.actor(account_of(update), user.language_code)
+    if found is None:
+        raise NotRegistered()
+    return found
 
 
 def user_id(update: Update) -> int:

@@ -47,7 +47,14 @@ from bot.domain.leader_review import (
     period_label,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import (
+    actor_of,
+    answer_callback,
+    guarded,
+    locale_of,
+    reply,
+    text_of,
+)
 from handlers.dialog import dialog
 
 log = logging.getLogger(__name__)
@@ -195,7 +202,7 @@ def render_list(loc: str, view: SubjectList, page: int) -> tuple[str, list[list[
 async def show_subjects(update: Update, ctx: Ctx) -> None:
     """/comment: who to review this period, due first."""
     loc = await locale_of(update, ctx)
-    view = await _service(ctx).subjects(user_id(update))
+    view = await _service(ctx).subjects(await actor_of(update, ctx))
     text, rows = render_list(loc, view, 0)
     await reply(update, text, rows)
 
@@ -210,7 +217,7 @@ async def list_page(update: Update, ctx: Ctx) -> None:
     except (IndexError, ValueError):
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await _service(ctx).subjects(user_id(update), kind, org or None)
+    view = await _service(ctx).subjects(await actor_of(update, ctx), kind, org or None)
     await answer_callback(update)
     text, rows = render_list(loc, view, page)
     await reply(update, text, rows, edit=True)
@@ -263,7 +270,9 @@ async def pick_subject(update: Update, ctx: Ctx) -> ReviewState | int:
     try:
         if len(args) < 2:
             raise DomainError("error.stale_button")
-        card = await _service(ctx).open_subject(user_id(update), args[1], _kind(args[0]))
+        card = await _service(ctx).open_subject(
+            await actor_of(update, ctx), args[1], _kind(args[0])
+        )
     except DomainError as exc:
         await _refuse(update, loc, exc)
         _stop(ConversationHandler.END)
@@ -461,7 +470,7 @@ async def confirm(update: Update, ctx: Ctx) -> int:
     if draft is None:
         await _lost(update, ctx, loc)
     try:
-        done = await _service(ctx).submit(user_id(update), draft)
+        done = await _service(ctx).submit(await actor_of(update, ctx), draft)
     except DomainError as exc:
         await _refuse(update, loc, exc)
         _forget(ctx)
@@ -534,7 +543,7 @@ async def ask_response(update: Update, ctx: Ctx) -> int:
     try:
         if not args or not args[0].isdigit():
             raise DomainError("error.stale_button")
-        await _service(ctx).check_respond(user_id(update), int(args[0]))
+        await _service(ctx).check_respond(await actor_of(update, ctx), int(args[0]))
     except DomainError as exc:
         await _refuse(update, loc, exc)
         _stop(ConversationHandler.END)
@@ -552,7 +561,7 @@ async def receive_response(update: Update, ctx: Ctx) -> int:
     if review_id is None:
         await _lost(update, ctx, loc)
     try:
-        await _service(ctx).respond(user_id(update), int(review_id), text_of(update))
+        await _service(ctx).respond(await actor_of(update, ctx), int(review_id), text_of(update))
     except DomainError as exc:
         await reply(update, exc.render(loc))
         if exc.key.startswith("lr.response."):
@@ -610,7 +619,7 @@ def render_history(loc: str, history: History, ctx: Ctx) -> str:
 async def show_history(update: Update, ctx: Ctx) -> None:
     """/comments: reviews received and given, with statements; unanswered ones get a button."""
     loc = await locale_of(update, ctx)
-    history = await _service(ctx).history(user_id(update))
+    history = await _service(ctx).history(await actor_of(update, ctx))
     rows = [
         [
             button(

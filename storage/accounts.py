@@ -41,7 +41,7 @@ def with_telegram(people: Any) -> Any:
     return people.join(s.accounts, and_(_a.person_id == people.c.id, _a.channel == TELEGRAM))
 
 
-def person_of_account(channel: str, external_id: ColumnElement[Any]) -> ColumnElement[Any]:
+def person_of_account(channel: Any, external_id: Any) -> ColumnElement[Any]:
     """The id of the person holding this account (NULL if nobody), for a WHERE."""
     return (
         select(_a.person_id)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.chat.actor import Account
 from bot.domain.models import (
     Invite,
     ItemDraft,
@@ -119,13 +120,13 @@ class OrgRepo:
         )
 
 
-# The people looked up while one update is handled: ("tg", account) or ("id", person id) →
-# Person (None: no such person, or an unbound account).
+# The people looked up while one update is handled: ("account", (channel, external id)) or
+# ("id", person id) → Person (None: no such person, or an unbound account).
 # An update reads its sender several times (their language, then each service's permission
 # check); inside one update the first read answers the others. Set for each update by
 # people_of_one_update (the Application's lanes); outside an update (jobs, the outbox) it is
 # None and every read goes to the database. Any write to people empties it.
-_update_people: ContextVar[dict[tuple[str, int], Person | None] | None] = ContextVar(
+_update_people: ContextVar[dict[tuple[str, object], Person | None] | None] = ContextVar(
     "update_people", default=None
 )
 
@@ -144,13 +145,16 @@ def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
     """(True, person) if this update already read the account (person None: unbound);
     (False, None) if it did not, or outside an update."""
     seen = _update_people.get()
-    if seen is None or ("tg", tg_user_id) not in seen:
+    key = ("account", (TELEGRAM, str(tg_user_id)))
+    if seen is None or key not in seen:
         return False, None
-    return True, seen["tg", tg_user_id]
+    return True, seen[key]
 
 
 _PERSON_BY_ID = PERSON.where(s.people.c.id == bindparam("id"))
-_PERSON_BY_TG = PERSON.where(s.people.c.id == person_of_account(TELEGRAM, bindparam("tg")))
+_PERSON_BY_ACCOUNT = PERSON.where(
+    s.people.c.id == person_of_account(bindparam("channel"), bindparam("external_id"))
+)
 
 
 class PersonRepo:
@@ -169,26 +173,30 @@ class PersonRepo:
 
     async def get(self, person_id: int) -> Person | None:
         """The person with this id (read once per update, see above)."""
-        return await self._one(_PERSON_BY_ID, "id", person_id)
+        return await self._one(_PERSON_BY_ID, ("id", person_id), {"id": person_id})
+
+    async def by_account(self, account: Account) -> Person | None:
+        """The person bound to this channel account (read once per update, see above)."""
+        key = (account.channel, account.external_id)
+        params = {"channel": account.channel, "external_id": account.external_id}
+        return await self._one(_PERSON_BY_ACCOUNT, ("account", key), params)
 
     async def by_tg(self, tg_user_id: int) -> Person | None:
         """The person bound to this Telegram account (read once per update, see above)."""
-        return await self._one(_PERSON_BY_TG, "tg", tg_user_id, str(tg_user_id))
+        return await self.by_account(Account(TELEGRAM, str(tg_user_id)))
 
     async def _one(
-        self, query: Select[Any], by: str, value: int, bound: object = None
+        self, query: Select[Any], key: tuple[str, object], params: dict[str, Any]
     ) -> Person | None:
         seen = None if self._wrote else _update_people.get()
-        if seen is not None and (by, value) in seen:
-            return seen[by, value]
-        row = (await self.conn.execute(query, {by: value if bound is None else bound})).first()
+        if seen is not None and key in seen:
+            return seen[key]
+        row = (await self.conn.execute(query, params)).first()
         person = _person(row) if row else None
         if seen is not None:
-            seen[by, value] = person
+            seen[key] = person
             if person is not None:  # the same person, whichever way it is asked for next
                 seen["id", person.id] = person
-                if person.tg_user_id is not None:
-                    seen["tg", person.tg_user_id] = person
         return person
 
     async def in_org(self, org_id: int, roles: Iterable[str] | None = None) -> list[Person]:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from bot.chat import actor
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -92,7 +94,7 @@ people = Table(
 )
 
 # A person's account on a channel (their Telegram id, WeCom userid …): one per channel each.
-TELEGRAM = "telegram"
+TELEGRAM = actor.TELEGRAM
 
 accounts = Table(
     "accounts",

@@ -1,10 +1,22 @@
-"""The person behind an inbound event, resolved once by the channel adapter."""
+"""The person behind an inbound event, resolved once per event from their channel account."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.domain.enums import Role
+
+TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True)
+class Account:
+    """Somebody's identity on one channel: the channel's name and its own id for them (a
+    Telegram user id, a WeCom userid), as text. Only the channel adapter and onboarding
+    (binding an account to a roster entry) handle accounts; services take an Actor."""
+
+    channel: str
+    external_id: str
 
 
 @dataclass(frozen=True)

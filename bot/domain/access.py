@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.chat.actor import Actor
 from bot.domain.enums import PledgerKind, Role
 from bot.domain.errors import Forbidden, NotRegistered
 from bot.domain.models import Org, Person, Pledge
@@ -9,8 +10,18 @@ from storage.uow import UnitOfWork
 
 
 async def actor(uow: UnitOfWork, tg_user_id: int) -> Person:
-    """The person behind a Telegram account, or NotRegistered."""
+    """The person behind a Telegram account, or NotRegistered (services not yet taking an
+    Actor; they move to :func:`person_of`)."""
     person = await uow.people.by_tg(tg_user_id)
+    if person is None:
+        raise NotRegistered()
+    return person
+
+
+async def person_of(uow: UnitOfWork, actor: Actor) -> Person:
+    """The acting person's roster entry as it stands in this unit of work (their role may
+    have changed since the event arrived), or NotRegistered if they left the roster."""
+    person = await uow.people.get(actor.person_id)
     if person is None:
         raise NotRegistered()
     return person

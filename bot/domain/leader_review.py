@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from bot import callbacks as cb
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.clock import Clock
@@ -363,13 +364,13 @@ class LeaderReviewService:
     # ---- choosing a subject -------------------------------------------------------------
 
     async def subjects(
-        self, tg_user_id: int, kind: PeriodKind | None = None, org_id: int | None = None
+        self, actor: Actor, kind: PeriodKind | None = None, org_id: int | None = None
     ) -> SubjectList:
         """The subjects for a period, due first: a secretary's members; a committee's or a
         leader's branches, or the members of one of their branches (``org_id``)."""
         today = self.today()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             self._require_reviewer(me)
             chosen = kind or default_kind(today)
             period = period_of(chosen, today)
@@ -401,13 +402,13 @@ class LeaderReviewService:
             subjects.sort(key=lambda s: not s.due)  # stable: due first, then as listed
             return SubjectList(me, period, chosen, subjects, branch_view, org_id)
 
-    async def open_subject(self, tg_user_id: int, key: str, kind: PeriodKind) -> SubjectCard:
+    async def open_subject(self, actor: Actor, key: str, kind: PeriodKind) -> SubjectCard:
         """Check the subject and show its figures for this kind's current slot."""
         subject_kind, subject_id = parse_subject(key)
         today = self.today()
         period = period_of(kind, today)
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             person, org = await self._subject(uow, me, subject_kind, subject_id)
             return await self._card(uow, me, subject_kind, person, org, period, today)
 
@@ -443,7 +444,7 @@ class LeaderReviewService:
         """Usable points to rectify, or a clear refusal."""
         return rules.clean_text(text, MAX_POINTS, "lr.points")
 
-    async def submit(self, tg_user_id: int, draft: ReviewDraft) -> Submitted:
+    async def submit(self, actor: Actor, draft: ReviewDraft) -> Submitted:
         """Store the review; deliver it, publish it, set rectification deadlines: one unit."""
         if draft.grade not in {g.value for g in Grade} or draft.comment is None:
             raise DomainError("lr.incomplete")
@@ -457,7 +458,7 @@ class LeaderReviewService:
         now = self.clock.now()
         today = self.today()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             person, org = await self._subject(uow, me, subject_kind, subject_id)
             pid = person.id if person else None
             items = await uow.leader_reviews.overdue_items(subject_kind.value, pid, org.id, today)
@@ -554,18 +555,18 @@ class LeaderReviewService:
             raise DomainError("lr.respond.already")
         return review
 
-    async def check_respond(self, tg_user_id: int, review_id: int) -> LeaderReview:
+    async def check_respond(self, actor: Actor, review_id: int) -> LeaderReview:
         """Before asking for a statement: may this person still answer this review?"""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             return await self._answerable(uow, me, review_id)
 
-    async def respond(self, tg_user_id: int, review_id: int, text: str) -> LeaderReview:
+    async def respond(self, actor: Actor, review_id: int, text: str) -> LeaderReview:
         """Keep the statement and send it to the reviewer (outbox), once."""
         cleaned = rules.clean_text(text, MAX_RESPONSE, "lr.response")
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             review = await self._answerable(uow, me, review_id)
             if not await uow.leader_reviews.respond(review.id, cleaned, now):
                 raise DomainError("lr.respond.already")
@@ -590,10 +591,10 @@ class LeaderReviewService:
 
     # ---- history ------------------------------------------------------------------------
 
-    async def history(self, tg_user_id: int) -> History:
+    async def history(self, actor: Actor) -> History:
         """The reviews I received (and my branch's, for a secretary) and the ones I gave."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if me.role is Role.RESIDENT:
                 raise Forbidden("lr.role")
             branches = [me.org_id] if me.role is Role.SECRETARY else []

@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bot.chat.actor import Account, Actor
 from bot.domain.clock import Clock
 from bot.domain.enums import OrgType, Role
 from bot.domain.errors import DomainError, NotRegistered
@@ -45,6 +46,23 @@ class OnboardingService:
         self.clock = clock
         self.admin_ids = set(admin_ids)
         self.invite_ttl = timedelta(days=invite_ttl_days)
+
+    async def actor(self, account: Account, channel_language: str | None) -> Actor | None:
+        """The person behind a channel account, as services take them; None if the account is
+        bound to nobody (read once per update: the handlers' and the services' later reads
+        of the person are answered from it)."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_account(account)
+        if person is None:
+            return None
+        return Actor(
+            person_id=person.id,
+            name=person.name,
+            org_id=person.org_id,
+            role=person.role,
+            locale=person.locale or normalize_locale(channel_language),
+            is_admin=person.is_admin,
+        )
 
     async def profile(self, tg_user_id: int) -> Profile | None:
         """The bound person and their org, or None."""

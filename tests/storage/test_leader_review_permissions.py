@@ -16,6 +16,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema
 from storage.db import Database
+from tests.accounts import actor_for
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -97,11 +98,11 @@ async def test_each_role_reviews_only_its_scope(
     sk = SubjectKind.MEMBER if kind == "m" else SubjectKind.BRANCH
     draft = ReviewDraft(subject_key(sk, ids[name]), "2026-07", "good", "认真履诺")
     if expected == OK:
-        await service.submit(TG[reviewer], draft)
+        await service.submit(await actor_for(db, TG[reviewer]), draft)
         assert await _count(db) == 1
         return
     with pytest.raises(DomainError) as caught:
-        await service.submit(TG[reviewer], draft)
+        await service.submit(await actor_for(db, TG[reviewer]), draft)
     assert caught.value.key == key
     assert await _count(db) == 0
     async with db.engine.connect() as conn:
@@ -113,22 +114,24 @@ async def test_only_the_reviewed_answer_once(db: Database, service: LeaderReview
     ids = await _ids(db)
     member = ReviewDraft(subject_key(SubjectKind.MEMBER, ids["王建国"]), "2026-07", "poor", "差")
     branch = ReviewDraft(subject_key(SubjectKind.BRANCH, ids["XH-DY"]), "2026-Q3", "good", "好")
-    first = await service.submit(TG["沈宝方"], member)
-    second = await service.submit(TG["陈国平"], branch)
+    first = await service.submit(await actor_for(db, TG["沈宝方"]), member)
+    second = await service.submit(await actor_for(db, TG["陈国平"]), branch)
     for who, review_id in (("吴静", first.review_id), ("沈宝方", first.review_id)):
         with pytest.raises(DomainError) as caught:
-            await service.respond(TG[who], review_id, "我来表态")
+            await service.respond(await actor_for(db, TG[who]), review_id, "我来表态")
         assert caught.value.key == "lr.respond.not_yours"
     with pytest.raises(DomainError):
-        await service.respond(TG["王建国"], second.review_id, "不是我的支部")
+        await service.respond(await actor_for(db, TG["王建国"]), second.review_id, "不是我的支部")
     with pytest.raises(DomainError) as caught:
-        await service.respond(TG["王建国"], first.review_id, "   ")
+        await service.respond(await actor_for(db, TG["王建国"]), first.review_id, "   ")
     assert caught.value.key == "lr.response.empty"
-    await service.respond(TG["王建国"], first.review_id, "马上整改")
-    await service.respond(TG["吴静"], second.review_id, "按期整改")  # the branch's secretary
+    await service.respond(await actor_for(db, TG["王建国"]), first.review_id, "马上整改")
+    await service.respond(
+        await actor_for(db, TG["吴静"]), second.review_id, "按期整改"
+    )  # the branch's secretary
     with pytest.raises(DomainError) as caught:
-        await service.respond(TG["王建国"], first.review_id, "再说一次")
+        await service.respond(await actor_for(db, TG["王建国"]), first.review_id, "再说一次")
     assert caught.value.key == "lr.respond.already"
     with pytest.raises(DomainError) as caught:
-        await service.respond(TG["王建国"], 9999, "没有这条")
+        await service.respond(await actor_for(db, TG["王建国"]), 9999, "没有这条")
     assert caught.value.key == "lr.review_gone"

@@ -22,6 +22,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema
 from storage.db import Database
+from tests.accounts import actor_for
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -63,7 +64,7 @@ async def _person_id(db: Database, name: str) -> int:
 
 async def _review(db: Database, clock: FakeClock, reviewer: str, key: str, period: str) -> None:
     draft = ReviewDraft(subject=key, period=period, grade="good", comment="很好")
-    await LeaderReviewService(db, clock).submit(TG[reviewer], draft)
+    await LeaderReviewService(db, clock).submit(await actor_for(db, TG[reviewer]), draft)
 
 
 def test_slot_days_follow_the_campaign_calendar() -> None:
@@ -180,7 +181,7 @@ async def test_rectification_deadline_reminded_before_and_after(
         comment="进度落后",
         rectify_days=15,
     )
-    done = await LeaderReviewService(db, clock).submit(secretary, draft)
+    done = await LeaderReviewService(db, clock).submit(await actor_for(db, secretary), draft)
     assert done.rectify_by == date(2026, 7, 25) and done.rectify_items == 1
     delivered = await _texts(db, member, clock)
     assert any("限期整改" in x and "修水渠" in x and "2026年7月25日" in x for x in delivered)

@@ -36,6 +36,7 @@ from bot.i18n import CATALOGS
 from config.settings import Settings
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -397,7 +398,7 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
         draft = ReviewDraft(subject, "2026-Q3", "good", "认真履诺")
 
         async def do_review(tg: int) -> Any:
-            return await lr_service.submit(tg, draft)
+            return await lr_service.submit(await actor_for(w.db, tg), draft)
 
         async def reviewed() -> None:
             rows = (await snapshot(w.db, (s.leader_reviews,)))["leader_reviews"]
