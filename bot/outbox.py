@@ -33,11 +33,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter, ExtBot
 
+from bot.channels.telegram.callbacks import inline_keyboard
 from bot.channels.telegram.files import TelegramFiles
+from bot.chat.actions import AnyRows
 from bot.domain.clock import Clock
 from bot.domain.files import FileMissing
 from storage.db import Database
@@ -59,8 +60,8 @@ UNEDITABLE = (
     "message identifier is not specified",
 )
 
-Buttons = Sequence[Sequence[dict[str, str]]]
-Rendered = tuple[str, list[list[dict[str, str]]] | None]
+Buttons = AnyRows
+Rendered = tuple[str, AnyRows | None]
 ViewRenderer = Callable[[UnitOfWork, int, dict[str, Any]], Awaitable[Rendered | None]]
 SettleHook = Callable[[UnitOfWork, Sequence[OutboxRow]], Awaitable[bool]]
 # Called with a sent row and the Bot API's raw answer, in the transaction that marks it sent
@@ -71,23 +72,6 @@ SentHook = Callable[[UnitOfWork, OutboxRow, Any], Awaitable[None]]
 # thread after the unit of work ended (no transaction is open while a chart is drawn).
 Drawing = Callable[[], bytes]
 FileRenderer = Callable[[UnitOfWork, dict[str, Any]], Awaitable[Drawing]]
-
-
-def markup(buttons: Buttons | None) -> InlineKeyboardMarkup | None:
-    """Inline keyboard from the payload's plain rows."""
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    b["text"], callback_data=b.get("callback_data"), url=b.get("url")
-                )
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
 
 
 # --------------------------------------------------------------------------- limits
@@ -640,7 +624,7 @@ class OutboxDispatcher:
         params: dict[str, Any] = {"chat_id": row.chat_id}
         buttons = payload.get("buttons")
         if buttons:
-            params["reply_markup"] = {"inline_keyboard": buttons}
+            params["reply_markup"] = {"inline_keyboard": inline_keyboard(buttons)}
         if method == "upsert" and row.ref is not None:
             content = (payload["text"], buttons or None)
             async with self.db.read() as uow:

@@ -28,6 +28,7 @@ from telegram.ext import (
 )
 
 from bot import callbacks as cb
+from bot.channels.telegram.callbacks import markup
 from bot.channels.telegram.files import incoming_of
 from bot.context import Ctx
 from bot.domain.broadcast import (
@@ -46,7 +47,6 @@ from bot.domain.broadcast import (
 from bot.domain.dates import format_date
 from bot.domain.notify import TEXT_LIMIT, utf16_len
 from bot.i18n import t
-from bot.outbox import markup
 from handlers.common import (
     Buttons,
     answer_callback,

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.channels.telegram.callbacks import decode, markup
+from bot.chat.actions import Action, AnyRows
 from bot.chat.actor import TELEGRAM, Account, Actor
 from bot.context import Ctx
 from bot.domain.enums import Role
@@ -17,11 +19,10 @@ from bot.domain.errors import DomainError, NotRegistered
 from bot.domain.typed_text import visible
 from bot.i18n import normalize_locale, t
 from bot.menu import commands_for
-from bot.outbox import markup
 
 log = logging.getLogger(__name__)
 
-Buttons = Sequence[Sequence[dict[str, str]]]
+Buttons = AnyRows
 R = TypeVar("R")
 CALLBACK_ANSWER_LIMIT = 200
 
@@ -59,6 +60,12 @@ async def reply(
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         await chat.send_message(part, reply_markup=markup(buttons) if last else None)
+
+
+def pressed(update: Update) -> Action | None:
+    """The action of the button this update pressed; None when it pressed none we could make."""
+    query = update.callback_query
+    return decode(query.data if query is not None else None)
 
 
 async def answer_callback(update: Update, text: str | None = None, alert: bool = False) -> None:

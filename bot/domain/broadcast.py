@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot import callbacks as cb
+from bot.chat.actions import stored
 from bot.domain import access
 from bot.domain.broadcast_queue import CHUNK, ChunkedQueue, QueueSpec
 from bot.domain.clock import Clock
@@ -388,7 +389,7 @@ def notice_rows(
             "caption": body if fits else header[:CAPTION_LIMIT],
         }
         if fits:
-            payload["buttons"] = buttons
+            payload["buttons"] = stored(buttons)
         rows.append(
             outbox_row(chat, method, payload, now, sender_id=sender_id, dedupe_key=f"{key}:m")
         )
@@ -709,7 +710,10 @@ class BroadcastService:
         for message_id, payload in await uow.broadcasts.copies(broadcast_id, chat_id):
             if message_id == tapped or not payload.get("buttons"):
                 continue
-            payload = {"message_id": message_id, "buttons": acked_buttons(me.locale, broadcast_id)}
+            payload = {
+                "message_id": message_id,
+                "buttons": stored(acked_buttons(me.locale, broadcast_id)),
+            }
             rows.append(outbox_row(chat_id, "editMessageReplyMarkup", payload, now))
         await uow.outbox.add(rows)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.chat.actions import AnyRows, stored
 from bot.domain.models import Person
 from bot.i18n import t
 from storage.uow import UnitOfWork
@@ -54,7 +55,7 @@ def message_row(
     text: str,
     now: datetime,
     *,
-    buttons: list[list[dict[str, str]]] | None = None,
+    buttons: AnyRows | None = None,
     ref: str | None = None,
     sender_id: int | None = None,
     dedupe_key: str | None = None,
@@ -67,7 +68,7 @@ def message_row(
         last = index == len(parts) - 1
         payload: dict[str, Any] = {"text": part}
         if last and buttons:
-            payload["buttons"] = buttons
+            payload["buttons"] = stored(buttons)
         rows.append(
             {
                 "chat_id": chat_id,
@@ -92,7 +93,7 @@ async def tell(
     key: str,
     now: datetime,
     *,
-    buttons: list[list[dict[str, str]]] | None = None,
+    buttons: AnyRows | None = None,
     **params: Any,
 ) -> bool:
     """Queue a message for a person in their language; False if they have no chat yet."""
@@ -110,7 +111,7 @@ async def tell_text(
     text: str,
     now: datetime,
     *,
-    buttons: list[list[dict[str, str]]] | None = None,
+    buttons: AnyRows | None = None,
 ) -> bool:
     """Queue an already rendered text for a person."""
     if person is None or person.tg_user_id is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.actions import Action, Button, action, from_parts
+from bot.chat.actions import Action, Button, action, from_parts, read_button, read_rows, stored
 
 
 def test_an_action_keeps_its_parts_as_strings() -> None:
@@ -31,3 +31,42 @@ def test_a_button_has_an_action_or_a_link_never_both() -> None:
         Button("?")
     with pytest.raises(ValueError):
         Button("?", action=action("rv", "ok", 1), url="https://example.org")
+
+
+def test_buttons_are_stored_as_plain_parts_and_read_back() -> None:
+    rows = [
+        [Button("通过", action=action("rv", "ok", 7, 2))],
+        [Button("看板", url="https://x.org")],
+    ]
+    kept = stored(rows)
+    assert kept == [
+        [{"label": "通过", "action": ["rv", "ok", "7", "2"]}],
+        [{"label": "看板", "url": "https://x.org"}],
+    ]
+    assert read_rows(kept) == rows
+    assert stored(kept) == kept
+
+
+def test_a_row_queued_in_the_old_shape_reads_as_the_same_buttons() -> None:
+    old = [
+        [{"text": "收到", "callback_data": "bc:ack:5:1"}, {"text": "看板", "url": "https://x.org"}]
+    ]
+    assert read_rows(old) == [
+        [Button("收到", action=action("bc", "ack", 5, 1)), Button("看板", url="https://x.org")]
+    ]
+    assert stored(old) == [
+        [
+            {"label": "收到", "action": ["bc", "ack", "5", "1"]},
+            {"label": "看板", "url": "https://x.org"},
+        ]
+    ]
+
+
+@pytest.mark.parametrize(
+    "value", [{"label": "x"}, {"text": "x", "callback_data": "nocolon"}, {"action": ["a", "b"]}]
+)
+def test_a_stored_button_without_a_label_or_a_valid_action_is_refused(
+    value: dict[str, object],
+) -> None:
+    with pytest.raises(ValueError):
+        read_button(value)

@@ -11,10 +11,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, insert, select
 
+from bot.chat.actions import action, read_rows
 from bot.domain import evaluation, rectification_tick
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.rectification import (
+    FEATURE,
     Directory,
     RectificationService,
     acceptors,
@@ -393,8 +395,11 @@ async def test_an_undecided_plan_reminds_its_acceptor_with_live_buttons(
     assert "rectify_waiting" not in await tick(db, clock)
     [reminder] = await waiting_texts()
     assert "提升满意度" in reminder["text"] and "已提交 3 天" in reminder["text"]
-    data = [b["callback_data"] for row in reminder["buttons"] for b in row]
-    assert data == [f"rc:ok:{rect.id}:{rect.version}", f"rc:ret:{rect.id}:{rect.version}"]
+    asked = [b.action for row in read_rows(reminder["buttons"]) for b in row]
+    assert asked == [
+        action(FEATURE, "ok", rect.id, rect.version),
+        action(FEATURE, "ret", rect.id, rect.version),
+    ]
     clock.set(NOW + timedelta(days=10, hours=1))
     assert (await tick(db, clock))["rectify_waiting"] == 1  # a week on, again
     # Accepting from the reminder works (the buttons carry the current version).

@@ -1,33 +1,9 @@
-"""Callback data stays within Telegram's 64 bytes; long texts split at 4096."""
+"""Long texts split at Telegram's 4096; a split message's buttons go with its last part."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot import callbacks as cb
+from bot.chat.actions import Button, action, stored
 from bot.domain.notify import TEXT_LIMIT, message_row, split_text
-
-
-def test_build_and_parse_round_trip() -> None:
-    data = cb.build(cb.REVIEW, "ok", 123456789, 42)
-    parsed = cb.parse(data)
-    assert parsed is not None
-    assert (parsed.feature, parsed.action, parsed.int_arg(0), parsed.int_arg(1)) == (
-        "rv",
-        "ok",
-        123456789,
-        42,
-    )
-
-
-def test_oversized_callback_data_is_refused_at_build_time() -> None:
-    with pytest.raises(ValueError, match="too long"):
-        cb.build(cb.DRAFT, "tpl", "字" * 30)
-
-
-@pytest.mark.parametrize("data", [None, "", "nocolon"])
-def test_malformed_callback_data(data: str | None) -> None:
-    assert cb.parse(data) is None
 
 
 def test_split_text_keeps_everything_and_respects_the_limit() -> None:
@@ -56,8 +32,9 @@ def test_split_text_counts_utf16_code_units_as_telegram_does() -> None:
 def test_long_message_rows_put_buttons_on_the_last_part() -> None:
     from datetime import UTC, datetime
 
-    buttons = [[{"text": "ok", "callback_data": "x:y"}]]
+    buttons = [[Button("ok", action=action("x", "y"))]]
     rows = message_row(1, "字" * 5000, datetime.now(UTC), buttons=buttons, ref="board:1")
     assert len(rows) == 2
-    assert "buttons" not in rows[0]["payload"] and rows[1]["payload"]["buttons"] == buttons
+    assert "buttons" not in rows[0]["payload"]
+    assert rows[1]["payload"]["buttons"] == stored(buttons)
     assert all(r["ref"] is None for r in rows)  # a split post cannot be edited in place
