@@ -27,9 +27,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
 from bot.channels.telegram.callbacks import markup
 from bot.channels.telegram.files import incoming_of
+from bot.chat.actions import Button, Rows, action
 from bot.context import Ctx
 from bot.domain.broadcast import (
     FEATURE,
@@ -53,6 +53,7 @@ from handlers.common import (
     caption_of,
     guarded,
     locale_of,
+    pressed,
     reply,
     text_of,
     user_id,
@@ -75,8 +76,8 @@ class BroadcastState(StrEnum):
     CONFIRM = "confirm"
 
 
-def _b(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _b(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def _draft(ctx: Ctx) -> dict[str, Any]:
@@ -108,11 +109,10 @@ def _stops(func: Step) -> Callable[[Update, Ctx], Coroutine[Any, Any, None]]:
 
 
 def _parse(update: Update) -> tuple[str, tuple[str, ...]]:
-    query = update.callback_query
-    data = cb.parse(query.data if query else None)
+    data = pressed(update)
     if data is None:
         return "", ()
-    return data.action, data.args
+    return data.name, data.args
 
 
 # --------------------------------------------------------------------------- composing
@@ -227,7 +227,7 @@ def _branch_picker(loc: str, draft: dict[str, Any], page: int) -> tuple[str, But
     pages = max(1, -(-len(branches) // BRANCH_PAGE))
     page = min(max(0, page), pages - 1)
     shown = branches[page * BRANCH_PAGE : (page + 1) * BRANCH_PAGE]
-    rows: list[list[dict[str, str]]] = []
+    rows: Rows = []
     for start_at in range(0, len(shown), 2):
         rows.append(
             [
@@ -316,7 +316,7 @@ async def on_button(update: Update, ctx: Ctx) -> BroadcastState | int | None:
                 edit=True,
             )
             return ConversationHandler.END
-    except (ValueError, IndexError, KeyError):  # malformed or tampered callback data
+    except (ValueError, IndexError, KeyError):  # a malformed or tampered action
         pass
     await answer_callback(update, t(loc, "error.stale_button"), alert=True)
     return None
@@ -412,7 +412,7 @@ async def list_recent(update: Update, ctx: Ctx) -> None:
         await reply(update, t(loc, "bc.list.empty"))
         return
     lines = [t(loc, "bc.list.title")]
-    buttons: list[list[dict[str, str]]] = []
+    buttons: Rows = []
     for report in reports:
         record = report.record
         title = title_of(record.text, record.media, loc)

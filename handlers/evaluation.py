@@ -23,8 +23,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
 from bot.channels.telegram.adapter import flush_dialogs
+from bot.channels.telegram.callbacks import actions_pattern
+from bot.chat.actions import Rows
 from bot.chat.dialogs import staging
 from bot.context import BotData, Ctx, Services
 from bot.domain.dates import format_date, format_moment
@@ -43,7 +44,7 @@ from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
 from bot.lanes import ChatLanes
 from handlers import evaluation_setup
-from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
 from handlers.evaluation_setup import build_conversation
 
 __all__ = ["build", "build_conversation", "render_overview", "take_poll_answer"]
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 
 def _arg(update: Update, index: int = 0) -> str | None:
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     if data is None or len(data.args) <= index:
         return None
     return data.args[index]
@@ -101,7 +102,7 @@ async def show_list(update: Update, ctx: Ctx) -> None:
     await reply(update, t(loc, "ev.list.title"), buttons)
 
 
-def render_overview(loc: str, view: Overview, tz: Any) -> tuple[str, list[list[dict[str, str]]]]:
+def render_overview(loc: str, view: Overview, tz: Any) -> tuple[str, Rows]:
     """One evaluation with the buttons its state allows."""
     e = view.evaluation
     kind = (
@@ -122,7 +123,7 @@ def render_overview(loc: str, view: Overview, tz: Any) -> tuple[str, list[list[d
     ) + extra_line(loc, view.extra)
     if e.quorum_reason:
         text += "\n" + t(loc, "ev.result.reason", reason=e.quorum_reason)
-    buttons: list[list[dict[str, str]]] = []
+    buttons: Rows = []
     if e.status is EvalStatus.OPEN:
         buttons.append([button(t(loc, "ev.btn.non_voters"), "nv", e.id)])
         # 现场票 and 纸质票 (handlers/ballot_slips.py, steps of the /evaluate conversation)
@@ -341,7 +342,7 @@ class VotingApplication(
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

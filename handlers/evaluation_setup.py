@@ -26,14 +26,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import actions_pattern
+from bot.chat.actions import Rows
 from bot.context import Ctx
 from bot.domain.dates import format_moment
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import FEATURE, Plan, button, parse_closing, percent
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -103,7 +104,7 @@ def _forget(ctx: Ctx) -> None:
 
 
 def _arg(update: Update, index: int = 0) -> str | None:
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     if data is None or len(data.args) <= index:
         return None
     return data.args[index]
@@ -291,7 +292,7 @@ def _reach(participants: int, reachable: int, loc: str) -> str:
     return t(loc, "ev.preview.reach.some", reachable=reachable, later=participants - reachable)
 
 
-def _confirm_buttons(loc: str) -> list[list[dict[str, str]]]:
+def _confirm_buttons(loc: str) -> Rows:
     return [[button(t(loc, "ev.btn.confirm"), "ok"), button(t(loc, "ev.btn.cancel"), "no")]]
 
 
@@ -475,7 +476,7 @@ async def stale_button(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 def build_stale() -> list[BaseHandler[Update, Ctx, object]]:

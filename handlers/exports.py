@@ -1,6 +1,6 @@
 """/export in chat: choose what (and, for a committee clerk, which organisation), get the file.
 
-Every step lives in its button's callback data (``ex:…``) and is checked again by the service,
+Every step lives in its button's action (``ex:…``) and is checked again by the service,
 so nothing is kept between taps: a menu still works after a restart, and there is no
 half-finished state to cancel or to time out. The file arrives as a document with a Chinese
 name; it is built in a worker thread while the bot keeps answering others.
@@ -16,7 +16,8 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import feature_pattern
+from bot.chat.actions import Action, Button, Rows, action
 from bot.context import Ctx
 from bot.domain.enums import Role
 from bot.domain.exports import (
@@ -29,11 +30,11 @@ from bot.domain.exports import (
     PledgePage,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
 
 log = logging.getLogger(__name__)
 
-Buttons = list[list[dict[str, str]]]
+Buttons = Rows
 NAME_CHARS = 28
 UPLOAD_TIMEOUT = 120.0
 
@@ -49,8 +50,8 @@ _KIND_BUTTON = {
 }
 
 
-def _button(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _button(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def _short(text: str, limit: int = NAME_CHARS) -> str:
@@ -58,7 +59,7 @@ def _short(text: str, limit: int = NAME_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _close(loc: str) -> list[dict[str, str]]:
+def _close(loc: str) -> list[Button]:
     return [_button(t(loc, "export.btn.close"), "x")]
 
 
@@ -183,14 +184,14 @@ async def _send(update: Update, export: ExportFile) -> None:
     )
 
 
-async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: cb.Callback) -> None:
+async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> None:
     uid = user_id(update)
     if uid in _building:
         await answer_callback(update, t(loc, "export.busy"))
         return
     _building.add(uid)
     try:
-        if data.action == "l":
+        if data.name == "l":
             pledge_id = data.int_arg(0)
             await _typing(update)
             export = await ctx.svc.exports.letter(uid, pledge_id, loc)
@@ -221,19 +222,19 @@ async def _typing(update: Update) -> None:
 async def on_button(update: Update, ctx: Ctx) -> None:
     """Every /export button: choose, page, go up, build, close."""
     loc = await locale_of(update, ctx)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     uid = user_id(update)
     try:
         if data is None:
             raise ValueError("no data")
-        if data.action in ("g", "l"):
+        if data.name in ("g", "l"):
             await _build_and_send(update, ctx, loc, data)
             return
-        if data.action == "x":
+        if data.name == "x":
             await answer_callback(update)
             await reply(update, t(loc, "export.closed"), edit=True)
             return
-        if data.action == "k":
+        if data.name == "k":
             kind = ExportKind(data.args[0])
             menu = await ctx.svc.exports.menu(uid)
             if menu.committee:
@@ -245,21 +246,21 @@ async def on_button(update: Update, ctx: Ctx) -> None:
                 text, buttons = render_pledges(loc, pledges)
             else:
                 await _build_and_send(
-                    update, ctx, loc, cb.Callback(FEATURE, "g", (kind.value, str(menu.org.id)))
+                    update, ctx, loc, Action(FEATURE, "g", (kind.value, str(menu.org.id)))
                 )
                 return
-        elif data.action == "o":
+        elif data.name == "o":
             view = await ctx.svc.exports.org_page(
                 uid, ExportKind(data.args[0]), data.int_arg(1), data.int_arg(2)
             )
             text, buttons = render_orgs(loc, view)
-        elif data.action == "p":
+        elif data.name == "p":
             scope = data.int_arg(0)
             pledges = await ctx.svc.exports.pledge_page(uid, scope or None, data.int_arg(1))
             text, buttons = render_pledges(loc, pledges)
         else:
-            raise ValueError(data.action)
-    except (ValueError, IndexError):  # malformed or tampered callback data
+            raise ValueError(data.name)
+    except (ValueError, IndexError):  # a malformed or tampered action
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
     await answer_callback(update)
@@ -272,5 +273,5 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
         CommandHandler("export", start_export, filters=filters.ChatType.PRIVATE),
         # Not blocking: while one person's file is built, everyone else's updates go on (and
         # that person's second tap meets the in-progress guard instead of building twice).
-        CallbackQueryHandler(on_button, pattern=cb.pattern(FEATURE), block=False),
+        CallbackQueryHandler(on_button, pattern=feature_pattern(FEATURE), block=False),
     ]

@@ -25,7 +25,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import actions_pattern
+from bot.chat.actions import Button, Rows
 from bot.context import Ctx
 from bot.domain.dates import format_date, format_day
 from bot.domain.errors import DomainError
@@ -52,6 +53,7 @@ from handlers.common import (
     answer_callback,
     guarded,
     locale_of,
+    pressed,
     reply,
     text_of,
 )
@@ -87,7 +89,7 @@ def _data(ctx: Ctx) -> dict[Any, Any]:
 
 
 def _args(update: Update) -> tuple[str, ...]:
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     return data.args if data else ()
 
 
@@ -112,7 +114,7 @@ def _service(ctx: Ctx) -> LeaderReviewService:
     return ctx.svc.leader_reviews
 
 
-def _cancel_row(loc: str) -> list[dict[str, str]]:
+def _cancel_row(loc: str) -> list[Button]:
     return [button(t(loc, "lr.btn.cancel"), "x")]
 
 
@@ -140,7 +142,7 @@ async def _refuse(update: Update, loc: str, exc: DomainError) -> None:
 # ---- the subject list ---------------------------------------------------------------------
 
 
-def render_list(loc: str, view: SubjectList, page: int) -> tuple[str, list[list[dict[str, str]]]]:
+def render_list(loc: str, view: SubjectList, page: int) -> tuple[str, Rows]:
     """The period, the kind switch and one page of subjects (due first)."""
     org_arg = view.org_id or 0
     due = sum(1 for s in view.subjects if s.due)
@@ -151,7 +153,7 @@ def render_list(loc: str, view: SubjectList, page: int) -> tuple[str, list[list[
         if view.org_id is not None and view.subjects:
             lines.append(t(loc, "lr.list.members_of", org=view.subjects[0].org_name))
         lines.append(t(loc, "lr.list.pick", due=due, count=len(view.subjects)))
-    rows: list[list[dict[str, str]]] = [
+    rows: Rows = [
         [
             button(
                 ("✓ " if kind is view.kind else "") + t(loc, f"lr.kind.{kind.value}"),
@@ -259,7 +261,7 @@ def render_card(loc: str, card: SubjectCard, ctx: Ctx) -> str:
     return "\n".join(lines)
 
 
-def _grade_rows(loc: str) -> list[list[dict[str, str]]]:
+def _grade_rows(loc: str) -> Rows:
     return [[button(grade_label(loc, g.value), "g", g.value) for g in Grade], _cancel_row(loc)]
 
 
@@ -645,7 +647,7 @@ async def stale_button(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 STEP_ACTIONS = ("g", "np", "rd", "pb", "ok")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.chat import features
 from bot.chat.actions import Button, action
 from bot.chat.events import Command, Joined, Pressed
 from bot.chat.router import Router, Turn
@@ -11,7 +12,7 @@ from bot.domain.resident_phone import needs_phone
 from bot.i18n import LOCALES, t
 from bot.menu import help_lines
 
-LANG = "lg"
+LANG = features.LANG
 
 router = Router()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.chat import features
 from bot.chat.actions import Button, Keyboard, action
 from bot.chat.events import Command, Event, Pressed, Text
 from bot.chat.router import Conversation, Router, Turn
@@ -21,7 +22,7 @@ from bot.domain.templates import suggested_topics
 from bot.i18n import t
 
 QUICK_DEADLINES = {"y": "年底", "m": "下月底"}
-DRAFT = "pd"  # the feature of every drafting button (callback data pd:…, unchanged)
+DRAFT = features.DRAFT  # the feature of every drafting button
 
 router = Router()
 # The draft is stored as it is answered: the dialog only points at it, and waits under

@@ -15,13 +15,13 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.chat import features
 from bot.context import Ctx
 from bot.domain.errors import DomainError
 from bot.domain.render import describe_changes, pledge_card
 from bot.domain.review import review_buttons
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
 from handlers.dialog import dialog
 
 QUEUE_PAGE = 10
@@ -56,7 +56,7 @@ async def show_queue(update: Update, ctx: Ctx) -> None:
 
 
 def _target(update: Update) -> tuple[int, int] | None:
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     try:
         return (data.int_arg(0), data.int_arg(1)) if data else None
     except (ValueError, IndexError):
@@ -147,7 +147,7 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     """The review handlers among the features: /review and the approve button."""
     return [
         CommandHandler("review", show_queue, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(approve, pattern=rf"^{cb.REVIEW}:ok:"),
+        CallbackQueryHandler(approve, pattern=rf"^{features.REVIEW}:ok:"),
     ]
 
 
@@ -159,7 +159,7 @@ def build_comment() -> list[BaseHandler[Update, Ctx, object]]:
     return [
         dialog(
             name="review_comment",
-            entry_points=[CallbackQueryHandler(ask_comment, pattern=rf"^{cb.REVIEW}:ret:")],
+            entry_points=[CallbackQueryHandler(ask_comment, pattern=rf"^{features.REVIEW}:ret:")],
             states={
                 ReviewState.COMMENT: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, receive_comment)

@@ -25,8 +25,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import actions_pattern
 from bot.channels.telegram.files import ApiCall, Incoming, incoming_of
+from bot.chat.actions import Rows
 from bot.context import Ctx
 from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
@@ -52,6 +53,7 @@ from handlers.common import (
     caption_of,
     guarded,
     locale_of,
+    pressed,
     reply,
     text_of,
     user_id,
@@ -85,7 +87,7 @@ def _data(ctx: Ctx) -> dict[Any, Any]:
 
 def _arg(update: Update, index: int = 0) -> int | None:
     """An integer argument of the tapped button; None if missing or tampered."""
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     try:
         return data.int_arg(index) if data else None
     except (ValueError, IndexError):
@@ -102,7 +104,7 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _attach_buttons(loc: str, entry_id: int, can_claim: bool = True) -> list[list[dict[str, str]]]:
+def _attach_buttons(loc: str, entry_id: int, can_claim: bool = True) -> Rows:
     rows = [[button(t(loc, "progress.btn.done"), "done", entry_id)]]
     if can_claim:  # not while an earlier claim on the item waits for verification
         rows.append([button(t(loc, "progress.btn.claim"), "claim", entry_id)])
@@ -516,9 +518,7 @@ async def show_pending(update: Update, ctx: Ctx) -> None:
 # ---- the monthly record ------------------------------------------------------------------
 
 
-def render_record(
-    loc: str, record: MonthRecord, tz: tzinfo
-) -> tuple[str, list[list[dict[str, str]]]]:
+def render_record(loc: str, record: MonthRecord, tz: tzinfo) -> tuple[str, Rows]:
     """My entries of a month with their evidence count and what became of a claim."""
     label = month_label(loc, record.month)
     if not record.lines:
@@ -563,7 +563,7 @@ async def show_record(update: Update, ctx: Ctx) -> None:
 async def record_month(update: Update, ctx: Ctx) -> None:
     """A month button of the record."""
     loc = await locale_of(update, ctx)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     month = data.args[0] if data and data.args else ""
     record = await ctx.svc.progress.month_record(user_id(update), month)
     await answer_callback(update)
@@ -575,7 +575,7 @@ async def record_month(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.context import Ctx
 from bot.domain.enums import PledgeStatus, Role
 from bot.domain.render import board_post
@@ -58,7 +59,7 @@ async def my_pledges(update: Update, ctx: Ctx) -> None:
         await reply(update, t(loc, "mine.empty"))
         return
     lines = [t(loc, "mine.title")]
-    buttons: list[list[dict[str, str]]] = []
+    buttons: Rows = []
     for view in views[-MINE_PAGE:]:
         pledge = view.pledge
         lines.append(
@@ -80,19 +81,19 @@ async def my_pledges(update: Update, ctx: Ctx) -> None:
         if pledge.status is PledgeStatus.PUBLISHED:
             buttons.append(
                 [
-                    {
-                        "text": t(loc, "mine.btn.amend", number=label),
-                        "callback_data": cb.build(cb.DRAFT, "amend", pledge.id, pledge.version),
-                    }
+                    Button(
+                        t(loc, "mine.btn.amend", number=label),
+                        action=action(features.DRAFT, "amend", pledge.id, pledge.version),
+                    )
                 ]
             )
         elif pledge.status in (PledgeStatus.DRAFT, PledgeStatus.RETURNED, PledgeStatus.AMENDING):
             buttons.append(
                 [
-                    {
-                        "text": t(loc, "mine.btn.continue", number=label),
-                        "callback_data": cb.build(cb.DRAFT, "open", pledge.id, pledge.version),
-                    }
+                    Button(
+                        t(loc, "mine.btn.continue", number=label),
+                        action=action(features.DRAFT, "open", pledge.id, pledge.version),
+                    )
                 ]
             )
     await reply(update, "\n".join(lines), buttons)

@@ -26,7 +26,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import actions_pattern
+from bot.chat.actions import Button, action
 from bot.context import Ctx
 from bot.domain.dates import format_date
 from bot.domain.errors import DomainError
@@ -39,7 +40,7 @@ from bot.domain.rectification import (
 )
 from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -66,7 +67,7 @@ def _data(ctx: Ctx) -> dict[Any, Any]:
 
 def _args(update: Update, count: int) -> tuple[int, ...] | None:
     """The integer arguments of the tapped button; None if missing or tampered."""
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     try:
         return tuple(data.int_arg(i) for i in range(count)) if data else None
     except (ValueError, IndexError):
@@ -78,8 +79,8 @@ def _stop(state: object) -> NoReturn:
     raise ApplicationHandlerStop(state)
 
 
-def _btn(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _btn(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 # ---- /rectify -------------------------------------------------------------------------------
@@ -511,7 +512,7 @@ async def stale(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import feature_pattern
 from bot.context import Ctx
 from bot.domain.ledger import FEATURE, BranchPage, render_branch, render_district
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
 
 
 @guarded
@@ -31,22 +31,22 @@ async def show_ledger(update: Update, ctx: Ctx) -> None:
 async def turn_page(update: Update, ctx: Ctx) -> None:
     """◀ ▶, a branch button, or back to the district: the page asked for, edited in place."""
     loc = await locale_of(update, ctx)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     try:
         if data is None:
             raise ValueError("no data")
-        if data.action == "b":
+        if data.name == "b":
             back = data.int_arg(2) if len(data.args) > 2 else None
             branch = await ctx.svc.ledger.branch(
                 user_id(update), data.int_arg(0), data.int_arg(1), back
             )
             text, buttons = render_branch(loc, branch, ctx.svc.clock.tz)
-        elif data.action == "d":
+        elif data.name == "d":
             district = await ctx.svc.ledger.district(user_id(update), data.int_arg(0))
             text, buttons = render_district(loc, district)
         else:
-            raise ValueError(data.action)
-    except (ValueError, IndexError):  # malformed or tampered callback data
+            raise ValueError(data.name)
+    except (ValueError, IndexError):  # a malformed or tampered action
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
     await answer_callback(update)
@@ -57,5 +57,5 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     """The ledger handlers."""
     return [
         CommandHandler("ledger", show_ledger, filters=filters.ChatType.PRIVATE),
-        CallbackQueryHandler(turn_page, pattern=cb.pattern(FEATURE)),
+        CallbackQueryHandler(turn_page, pattern=feature_pattern(FEATURE)),
     ]

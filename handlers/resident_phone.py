@@ -15,7 +15,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import feature_pattern
+from bot.chat import features
 from bot.context import Ctx
 from bot.domain.dates import format_moment
 from bot.domain.errors import DomainError
@@ -106,6 +107,6 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     private = filters.ChatType.PRIVATE
     return [
         CommandHandler("phone", phone_command, filters=private),
-        CallbackQueryHandler(ask_button_tapped, pattern=cb.pattern(cb.RESIDENT_PHONE)),
+        CallbackQueryHandler(ask_button_tapped, pattern=feature_pattern(features.RESIDENT_PHONE)),
         MessageHandler(filters.CONTACT & private, receive_contact),
     ]

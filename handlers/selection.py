@@ -12,7 +12,9 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import feature_pattern
+from bot.chat import features
+from bot.chat.actions import Action
 from bot.context import Ctx
 from bot.domain.selection_models import SubjectKind
 from bot.domain.selection_view import (
@@ -26,13 +28,13 @@ from bot.domain.selection_view import (
     ranking_text,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
 
 PRIVATE = filters.ChatType.PRIVATE
 
 
-def _data(update: Update) -> cb.Callback:
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+def _data(update: Update) -> Action:
+    data = pressed(update)
     if data is None:
         raise ValueError("no data")
     return data
@@ -66,17 +68,17 @@ async def ranking_button(update: Update, ctx: Ctx) -> None:
     loc = await locale_of(update, ctx)
     try:
         data = _data(update)
-        if data.action == "pg":
+        if data.name == "pg":
             view = await ctx.svc.selection.ranking(user_id(update), data.int_arg(0))
             text, buttons = ranking_text(loc, view)
             await answer_callback(update)
             await reply(update, text, buttons, edit=True)
-        elif data.action == "ask":
+        elif data.name == "ask":
             kind, period = _kind(data.args[0]), data.args[1]
             await answer_callback(update)
             text, buttons = publish_confirm(loc, kind, period)
             await reply(update, text, buttons)
-        elif data.action == "ok":
+        elif data.name == "ok":
             kind, period = _kind(data.args[0]), data.args[1]
             done = await ctx.svc.selection.publish(user_id(update), kind, period)
             lines = [
@@ -95,12 +97,12 @@ async def ranking_button(update: Update, ctx: Ctx) -> None:
             ctx.svc.outbox.wake()
             await answer_callback(update)
             await reply(update, "\n".join(lines), edit=True)
-        elif data.action == "no":
+        elif data.name == "no":
             await answer_callback(update)
             await reply(update, t(loc, "selection.rank.cancelled"), edit=True)
         else:
-            raise ValueError(data.action)
-    except (ValueError, IndexError, KeyError):  # malformed or tampered callback data
+            raise ValueError(data.name)
+    except (ValueError, IndexError, KeyError):  # a malformed or tampered action
         await _stale(update, ctx)
 
 
@@ -131,10 +133,10 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
     nobody: str | None = None
     try:
         data = _data(update)
-        if data.action == "pg":
+        if data.name == "pg":
             view = await service.awards(me, data.int_arg(0), data.int_arg(1))
             await answer_callback(update)
-        elif data.action == "pr":
+        elif data.name == "pr":
             found, view = await service.propose(me, data.int_arg(0))
             if found:
                 await answer_callback(update, t(loc, "selection.awards.proposed", count=found))
@@ -149,21 +151,21 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
                     excellent=f"{st.award_excellent_fulfilment_percent:g}",
                     branch=f"{st.award_branch_fulfilment_percent:g}",
                 )
-        elif data.action in ("ok", "rj"):
-            confirm = data.action == "ok"
+        elif data.name in ("ok", "rj"):
+            confirm = data.name == "ok"
             _, view = await service.decide(
                 me, data.int_arg(0), data.int_arg(1), confirm, data.int_arg(2)
             )
             key = "selection.awards.confirmed" if confirm else "selection.awards.rejected"
             await answer_callback(update, t(loc, key))
-        elif data.action == "an":
+        elif data.name == "an":
             year = data.int_arg(0)
             announced = await service.announce(me, year)
             ctx.svc.outbox.wake()
             await answer_callback(update)
             view = await service.awards(me, year)
         else:
-            raise ValueError(data.action)
+            raise ValueError(data.name)
     except (ValueError, IndexError):
         await _stale(update, ctx)
         return
@@ -195,13 +197,13 @@ async def assess_button(update: Update, ctx: Ctx) -> None:
     me = user_id(update)
     try:
         data = _data(update)
-        if data.action == "l":
+        if data.name == "l":
             view = await service.assess_list(me, data.int_arg(0))
             text, buttons = assess_list_text(loc, view)
-        elif data.action == "c":
+        elif data.name == "c":
             card = await service.assess_card(me, _kind(data.args[0]), data.int_arg(1))
             text, buttons = assess_card_text(loc, card, "")
-        elif data.action == "g":
+        elif data.name == "g":
             kind, subject, year, letters = (
                 _kind(data.args[0]),
                 data.int_arg(1),
@@ -212,16 +214,16 @@ async def assess_button(update: Update, ctx: Ctx) -> None:
             if year != card.year or len(letters) > 5 or any(c not in "EQBU" for c in letters):
                 raise ValueError("stale card")
             text, buttons = assess_card_text(loc, card, letters)
-        elif data.action == "ok":
+        elif data.name == "ok":
             saved = await service.assess(
                 me, _kind(data.args[0]), data.int_arg(1), data.int_arg(2), data.args[3]
             )
             ctx.svc.outbox.wake()
             text, buttons = assessment_text(loc, saved, for_subject=False), []
-        elif data.action == "x":
+        elif data.name == "x":
             text, buttons = t(loc, "selection.assess.cancelled"), []
         else:
-            raise ValueError(data.action)
+            raise ValueError(data.name)
     except (ValueError, IndexError, KeyError):
         await _stale(update, ctx)
         return
@@ -235,7 +237,7 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
         CommandHandler("ranking", show_ranking, filters=PRIVATE),
         CommandHandler("awards", show_awards, filters=PRIVATE),
         CommandHandler("assess", show_assess, filters=PRIVATE),
-        CallbackQueryHandler(ranking_button, pattern=cb.pattern(cb.RANKING)),
-        CallbackQueryHandler(awards_button, pattern=cb.pattern(cb.AWARDS)),
-        CallbackQueryHandler(assess_button, pattern=cb.pattern(cb.ASSESS)),
+        CallbackQueryHandler(ranking_button, pattern=feature_pattern(features.RANKING)),
+        CallbackQueryHandler(awards_button, pattern=feature_pattern(features.AWARDS)),
+        CallbackQueryHandler(assess_button, pattern=feature_pattern(features.ASSESS)),
     ]

@@ -15,12 +15,13 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import feature_pattern
+from bot.chat import features
 from bot.context import Ctx
 from bot.domain.stats import OrgChoice, StatsFigures, choice_buttons, choice_text, render
 from bot.domain.stats import intro as intro_text
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +74,12 @@ async def show_stats(update: Update, ctx: Ctx) -> None:
 async def pick_org(update: Update, ctx: Ctx) -> None:
     """A tapped organisation (``st:o:<org id>``): its charts, permission checked again."""
     uid = user_id(update)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     try:
-        if data is None or data.action != "o":
+        if data is None or data.name != "o":
             raise ValueError("unknown action")
         org_id = data.int_arg(0)
-    except (ValueError, IndexError):  # malformed or tampered callback data
+    except (ValueError, IndexError):  # a malformed or tampered action
         await answer_callback(
             update, t(await locale_of(update, ctx), "error.stale_button"), alert=True
         )
@@ -102,5 +103,5 @@ def build() -> list[BaseHandler[Update, Ctx, object]]:
     # everyone else's updates go on; that person's second /stats meets the busy guard.
     return [
         CommandHandler("stats", show_stats, filters=filters.ChatType.PRIVATE, block=False),
-        CallbackQueryHandler(pick_org, pattern=cb.pattern(cb.STATS), block=False),
+        CallbackQueryHandler(pick_org, pattern=feature_pattern(features.STATS), block=False),
     ]

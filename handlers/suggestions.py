@@ -23,7 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
+from bot.channels.telegram.callbacks import actions_pattern
+from bot.chat.actions import Button, Rows, action
 from bot.context import Ctx
 from bot.domain.dates import format_day
 from bot.domain.suggestion_models import SuggestionStatus
@@ -34,7 +35,7 @@ from bot.domain.suggestions import (
     snippet,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -42,7 +43,7 @@ ORG_KEY = "suggest_org"
 TEXT_KEY = "suggest_text"
 LABEL_CHARS = 28
 
-Buttons = list[list[dict[str, str]]]
+Buttons = Rows
 Step = Callable[[Update, Ctx], Coroutine[Any, Any, object]]
 
 
@@ -53,8 +54,8 @@ class SuggestState(StrEnum):
     CONFIRM = "confirm"  # submit or rewrite
 
 
-def _b(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _b(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def _data(ctx: Ctx) -> dict[Any, Any]:
@@ -63,7 +64,7 @@ def _data(ctx: Ctx) -> dict[Any, Any]:
 
 def _args(update: Update) -> tuple[int, ...] | None:
     """The integer arguments of the tapped button; None if missing or tampered."""
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     if data is None:
         return None
     try:
@@ -307,23 +308,23 @@ async def show_list(update: Update, ctx: Ctx) -> None:
 async def on_button(update: Update, ctx: Ctx) -> None:
     """The list's and the card's buttons: page, open, link (pick an item), solve."""
     loc = await locale_of(update, ctx)
-    data = cb.parse(update.callback_query.data if update.callback_query else None)
+    data = pressed(update)
     args = _args(update)
-    if data is None or args is None or (data.action != "pg" and not args):
+    if data is None or args is None or (data.name != "pg" and not args):
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
     svc = ctx.svc.suggestions
     me = user_id(update)
     tz = ctx.svc.clock.tz
-    if data.action == "pg":
+    if data.name == "pg":
         page = await svc.page(me, args[0] if args else 0)
         await answer_callback(update)
         await reply(update, *render_page(loc, page, tz), edit=True)
-    elif data.action == "show":
+    elif data.name == "show":
         view = await svc.show(me, args[0])
         await answer_callback(update)
         await reply(update, *render_card(loc, view, tz), edit=True)
-    elif data.action == "link":
+    elif data.name == "link":
         view, items = await svc.linkable(me, args[0])
         await answer_callback(update)
         if not items:
@@ -344,12 +345,12 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             buttons,
             edit=True,
         )
-    elif data.action == "li" and len(args) == 2:
+    elif data.name == "li" and len(args) == 2:
         view = await svc.link(me, args[0], args[1])
         ctx.svc.outbox.wake()
         await answer_callback(update, t(loc, "suggest.linked_short"))
         await reply(update, *render_card(loc, view, tz), edit=True)
-    elif data.action == "solve":
+    elif data.name == "solve":
         view = await svc.solve(me, args[0])
         ctx.svc.outbox.wake()
         await answer_callback(update, t(loc, "suggest.solved_short"))
@@ -362,7 +363,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
 
 
 def _pattern(*actions: str) -> str:
-    return cb.actions_pattern(FEATURE, *actions)
+    return actions_pattern(FEATURE, *actions)
 
 
 def build() -> list[BaseHandler[Update, Ctx, object]]:

@@ -72,48 +72,36 @@ class Button:
 
 
 Keyboard = Sequence[Sequence[Button]]
+Rows = list[list[Button]]
+"""A keyboard being built (rows appended)."""
 StoredRows = list[list[dict[str, Any]]]
 """Buttons as an outbox payload keeps them: ``{"label", "action": [parts]}`` or
 ``{"label", "url"}`` — plain JSON that every channel's renderer reads back."""
-
-
 AnyRows = Sequence[Sequence[Button | Mapping[str, Any]]]
-"""Buttons, or rows as a payload keeps them (what a renderer and the outbox accept)."""
+"""Buttons, or rows as a payload keeps them (what a renderer accepts)."""
 
 
-def stored(rows: AnyRows) -> StoredRows:
+def stored(rows: Keyboard) -> StoredRows:
     """Rows of buttons as an outbox payload keeps them."""
-    return [[_store(value) for value in row] for row in rows]
+    return [[_store(button) for button in row] for row in rows]
 
 
-def _store(value: Button | Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(value, Button):
-        if "label" in value:
-            return dict(value)  # stored already
-        value = read_button(value)  # the old shape
-    button = value
+def _store(button: Button) -> dict[str, Any]:
     if button.action is not None:
         return {"label": button.label, "action": button.action.parts()}
     return {"label": button.label, "url": button.url}
 
 
 def read_button(value: Button | Mapping[str, Any]) -> Button:
-    """A button back from a payload (or a button already).
-
-    Rows queued before buttons were neutral hold Telegram's ``{"text", "callback_data"}`` (or
-    ``{"text", "url"}``); they still render, so messages pending at a deploy go out intact.
-    ValueError for anything else.
-    """
+    """A button back from a payload (or a button already); ValueError if it is not one."""
     if isinstance(value, Button):
         return value
-    label = value.get("label", value.get("text"))
+    label = value.get("label")
     if not isinstance(label, str):
         raise ValueError(f"a stored button without a label: {value!r}")
     if value.get("url") is not None:
         return Button(label, url=str(value["url"]))
     parts = value.get("action")
-    if parts is None and isinstance(value.get("callback_data"), str):
-        parts = value["callback_data"].split(SEPARATOR)  # the old shape: today's encoding
     found = from_parts(parts) if isinstance(parts, list) else None
     if found is None:
         raise ValueError(f"a stored button without a valid action: {value!r}")
@@ -121,5 +109,5 @@ def read_button(value: Button | Mapping[str, Any]) -> Button:
 
 
 def read_rows(rows: AnyRows) -> list[list[Button]]:
-    """Rows of buttons back from a payload (neutral, or queued in the old shape)."""
+    """Rows of buttons back from a payload."""
     return [[read_button(value) for value in row] for row in rows]

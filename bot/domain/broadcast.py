@@ -20,8 +20,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot import callbacks as cb
-from bot.chat.actions import stored
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action, stored
 from bot.domain import access
 from bot.domain.broadcast_queue import CHUNK, ChunkedQueue, QueueSpec
 from bot.domain.clock import Clock
@@ -38,7 +38,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-FEATURE = "bc"  # callback data: bc:<action>:<args>
+FEATURE = features.BROADCAST  # actions: bc:<action>:<args>
 REPORT_VIEW = "broadcast_report"
 VIEW_METHOD = "view"  # the outbox renders these rows when it sends them (bot/outbox.py)
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram refuses photos above 10 MB
@@ -52,7 +52,7 @@ RECENT = 10
 RESEND_INTERVAL = timedelta(minutes=10)
 MEMBER_ROLES = (Role.MEMBER.value, Role.LEADER.value, Role.SECRETARY.value)
 
-Buttons = list[list[dict[str, str]]]
+Buttons = Rows
 
 
 class AudienceKind(StrEnum):
@@ -241,8 +241,8 @@ def outbox_row(
     return row
 
 
-def _button(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _button(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def ack_buttons(locale: str | None, broadcast_id: int, round_: int) -> Buttons:
@@ -316,7 +316,7 @@ def render_names(locale: str | None, page: NamesPage) -> tuple[str, Buttons]:
     for n, (name, reachable) in enumerate(page.names, start=start + 1):
         mark = "" if reachable else t(locale, "bc.unacked.unreachable")
         lines.append(f"{n}. {name}{mark}")
-    nav: list[dict[str, str]] = []
+    nav: list[Button] = []
     if page.page > 0:
         nav.append(_button(t(locale, "bc.btn.prev"), "unp", page.broadcast_id, page.page - 1))
     if page.page + 1 < page.pages:

@@ -43,7 +43,8 @@ from pathlib import Path
 from time import monotonic
 from typing import Any
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import DeadlineError, format_moment, parse_deadline, read_count
@@ -73,7 +74,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-FEATURE = "ev"  # callback data: ev:<action>:<id>
+FEATURE = features.EVALUATION  # actions: ev:<action>:<id>
 TURNOUT_VIEW = "ev_turnout"  # the board group's live turnout (outbox view)
 CHART_RENDER = "ev_chart"  # the results chart, rendered when the outbox sends it
 POLL_SENT = "ev_poll"  # outbox hook: remember the poll id of a sent ballot
@@ -473,9 +474,9 @@ def outbox_row(
     }
 
 
-def button(text: str, action: str, *args: object) -> dict[str, str]:
+def button(text: str, name: str, *args: object) -> Button:
     """An inline button of this feature."""
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def default_quorum(org: Org, quorum_default: int, quorum_small: int) -> int:
@@ -1661,7 +1662,7 @@ class EvaluationService:
 
     async def turnout_view(
         self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]
-    ) -> tuple[str, list[list[dict[str, str]]] | None] | None:
+    ) -> tuple[str, Rows | None] | None:
         """The board group's turnout as it stands when the outbox sends it."""
         evaluation = await uow.evaluations.get(int(payload["evaluation_id"]))
         if evaluation is None:

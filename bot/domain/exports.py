@@ -18,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from bot import callbacks as cb
+from bot.chat import features
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import PledgerKind, PledgeStatus, Role
@@ -39,7 +39,7 @@ from storage.db import Database
 from storage.export_repo import local_date
 from storage.uow import UnitOfWork
 
-FEATURE = cb.EXPORTS
+FEATURE = features.EXPORTS
 ORGS_PER_PAGE = 10
 PLEDGES_PER_PAGE = 10
 LEDGER_MAX_ROWS = 100_000  # a branch's items, read in one go (800 take a few milliseconds)
@@ -48,7 +48,7 @@ PDF_MIME = "application/pdf"
 
 
 class ExportKind(StrEnum):
-    """What can be exported (the value is the short code in callback data)."""
+    """What can be exported (the value is the short code in an action)."""
 
     PUBLICITY_XLSX = "px"
     PUBLICITY_PDF = "pp"

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, action
 from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
@@ -36,7 +37,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-FEATURE = cb.LEADER_REVIEW
+FEATURE = features.LEADER_REVIEW
 MAX_COMMENT = 1000
 MAX_POINTS = 1000
 MAX_RESPONSE = 1000
@@ -147,9 +148,9 @@ def _label(text: str, limit: int = 16) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def button(text: str, action: str, *args: object) -> dict[str, str]:
+def button(text: str, name: str, *args: object) -> Button:
     """An inline button of this feature."""
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 @dataclass(frozen=True)
@@ -505,10 +506,10 @@ class LeaderReviewService:
                 if rectify_by is not None:  # straight to recording progress on those items
                     answer += [
                         [
-                            {
-                                "text": t(who.locale, "lr.btn.report", content=_label(i.content)),
-                                "callback_data": cb.build(PROGRESS_FEATURE, "it", i.item_id),
-                            }
+                            Button(
+                                t(who.locale, "lr.btn.report", content=_label(i.content)),
+                                action=action(PROGRESS_FEATURE, "it", i.item_id),
+                            )
                         ]
                         for i in items[:REPORT_BUTTONS]
                     ]

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Action, Button, Rows, action
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import local_date
@@ -30,7 +31,7 @@ from bot.i18n import t
 from storage.db import Database
 from storage.uow import UnitOfWork
 
-FEATURE = "ld"  # callback data: ld:b:<org>:<page>[:<district page>] and ld:d:<page>
+FEATURE = features.LEDGER  # actions: ld:b:<org>:<page>[:<district page>] and ld:d:<page>
 ROWS_PER_PAGE = 25
 BRANCHES_PER_PAGE = 16
 CONTENT_CHARS = 24
@@ -147,8 +148,8 @@ class LedgerService:
 # ---- rendering ---------------------------------------------------------------------------
 
 
-def _button(text: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+def _button(text: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def _short(text: str, limit: int) -> str:
@@ -191,14 +192,14 @@ def _local_day(moment: datetime | None, tz: tzinfo) -> str:
 
 
 def _nav(
-    locale: str | None, page: int, pages: int, target: Callable[[int], dict[str, str]]
-) -> list[dict[str, str]]:
-    """◀ ▶ buttons; ``target(page)`` builds the button's callback for a page."""
+    locale: str | None, page: int, pages: int, target: Callable[[int], Action]
+) -> list[Button]:
+    """◀ ▶ buttons; ``target(page)`` is the action of a page."""
     row = []
     if page > 0:
-        row.append({**target(page - 1), "text": t(locale, "ledger.btn.prev")})
+        row.append(Button(t(locale, "ledger.btn.prev"), action=target(page - 1)))
     if page < pages - 1:
-        row.append({**target(page + 1), "text": t(locale, "ledger.btn.next")})
+        row.append(Button(t(locale, "ledger.btn.next"), action=target(page + 1)))
     return row
 
 
@@ -211,9 +212,7 @@ def _fit(lines: list[str]) -> str:
     return text[: cut if cut > 0 else TEXT_LIMIT - 2] + "\n…"
 
 
-def render_branch(
-    locale: str | None, view: BranchPage, tz: tzinfo
-) -> tuple[str, list[list[dict[str, str]]]]:
+def render_branch(locale: str | None, view: BranchPage, tz: tzinfo) -> tuple[str, Rows]:
     """A branch ledger page: figures, then items grouped by pledger, with paging buttons."""
     lines = [
         t(locale, "ledger.branch.title", org=view.org.name, page=view.page + 1, pages=view.pages),
@@ -243,18 +242,20 @@ def render_branch(
                 last=_local_day(row.last_progress_at, tz),
             )
         )
-    buttons: list[list[dict[str, str]]] = []
+    buttons: Rows = []
     back = () if view.back_page is None else (view.back_page,)
-    nav = _nav(locale, view.page, view.pages, lambda p: _button("", "b", view.org.id, p, *back))
+    nav = _nav(
+        locale, view.page, view.pages, lambda p: action(FEATURE, "b", view.org.id, p, *back)
+    )
     if nav:
         buttons.append(nav)
     if view.figures.claimed:
         buttons.append(
             [
-                {
-                    "text": t(locale, "ledger.btn.pending", count=view.figures.claimed),
-                    "callback_data": cb.build(PROGRESS_FEATURE, "pend"),
-                }
+                Button(
+                    t(locale, "ledger.btn.pending", count=view.figures.claimed),
+                    action=action(PROGRESS_FEATURE, "pend"),
+                )
             ]
         )
     if view.back_page is not None:
@@ -262,9 +263,7 @@ def render_branch(
     return _fit(lines), buttons
 
 
-def render_district(
-    locale: str | None, view: DistrictPage
-) -> tuple[str, list[list[dict[str, str]]]]:
+def render_district(locale: str | None, view: DistrictPage) -> tuple[str, Rows]:
     """The committee's view: district totals, a page of branches, a button per branch."""
     totals = view.totals
     lines = [
@@ -281,8 +280,8 @@ def render_district(
     ]
     if not view.branches:
         lines.append(t(locale, "ledger.district.empty"))
-    buttons: list[list[dict[str, str]]] = []
-    pair: list[dict[str, str]] = []
+    buttons: Rows = []
+    pair: list[Button] = []
     start = view.page * BRANCHES_PER_PAGE
     for index, branch in enumerate(view.branches, start=start + 1):
         f = branch.figures
@@ -312,7 +311,7 @@ def render_district(
             pair = []
     if pair:
         buttons.append(pair)
-    nav = _nav(locale, view.page, view.pages, lambda p: _button("", "d", p))
+    nav = _nav(locale, view.page, view.pages, lambda p: action(FEATURE, "d", p))
     if nav:
         buttons.append(nav)
     return _fit(lines), buttons

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.chat.actions import AnyRows, stored
+from bot.chat.actions import Keyboard, stored
 from bot.domain.models import Person
 from bot.i18n import t
 from storage.uow import UnitOfWork
@@ -55,7 +55,7 @@ def message_row(
     text: str,
     now: datetime,
     *,
-    buttons: AnyRows | None = None,
+    buttons: Keyboard | None = None,
     ref: str | None = None,
     sender_id: int | None = None,
     dedupe_key: str | None = None,
@@ -93,7 +93,7 @@ async def tell(
     key: str,
     now: datetime,
     *,
-    buttons: AnyRows | None = None,
+    buttons: Keyboard | None = None,
     **params: Any,
 ) -> bool:
     """Queue a message for a person in their language; False if they have no chat yet."""
@@ -111,7 +111,7 @@ async def tell_text(
     text: str,
     now: datetime,
     *,
-    buttons: AnyRows | None = None,
+    buttons: Keyboard | None = None,
 ) -> bool:
     """Queue an already rendered text for a person."""
     if person is None or person.tg_user_id is None:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.board import refresh_board
@@ -39,7 +41,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-FEATURE = "pg"  # callback data: pg:<action>:<id>
+FEATURE = features.PROGRESS  # actions: pg:<action>:<id>
 MAX_TEXT = 1000
 MAX_COMMENT = rules.MAX_COMMENT
 MB = 1024 * 1024
@@ -49,11 +51,9 @@ MAX_EVIDENCE = 10  # per entry: a verifier reviews them one by one
 PENDING_LIMIT = 20
 
 
-def button(text: str, action: str, *args: object) -> dict[str, str]:
+def button(text: str, name: str, *args: object) -> Button:
     """An inline button of this feature."""
-    from bot import callbacks as cb
-
-    return {"text": text, "callback_data": cb.build(FEATURE, action, *args)}
+    return Button(text, action=action(FEATURE, name, *args))
 
 
 def month_of(moment: datetime, clock: Clock) -> str:
@@ -76,7 +76,7 @@ def previous_month(month: str) -> str:
 
 
 def valid_month(month: str) -> bool:
-    """Whether text is a YYYY-MM month (callback data is checked before use)."""
+    """Whether text is a YYYY-MM month (an action's arguments are checked before use)."""
     parts = month.split("-")
     return (
         len(parts) == 2
@@ -226,7 +226,7 @@ def claim_card(locale: str | None, claim: ClaimView) -> str:
     return "\n".join(lines)
 
 
-def claim_buttons(locale: str | None, entry: ProgressEntry) -> list[list[dict[str, str]]]:
+def claim_buttons(locale: str | None, entry: ProgressEntry) -> Rows:
     """Accept / send back, bound to this claim (a decided claim's buttons are stale)."""
     rows = [
         [

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date, format_day
@@ -48,7 +49,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-FEATURE = cb.RECTIFY
+FEATURE = features.RECTIFY
 PLAN_DUE_DAYS = 14  # a plan is expected within two weeks of the result
 MAX_GOALS = 800
 MAX_MEASURES = 1500
@@ -235,30 +236,23 @@ def plan_due(rect: Rectification, tz: ZoneInfo) -> date:
 # ---- buttons ------------------------------------------------------------------------------
 
 
-def plan_button(locale: str | None, rect: Rectification) -> list[list[dict[str, str]]]:
+def plan_button(locale: str | None, rect: Rectification) -> Rows:
     """The button that starts writing the plan."""
-    return [
-        [
-            {
-                "text": t(locale, "rectify.btn.plan"),
-                "callback_data": cb.build(FEATURE, "plan", rect.id),
-            }
-        ]
-    ]
+    return [[Button(t(locale, "rectify.btn.plan"), action=action(FEATURE, "plan", rect.id))]]
 
 
-def decision_buttons(locale: str | None, rect: Rectification) -> list[list[dict[str, str]]]:
+def decision_buttons(locale: str | None, rect: Rectification) -> Rows:
     """Accept / send back, bound to this version (a stale or second tap changes nothing)."""
     return [
         [
-            {
-                "text": t(locale, "rectify.btn.accept"),
-                "callback_data": cb.build(FEATURE, "ok", rect.id, rect.version),
-            },
-            {
-                "text": t(locale, "rectify.btn.return"),
-                "callback_data": cb.build(FEATURE, "ret", rect.id, rect.version),
-            },
+            Button(
+                t(locale, "rectify.btn.accept"),
+                action=action(FEATURE, "ok", rect.id, rect.version),
+            ),
+            Button(
+                t(locale, "rectify.btn.return"),
+                action=action(FEATURE, "ret", rect.id, rect.version),
+            ),
         ]
     ]
 

@@ -19,6 +19,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.chat.actions import Rows
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date, format_moment
 from bot.domain.errors import DomainError
@@ -62,7 +63,7 @@ def configure(reevaluation_days: int) -> None:
     _Settings.reevaluation_days = max(1, reevaluation_days)
 
 
-_Message = tuple[Person, str, list[list[dict[str, str]]] | None, str]
+_Message = tuple[Person, str, Rows | None, str]
 
 
 async def step(uow: UnitOfWork, clock: Clock) -> dict[str, int]:

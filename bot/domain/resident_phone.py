@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from bot.chat import features
+from bot.chat.actions import Button, action
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
@@ -133,15 +135,12 @@ class ReminderBatch(Protocol):
     ) -> None: ...
 
 
-def ask_button(locale: str | None) -> dict[str, str]:
+def ask_button(locale: str | None) -> Button:
     """An inline button that brings up the share-contact keyboard (an outbox message cannot
     carry a reply keyboard itself)."""
-    from bot import callbacks as cb
-
-    return {
-        "text": t(locale, "resphone.btn.confirm"),
-        "callback_data": cb.build(cb.RESIDENT_PHONE, ASK_ACTION),
-    }
+    return Button(
+        t(locale, "resphone.btn.confirm"), action=action(features.RESIDENT_PHONE, ASK_ACTION)
+    )
 
 
 async def ask_residents_step(uow: UnitOfWork, batch: ReminderBatch) -> None:

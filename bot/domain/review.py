@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
@@ -24,18 +25,18 @@ from storage.uow import UnitOfWork
 log = logging.getLogger(__name__)
 
 
-def review_buttons(locale: str | None, pledge: Pledge) -> list[list[dict[str, str]]]:
+def review_buttons(locale: str | None, pledge: Pledge) -> Rows:
     """Approve / return buttons bound to this version of the pledge (stale taps are caught)."""
     return [
         [
-            {
-                "text": t(locale, "review.btn.approve"),
-                "callback_data": cb.build(cb.REVIEW, "ok", pledge.id, pledge.version),
-            },
-            {
-                "text": t(locale, "review.btn.return"),
-                "callback_data": cb.build(cb.REVIEW, "ret", pledge.id, pledge.version),
-            },
+            Button(
+                t(locale, "review.btn.approve"),
+                action=action(features.REVIEW, "ok", pledge.id, pledge.version),
+            ),
+            Button(
+                t(locale, "review.btn.return"),
+                action=action(features.REVIEW, "ret", pledge.id, pledge.version),
+            ),
         ]
     ]
 
@@ -250,10 +251,10 @@ class ReviewService:
             name = await pledger_name(uow, fresh, org)
             recorder = await _recorder_name(uow, fresh)
             for person in await _pledger_people(uow, fresh, exclude=me.id):
-                revise = {
-                    "text": t(person.locale, "review.btn.revise"),
-                    "callback_data": cb.build(cb.DRAFT, "open", fresh.id, fresh.version),
-                }
+                revise = Button(
+                    t(person.locale, "review.btn.revise"),
+                    action=action(features.DRAFT, "open", fresh.id, fresh.version),
+                )
                 await tell(
                     uow,
                     person,

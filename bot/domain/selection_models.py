@@ -78,7 +78,7 @@ class AssessmentGrade(StrEnum):
     UNQUALIFIED = "unqualified"
 
 
-# One letter per grade keeps a whole assessment inside a callback's 64 bytes.
+# One letter per grade keeps a whole assessment inside one action (Telegram carries 64 bytes).
 GRADE_LETTERS: dict[str, AssessmentGrade] = {
     "E": AssessmentGrade.EXCELLENT,
     "Q": AssessmentGrade.QUALIFIED,

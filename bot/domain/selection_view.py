@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain.models import Org
 from bot.domain.notify import TEXT_LIMIT
 from bot.domain.selection import (
@@ -38,15 +39,15 @@ from bot.domain.selection_models import (
 )
 from bot.i18n import t
 
-Buttons = list[list[dict[str, str]]]
+Buttons = Rows
 NAME_CHARS = 16
 
 KIND_LETTER = {SubjectKind.MEMBER: "m", SubjectKind.BRANCH: "b"}
 LETTER_KIND = {letter: kind for kind, letter in KIND_LETTER.items()}
 
 
-def _button(text: str, feature: str, action: str, *args: object) -> dict[str, str]:
-    return {"text": text, "callback_data": cb.build(feature, action, *args)}
+def _button(text: str, feature: str, name: str, *args: object) -> Button:
+    return Button(text, action=action(feature, name, *args))
 
 
 def _short(text: str, limit: int = NAME_CHARS) -> str:
@@ -188,9 +189,9 @@ def ranking_text(locale: str | None, view: RankingView) -> tuple[str, Buttons]:
     buttons: Buttons = []
     nav = []
     if view.page > 0:
-        nav.append(_button(t(locale, "selection.btn.prev"), cb.RANKING, "pg", view.page - 1))
+        nav.append(_button(t(locale, "selection.btn.prev"), features.RANKING, "pg", view.page - 1))
     if view.page < view.pages - 1:
-        nav.append(_button(t(locale, "selection.btn.next"), cb.RANKING, "pg", view.page + 1))
+        nav.append(_button(t(locale, "selection.btn.next"), features.RANKING, "pg", view.page + 1))
     if nav:
         buttons.append(nav)
     lines.append("")
@@ -203,7 +204,7 @@ def ranking_text(locale: str | None, view: RankingView) -> tuple[str, Buttons]:
             [
                 _button(
                     t(locale, "selection.btn.publish"),
-                    cb.RANKING,
+                    features.RANKING,
                     "ask",
                     KIND_LETTER[view.kind],
                     view.period,
@@ -220,12 +221,12 @@ def publish_confirm(locale: str | None, kind: SubjectKind, period: str) -> tuple
         [
             _button(
                 t(locale, "selection.btn.confirm_publish"),
-                cb.RANKING,
+                features.RANKING,
                 "ok",
                 KIND_LETTER[kind],
                 period,
             ),
-            _button(t(locale, "selection.btn.cancel"), cb.RANKING, "no"),
+            _button(t(locale, "selection.btn.cancel"), features.RANKING, "no"),
         ]
     ]
 
@@ -349,7 +350,7 @@ def awards_text(locale: str | None, view: AwardsView) -> tuple[str, Buttons]:
                 [
                     _button(
                         t(locale, "selection.btn.confirm_n", n=n, name=_short(name, 8)),
-                        cb.AWARDS,
+                        features.AWARDS,
                         "ok",
                         award.id,
                         award.version,
@@ -357,7 +358,7 @@ def awards_text(locale: str | None, view: AwardsView) -> tuple[str, Buttons]:
                     ),
                     _button(
                         t(locale, "selection.btn.reject_n", n=n),
-                        cb.AWARDS,
+                        features.AWARDS,
                         "rj",
                         award.id,
                         award.version,
@@ -368,20 +369,24 @@ def awards_text(locale: str | None, view: AwardsView) -> tuple[str, Buttons]:
     nav = []
     if view.page > 0:
         nav.append(
-            _button(t(locale, "selection.btn.prev"), cb.AWARDS, "pg", view.year, view.page - 1)
+            _button(
+                t(locale, "selection.btn.prev"), features.AWARDS, "pg", view.year, view.page - 1
+            )
         )
     if view.page < view.pages - 1:
         nav.append(
-            _button(t(locale, "selection.btn.next"), cb.AWARDS, "pg", view.year, view.page + 1)
+            _button(
+                t(locale, "selection.btn.next"), features.AWARDS, "pg", view.year, view.page + 1
+            )
         )
     if nav:
         buttons.append(nav)
-    actions = [_button(t(locale, "selection.btn.propose"), cb.AWARDS, "pr", view.year)]
+    actions = [_button(t(locale, "selection.btn.propose"), features.AWARDS, "pr", view.year)]
     if view.to_announce:
         actions.append(
             _button(
                 t(locale, "selection.btn.announce", count=view.to_announce),
-                cb.AWARDS,
+                features.AWARDS,
                 "an",
                 view.year,
             )
@@ -448,12 +453,12 @@ def assess_list_text(locale: str | None, view: AssessList) -> tuple[str, Buttons
             if grade
             else t(locale, "selection.btn.assess", name=_short(name))
         )
-        buttons.append([_button(label, cb.ASSESS, "c", KIND_LETTER[view.kind], subject_id)])
+        buttons.append([_button(label, features.ASSESS, "c", KIND_LETTER[view.kind], subject_id)])
     nav = []
     if view.page > 0:
-        nav.append(_button(t(locale, "selection.btn.prev"), cb.ASSESS, "l", view.page - 1))
+        nav.append(_button(t(locale, "selection.btn.prev"), features.ASSESS, "l", view.page - 1))
     if view.page < view.pages - 1:
-        nav.append(_button(t(locale, "selection.btn.next"), cb.ASSESS, "l", view.page + 1))
+        nav.append(_button(t(locale, "selection.btn.next"), features.ASSESS, "l", view.page + 1))
     if nav:
         buttons.append(nav)
     return _fit(lines), buttons
@@ -516,7 +521,7 @@ def assess_card_text(locale: str | None, card: AssessCard, letters: str) -> tupl
         choices = [
             _button(
                 assessment_grade(locale, grade.value),
-                cb.ASSESS,
+                features.ASSESS,
                 "g",
                 k,
                 sid,
@@ -529,15 +534,17 @@ def assess_card_text(locale: str | None, card: AssessCard, letters: str) -> tupl
     lines.append(t(locale, "selection.assess.check"))
     return _fit(lines), [
         [
-            _button(t(locale, "selection.btn.save"), cb.ASSESS, "ok", k, sid, card.year, letters),
-            _button(t(locale, "selection.btn.redo"), cb.ASSESS, "c", k, sid),
+            _button(
+                t(locale, "selection.btn.save"), features.ASSESS, "ok", k, sid, card.year, letters
+            ),
+            _button(t(locale, "selection.btn.redo"), features.ASSESS, "c", k, sid),
         ],
         [_cancel(locale)],
     ]
 
 
-def _cancel(locale: str | None) -> dict[str, str]:
-    return _button(t(locale, "selection.btn.cancel"), cb.ASSESS, "x")
+def _cancel(locale: str | None) -> Button:
+    return _button(t(locale, "selection.btn.cancel"), features.ASSESS, "x")
 
 
 def assessment_summary(locale: str | None, a: Assessment) -> str:

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, tzinfo
 from enum import StrEnum
 
-from bot import callbacks as cb
 from bot import charts
+from bot.chat import features
+from bot.chat.actions import Button, Rows, action
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import OrgType, Role
@@ -189,15 +190,10 @@ def _audience_below(org: Org) -> Audience:
     return Audience.DISTRICT if org.type is OrgType.COMMITTEE else Audience.BRANCH
 
 
-def choice_buttons(locale: str | None, choice: OrgChoice) -> list[list[dict[str, str]]]:
+def choice_buttons(locale: str | None, choice: OrgChoice) -> Rows:
     """One button per matching organisation (``st:o:<org id>``)."""
     return [
-        [
-            {
-                "text": charts.shorten(org.name, 20),
-                "callback_data": cb.build(cb.STATS, "o", org.id),
-            }
-        ]
+        [Button(charts.shorten(org.name, 20), action=action(features.STATS, "o", org.id))]
         for org in choice.matches
     ]
 

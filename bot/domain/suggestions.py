@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.chat import features
+from bot.chat.actions import Button, action
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.clock import Clock
@@ -22,7 +24,7 @@ from bot.domain.suggestion_models import Suggestion, SuggestionStatus
 from storage.db import Database
 from storage.uow import UnitOfWork
 
-FEATURE = "sg"  # callback data: sg:<action>:<id>[:<id>]
+FEATURE = features.SUGGEST  # actions: sg:<action>:<id>[:<id>]
 MAX_TEXT = 500
 PAGE_SIZE = 8
 MAX_TARGETS = 24  # branches offered to choose from (own first)
@@ -276,11 +278,10 @@ class SuggestionService:
             return view
 
 
-def _button(key: str, locale: str | None, action: str, *args: object) -> dict[str, str]:
-    from bot import callbacks as cb
+def _button(key: str, locale: str | None, name: str, *args: object) -> Button:
     from bot.i18n import t
 
-    return {"text": t(locale, key), "callback_data": cb.build(FEATURE, action, *args)}
+    return Button(t(locale, key), action=action(FEATURE, name, *args))
 
 
 async def _handlers_for(uow: UnitOfWork, org: Org, author_id: int) -> list[Person]:

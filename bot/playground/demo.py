@@ -9,7 +9,8 @@ from pathlib import Path
 
 from telegram import Bot, BotCommand, BotCommandScopeChat
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import read_rows
 from bot.domain.clock import Clock
 from bot.domain.enums import Horizon, PledgerKind, Role
 from bot.domain.models import Org, Person
@@ -72,9 +73,9 @@ async def _drop_superseded_reviews(db: Database, clock: Clock) -> None:
         rows = await uow.outbox.due(clock.now() + timedelta(days=1), 10_000)
         stale = []
         for row in rows:
-            for button in (b for line in row.payload.get("buttons", []) for b in line):
-                data = cb.parse(button.get("callback_data"))
-                if data is None or data.feature != cb.REVIEW or len(data.args) < 2:
+            for button in (b for line in read_rows(row.payload.get("buttons", [])) for b in line):
+                data = button.action
+                if data is None or data.feature != features.REVIEW or len(data.args) < 2:
                     continue
                 pledge = await uow.pledges.get(data.int_arg(0))
                 if pledge is None or pledge.version != data.int_arg(1):

@@ -44,26 +44,10 @@ def test_buttons_are_stored_as_plain_parts_and_read_back() -> None:
         [{"label": "看板", "url": "https://x.org"}],
     ]
     assert read_rows(kept) == rows
-    assert stored(kept) == kept
-
-
-def test_a_row_queued_in_the_old_shape_reads_as_the_same_buttons() -> None:
-    old = [
-        [{"text": "收到", "callback_data": "bc:ack:5:1"}, {"text": "看板", "url": "https://x.org"}]
-    ]
-    assert read_rows(old) == [
-        [Button("收到", action=action("bc", "ack", 5, 1)), Button("看板", url="https://x.org")]
-    ]
-    assert stored(old) == [
-        [
-            {"label": "收到", "action": ["bc", "ack", "5", "1"]},
-            {"label": "看板", "url": "https://x.org"},
-        ]
-    ]
 
 
 @pytest.mark.parametrize(
-    "value", [{"label": "x"}, {"text": "x", "callback_data": "nocolon"}, {"action": ["a", "b"]}]
+    "value", [{"label": "x"}, {"label": "x", "action": ["nocolon"]}, {"action": ["a", "b"]}]
 )
 def test_a_stored_button_without_a_label_or_a_valid_action_is_refused(
     value: dict[str, object],

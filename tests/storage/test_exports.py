@@ -15,16 +15,17 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import insert, update
 
-from bot.callbacks import MAX_BYTES
+from bot.chat.actions import Button, action
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError
-from bot.domain.exports import PLEDGES_PER_PAGE, ExportKind, ExportService
+from bot.domain.exports import FEATURE, PLEDGES_PER_PAGE, ExportKind, ExportService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from bot.fonts import system_fallback_font
 from handlers.exports import render_orgs, render_pledges
 from storage import schema as s
 from storage.db import Database
+from tests.buttons import fit_telegram, labels
 from tests.export_data import (
     Published,
     add_evaluation,
@@ -613,13 +614,13 @@ async def test_branch_of_200_members_and_800_items_exports_whole(
     while True:
         text, buttons = render_pledges(ZH, page)
         assert len(text) <= 4096 and sum(len(row) for row in buttons) <= 100
-        assert all(len(b["callback_data"].encode()) <= MAX_BYTES for r in buttons for b in r)
+        assert fit_telegram(buttons)
         seen += [number for _, number, _ in page.pledges]
-        labels = [b["text"] for row in buttons for b in row]
+        shown = labels(buttons)
         if page.page == page.pages - 1:
-            assert "下一页 ▶" not in labels
+            assert "下一页 ▶" not in shown
             break
-        assert "下一页 ▶" in labels
+        assert "下一页 ▶" in shown
         page = await service.pledge_page(LIU, jx, page.page + 1)
     assert seen == [p.number for p in pledges]
     beyond = await service.pledge_page(LIU, jx, 999)  # a stale page number: the last page
@@ -647,9 +648,9 @@ async def test_committee_walks_a_tree_of_many_branches(
     assert view.pages == 4 and len(view.children) == 10 and view.up is None
     text, buttons = render_orgs(ZH, view)
     assert "（新华镇党委，第 1/4 页）" in text
-    labels = [b["text"] for row in buttons for b in row]
-    assert labels[0] == "📊 新华镇党委（全部汇总）"
-    assert "下一页 ▶" in labels and "◀ 上一页" not in labels
+    shown = labels(buttons)
+    assert shown[0] == "📊 新华镇党委（全部汇总）"
+    assert "下一页 ▶" in shown and "◀ 上一页" not in shown
     last = await service.org_page(LIU, ExportKind.LEDGER, xh, 3)
     assert len(last.children) == 34 - 30 and last.page == 3
 
@@ -672,16 +673,19 @@ async def test_nested_committees_go_up_and_down(
     top = await service.org_page(LIU, ExportKind.LETTER, xh, 0)
     assert (area, "新华片区党工委", True) in top.children
     _, buttons = render_orgs(ZH, top)
-    assert {"text": "📂 新华片区党工委", "callback_data": f"ex:o:lt:{area}:0"} in [
-        b for row in buttons for b in row
-    ]
+    opens = Button("📂 新华片区党工委", action=action(FEATURE, "o", ExportKind.LETTER, area, 0))
+    assert opens in [b for row in buttons for b in row]
     below = await service.org_page(LIU, ExportKind.LETTER, area, 0)
     assert below.up == xh and below.children == [
         (await org_id(db, "XH-Q-1"), "片区一村党支部", False)
     ]
     _, buttons = render_orgs(ZH, below)
-    labels = [b["text"] for row in buttons for b in row]
-    assert labels == ["✅ 新华片区党工委（本级）", "片区一村党支部", "↩️ 返回上一级", "✖ 关闭"]
+    assert labels(buttons) == [
+        "✅ 新华片区党工委（本级）",
+        "片区一村党支部",
+        "↩️ 返回上一级",
+        "✖ 关闭",
+    ]
     stats = await service.export(LIU, ExportKind.STATS, area, ZH)
     assert stats.message is not None and "基层党组织 1 个" in stats.message
 

@@ -29,6 +29,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema as s
 from storage.db import Database
+from tests.buttons import fit_telegram
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
@@ -295,9 +296,7 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
         view = await service.branch(SHEN, hs, page)
         text, buttons = render_branch("zh_CN", view, SHANGHAI)
         assert len(text) <= 4096
-        for row in buttons:
-            for button in row:
-                assert len(button["callback_data"].encode()) <= 64
+        assert fit_telegram(buttons)
         texts.append(text)
     everything = "\n".join(texts)
     assert all(f"王的事项{i:02d}" in everything for i in range(40))

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import callbacks as cb
+from bot.chat import features
+from bot.chat.actions import action
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.models import Person
@@ -24,6 +25,7 @@ from bot.domain.rectification_models import (
     transition,
 )
 from bot.i18n import t
+from tests.buttons import actions, fit_telegram
 
 S = RectificationStatus
 A = RectAction
@@ -88,8 +90,8 @@ def test_closed_and_failed_are_final_and_the_rest_is_open() -> None:
 
 def test_a_full_round_trip_with_one_return() -> None:
     status = S.DUE
-    for action in (A.SUBMIT, A.RETURN, A.SUBMIT, A.ACCEPT, A.REEVALUATE, A.PASS):
-        status = transition(status, action)
+    for step in (A.SUBMIT, A.RETURN, A.SUBMIT, A.ACCEPT, A.REEVALUATE, A.PASS):
+        status = transition(status, step)
     assert status is S.CLOSED
 
 
@@ -132,14 +134,12 @@ def test_who_files_a_plan() -> None:
 
 def test_buttons_fit_telegram_and_carry_the_version() -> None:
     big = rect(id=2_147_483_647, version=2_147_483_647)
-    for row in [*decision_buttons("zh_CN", big), *plan_button("zh_CN", big)]:
-        for button in row:
-            assert len(button["callback_data"].encode()) <= cb.MAX_BYTES
-    ok, back = decision_buttons("en", big)[0]
-    parsed = cb.parse(ok["callback_data"])
-    assert parsed is not None and parsed.feature == cb.RECTIFY
-    assert (parsed.action, parsed.int_arg(0), parsed.int_arg(1)) == ("ok", big.id, big.version)
-    assert cb.parse(back["callback_data"]) == cb.parse(f"rc:ret:{big.id}:{big.version}")
+    assert fit_telegram([*decision_buttons("zh_CN", big), *plan_button("zh_CN", big)])
+    assert actions(decision_buttons("en", big)) == [
+        action(features.RECTIFY, "ok", big.id, big.version),
+        action(features.RECTIFY, "ret", big.id, big.version),
+    ]
+    assert actions(plan_button("en", big)) == [action(features.RECTIFY, "plan", big.id)]
 
 
 def test_who_accepts_a_plan() -> None:

@@ -23,6 +23,7 @@ from bot.domain.selection_models import (
     compute_score,
 )
 from bot.domain.selection_view import assess_card_text, period_label, ranking_text
+from tests.buttons import fit_telegram
 
 W = Weights(fulfilment=0.4, on_time=0.2, grade=0.2, satisfaction=0.2)
 
@@ -135,7 +136,7 @@ def test_a_ranking_page_stays_under_telegram_limits() -> None:
     )
     text, buttons = ranking_text(None, view)
     assert len(text) <= 4096
-    assert all(len(b["callback_data"].encode()) <= 64 for row in buttons for b in row)
+    assert fit_telegram(buttons)
 
 
 def test_assessment_buttons_fit_in_64_bytes() -> None:
@@ -149,5 +150,5 @@ def test_assessment_buttons_fit_in_64_bytes() -> None:
     )
     for letters in ("", "E", "EQBU", "EQBUE"):
         _, buttons = assess_card_text(None, card, letters)
-        assert all(len(b["callback_data"].encode()) <= 64 for row in buttons for b in row)
+        assert fit_telegram(buttons)
     assert datetime.now(UTC)  # the views take no clock of their own

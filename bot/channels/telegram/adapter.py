@@ -19,9 +19,8 @@ from typing import Any
 from telegram import Update, User
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
-from bot import callbacks
+from bot.channels.telegram.callbacks import decode
 from bot.channels.telegram.replies import TelegramReplies
-from bot.chat.actions import from_parts
 from bot.chat.actor import Actor
 from bot.chat.dialogs import DialogMoved, Dialogs, current_staging, staged_here
 from bot.chat.events import (
@@ -83,8 +82,7 @@ def event_of(update: Update, actor: Actor | None, bot_username: str | None) -> E
     }
     query = update.callback_query
     if query is not None:
-        parsed = callbacks.parse(query.data)
-        action = from_parts([parsed.feature, parsed.action, *parsed.args]) if parsed else None
+        action = decode(query.data)
         held = query.message
         ref = MessageRef(str(held.chat.id), str(held.message_id)) if held is not None else None
         return Pressed(**base, action=action, message=ref)

@@ -8,9 +8,12 @@ handler's and the service's business.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.chat.actions import SEPARATOR, Action, AnyRows, from_parts, read_rows
+from bot.chat.actions import SEPARATOR, Action, AnyRows, Button, from_parts, read_button
 
 MAX_BYTES = 64
 
@@ -30,7 +33,7 @@ def decode(data: str | None) -> Action | None:
     return from_parts(data.split(SEPARATOR))
 
 
-def pattern(feature: str) -> str:
+def feature_pattern(feature: str) -> str:
     """The regex that routes a feature's buttons to its handler."""
     return rf"^{feature}{SEPARATOR}"
 
@@ -40,12 +43,26 @@ def actions_pattern(feature: str, *names: str) -> str:
     return rf"^{feature}{SEPARATOR}({'|'.join(names)})({SEPARATOR}|$)"
 
 
+def read_button_or_old(value: Button | Mapping[str, Any]) -> Button:
+    """A button of a payload; rows queued before buttons were neutral hold the Bot API's own
+    ``{"text", "callback_data"}`` (or ``{"text", "url"}``) and still render, so the messages
+    pending at a deploy go out with the buttons they had. ValueError for anything else."""
+    if isinstance(value, Mapping) and "label" not in value and isinstance(value.get("text"), str):
+        if value.get("url") is not None:
+            return Button(value["text"], url=str(value["url"]))
+        found = decode(value.get("callback_data"))
+        if found is None:
+            raise ValueError(f"a queued button without valid callback data: {value!r}")
+        return Button(value["text"], action=found)
+    return read_button(value)
+
+
 def inline_keyboard(rows: AnyRows) -> list[list[dict[str, str]]]:
     """The Bot API's ``inline_keyboard`` for these rows (neutral buttons or stored ones)."""
     keyboard: list[list[dict[str, str]]] = []
-    for row in read_rows(rows):
+    for row in rows:
         line: list[dict[str, str]] = []
-        for button in row:
+        for button in map(read_button_or_old, row):
             if button.action is not None:
                 line.append({"text": button.label, "callback_data": encode(button.action)})
             else:

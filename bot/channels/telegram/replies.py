@@ -8,7 +8,6 @@ from typing import Any
 from telegram import (
     BotCommand,
     BotCommandScopeChat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
@@ -17,7 +16,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, TelegramError
 
-from bot import callbacks
+from bot.channels.telegram.callbacks import markup
 from bot.chat.actions import Keyboard
 from bot.domain.enums import Role
 from bot.domain.notify import split_text
@@ -31,21 +30,7 @@ NOTICE_LIMIT = 200  # answerCallbackQuery's text limit
 
 def inline_keyboard(buttons: Keyboard | None) -> InlineKeyboardMarkup | None:
     """Button rows as an inline keyboard: an action as callback data, or a link."""
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    b.label,
-                    callback_data=callbacks.build(*b.action.parts()) if b.action else None,
-                    url=b.url,
-                )
-                for b in row
-            ]
-            for row in buttons
-        ]
-    )
+    return markup(buttons)
 
 
 class TelegramReplies:
