@@ -28,7 +28,7 @@ def _outbox_rows(n: int) -> list[dict[str, Any]]:
                 "method": "sendMessage",
                 "payload": {
                     "text": f'📢 通知｜第{i}条\n\n全体党员："引号" 与 \\ 反斜杠',
-                    "buttons": [[{"text": "收到", "callback_data": f"bc:ack:{i}:1"}]],
+                    "buttons": [[{"label": "收到", "action": ["bc", "ack", str(i), "1"]}]],
                     "n": i,
                     "ratio": 0.5,
                     "flag": i % 2 == 0,
