@@ -13,6 +13,8 @@ from typing import Any, cast
 
 import pytest
 
+from bot.chat import features
+from bot.chat.actions import action, read_rows
 from bot.chat.actor import Actor
 from bot.domain.clock import FakeClock
 from bot.domain.enums import OrgType, Role
@@ -21,6 +23,7 @@ from bot.domain.leader_review import LeaderReviewService, ReviewDraft, SubjectKi
 from bot.domain.models import Org, Person
 from storage.db import Database
 from storage.leader_review_repo import OpenItem
+from tests.buttons import actions
 
 NOW = datetime(2026, 7, 10, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
 BRANCH = Org(
@@ -162,8 +165,9 @@ async def test_a_secretary_grades_her_member_who_is_told_and_given_a_deadline() 
     text = message["payload"]["text"]
     # In the member's language (English), with the item and its new deadline.
     assert "进度落后，要抓紧" in text and "修水渠" in text and "2026-07-25" in text
-    labels = [b["text"] for row in message["payload"]["buttons"] for b in row]
-    assert len(labels) == 2  # answer the review; report progress on the overdue item
+    answer, report = actions(read_rows(message["payload"]["buttons"]))
+    assert (answer.feature, answer.name) == (features.LEADER_REVIEW, "resp")
+    assert report == action(features.PROGRESS, "it", OVERDUE.item_id)  # the overdue item
     board = [r for r in uow.outbox.rows if r["chat_id"] == BRANCH.board_chat_id]
     assert len(board) == 1 and "王建国" in board[0]["payload"]["text"]
 
