@@ -15,6 +15,7 @@ from bot.channels.telegram.files import TelegramFiles
 from bot.chat.router import Router
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain import rectification_tick
+from bot.domain.archive import ArchiveService
 from bot.domain.board import BOARD_VIEW, BoardService
 from bot.domain.broadcast import REPORT_VIEW, BroadcastService
 from bot.domain.campaign_calendar import load_calendar
@@ -194,6 +195,7 @@ def build_application(
     dispatcher.register_view(TURNOUT_VIEW, evaluations.turnout_view)
     dispatcher.on_sent(POLL_SENT, evaluations.on_poll_sent)
     dispatcher.register_file(CHART_RENDER, evaluations.chart)
+    export_service = ExportService(db, clock)
     app.bot_data.wire(
         Services(
             settings=settings,
@@ -210,7 +212,8 @@ def build_application(
             ledger=LedgerService(db, clock),
             evaluations=evaluations,
             slips=SlipService(db, clock, ballot_key, evaluations),
-            exports=ExportService(db, clock),
+            exports=export_service,
+            archive=ArchiveService(db, clock, export_service),
             selection=SelectionService(db, clock, settings),
             rectifications=RectificationService(db, clock),
             leader_reviews=LeaderReviewService(db, clock),

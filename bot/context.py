@@ -10,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.channels.telegram.files import TelegramFiles
 from bot.chat.events import Event
 from bot.chat.router import Turn
+from bot.domain.archive import ArchiveService
 from bot.domain.board import BoardService
 from bot.domain.broadcast import BroadcastService
 from bot.domain.clock import Clock
@@ -54,6 +55,7 @@ class Services:
     evaluations: EvaluationService
     slips: SlipService
     exports: ExportService
+    archive: ArchiveService
     selection: SelectionService
     rectifications: RectificationService
     leader_reviews: LeaderReviewService

@@ -1,5 +1,7 @@
-"""``jiannuo export publicity|ledger|letter|stats --org CODE [--pledge NUMBER] [--format xlsx|pdf]
-[--out PATH]``: the operator's exports, the same files as /export in chat.
+"""``jiannuo export publicity|ledger|letter|stats|archive --org CODE [--pledge NUMBER]
+[--format xlsx|pdf|zip] [--year YEAR] [--out PATH]``: the operator's exports, the same files as
+/export in chat. ``archive`` writes the whole archive for inspection (bot/domain/archive.py) of
+the organisation, of any size (chat delivers at most Telegram's 50 MB).
 
 Unknown codes or numbers, or a format the export does not have, print a clear message and
 exit with code 2; nothing is written then.
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 from pathlib import Path
 
+from bot.domain.archive import Archive, ArchiveService
 from bot.domain.clock import SystemClock
 from bot.domain.errors import DomainError
 from bot.domain.exports import ExportFile, ExportKind, ExportService
@@ -25,6 +29,7 @@ FORMATS: dict[str, dict[str, ExportKind]] = {
     "ledger": {"xlsx": ExportKind.LEDGER},
     "letter": {"pdf": ExportKind.LETTER},
     "stats": {"xlsx": ExportKind.STATS},
+    "archive": {"zip": ExportKind.ARCHIVE},
 }
 
 
@@ -34,7 +39,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     export.add_argument("what", choices=sorted(FORMATS), help="what to export")
     export.add_argument("--org", required=True, help="organisation code")
     export.add_argument("--pledge", help="pledge number (for a letter)")
-    export.add_argument("--format", choices=("xlsx", "pdf"), help="file format")
+    export.add_argument("--format", choices=("xlsx", "pdf", "zip"), help="file format")
+    export.add_argument("--year", type=int, help="the archive's year (default: this year)")
     export.add_argument("--out", type=Path, help="file or directory to write (default: here)")
 
 
@@ -49,6 +55,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         )
         sys.stderr.write(message + "\n")
         return 2
+    if args.what == "archive":
+        return _archive(settings, args)
     try:
         export = asyncio.run(_build(settings, formats[fmt], args.org, args.pledge))
     except DomainError as exc:
@@ -61,6 +69,32 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(export.message + "\n")
     sys.stdout.write(t(locale, "export.cli.written", path=path, size=len(export.data)) + "\n")
     return 0
+
+
+def _archive(settings: Settings, args: argparse.Namespace) -> int:
+    """Build the archive into a temporary file, then move it where asked."""
+    locale = settings.locale
+    try:
+        archive = asyncio.run(_build_archive(settings, args.org, args.year))
+    except DomainError as exc:
+        sys.stderr.write(exc.render(locale) + "\n")
+        return 2
+    out: Path = args.out or Path.cwd()
+    path = out / archive.name if out.is_dir() else out
+    shutil.move(archive.path, path)
+    sys.stdout.write(t(locale, "export.cli.written", path=path, size=archive.size) + "\n")
+    return 0
+
+
+async def _build_archive(settings: Settings, org_code: str, year: int | None) -> Archive:
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+        clock = SystemClock(settings.timezone)
+        service = ArchiveService(db, clock, ExportService(db, clock))
+        return await service.build_for_operator(org_code, settings.locale, year)
+    finally:
+        await db.dispose()
 
 
 async def _build(

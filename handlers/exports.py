@@ -8,6 +8,7 @@ name; it is built in a worker thread while the bot keeps answering others.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -19,6 +20,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.channels.telegram.callbacks import feature_pattern
 from bot.chat.actions import Action, Button, Rows, action
 from bot.context import Ctx
+from bot.domain.archive import ZIP_MIME
 from bot.domain.enums import Role
 from bot.domain.exports import (
     FEATURE,
@@ -47,7 +49,10 @@ _KIND_BUTTON = {
     ExportKind.LEDGER: "export.btn.ledger",
     ExportKind.LETTER: "export.btn.letter",
     ExportKind.STATS: "export.btn.stats",
+    ExportKind.ARCHIVE: "export.btn.archive",
 }
+# A bot may upload at most 50 MB to Telegram; a larger archive is left to the command line.
+UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
 def _button(text: str, name: str, *args: object) -> Button:
@@ -195,6 +200,9 @@ async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> N
             pledge_id = data.int_arg(0)
             await _typing(update)
             export = await ctx.svc.exports.letter(uid, pledge_id, loc)
+        elif data.args[0] == ExportKind.ARCHIVE.value:
+            await _send_archive(update, ctx, loc, data.int_arg(1))
+            return
         else:
             kind, org_id = ExportKind(data.args[0]), data.int_arg(1)
             await _typing(update)
@@ -208,6 +216,34 @@ async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> N
             await reply(update, t(loc, "export.failed"))
     finally:
         _building.discard(uid)
+
+
+async def _send_archive(update: Update, ctx: Ctx, loc: str, org_id: int) -> None:
+    """The archive: refused at once (the button's alert), else built (it takes a while: the
+    person is told) and sent as a document, or, over Telegram's limit, left to the command
+    line with the command to run."""
+    org = await ctx.svc.archive.permitted(user_id(update), org_id)
+    await answer_callback(update)
+    await reply(update, t(loc, "archive.building", org=org.name))
+    await _typing(update)
+    archive = await ctx.svc.archive.build(user_id(update), org_id, loc)
+    try:
+        if archive.size > UPLOAD_LIMIT:
+            command = f"jiannuo export archive --org {archive.org_code} --out {archive.name}"
+            size = f"{archive.size / 1024 / 1024:.1f}"
+            await reply(
+                update, t(loc, "archive.too_big", org=org.name, size=size, command=command)
+            )
+            return
+        data = await asyncio.to_thread(archive.path.read_bytes)
+        export = ExportFile(archive.name, data, ZIP_MIME, archive.caption)
+        try:
+            await _send(update, export)
+        except TelegramError as exc:
+            log.warning("archive not sent: %s", exc.message)
+            await reply(update, t(loc, "export.failed"))
+    finally:
+        await asyncio.to_thread(archive.discard)
 
 
 async def _typing(update: Update) -> None:

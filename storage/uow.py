@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.chat.dialogs import staged_here
 from storage.accounts import AccountRepo
+from storage.archive_repo import ArchiveRepo
 from storage.board_repo import BoardRepo
 from storage.broadcast_repo import BroadcastRepo
 from storage.dialog_repo import DialogRepo
@@ -59,6 +60,7 @@ class UnitOfWork:
     progress: ProgressRepo
     ledger: LedgerRepo
     exports: ExportRepo
+    archive: ArchiveRepo
     selection: SelectionRepo
     rectifications: RectificationRepo
     evaluations: EvaluationRepo
@@ -115,6 +117,7 @@ class UnitOfWork:
         self.progress = ProgressRepo(conn)
         self.ledger = LedgerRepo(conn)
         self.exports = ExportRepo(conn)
+        self.archive = ArchiveRepo(conn)
         self.selection = SelectionRepo(conn)
         self.rectifications = RectificationRepo(conn)
         self.evaluations = EvaluationRepo(conn)

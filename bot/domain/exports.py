@@ -55,6 +55,7 @@ class ExportKind(StrEnum):
     LEDGER = "lx"
     LETTER = "lt"
     STATS = "sx"
+    ARCHIVE = "ar"  # the archive for inspection: every file in one ZIP (bot/domain/archive.py)
 
 
 PUBLIC_KINDS = (ExportKind.PUBLICITY_XLSX, ExportKind.PUBLICITY_PDF)
@@ -144,12 +145,14 @@ class ExportService:
         self.db = db
         self.clock = clock
 
-    def _today(self) -> date:
+    def today(self) -> date:
+        """Today in the campaign's time zone."""
         return self.clock.now().astimezone(self.clock.tz).date()
 
     # ---- permissions ---------------------------------------------------------------------
 
-    async def _may_export(self, uow: UnitOfWork, me: Person, kind: ExportKind, org: Org) -> None:
+    async def may_export(self, uow: UnitOfWork, me: Person, kind: ExportKind, org: Org) -> None:
+        """Refused unless ``me`` may export ``kind`` of ``org`` (see the module's docstring)."""
         if _is_committee(me):
             if org.id != me.org_id and org.id not in await uow.exports.subtree_ids(me.org_id):
                 raise Forbidden("export.not_your_scope")
@@ -182,7 +185,8 @@ class ExportService:
             raise Forbidden("export.not_your_branch")
         raise Forbidden("export.letter_not_yours")
 
-    async def _org(self, uow: UnitOfWork, org_id: int) -> Org:
+    async def org(self, uow: UnitOfWork, org_id: int) -> Org:
+        """The organisation, or a clear refusal if it is gone."""
         org = await uow.orgs.get(org_id)
         if org is None:
             raise DomainError("export.no_such_org")
@@ -194,7 +198,7 @@ class ExportService:
         """/export: what this person may export."""
         async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
-            org = await self._org(uow, me.org_id)
+            org = await self.org(uow, me.org_id)
             return Menu(me, org, kinds_for(me), _is_committee(me))
 
     async def org_page(self, tg_user_id: int, kind: ExportKind, org_id: int, page: int) -> OrgPage:
@@ -203,8 +207,8 @@ class ExportService:
             me = await access.actor(uow, tg_user_id)
             if not _is_committee(me):
                 raise Forbidden("export.committee_only")
-            org = await self._org(uow, org_id)
-            await self._may_export(uow, me, kind, org)
+            org = await self.org(uow, org_id)
+            await self.may_export(uow, me, kind, org)
             pages = _pages(await uow.exports.count_children(org.id), ORGS_PER_PAGE)
             page = _clamp(page, pages)
             children = await uow.exports.children(org.id, ORGS_PER_PAGE, page * ORGS_PER_PAGE)
@@ -220,10 +224,10 @@ class ExportService:
             org: Org | None = None
             person_id: int | None = me.id
             if org_id is not None:
-                org = await self._org(uow, org_id)
+                org = await self.org(uow, org_id)
                 if not (_is_committee(me) or me.role is Role.SECRETARY):
                     raise Forbidden("export.letter_not_yours")
-                await self._may_export(uow, me, ExportKind.LETTER, org)
+                await self.may_export(uow, me, ExportKind.LETTER, org)
                 person_id = None
             scope = org.id if org is not None else me.org_id
             total = await uow.exports.count_published(scope, person_id)
@@ -243,9 +247,9 @@ class ExportService:
         """A person's export of one organisation (not a letter: see ``letter``)."""
         async with self.db.read() as uow:
             me = await access.actor(uow, tg_user_id)
-            org = await self._org(uow, org_id)
-            await self._may_export(uow, me, kind, org)
-            build = await self._gather(uow, kind, org, locale)
+            org = await self.org(uow, org_id)
+            await self.may_export(uow, me, kind, org)
+            build = await self.gather_file(uow, kind, org, locale)
         return await asyncio.to_thread(build)
 
     async def letter(self, tg_user_id: int, pledge_id: int, locale: str) -> ExportFile:
@@ -280,17 +284,17 @@ class ExportService:
                     )
                 build = await self._letter(uow, pledge, locale)
             else:
-                build = await self._gather(uow, kind, org, locale)
+                build = await self.gather_file(uow, kind, org, locale)
         return await asyncio.to_thread(build)
 
-    async def _gather(
+    async def gather_file(
         self, uow: UnitOfWork, kind: ExportKind, org: Org, locale: str
     ) -> Callable[[], ExportFile]:
         """Read what the file needs; return the (thread-safe) function that builds it."""
-        today = self._today()
+        today = self.today()
         stamp = today.isoformat()
         if kind in PUBLIC_KINDS:
-            table = await self._publicity(uow, org, today, locale)
+            table = await self.publicity_table(uow, org, today, locale)
             if kind is ExportKind.PUBLICITY_PDF:
                 from bot.exports.pdf import publicity_pdf
 
@@ -305,7 +309,7 @@ class ExportService:
         if kind is ExportKind.LEDGER:
             from bot.exports.xlsx import ledger_xlsx
 
-            sheet = await self._ledger(uow, org, today, locale)
+            sheet = await self.ledger_sheet(uow, org, today, locale)
             name = file_name(org.name, t(locale, "export.file.ledger"), stamp, ext="xlsx")
             caption = t(locale, "export.caption.ledger", org=org.name, items=len(sheet.lines))
             return lambda: ExportFile(name, ledger_xlsx(sheet), XLSX_MIME, caption)
@@ -319,10 +323,17 @@ class ExportService:
             return lambda: ExportFile(name, stats_xlsx(form), XLSX_MIME, caption, message)
         raise DomainError("export.pick_a_pledge")
 
-    async def _publicity(
-        self, uow: UnitOfWork, org: Org, today: date, locale: str
+    async def publicity_table(
+        self,
+        uow: UnitOfWork,
+        org: Org,
+        today: date,
+        locale: str,
+        pledges: list[dict[str, Any]] | None = None,
     ) -> PublicityTable:
-        pledges = await uow.exports.published_pledges(org.id)
+        """The publicity table of ``org`` (``pledges``: its published pledges, if read)."""
+        if pledges is None:
+            pledges = await uow.exports.published_pledges(org.id)
         states = await uow.exports.item_states(org.id)
         rows: list[PublicityRow] = []
         for pledge in pledges:
@@ -358,7 +369,17 @@ class ExportService:
             return t(locale, "export.state.overdue")
         return t(locale, "export.state.open")
 
-    async def _ledger(self, uow: UnitOfWork, org: Org, today: date, locale: str) -> LedgerSheet:
+    async def ledger_sheet(
+        self,
+        uow: UnitOfWork,
+        org: Org,
+        today: date,
+        locale: str,
+        pledges: list[dict[str, Any]] | None = None,
+    ) -> LedgerSheet:
+        """The ledger of ``org``'s items (``pledges``: its published pledges, if read)."""
+        if pledges is None:
+            pledges = await uow.exports.published_pledges(org.id)
         figures = await uow.ledger.branch_figures(org.id, today)
         rows = await uow.ledger.branch_rows(org.id, LEDGER_MAX_ROWS, 0)
         details = await uow.exports.item_details(org.id)
@@ -366,7 +387,7 @@ class ExportService:
         # the text as published (an item the amendment adds is marked, not hidden).
         published = {
             int(item["id"]): item
-            for pledge in await uow.exports.published_pledges(org.id)
+            for pledge in pledges
             for item in (pledge["published_snapshot"] or {}).get("items", [])
             if item.get("id")
         }
@@ -414,8 +435,15 @@ class ExportService:
     ) -> Callable[[], ExportFile]:
         from bot.exports.pdf import letter_pdf
 
+        letter = await self.letter_model(uow, pledge, locale)
+        name = file_name(letter.pledger, t(locale, "export.file.letter"), letter.number, ext="pdf")
+        caption = t(locale, "export.caption.letter", number=letter.number, name=letter.pledger)
+        return lambda: ExportFile(name, letter_pdf(letter), PDF_MIME, caption)
+
+    async def letter_model(self, uow: UnitOfWork, pledge: dict[str, Any], locale: str) -> Letter:
+        """A published pledge as its letter prints it (reviewer, post, recorder, items)."""
         snapshot = pledge["published_snapshot"] or {}
-        org = await self._org(uow, int(pledge["org_id"]))
+        org = await self.org(uow, int(pledge["org_id"]))
         branch = pledge["pledger_kind"] == PledgerKind.BRANCH.value
         if branch:
             parents = await uow.orgs.ancestors(org.id)
@@ -434,7 +462,7 @@ class ExportService:
             )
         horizon = snapshot.get("horizon")
         published = pledge["published_at"]
-        letter = Letter(
+        return Letter(
             locale=locale,
             branch_pledge=branch,
             number=str(pledge["number"]),
@@ -445,7 +473,7 @@ class ExportService:
             oral_recorder=recorder,
             reviewer_org=reviewer_org,
             approver=await uow.exports.approver(int(pledge["id"])),
-            published_on=local_date(published, self.clock.tz) or self._today(),
+            published_on=local_date(published, self.clock.tz) or self.today(),
             items=[
                 LetterItem(
                     category=t(locale, f"category.{i['category']}"),
@@ -457,9 +485,6 @@ class ExportService:
                 for i in snapshot.get("items", [])
             ],
         )
-        name = file_name(letter.pledger, t(locale, "export.file.letter"), letter.number, ext="pdf")
-        caption = t(locale, "export.caption.letter", number=letter.number, name=letter.pledger)
-        return lambda: ExportFile(name, letter_pdf(letter), PDF_MIME, caption)
 
 
 def _pledger(pledge: dict[str, Any]) -> str:

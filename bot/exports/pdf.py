@@ -384,10 +384,25 @@ def _letter_copy(doc: _Doc, letter: Letter, copy_label: str) -> None:
 def letter_pdf(letter: Letter) -> bytes:
     """承诺书: one copy for the reviewer, one for the pledger, one for the public board."""
     doc = _Doc(letter.locale, "P")
-    doc.use_fallback_for(
-        [letter.pledger, letter.org_name, letter.post or "", letter.reviewer_org]
-        + [f"{i.content}{i.target}{i.responsible}" for i in letter.items]
-    )
+    doc.use_fallback_for(_letter_texts(letter))
     for key in LETTER_COPIES:
         _letter_copy(doc, letter, t(letter.locale, key))
     return bytes(doc.output())
+
+
+def letters_pdf(letters: Sequence[Letter], copy_label: str) -> bytes:
+    """Several pledge letters in one document, one copy each under ``copy_label`` (the
+    archive's copy): a branch's letters print and file together."""
+    if not letters:
+        raise ValueError("no letters to print")
+    doc = _Doc(letters[0].locale, "P")
+    doc.use_fallback_for([text for letter in letters for text in _letter_texts(letter)])
+    for letter in letters:
+        _letter_copy(doc, letter, copy_label)
+    return bytes(doc.output())
+
+
+def _letter_texts(letter: Letter) -> list[str]:
+    return [letter.pledger, letter.org_name, letter.post or "", letter.reviewer_org] + [
+        f"{i.content}{i.target}{i.responsible}" for i in letter.items
+    ]

@@ -17,8 +17,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.domain.ledger import percent
+from bot.domain.progress_models import Figures
 from bot.domain.stats_form import StatsForm, StatsLine
-from bot.exports.models import LedgerSheet, PublicityTable
+from bot.exports.models import LedgerLine, LedgerSheet, PublicityRow, PublicityTable
 from bot.i18n import t
 
 FONT = "宋体"
@@ -31,7 +32,7 @@ DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
 
 
-def _sheet(
+def fill_sheet(
     ws: Worksheet,
     title: str,
     subtitle: str,
@@ -79,7 +80,7 @@ def _sheet(
         ws.auto_filter.ref = f"A3:{last}{3 + len(rows)}"
 
 
-def _workbook(title: str) -> tuple[Workbook, Worksheet]:
+def workbook(title: str) -> tuple[Workbook, Worksheet]:
     """A new workbook and its one sheet, named."""
     wb = Workbook()
     ws = wb.active
@@ -88,45 +89,85 @@ def _workbook(title: str) -> tuple[Workbook, Worksheet]:
     return wb, ws
 
 
-def _bytes(wb: Workbook) -> bytes:
+def workbook_bytes(wb: Workbook) -> bytes:
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
+PUBLICITY_COLUMNS = (
+    "n",
+    "number",
+    "pledger",
+    "category",
+    "content",
+    "target",
+    "deadline",
+    "responsible",
+    "state",
+)
+PUBLICITY_WIDTHS = (6, 16, 12, 14, 40, 32, 12, 12, 16)
+LEDGER_COLUMNS = (
+    "n",
+    "number",
+    "pledger",
+    "category",
+    "content",
+    "target",
+    "deadline",
+    "responsible",
+    "status",
+    "last_progress",
+    "last_progress_on",
+    "verified_on",
+)
+LEDGER_WIDTHS = (6, 16, 12, 14, 36, 28, 12, 12, 12, 36, 12, 12)
+
+
+def headers(loc: str, columns: Sequence[str]) -> list[str]:
+    """The column headers of a table, in the reader's language."""
+    return [t(loc, f"export.col.{c}") for c in columns]
+
+
+def publicity_cells(n: int, r: PublicityRow) -> list[Any]:
+    """One row of the publicity table (its columns: ``PUBLICITY_COLUMNS``)."""
+    return [
+        n,
+        r.number,
+        r.pledger,
+        r.category,
+        r.content,
+        r.target,
+        r.deadline,
+        r.responsible,
+        r.state,
+    ]
+
+
+def ledger_cells(n: int, line: LedgerLine) -> list[Any]:
+    """One row of the ledger (its columns: ``LEDGER_COLUMNS``)."""
+    return [
+        n,
+        line.number,
+        line.pledger,
+        line.category,
+        line.content,
+        line.target,
+        line.deadline,
+        line.responsible,
+        line.status,
+        line.last_progress,
+        line.last_progress_on,
+        line.verified_on,
+    ]
+
+
 def publicity_xlsx(table: PublicityTable) -> bytes:
     """承诺登记(公示)表 as a workbook."""
     loc = table.locale
-    wb, ws = _workbook(t(loc, "export.sheet.publicity"))
-    headers = [
-        t(loc, f"export.col.{c}")
-        for c in (
-            "n",
-            "number",
-            "pledger",
-            "category",
-            "content",
-            "target",
-            "deadline",
-            "responsible",
-            "state",
-        )
-    ]
-    rows = [
-        [
-            n,
-            r.number,
-            r.pledger,
-            r.category,
-            r.content,
-            r.target,
-            r.deadline,
-            r.responsible,
-            r.state,
-        ]
-        for n, r in enumerate(table.rows, start=1)
-    ]
-    _sheet(
+    wb, ws = workbook(t(loc, "export.sheet.publicity"))
+    rows = [publicity_cells(n, r) for n, r in enumerate(table.rows, start=1)]
+    fill_sheet(
         ws,
         t(loc, "export.publicity.title", org=table.org_name),
         t(
@@ -136,70 +177,41 @@ def publicity_xlsx(table: PublicityTable) -> bytes:
             pledges=table.pledges,
             items=len(table.rows),
         ),
-        headers,
-        (6, 16, 12, 14, 40, 32, 12, 12, 16),
+        headers(loc, PUBLICITY_COLUMNS),
+        PUBLICITY_WIDTHS,
         rows,
     )
-    return _bytes(wb)
+    return workbook_bytes(wb)
+
+
+def ledger_subtitle(loc: str, as_of: date, f: Figures) -> str:
+    """The ledger's line of figures under its title."""
+    return t(
+        loc,
+        "export.ledger.subtitle",
+        date=as_of.isoformat(),
+        items=f.items,
+        fulfilled=f.fulfilled,
+        rate=percent(f.rate),
+        overdue=f.overdue,
+        claimed=f.claimed,
+    )
 
 
 def ledger_xlsx(sheet: LedgerSheet) -> bytes:
     """台账 as a workbook: one row per item."""
     loc = sheet.locale
-    wb, ws = _workbook(t(loc, "export.sheet.ledger"))
-    headers = [
-        t(loc, f"export.col.{c}")
-        for c in (
-            "n",
-            "number",
-            "pledger",
-            "category",
-            "content",
-            "target",
-            "deadline",
-            "responsible",
-            "status",
-            "last_progress",
-            "last_progress_on",
-            "verified_on",
-        )
-    ]
-    rows = [
-        [
-            n,
-            line.number,
-            line.pledger,
-            line.category,
-            line.content,
-            line.target,
-            line.deadline,
-            line.responsible,
-            line.status,
-            line.last_progress,
-            line.last_progress_on,
-            line.verified_on,
-        ]
-        for n, line in enumerate(sheet.lines, start=1)
-    ]
-    f = sheet.figures
-    _sheet(
+    wb, ws = workbook(t(loc, "export.sheet.ledger"))
+    rows = [ledger_cells(n, line) for n, line in enumerate(sheet.lines, start=1)]
+    fill_sheet(
         ws,
         t(loc, "export.ledger.title", org=sheet.org_name),
-        t(
-            loc,
-            "export.ledger.subtitle",
-            date=sheet.as_of.isoformat(),
-            items=f.items,
-            fulfilled=f.fulfilled,
-            rate=percent(f.rate),
-            overdue=f.overdue,
-            claimed=f.claimed,
-        ),
-        headers,
-        (6, 16, 12, 14, 36, 28, 12, 12, 12, 36, 12, 12),
+        ledger_subtitle(loc, sheet.as_of, sheet.figures),
+        headers(loc, LEDGER_COLUMNS),
+        LEDGER_WIDTHS,
         rows,
     )
-    return _bytes(wb)
+    return workbook_bytes(wb)
 
 
 def _stat_rows(loc: str, line: StatsLine) -> list[tuple[str, Any, str]]:
@@ -235,13 +247,13 @@ RATE_LABELS = ("export.stat.rate", "export.stat.on_time", "export.stat.satisfact
 def stats_xlsx(form: StatsForm) -> bytes:
     """创先争优活动有关项目统计: the totals, and one row per organisation of the scope."""
     loc = form.locale
-    wb, ws = _workbook(t(loc, "export.sheet.stats"))
+    wb, ws = workbook(t(loc, "export.sheet.stats"))
     rates = {t(loc, key) for key in RATE_LABELS}
     rows = [
         [n, label, "—" if value is None else value, unit]
         for n, (label, value, unit) in enumerate(_stat_rows(loc, form.total), start=1)
     ]
-    _sheet(
+    fill_sheet(
         ws,
         t(loc, "export.stats.sheet_title"),
         t(loc, "export.stats.subtitle", org=form.org_name, date=form.as_of.isoformat()),
@@ -291,7 +303,7 @@ def stats_xlsx(form: StatsForm) -> bytes:
             ]
             for n, line in enumerate(form.lines, start=1)
         ]
-        _sheet(
+        fill_sheet(
             detail,
             t(loc, "export.stats.detail_title", org=form.org_name),
             t(loc, "export.stats.subtitle", org=form.org_name, date=form.as_of.isoformat()),
@@ -302,4 +314,4 @@ def stats_xlsx(form: StatsForm) -> bytes:
         for r in range(4, 4 + len(detail_rows)):
             for col in (9, 13):
                 detail.cell(row=r, column=col).number_format = PERCENT_FORMAT
-    return _bytes(wb)
+    return workbook_bytes(wb)

@@ -1,0 +1,147 @@
+"""The archive's own files (bot/domain/archive.py): small tables as workbooks, a committee's
+large tables streamed row by row to a file, and the index page.
+
+The workbooks reuse the sheet layout of bot/exports/xlsx.py (title, frozen header, A4 print).
+A streamed table is an openpyxl write-only workbook: rows go to disk as they are added, so a
+district's 46,000 items never sit in memory as cells.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from bot.exports.xlsx import BOX, CENTER, FONT, HEADER_FILL, fill_sheet, workbook_bytes
+from bot.i18n import t
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet: its tab name, title, subtitle, headers, column widths and rows."""
+
+    sheet: str
+    title: str
+    subtitle: str
+    headers: list[str]
+    widths: tuple[int, ...]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+def tables_xlsx(tables: Sequence[Table]) -> bytes:
+    """A workbook of one or more sheets laid out like every other export."""
+    wb = Workbook()
+    first = wb.active
+    assert first is not None
+    wb.remove(first)
+    for table in tables:
+        ws = wb.create_sheet(table.sheet[:31])
+        fill_sheet(ws, table.title, table.subtitle, table.headers, table.widths, table.rows)
+    return workbook_bytes(wb)
+
+
+class StreamedTable:
+    """A one-sheet workbook written to ``path`` as rows come (write-only: nothing is kept).
+
+    Used from one worker thread at a time: ``add`` for each page of rows, then ``close``.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        sheet: str,
+        title: str,
+        subtitle: str,
+        headers: Sequence[str],
+        widths: Sequence[int],
+    ) -> None:
+        from openpyxl.styles import Font
+
+        self.path = path
+        self.rows = 0
+        self._wb = Workbook(write_only=True)
+        ws = self._wb.create_sheet(sheet[:31])
+        for col, width in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = "A4"
+        ws.print_title_rows = "3:3"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        heading = WriteOnlyCell(ws, value=title)
+        heading.font = Font(name=FONT, size=16, bold=True)
+        ws.append([heading])
+        ws.append([subtitle])
+        cells = []
+        for text in headers:
+            cell = WriteOnlyCell(ws, value=text)
+            cell.font = Font(name=FONT, bold=True)
+            cell.fill = HEADER_FILL
+            cell.border = BOX
+            cell.alignment = CENTER
+            cells.append(cell)
+        ws.append(cells)
+        self._ws = ws
+
+    def add(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Append a page of rows (plain values: numbers, text, dates)."""
+        for row in rows:
+            self._ws.append(list(row))
+        self.rows += len(rows)
+
+    def close(self) -> None:
+        """Write the workbook's end; the file is complete after this."""
+        self._wb.save(str(self.path))
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One file of the archive as the index lists it."""
+
+    name: str
+    what: str
+    period: str
+    count: str = ""
+
+
+def index_html(
+    loc: str, title: str, subtitle: str, entries: Sequence[IndexEntry], notes: Sequence[str]
+) -> bytes:
+    """目录: a page that opens in any browser, listing every file, what it is and its period."""
+    esc = html.escape
+    head = "".join(
+        f"<th>{esc(t(loc, key))}</th>"
+        for key in (
+            "archive.index.col.file",
+            "archive.index.col.what",
+            "archive.index.col.period",
+            "archive.index.col.count",
+        )
+    )
+    body = "".join(
+        f'<tr><td><a href="{esc(e.name)}">{esc(e.name)}</a></td><td>{esc(e.what)}</td>'
+        f"<td>{esc(e.period)}</td><td>{esc(e.count)}</td></tr>"
+        for e in entries
+    )
+    remarks = "".join(f"<li>{esc(note)}</li>" for note in notes)
+    lang = "zh-CN" if loc.startswith("zh") else "en"
+    page = (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f"<title>{esc(title)}</title><style>"
+        "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;}"
+        "table{border-collapse:collapse;}th,td{border:1px solid #888;padding:4px 8px;"
+        "text-align:left;vertical-align:top;}th{background:#d9e1f2;}"
+        f"</style></head><body><h1>{esc(title)}</h1><p>{esc(subtitle)}</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f"<ul>{remarks}</ul></body></html>\n"
+    )
+    return page.encode("utf-8")
