@@ -230,10 +230,9 @@ async def _send_archive(update: Update, ctx: Ctx, loc: str, org_id: int) -> None
     try:
         if archive.size > UPLOAD_LIMIT:
             command = f"jiannuo export archive --org {archive.org_code} --out {archive.name}"
-            size = f"{archive.size / 1024 / 1024:.1f}"
-            await reply(
-                update, t(loc, "archive.too_big", org=org.name, size=size, command=command)
-            )
+            size, limit = (f"{n / 1024 / 1024:.1f}" for n in (archive.size, UPLOAD_LIMIT))
+            text = t(loc, "archive.too_big", org=org.name, size=size, limit=limit, command=command)
+            await reply(update, text)
             return
         data = await asyncio.to_thread(archive.path.read_bytes)
         export = ExportFile(archive.name, data, ZIP_MIME, archive.caption)

@@ -4,6 +4,7 @@ refused with a clear message and exit code 2, nothing written."""
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from datetime import date, datetime
 from io import BytesIO
 from pathlib import Path
@@ -122,3 +123,21 @@ def test_refusals_exit_2_and_write_nothing(
     assert main(["export", *args, "--out", str(target)]) == 2
     assert message in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_the_archive_is_written_to_a_path(
+    published: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "迎检" / "档案.zip"
+    target.parent.mkdir()
+    assert main(["export", "archive", "--org", "XH", "--year", "2026", "--out", str(target)]) == 0
+    with zipfile.ZipFile(target) as zf:
+        names = zf.namelist()
+        index = zf.read("00_目录.html").decode()
+    assert "新华镇党委 2026年创先争优公开承诺档案" in index
+    assert "02_承诺登记公示表.xlsx" in names and "10_统计表.xlsx" in names
+    assert str(target) in capsys.readouterr().out
+    # An unknown organisation: a clear message, exit code 2, nothing written.
+    assert main(["export", "archive", "--org", "NOPE", "--out", str(tmp_path / "x.zip")]) == 2
+    assert "找不到代码为 NOPE 的组织" in capsys.readouterr().err
+    assert not (tmp_path / "x.zip").exists()

@@ -74,6 +74,7 @@ async def test_secretary_gets_the_board_table_as_pdf_and_excel(world: World) -> 
         "📒 承诺台账（Excel）",
         "📜 承诺书（PDF，签字用）",
         "📊 创先争优统计表",
+        "📦 年度档案包（ZIP，迎检用）",
         "✖ 关闭",
     ]
     pdf = await secretary.tap(
