@@ -124,7 +124,9 @@ async def huangsi(db: Database, people: dict[str, int]) -> int:
                 created_at=NOW - timedelta(days=10),
             )
         )
-    await add_evaluation(db, hs, people["沈宝方"], [(15, 4, 1), (2, 1, 0)], NOW - timedelta(days=5))
+    await add_evaluation(
+        db, hs, people["沈宝方"], [(15, 4, 1), (2, 1, 0)], NOW - timedelta(days=5)
+    )
     return hs
 
 
@@ -176,7 +178,7 @@ async def test_a_branch_archive_holds_every_file_and_each_opens(
     assert "档案留存" in letters[1]
     assert "硬化村组道路三公里" in "".join(pdf_text(files["01_承诺登记公示表.pdf"]))
     records = cells(files["05_月度记实.xlsx"])
-    assert ["2026-08", "王建国", "XH-HS-2026-002"] == records[3][2:5]
+    assert records[3][2:5] == ["2026-08", "王建国", "XH-HS-2026-002"]
     assert "八月参加了两次支部学习" in records[3]
     reviews = cells(files["06_领导点评.xlsx"])
     assert reviews[3][2:6] == ["王建国", "沈宝方", "2026-Q3", "好"]
@@ -195,7 +197,10 @@ async def test_a_hidden_tally_is_in_no_file(
     # The hidden subject: no count, no rate, no verdict; only that it is not published.
     assert hidden[5:10] == [None, None, None, None, "不足5票，结果不公布"]
     everything = "\n".join(
-        str(v) for name, data in files.items() if name.endswith(".xlsx") for r in cells(data)
+        str(v)
+        for name, data in files.items()
+        if name.endswith(".xlsx")
+        for r in cells(data)
         for v in r
     )
     assert "100.0%" not in everything  # the hidden subject's rate (3 of 3 favourable)
