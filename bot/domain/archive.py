@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import tempfile
-import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.domain import access
 from bot.domain import archive_tables as tables
@@ -37,8 +34,17 @@ from bot.domain.enums import PledgerKind, Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.exports import ExportFile, ExportKind, ExportService, file_name
 from bot.domain.models import Org
-from bot.exports.archive_files import IndexEntry, StreamedTable, Table, index_html, tables_xlsx
-from bot.exports.models import Letter, PublicityRow, PublicityTable
+from bot.exports.models import (
+    IndexEntry,
+    LedgerSheet,
+    Letter,
+    PublicityRow,
+    PublicityTable,
+    Table,
+)
+
+if TYPE_CHECKING:
+    from bot.exports.archive_files import StreamedTable, ZipWriter
 from bot.i18n import t
 from storage.db import Database
 
@@ -65,22 +71,6 @@ class Archive:
 
 
 _Span = tuple[datetime, datetime]
-
-
-@dataclass
-class _Writer:
-    """The ZIP being written (only from worker threads, one step at a time) and its index."""
-
-    zip: zipfile.ZipFile
-    locale: str
-    entries: list[IndexEntry] = field(default_factory=list)
-
-    def put(self, name: str, data: bytes, compress: bool = False) -> None:
-        kind = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED  # PDF, XLSX: zipped
-        self.zip.writestr(name, data, compress_type=kind)
-
-    def put_file(self, name: str, path: Path) -> None:
-        self.zip.write(path, name, compress_type=zipfile.ZIP_STORED)
 
 
 class ArchiveService:
@@ -118,10 +108,14 @@ class ArchiveService:
     # ---- building -------------------------------------------------------------------------
 
     async def _build(self, org: Org, locale: str, year: int) -> Archive:
+        from bot.exports import archive_files as af  # the builders load when first used
+
         today = self.exports.today()
-        path, zf = await asyncio.to_thread(_open_zip)
+        local = self.clock.now().astimezone(self.clock.tz)
+        stamp = (local.year, local.month, local.day, local.hour, local.minute, local.second)
+        writer = await asyncio.to_thread(af.ZipWriter.create, stamp)
+        path, zf = writer.path, writer.zip
         try:
-            writer = _Writer(zf, locale)
             try:
                 async with self.db.read() as uow:
                     below = await uow.exports.count_children(org.id)
@@ -133,7 +127,7 @@ class ArchiveService:
                 title = t(locale, "archive.index.title", org=org.name, year=year)
                 subtitle = t(locale, "archive.index.subtitle", date=today.isoformat())
                 entries = sorted(writer.entries, key=lambda e: e.name)
-                page = index_html(locale, title, subtitle, entries, notes)
+                page = af.index_html(locale, title, subtitle, entries, notes)
                 index = t(locale, "archive.file.index")
                 await asyncio.to_thread(writer.put, index, page, True)
             finally:
@@ -147,7 +141,7 @@ class ArchiveService:
             await asyncio.to_thread(path.unlink, True)
             raise
 
-    async def _put(self, writer: _Writer, entry: IndexEntry, build: Callable[[], bytes]) -> None:
+    async def _put(self, writer: ZipWriter, entry: IndexEntry, build: Callable[[], bytes]) -> None:
         """Build one file and add it to the ZIP, both off the event loop."""
 
         def step() -> None:
@@ -157,20 +151,28 @@ class ArchiveService:
         writer.entries.append(entry)
 
     async def _branch(
-        self, w: _Writer, org: Org, loc: str, year: int, today: date, span: _Span
+        self, w: ZipWriter, org: Org, loc: str, year: int, today: date, span: _Span
     ) -> list[str]:
         as_of = t(loc, "archive.period.as_of", date=today.isoformat())
         in_year = t(loc, "archive.period.year", year=year)
-        files = (
-            ("01", "archive.what.publicity_pdf", ExportKind.PUBLICITY_PDF, "pdf"),
-            ("02", "archive.what.publicity_xlsx", ExportKind.PUBLICITY_XLSX, "xlsx"),
-            ("03", "archive.what.ledger", ExportKind.LEDGER, "xlsx"),
+        async with self.db.read() as uow:
+            table = await self.exports.publicity_table(uow, org, today, loc)
+            sheet = await self.exports.ledger_sheet(uow, org, today, loc)
+        items = t(loc, "archive.count.items", count=len(table.rows))
+        files: tuple[tuple[str, str, str, Callable[[], bytes], str], ...] = (
+            ("01", "archive.what.publicity_pdf", "pdf", lambda: _publicity_pdf(table), items),
+            ("02", "archive.what.publicity_xlsx", "xlsx", lambda: _publicity_xlsx(table), items),
+            (
+                "03",
+                "archive.what.ledger",
+                "xlsx",
+                lambda: _ledger_xlsx(sheet),
+                t(loc, "archive.count.items", count=len(sheet.lines)),
+            ),
         )
-        for number, what, kind, ext in files:
-            async with self.db.read() as uow:
-                build = await self.exports.gather_file(uow, kind, org, loc)
-            entry = IndexEntry(_name(loc, number, what, ext), t(loc, what), as_of)
-            await self._put(w, entry, _data_of(build))
+        for number, what, ext, build, count in files:
+            entry = IndexEntry(_name(loc, number, what, ext), t(loc, what), as_of, count)
+            await self._put(w, entry, build)
         letters: list[Letter] = []
         offset = 0
         while True:  # a page of pledges per read
@@ -190,22 +192,24 @@ class ArchiveService:
         async with self.db.read() as uow:
             records = await uow.archive.monthly_records([org.id], *span)
         await self._tables(
-            w, "05", "archive.what.records", in_year, [tables.monthly_records(ctx, records)]
+            w, loc, "05", "archive.what.records", in_year, [tables.monthly_records(ctx, records)]
         )
         await self._evaluation_files(w, ctx, [org.id], span, in_year)
         await self._stats(w, org, loc, as_of)
         return notes
 
     async def _committee(
-        self, w: _Writer, org: Org, loc: str, year: int, today: date, span: _Span
+        self, w: ZipWriter, org: Org, loc: str, year: int, today: date, span: _Span
     ) -> list[str]:
         ex = self.exports
         as_of = t(loc, "archive.period.as_of", date=today.isoformat())
         in_year = t(loc, "archive.period.year", year=year)
         scope = t(loc, "archive.scope.subtitle", date=today.isoformat())
+        from bot.exports import archive_files as af
+
         streams = {
-            table: StreamedTable(
-                _scratch(table),
+            table: af.StreamedTable(
+                af.scratch_file(table),
                 t(loc, f"export.sheet.{table}"),
                 t(loc, f"export.{table}.title", org=org.name),
                 scope,
@@ -279,6 +283,7 @@ class ArchiveService:
         ctx = tables.Context(loc, self.clock.tz, org.name, year, today, org_names)
         await self._tables(
             w,
+            loc,
             "05",
             "archive.what.records_summary",
             in_year,
@@ -289,7 +294,7 @@ class ArchiveService:
         return notes
 
     async def _letters(
-        self, w: _Writer, loc: str, what: str, letters: list[Letter], as_of: str
+        self, w: ZipWriter, loc: str, what: str, letters: list[Letter], as_of: str
     ) -> None:
         entry = IndexEntry(
             _name(loc, "04", "archive.what.letters", "pdf"),
@@ -301,7 +306,7 @@ class ArchiveService:
 
     async def _evaluation_files(
         self,
-        w: _Writer,
+        w: ZipWriter,
         ctx: tables.Context,
         org_ids: Sequence[int],
         span: _Span,
@@ -328,18 +333,17 @@ class ArchiveService:
             ("09", "archive.what.rankings", tables.rankings_and_awards(ctx, ranks, awards)),
         )
         for number, what, sheets in files:
-            await self._tables(w, number, what, in_year, sheets)
+            await self._tables(w, ctx.locale, number, what, in_year, sheets)
 
     async def _tables(
-        self, w: _Writer, number: str, what: str, period: str, sheets: list[Table]
+        self, w: ZipWriter, loc: str, number: str, what: str, period: str, sheets: list[Table]
     ) -> None:
-        loc = w.locale
         rows = sum(len(sheet.rows) for sheet in sheets)
         count = t(loc, "archive.count.rows", count=rows)
         entry = IndexEntry(_name(loc, number, what, "xlsx"), t(loc, what), period, count)
-        await self._put(w, entry, lambda: tables_xlsx(sheets))
+        await self._put(w, entry, lambda: _tables_xlsx(sheets))
 
-    async def _stats(self, w: _Writer, org: Org, loc: str, as_of: str) -> None:
+    async def _stats(self, w: ZipWriter, org: Org, loc: str, as_of: str) -> None:
         async with self.db.read() as uow:
             build = await self.exports.gather_file(uow, ExportKind.STATS, org, loc)
         what = "archive.what.stats"
@@ -388,16 +392,22 @@ def _add_rows(stream: StreamedTable, pages: list[tuple[str, list[Any]]], table: 
         stream.add([[org_name, *cells(stream.rows + n, row)] for n, row in enumerate(rows, 1)])
 
 
-def _open_zip() -> tuple[Path, zipfile.ZipFile]:
-    handle, raw = tempfile.mkstemp(prefix="jiannuo-archive-", suffix=".zip")
-    os.close(handle)
-    return Path(raw), zipfile.ZipFile(raw, "w", allowZip64=True)
+def _publicity_xlsx(table: PublicityTable) -> bytes:
+    from bot.exports.xlsx import publicity_xlsx
+
+    return publicity_xlsx(table)
 
 
-def _scratch(stem: str) -> Path:
-    handle, raw = tempfile.mkstemp(prefix=f"jiannuo-{stem}-", suffix=".xlsx")
-    os.close(handle)
-    return Path(raw)
+def _ledger_xlsx(sheet: LedgerSheet) -> bytes:
+    from bot.exports.xlsx import ledger_xlsx
+
+    return ledger_xlsx(sheet)
+
+
+def _tables_xlsx(sheets: list[Table]) -> bytes:
+    from bot.exports.archive_files import tables_xlsx
+
+    return tables_xlsx(sheets)
 
 
 def _year_span(year: int, clock: Clock) -> tuple[datetime, datetime]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.domain import dates
 from bot.domain.ledger import percent
-from bot.exports.archive_files import Table
+from bot.exports.models import Table
 from bot.i18n import t
 from storage.secrecy import MIN_PUBLISHED_VOTES
 

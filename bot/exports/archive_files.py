@@ -1,5 +1,5 @@
-"""The archive's own files (bot/domain/archive.py): small tables as workbooks, a committee's
-large tables streamed row by row to a file, and the index page.
+"""The archive's own files (bot/domain/archive.py): the ZIP being written, small tables as
+workbooks, a committee's large tables streamed row by row to a file, and the index page.
 
 The workbooks reuse the sheet layout of bot/exports/xlsx.py (title, frozen header, A4 print).
 A streamed table is an openpyxl write-only workbook: rows go to disk as they are added, so a
@@ -9,6 +9,10 @@ district's 46,000 items never sit in memory as cells.
 from __future__ import annotations
 
 import html
+import os
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,20 +23,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from bot.exports.models import IndexEntry, Table
 from bot.exports.xlsx import BOX, CENTER, FONT, HEADER_FILL, fill_sheet, workbook_bytes
 from bot.i18n import t
-
-
-@dataclass(frozen=True)
-class Table:
-    """One sheet: its tab name, title, subtitle, headers, column widths and rows."""
-
-    sheet: str
-    title: str
-    subtitle: str
-    headers: list[str]
-    widths: tuple[int, ...]
-    rows: list[list[Any]] = field(default_factory=list)
 
 
 def tables_xlsx(tables: Sequence[Table]) -> bytes:
@@ -103,16 +96,6 @@ class StreamedTable:
         self._wb.save(str(self.path))
 
 
-@dataclass(frozen=True)
-class IndexEntry:
-    """One file of the archive as the index lists it."""
-
-    name: str
-    what: str
-    period: str
-    count: str = ""
-
-
 def index_html(
     loc: str, title: str, subtitle: str, entries: Sequence[IndexEntry], notes: Sequence[str]
 ) -> bytes:
@@ -140,8 +123,53 @@ def index_html(
         "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;}"
         "table{border-collapse:collapse;}th,td{border:1px solid #888;padding:4px 8px;"
         "text-align:left;vertical-align:top;}th{background:#d9e1f2;}"
+        "td:nth-child(3),td:nth-child(4){white-space:nowrap;}"
         f"</style></head><body><h1>{esc(title)}</h1><p>{esc(subtitle)}</p>"
         f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         f"<ul>{remarks}</ul></body></html>\n"
     )
     return page.encode("utf-8")
+
+
+CHUNK = 1024 * 1024  # bytes copied at a time into the ZIP
+
+
+@dataclass
+class ZipWriter:
+    """The ZIP being written (only from worker threads, one step at a time) and its index.
+    Each entry is stamped with the campaign's local time and is readable by all once unzipped.
+    """
+
+    zip: zipfile.ZipFile
+    path: Path
+    stamp: tuple[int, int, int, int, int, int]
+    entries: list[IndexEntry] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, stamp: tuple[int, int, int, int, int, int]) -> ZipWriter:
+        """A new ZIP in a temporary file."""
+        handle, raw = tempfile.mkstemp(prefix="jiannuo-archive-", suffix=".zip")
+        os.close(handle)
+        return cls(zipfile.ZipFile(raw, "w", allowZip64=True), Path(raw), stamp)
+
+    def _info(self, name: str, compress: bool) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=self.stamp)
+        info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+        info.external_attr = 0o644 << 16
+        return info
+
+    def put(self, name: str, data: bytes, compress: bool = False) -> None:
+        """Add a file (PDF and XLSX are compressed already: stored as they are)."""
+        self.zip.writestr(self._info(name, compress), data)
+
+    def put_file(self, name: str, path: Path) -> None:
+        """Add a file from disk, copied in chunks."""
+        with path.open("rb") as source, self.zip.open(self._info(name, False), "w") as target:
+            shutil.copyfileobj(source, target, CHUNK)
+
+
+def scratch_file(stem: str) -> Path:
+    """An empty temporary file for a table streamed to disk."""
+    handle, raw = tempfile.mkstemp(prefix=f"jiannuo-{stem}-", suffix=".xlsx")
+    os.close(handle)
+    return Path(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from bot.domain.progress_models import Figures
 
@@ -88,3 +89,25 @@ class Letter:
     approver: str | None
     published_on: date
     items: list[LetterItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of a workbook: tab name, title, subtitle, headers, column widths, rows."""
+
+    sheet: str
+    title: str
+    subtitle: str
+    headers: list[str]
+    widths: tuple[int, ...]
+    rows: list[list[Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One file of the archive as its index page lists it."""
+
+    name: str
+    what: str
+    period: str
+    count: str = ""
