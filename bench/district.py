@@ -8,6 +8,10 @@ months up to ``today``, verified claims for the fulfilled items and open claims 
 verification, each item's progress row to match, and a bound clerk (role committee) in the
 district committee and in each township committee, so a committee's /ledger can be asked.
 Without it the rows are exactly those of before (its callers see no change).
+
+With ``published_snapshots`` (``--published-snapshots``) each pledge also carries the snapshot
+publication keeps (pledger's name and the items as approved), as the bot writes it: what the
+publicity table and the pledge letters print.
 """
 
 from __future__ import annotations
@@ -49,12 +53,18 @@ async def _bulk(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 async def build_district(
-    url: str, today: date, seed: int = 4, *, year_of_progress: bool = False
+    url: str,
+    today: date,
+    seed: int = 4,
+    *,
+    year_of_progress: bool = False,
+    published_snapshots: bool = False,
 ) -> dict[str, int]:
     """Create and fill the database; returns the row counts.
 
-    ``year_of_progress``: add the year's progress records, claims and committee clerks (see
-    the module's docstring)."""
+    ``year_of_progress``: add the year's progress records, claims and committee clerks;
+    ``published_snapshots``: the snapshot of each published pledge (see the module's
+    docstring)."""
     rng = random.Random(seed)
     db = Database(url)
     await db.migrate()
@@ -164,6 +174,8 @@ async def build_district(
                         "last_progress_at": now,
                     }
                 )
+    if published_snapshots:
+        _snapshots(pledges, items, now)
     counts: dict[str, int] = {}
     entries: list[dict[str, Any]] = []
     if year_of_progress:
@@ -190,6 +202,34 @@ async def build_district(
         **counts,
         **({"progress_entries": len(entries)} if year_of_progress else {}),
     }
+
+
+def _snapshots(pledges: list[dict[str, Any]], items: list[dict[str, Any]], now: datetime) -> None:
+    """Each pledge's ``published_snapshot``, as publication writes it."""
+    of: dict[int, list[dict[str, Any]]] = {}
+    for item in items:
+        of.setdefault(item["pledge_id"], []).append(item)
+    for pledge in pledges:
+        pledge["published_snapshot"] = {
+            "number": pledge["number"],
+            "pledger_name": f"党员{pledge['person_id']}",
+            "org_name": "",
+            "horizon": "annual",
+            "is_oral": False,
+            "amended": False,
+            "items": [
+                {
+                    "id": i["id"],
+                    "category": i["category"],
+                    "content": i["content"],
+                    "target": i["target"],
+                    "deadline": i["deadline"].isoformat(),
+                    "responsible": i["responsible"],
+                }
+                for i in of.get(pledge["id"], [])
+            ],
+            "published_at": now.isoformat(),
+        }
 
 
 def _clerks(last_pid: int, now: datetime) -> list[dict[str, Any]]:
@@ -362,6 +402,11 @@ def main() -> None:
         action="store_true",
         help="add a year of progress records and claims, and bound committee clerks",
     )
+    parser.add_argument(
+        "--published-snapshots",
+        action="store_true",
+        help="give each published pledge its snapshot (what the board table and letters print)",
+    )
     args = parser.parse_args()
     if "://" in args.path:
         url = args.path
@@ -369,7 +414,14 @@ def main() -> None:
         Path(args.path).unlink(missing_ok=True)
         url = f"sqlite+aiosqlite:///{args.path}"
     started = time.perf_counter()
-    counts = asyncio.run(build_district(url, args.today, year_of_progress=args.year_of_progress))
+    counts = asyncio.run(
+        build_district(
+            url,
+            args.today,
+            year_of_progress=args.year_of_progress,
+            published_snapshots=args.published_snapshots,
+        )
+    )
     asyncio.run(advance_sequences(url))
     print(f"built {counts} in {time.perf_counter() - started:.1f} s")
 
