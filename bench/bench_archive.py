@@ -130,6 +130,7 @@ def main() -> None:
     """Build the district once, then each figure in a child process of its own."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--child", nargs=3, metavar=("DB", "TASK", "CODE"))
+    parser.add_argument("--db", type=Path, help="a district built before (bench.district)")
     args = parser.parse_args()
     if args.child:
         path, task, code = args.child
@@ -137,20 +138,21 @@ def main() -> None:
         return
     out = sys.stdout.write
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "district.db"
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "bench.district",
-                str(path),
-                "--today",
-                TODAY.isoformat(),
-                "--year-of-progress",
-                "--published-snapshots",
-            ],
-            check=True,
-        )
+        path = args.db or Path(tmp) / "district.db"
+        if args.db is None:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.district",
+                    str(path),
+                    "--today",
+                    TODAY.isoformat(),
+                    "--year-of-progress",
+                    "--published-snapshots",
+                ],
+                check=True,
+            )
         branch, pledges, entries = asyncio.run(_largest_branch(path))
         stats = _run(path, "stats", "D")
         district = _run(path, "archive", "D")
