@@ -16,10 +16,13 @@ before it commits (storage/update_claim.py), the ballot box records poll answers
 transaction that writes their ballots. So a crash before that commit leaves the update
 unrecorded and it is put back; a crash after leaves it recorded and it is not (and were it
 delivered again, the guard and the claim stop it). An update that wrote nothing is never
-recorded: it is put back if its segment is still there, and handling it again changes
-nothing (its answer may come twice). Answers are kept whole and in order, and a poll answer
+recorded: the journal keeps it until the persistence has saved the dialog state it left
+(handlers/evaluation.VotingApplication.update_persistence), so a crash before that puts it
+back; handling it again changes nothing (its answer may come twice). Answers are kept whole and in order, and a poll answer
 sets a state (the voter's current choice), so putting back what was not recorded leaves the
-ballots as if nothing had happened.
+ballots as if nothing had happened. An older answer that a newer one of the same voter
+supersedes is not put back, and is recorded as handled: Telegram delivers again what the dead
+process had not confirmed, and that copy must not undo the newer answer.
 
 Why files and not a table: an append is a system call on the event loop's thread, no
 transaction, no wait for the database's single writer (which the ballot box holds for each
@@ -44,6 +47,7 @@ import time
 import zlib
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -175,9 +179,15 @@ class UpdateJournal:
         if not updates:
             self.prune()
             return []
+        superseded = _superseded_votes(updates)
         async with self.db.uow() as uow:
             handled = await uow.updates.handled_among(list(updates))
-        superseded = _superseded_votes(updates)
+            # Not put back, and recorded as handled: Telegram delivers again what the dead
+            # process had not confirmed, and an older answer taken after the newer one
+            # would undo it (the ballot box stops a recorded update as a duplicate).
+            stale = sorted(superseded - handled)
+            if stale:
+                await uow.updates.record_handled(stale, datetime.now(UTC))
         ordered = [updates[i] for i in sorted(updates) if i not in handled and i not in superseded]
         self._next = max(self._next, max(updates) + 1)
         self._take(u["update_id"] for u in ordered)

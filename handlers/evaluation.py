@@ -307,6 +307,8 @@ class VotingApplication(
     a chat, chats side by side, so one slow answer does not hold everyone else's."""
 
     _lanes: ChatLanes | None = None
+    # Updates handled since the persistence last saved what they left in memory.
+    _unsaved: list[int] | None = None
 
     async def process_update(self, update: object) -> None:
         """Poll answers into the ballot box; the rest into their chat's lane."""
@@ -324,9 +326,11 @@ class VotingApplication(
             await self._lanes.room(POLL_PAUSE)
 
     async def _handle(self, update: object) -> None:
-        """One update through the handlers; then the journal may forget it (its effects are
-        committed with its mark, storage/update_claim.py). The sender's person is read once
-        for the whole update (Database.one_update)."""
+        """One update through the handlers. Its effects in the database are committed with
+        its mark (storage/update_claim.py); what it left in memory (a dialog's state, its
+        user_data) is saved by the persistence's next flush, and only then may the journal
+        forget it (:meth:`update_persistence`). The sender's person is read once for the
+        whole update (Database.one_update)."""
         services = self.bot_data.services
         update_id = update.update_id if isinstance(update, Update) else None
         try:
@@ -334,8 +338,25 @@ class VotingApplication(
                 await super().process_update(update)
                 await flush_dialogs(services.db)  # what no effect carried (bot/chat/dialogs)
         finally:
-            if isinstance(update, Update):
-                self.bot_data.services.journal.handled((update.update_id,))
+            if update_id is not None:
+                if self._unsaved is None:
+                    self._unsaved = []
+                self._unsaved.append(update_id)
+
+    async def update_persistence(self) -> None:
+        """Save the dialogs' states and user_data, then let the journal forget the updates
+        handled before: a crash before the save puts those back at the next start, so a step
+        that lives only in a dialog's state (the review's return button asks for a comment
+        and writes nothing) is taken again instead of lost. An update whose effects were
+        committed is not taken again (processed_updates); a dialog whose state follows a
+        write derives its step from the database (handlers/pledge_draft.py)."""
+        saved, self._unsaved = self._unsaved or [], []
+        try:
+            await super().update_persistence()
+        except BaseException:
+            self._unsaved = saved + self._unsaved  # kept until a save succeeds
+            raise
+        self.bot_data.services.journal.handled(saved)
 
 
 # ---- wiring ------------------------------------------------------------------------------

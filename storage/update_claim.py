@@ -8,13 +8,26 @@ at all. If the id is recorded already, an earlier delivery did this work: the un
 rolls back and :class:`UpdateSeenBefore` stops the update (handlers/errors.py). A crash before
 the commit leaves neither, so the update journal (bot/update_journal.py) puts the update back
 at the next start and it is handled again; a crash after leaves both, and the replay is
-stopped. An update that writes nothing (/help) is never recorded: handling it again changes
-nothing.
+stopped.
+
+An update that writes nothing (/help, a list, a button that only opens a dialog) is not
+recorded, by decision: its effect is a reply and perhaps a dialog's state, and recording it
+would cost a writing transaction (SQLite's one writer) for nothing. The journal keeps it until
+the persistence has saved what it left in memory (VotingApplication.update_persistence); a
+crash before that puts it back, and its reply may come twice.
+
+What is delivered how. A handler's reply is sent after the commit: a crash between the commit
+and the send loses the reply, never the effect (the person asks again: /pledge shows the step
+the draft is at). What the bot decides on its own goes through the outbox, in the transaction
+of the decision: at least once (a row in flight at a crash is sent again).
 
 What this does not cover: an update whose handler commits two writing units of work (the
-mark goes with the first). A crash between the two loses the second; a handler's effects
-belong in one unit of work (one service call). PTB's conversation states are flushed by
-storage/persistence.py on their own schedule, not with the update's effects.
+mark goes with the first; a crash between them loses the second). Only the broadcast queue
+does so, by design: its chunks resume from their watermark (bot/domain/broadcast_queue.py).
+A dialog's state after a step that wrote is saved by the persistence, not with the step: a
+crash in between loses the state, so such a dialog derives its step from the database (the
+pledge draft: handlers/pledge_draft.answer_lost_step). tests/slow/test_kill_mixed.py kills the
+bot at random moments and checks every update's effect exactly once.
 
 Which statements write is told by SQLAlchemy's execution context (an INSERT, UPDATE or DELETE
 construct) or, for SQL text, by its first word; the same hook refuses writes in a read-only

@@ -148,3 +148,18 @@ async def test_an_older_vote_never_undoes_a_newer_one(db: Database, tmp_path: Pa
         await uow.updates.record_handled([63, 64], NOW)
     back = await UpdateJournal(directory, db, KEY).unhandled()
     assert [u["update_id"] for u in back] == [61, 62]  # not 60: voter 1 chose again (63)
+
+
+async def test_an_older_vote_delivered_again_after_a_restart_is_stopped(
+    db: Database, tmp_path: Path
+) -> None:
+    """The bot died before telling Telegram that two answers of one voter arrived: the newer
+    comes back from the journal, and Telegram delivers both again. The older one must then
+    be a duplicate (recorded as handled), or it would undo the newer."""
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    keep(journal, vote(70, 1, 0), vote(71, 1, 2))  # chose, then changed; neither written
+    back = await UpdateJournal(directory, db, KEY).unhandled()
+    assert [u["update_id"] for u in back] == [71]
+    async with db.uow() as uow:
+        assert await uow.updates.handled_among([70, 71]) == {70}  # 71 is still to be written
