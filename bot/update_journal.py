@@ -10,19 +10,19 @@ start every kept update not recorded as handled goes back into the queue, oldest
 polling resumes. If the append fails, the fetch fails: the Updater retries it with the same
 offset and Telegram delivers the same updates again.
 
-"Handled" is what processed_updates records, always in the transaction of the update's
-effects: the first unit of work of a message or a button press that writes records it just
-before it commits (storage/update_claim.py), the ballot box records poll answers in the very
-transaction that writes their ballots. So a crash before that commit leaves the update
-unrecorded and it is put back; a crash after leaves it recorded and it is not (and were it
-delivered again, the guard and the claim stop it). An update that wrote nothing is never
-recorded: the journal keeps it until the persistence has saved the dialog state it left
+"Handled" is what processed_updates records, always in the transaction of the update's effects:
+the first unit of work of a message or a button press that writes records it just before it
+commits (storage/update_claim.py), the ballot box records poll answers in the very transaction
+that writes their ballots. So a crash before that commit leaves the update unrecorded and it is
+put back; a crash after leaves it recorded and it is not (and were it delivered again, the
+guard and the claim stop it). An update that wrote nothing is never recorded: the journal keeps
+it until the persistence has saved the dialog state it left
 (handlers/evaluation.VotingApplication.update_persistence), so a crash before that puts it
-back; handling it again changes nothing (its answer may come twice). Answers are kept whole and in order, and a poll answer
-sets a state (the voter's current choice), so putting back what was not recorded leaves the
-ballots as if nothing had happened. An older answer that a newer one of the same voter
-supersedes is not put back, and is recorded as handled: Telegram delivers again what the dead
-process had not confirmed, and that copy must not undo the newer answer.
+back; handling it again changes nothing (its answer may come twice). Answers are kept whole and
+in order, and a poll answer sets a state (the voter's current choice), so putting back what was
+not recorded leaves the ballots as if nothing had happened. An older answer that a newer one of
+the same voter supersedes is not put back, and is recorded as handled: Telegram delivers again
+what the dead process had not confirmed, and that copy must not undo the newer answer.
 
 Why files and not a table: an append is a system call on the event loop's thread, no
 transaction, no wait for the database's single writer (which the ballot box holds for each

@@ -26,8 +26,7 @@ mark goes with the first; a crash between them loses the second). Only the broad
 does so, by design: its chunks resume from their watermark (bot/domain/broadcast_queue.py).
 A dialog's state after a step that wrote is saved by the persistence, not with the step: a
 crash in between loses the state, so such a dialog derives its step from the database (the
-pledge draft: handlers/pledge_draft.answer_lost_step). tests/slow/test_kill_mixed.py kills the
-bot at random moments and checks every update's effect exactly once.
+pledge draft: handlers/pledge_draft.answer_lost_step).
 
 Which statements write is told by SQLAlchemy's execution context (an INSERT, UPDATE or DELETE
 construct) or, for SQL text, by its first word; the same hook refuses writes in a read-only
