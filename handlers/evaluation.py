@@ -348,8 +348,8 @@ class VotingApplication(
         handled before: a crash before the save puts those back at the next start, so a step
         that lives only in a dialog's state (the review's return button asks for a comment
         and writes nothing) is taken again instead of lost. An update whose effects were
-        committed is not taken again (processed_updates); a dialog whose state follows a
-        write derives its step from the database (handlers/pledge_draft.py)."""
+        committed is not taken again (processed_updates); a dialog on the router saves its
+        state with the step's effect (bot/chat/dialogs.py)."""
         saved, self._unsaved = self._unsaved or [], []
         try:
             await super().update_persistence()

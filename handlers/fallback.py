@@ -17,7 +17,6 @@ from bot.i18n import t
 from bot.menu import ROLE_COMMANDS
 from handlers.common import locale_of, reply
 from handlers.dialog import command_of
-from handlers.pledge_draft import answer_lost_step
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +24,7 @@ ALL_COMMANDS = frozenset(c for commands in ROLE_COMMANDS.values() for c in comma
 
 
 async def not_understood(update: Update, ctx: Ctx) -> None:
-    """Private text outside any conversation: the answer to a draft's step whose dialog state
-    was lost in a crash (handlers/pledge_draft.answer_lost_step), else point to /help."""
-    if await answer_lost_step(update, ctx):
-        return
+    """Private text outside any conversation: point to /help."""
     await reply(update, t(await locale_of(update, ctx), "fallback.not_understood"))
 
 

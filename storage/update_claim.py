@@ -24,9 +24,9 @@ of the decision: at least once (a row in flight at a crash is sent again).
 What this does not cover: an update whose handler commits two writing units of work (the
 mark goes with the first; a crash between them loses the second). Only the broadcast queue
 does so, by design: its chunks resume from their watermark (bot/domain/broadcast_queue.py).
-A dialog's state after a step that wrote is saved by the persistence, not with the step: a
-crash in between loses the state, so such a dialog derives its step from the database (the
-pledge draft: handlers/pledge_draft.answer_lost_step).
+A dialog on the router (bot/chat/dialogs.py) saves its state with the step's effect; a dialog
+still on PTB's ConversationHandler has its state saved by the persistence after the step, and
+the journal keeps the update until that save (above).
 
 Which statements write is told by SQLAlchemy's execution context (an INSERT, UPDATE or DELETE
 construct) or, for SQL text, by its first word; the same hook refuses writes in a read-only
