@@ -801,6 +801,10 @@ class EvaluationService:
         self.quorum_small = quorum_small
         self.pass_permille = round(pass_percent * 10)
         self._pending: list[_Pending] = []
+        # Polls whose answers wait for the poll's id to be recorded (UNKNOWN_POLL_RETRY):
+        # every later answer to such a poll waits behind them, so none overtakes an older one
+        # (the last answer must win, and the retry comes after newer answers otherwise).
+        self._waiting: dict[str, list[_Pending]] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._full = asyncio.Event()
         self._failures = 0  # consecutive failures of the batch in hand
@@ -1088,6 +1092,10 @@ class EvaluationService:
         self._enqueue(_Pending(answer, None))
 
     def _enqueue(self, pending: _Pending) -> None:
+        waiting = self._waiting.get(pending.answer.poll_id)
+        if waiting is not None:  # behind the older answers to the same poll
+            waiting.append(pending)
+            return
         self._pending.append(pending)
         if len(self._pending) >= BATCH_MAX:
             self._full.set()
@@ -1107,10 +1115,26 @@ class EvaluationService:
             await asyncio.shield(self._flusher)
 
     def _retry_later(self, pending: _Pending) -> None:
-        # The poll's id may not be recorded yet (the vote came right after the poll).
-        loop = asyncio.get_running_loop()
+        # The poll's id may not be recorded yet (the vote came right after the poll): this
+        # answer, and every later one to the same poll, go into the box again in order.
         again = _Pending(pending.answer, pending.future, final=True)
-        loop.call_later(UNKNOWN_POLL_RETRY, self._enqueue, again)
+        poll_id = pending.answer.poll_id
+        waiting = self._waiting.get(poll_id)
+        if waiting is not None:
+            waiting.append(again)
+            return
+        self._waiting[poll_id] = [again]
+        # Answers to this poll already in the box, behind this one, wait with it.
+        behind = [p for p in self._pending if p.answer.poll_id == poll_id]
+        if behind:
+            self._pending = [p for p in self._pending if p.answer.poll_id != poll_id]
+            self._waiting[poll_id].extend(behind)
+        asyncio.get_running_loop().call_later(UNKNOWN_POLL_RETRY, self._release, poll_id)
+
+    def _release(self, poll_id: str) -> None:
+        """The retry: a poll's waiting answers back into the box, oldest first."""
+        for pending in self._waiting.pop(poll_id, []):
+            self._enqueue(pending)
 
     async def _flush_soon(self) -> None:
         while self._pending:

@@ -400,3 +400,34 @@ async def test_a_hidden_result_leaves_the_store_without_a_figure(
     assert result is not None and result.published is False
     figures = (result.satisfied, result.basic, result.unsatisfied, result.rate_permille)
     assert figures == (None, None, None, None) and result.passed is None
+
+
+async def test_an_answer_that_came_before_the_polls_id_is_not_overtaken_by_a_newer_one(
+    box: tuple[Database, FakeClock, EvaluationService], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resident answers the ballot before the bot has recorded its poll id, then changes
+    the answer once it has: the newer choice is the ballot, not the older one tried again."""
+    db, clock, service = box
+    monkeypatch.setattr(evaluation_module, "UNKNOWN_POLL_RETRY", 0.05)
+    org_id, _ = await seed(db, clock, 3)
+    opened = await service.open(
+        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
+    )
+    voter = FIRST_TG
+    async with db.uow() as uow:
+        rows = await uow.outbox.due(datetime(2100, 1, 1, tzinfo=TZ), 100_000)
+    [row] = [r for r in rows if r.method == "sendPoll" and r.chat_id == voter]
+    poll_id = f"poll-{row.id}"  # the id polls_for records for this row
+
+    first = service.submit(Answer(1, voter, poll_id, (0,), clock.now()))  # satisfied
+    await asyncio.sleep(0)  # taken into the box before the poll's id is known
+    await service.drain()
+    assert await polls_for(db, opened.evaluation_id)  # now the id is recorded
+    newer = service.submit(Answer(2, voter, poll_id, (2,), clock.now()))  # unsatisfied
+    assert await asyncio.wait_for(asyncio.gather(first, newer), 5) == [
+        Verdict.COUNTED,
+        Verdict.COUNTED,
+    ]
+    async with db.engine.connect() as conn:
+        choices = (await conn.execute(select(schema.ballots.c.choice))).scalars().all()
+    assert choices == [Choice.UNSATISFIED.value]
