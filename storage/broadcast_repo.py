@@ -19,6 +19,7 @@ from storage import schema as s
 from storage.accounts import telegram_chat, telegram_id, with_telegram
 from storage.bulk import insert_rows
 from storage.ordering import by_name
+from storage.pace import paced
 
 CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
 QUEUE_NS = "broadcast_queue"  # kv: a broadcast still being queued → its audience, watermark
@@ -153,7 +154,7 @@ class BroadcastRepo:
         if exclude is not None:
             query = query.where(p.id != exclude)
         rows = await self.conn.execute(query.order_by(p.id).limit(limit))
-        return [Member(int(i), n, t, loc) for i, n, t, loc in rows]
+        return [Member(int(i), n, t, loc) async for i, n, t, loc in paced(rows)]
 
     async def count_recipients(self, broadcast_id: int, more: int) -> None:
         """A chunk of recipients was queued: the broadcast counts them."""

@@ -11,6 +11,10 @@ from typing import Any
 from sqlalchemy import JSON, Table, bindparam, func, insert, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from storage.pace import Pacer
+
+CHUNK = 500  # rows a statement: its JSON text is made in one call that holds the loop
+
 
 def json_each(name: str) -> Any:
     """The table of the JSON array bound as ``name`` (its column: value)."""
@@ -28,7 +32,7 @@ def rows_as_json(dialect: str) -> bool:
 
 
 async def insert_rows(
-    conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], chunk: int = 2000
+    conn: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]], chunk: int = CHUNK
 ) -> None:
     """Insert ``rows`` (all with the keys of the first), in their order.
 
@@ -38,6 +42,8 @@ async def insert_rows(
     once a row. The values go through their columns' own bind processors (the stored form is
     the same either way; a value repeated across rows, like the batch's timestamp, is
     processed once); a JSON column's value travels as JSON and is stored as its JSON text.
+    Converting the values is paced (storage/pace.py): a batch of a district's rows is walked
+    a few milliseconds at a time, and a chunk's JSON text stays small.
     Other engines take the plain executemany.
     """
     if not rows:
@@ -62,13 +68,16 @@ async def insert_rows(
     statement = insert(table).from_select(
         names, select(*picks).select_from(source).order_by(literal_column("key"))
     )
+    pace = Pacer()
     for start in range(0, len(rows), chunk):
         batch = rows[start : start + chunk]
         values: list[list[Any]] = [list(pick(row)) for row in batch]
+        await pace()
         for i, process in enumerate(processors):
             if process is None:
                 continue
             memo: dict[Any, Any] = {}
+            await pace()
             for value in values:
                 raw = value[i]
                 if raw is None:

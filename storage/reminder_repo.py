@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage import schema as s
 from storage.accounts import telegram_chat, with_telegram
+from storage.bulk import insert_rows
+from storage.pace import paced
 
 KEY_CHUNK = 500  # keeps IN (...) lists well under every engine's parameter limit
 
@@ -80,16 +82,17 @@ class ReminderRepo:
             )
         )
         rows = await self.conn.execute(query)
-        return [DueItem(*row) for row in rows]
+        return [DueItem(*row) async for row in paced(rows)]  # a district: tens of thousands
 
-    async def advance_watermarks(self, marks: Sequence[tuple[int, date]]) -> None:
-        """Set each item's next reminder day (one executemany)."""
-        if marks:
+    async def advance_watermarks(self, day: date, item_ids: Sequence[int]) -> None:
+        """Set these items' next reminder day (one statement a KEY_CHUNK of items: an
+        executemany converts every parameter set in Python on the event loop)."""
+        items = s.pledge_items.c
+        for start in range(0, len(item_ids), KEY_CHUNK):
             await self.conn.execute(
                 update(s.pledge_items)
-                .where(s.pledge_items.c.id == bindparam("item"))
-                .values(remind_from=bindparam("day")),
-                [{"item": item, "day": day} for item, day in marks],
+                .where(items.id.in_(list(item_ids[start : start + KEY_CHUNK])))
+                .values(remind_from=day)
             )
 
     async def already_queued(self, keys: Iterable[str]) -> set[str]:
@@ -106,8 +109,7 @@ class ReminderRepo:
 
     async def record(self, rows: Sequence[dict[str, Any]]) -> None:
         """Remember reminders as queued (in the same transaction as their outbox rows)."""
-        if rows:
-            await self.conn.execute(insert(s.reminder_log), list(rows))
+        await insert_rows(self.conn, s.reminder_log, rows)
 
     async def recipients(
         self, *, roles: Iterable[str] | None = None, org_ids: Iterable[int] | None = None
@@ -122,7 +124,7 @@ class ReminderRepo:
         if org_ids is not None:
             query = query.where(p.c.org_id.in_(list(org_ids)))
         rows = await self.conn.execute(query.order_by(p.c.id))
-        return [Recipient(*row) for row in rows]
+        return [Recipient(*row) async for row in paced(rows)]
 
     async def people(self, ids: Iterable[int]) -> dict[int, Recipient]:
         """Bound people by id."""
@@ -171,7 +173,7 @@ class ReminderRepo:
             )
             .distinct()
         )
-        return {int(pid): int(oid) for pid, oid in rows}
+        return {int(pid): int(oid) async for pid, oid in paced(rows)}
 
     async def pledgers_reported_in_month(self, month: str) -> set[int]:
         """Members with progress recorded on their pledges in a month (YYYY-MM), whoever
@@ -183,7 +185,7 @@ class ReminderRepo:
             .where(and_(entries.c.month == month, s.pledges.c.person_id.is_not(None)))
             .distinct()
         )
-        return {pid for (pid,) in rows}
+        return {pid async for (pid,) in paced(rows)}
 
     async def branch_figures(self) -> dict[int, tuple[int, int]]:
         """Per organisation: (items of published pledges, items fulfilled)."""

@@ -12,7 +12,6 @@ others are answered between chunks.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from bot.domain.notify import CAPTION_LIMIT, message_row, split_text, utf16_len
 from bot.i18n import t
 from storage.broadcast_repo import BroadcastRecord, Delivery, Member
 from storage.db import Database
+from storage.pace import paced
 from storage.repositories import OutboxRow
 from storage.uow import UnitOfWork
 
@@ -577,9 +577,7 @@ class BroadcastService:
         headers: dict[tuple[str | None, bool], str] = {}
         buttons: dict[tuple[str | None, int], Buttons] = {}
         rows: list[dict[str, Any]] = []
-        for n, (member, round_) in enumerate(targets, start=1):
-            if n % 2000 == 0:
-                await asyncio.sleep(0)  # a district's rows take a while: let replies through
+        async for member, round_ in paced(targets):  # a district's rows: replies go between
             if member.tg_user_id is None:
                 continue
             header = headers.get((member.locale, round_ > 1))

@@ -293,34 +293,52 @@ class ExportService:
         """Read what the file needs; return the (thread-safe) function that builds it."""
         today = self.today()
         stamp = today.isoformat()
+        # Each builder imports its library in the builder's thread: openpyxl or fpdf
+        # take a tenth of a second to import, which held the event loop on a first export.
         if kind in PUBLIC_KINDS:
             table = await self.publicity_table(uow, org, today, locale)
             if kind is ExportKind.PUBLICITY_PDF:
-                from bot.exports.pdf import publicity_pdf
-
                 name = file_name(org.name, t(locale, "export.file.publicity"), stamp, ext="pdf")
                 caption = t(locale, "export.caption.publicity_pdf", org=org.name)
-                return lambda: ExportFile(name, publicity_pdf(table), PDF_MIME, caption)
-            from bot.exports.xlsx import publicity_xlsx
 
+                def publicity_pdf() -> ExportFile:
+                    from bot.exports.pdf import publicity_pdf
+
+                    return ExportFile(name, publicity_pdf(table), PDF_MIME, caption)
+
+                return publicity_pdf
             name = file_name(org.name, t(locale, "export.file.publicity"), stamp, ext="xlsx")
             caption = t(locale, "export.caption.publicity_xlsx", org=org.name)
-            return lambda: ExportFile(name, publicity_xlsx(table), XLSX_MIME, caption)
-        if kind is ExportKind.LEDGER:
-            from bot.exports.xlsx import ledger_xlsx
 
+            def publicity_xlsx() -> ExportFile:
+                from bot.exports.xlsx import publicity_xlsx
+
+                return ExportFile(name, publicity_xlsx(table), XLSX_MIME, caption)
+
+            return publicity_xlsx
+        if kind is ExportKind.LEDGER:
             sheet = await self.ledger_sheet(uow, org, today, locale)
             name = file_name(org.name, t(locale, "export.file.ledger"), stamp, ext="xlsx")
             caption = t(locale, "export.caption.ledger", org=org.name, items=len(sheet.lines))
-            return lambda: ExportFile(name, ledger_xlsx(sheet), XLSX_MIME, caption)
-        if kind is ExportKind.STATS:
-            from bot.exports.xlsx import stats_xlsx
 
+            def ledger_xlsx() -> ExportFile:
+                from bot.exports.xlsx import ledger_xlsx
+
+                return ExportFile(name, ledger_xlsx(sheet), XLSX_MIME, caption)
+
+            return ledger_xlsx
+        if kind is ExportKind.STATS:
             form: StatsForm = await gather(uow, org, today, locale)
             name = file_name(org.name, t(locale, "export.file.stats"), stamp, ext="xlsx")
             caption = t(locale, "export.caption.stats", org=org.name)
             message = render_message(locale, form)
-            return lambda: ExportFile(name, stats_xlsx(form), XLSX_MIME, caption, message)
+
+            def stats_xlsx() -> ExportFile:
+                from bot.exports.xlsx import stats_xlsx
+
+                return ExportFile(name, stats_xlsx(form), XLSX_MIME, caption, message)
+
+            return stats_xlsx
         raise DomainError("export.pick_a_pledge")
 
     async def publicity_table(
@@ -433,12 +451,16 @@ class ExportService:
     async def _letter(
         self, uow: UnitOfWork, pledge: dict[str, Any], locale: str
     ) -> Callable[[], ExportFile]:
-        from bot.exports.pdf import letter_pdf
-
         letter = await self.letter_model(uow, pledge, locale)
         name = file_name(letter.pledger, t(locale, "export.file.letter"), letter.number, ext="pdf")
         caption = t(locale, "export.caption.letter", number=letter.number, name=letter.pledger)
-        return lambda: ExportFile(name, letter_pdf(letter), PDF_MIME, caption)
+
+        def letter_pdf() -> ExportFile:
+            from bot.exports.pdf import letter_pdf  # in the builder's thread (see gather_file)
+
+            return ExportFile(name, letter_pdf(letter), PDF_MIME, caption)
+
+        return letter_pdf
 
     async def letter_model(self, uow: UnitOfWork, pledge: dict[str, Any], locale: str) -> Letter:
         """A published pledge as its letter prints it (reviewer, post, recorder, items)."""

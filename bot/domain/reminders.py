@@ -26,6 +26,7 @@ from bot.domain.resident_phone import ask_residents_step
 from bot.domain.selection import queue_ranking_reminders
 from bot.i18n import t
 from storage.db import Database
+from storage.pace import Pacer, paced
 from storage.reminder_repo import DueItem, Recipient, log_row
 from storage.uow import UnitOfWork
 
@@ -84,6 +85,7 @@ class _Batch:
     logged: list[dict[str, Any]] = field(default_factory=list)
     markers: list[dict[str, Any]] = field(default_factory=list)
     report: TickReport = field(default_factory=TickReport)
+    pace: Pacer = field(default_factory=Pacer)  # every sweep's loop adds: it yields here
 
     async def flush(self, at_least: int = 0) -> None:
         """Commit what was collected (when more than ``at_least`` rows wait): bounded memory,
@@ -130,6 +132,7 @@ class _Batch:
             self.outbox.extend(message_row(target, text, self.now))
             self.report.queued[kind] += 1
         await self.flush(at_least=FLUSH_ROWS)
+        await self.pace()
 
 
 class ReminderService:
@@ -169,10 +172,7 @@ class ReminderService:
         async with self.db.uow() as uow:  # at the tick's moment, not the clock's by now
             held = HeldClock(now, self.clock.tz)
             batch.report.queued.update(await rectification_tick.step(uow, held))
-        async with self.db.uow() as uow:  # the items' watermarks, once their reminders are in
-            await uow.reminders.advance_watermarks(
-                [(i.item_id, self._next_stage(i, today)) for i in due]
-            )
+        await self._advance(due, today)
         if batch.report.total:
             log.info("reminder tick queued %s", dict(batch.report.queued))
         return batch.report
@@ -191,6 +191,30 @@ class ReminderService:
         """Mute or unmute non-essential reminders for a person."""
         async with self.db.uow() as uow:
             await uow.reminders.set_muted(person_id, muted)
+
+    async def _advance(self, due: list[DueItem], today: date) -> None:
+        """The items' watermarks, once their reminders are in: a transaction of about
+        FLUSH_ROWS items at a time (a crash between two leaves some at the watermark they
+        had; the next tick finds their reminders' keys queued and sends nothing twice)."""
+        by_day: dict[date, list[int]] = defaultdict(list)
+        async for item in paced(due):
+            by_day[self._next_stage(item, today)].append(item.item_id)
+        held: list[tuple[date, list[int]]] = []
+        size = 0
+        for day, item_ids in by_day.items():
+            for start in range(0, len(item_ids), FLUSH_ROWS):
+                held.append((day, item_ids[start : start + FLUSH_ROWS]))
+                size += len(held[-1][1])
+                if size >= FLUSH_ROWS:
+                    await self._watermarks(held)
+                    held, size = [], 0
+        await self._watermarks(held)
+
+    async def _watermarks(self, marks: list[tuple[date, list[int]]]) -> None:
+        if marks:
+            async with self.db.uow() as uow:
+                for day, item_ids in marks:
+                    await uow.reminders.advance_watermarks(day, item_ids)
 
     # ---- deadlines --------------------------------------------------------------------
 
@@ -228,7 +252,7 @@ class ReminderService:
         secretaries = await self._secretaries(uow, {i.org_id for i in items})
         late_by_org: dict[int, list[tuple[str, DueItem]]] = defaultdict(list)
         planned: list[tuple[str, Recipient | None, str, DueItem]] = []
-        for item in items:
+        async for item in paced(items, batch.pace):
             owners: list[Recipient | None] = (
                 [pledgers[item.person_id]]
                 if item.person_id is not None and item.person_id in pledgers
@@ -251,7 +275,7 @@ class ReminderService:
                     suffix = f":p{owner.person_id}" if owner is not None else ""
                     planned.append((key + suffix, owner, kind, item))
         batch.known |= await repo.already_queued(key for key, _, _, _ in planned)
-        for key, owner, kind, item in planned:
+        async for key, owner, kind, item in paced(planned, batch.pace):
             if key in batch.known:
                 continue
             if kind == "overdue_secretary":

@@ -13,10 +13,12 @@ from sqlalchemy import func, select
 
 from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
 from bot.domain.clock import FakeClock
+from storage import pace
 from storage import schema as s
 from storage.db import Database
 from storage.repositories import OutboxRow
 from tests.accounts import insert_people
+from tests.loop_steps import counting_suspensions
 
 NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
 SECRETARY_TG = 1001
@@ -153,3 +155,20 @@ async def test_a_write_goes_in_between_the_chunks_of_a_big_notice(db: Database) 
         1000,
         1000,
     )
+
+
+async def test_queueing_a_chunk_gives_the_loop_back_row_by_row(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A chunk of a big notice is not one step of the event loop: with a slice of nothing,
+    each of 300 members read and each outbox row built lets the loop go on (at least 600
+    times), where before it went on only around the chunk's statements."""
+    await seed(db, 300)
+    monkeypatch.setattr(pace, "SLICE", 0.0)
+    suspensions = [0]
+    service = BroadcastService(db, FakeClock(NOW), chunk=2000)
+    sent = await counting_suspensions(
+        service.send(SECRETARY_TG, Notice("周六上午九点集中学习。"), MEMBERS), suspensions
+    )
+    assert (sent.total, sent.reachable) == (300, 300)
+    assert suspensions[0] >= 600
