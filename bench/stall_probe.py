@@ -193,14 +193,15 @@ async def probe(job: str, url: str, over: float, show: int) -> None:
     run = _jobs(url)[job]
     watch = LoopWatch(over)
     watch.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await run()
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     await watch.stop()
     stalls = sorted(watch.stalls, key=lambda s: -s.seconds)
     gaps = sorted(watch.gaps, key=lambda g: -g[2])
     worst = 1000 * gaps[0][1] if gaps else 0.0
-    print(f"\n== {job}: {took:.2f} s, {len(gaps)} stalls over {1000 * over:.0f} ms, ", end="")
+    print(f"\n== {job}: {took:.2f} s ({cpu:.2f} s CPU), ", end="")
+    print(f"{len(gaps)} stalls over {1000 * over:.0f} ms, ", end="")
     print(f"longest {worst:.0f} ms; heap {watch.heap:,} objects at the last full collection")
     print("  by the loop thread's CPU: wall ms / loop CPU ms / process CPU ms at +s")
     for b, g, c, p in gaps[:show]:
