@@ -777,8 +777,9 @@ def test_a_first_export_imports_its_file_library_off_the_event_loop(tmp_path: Pa
     export imports them in the thread that builds the file, not on the event loop (where a
     member's answer waited behind the import)."""
     root = Path(__file__).resolve().parents[2]
+    url = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     done = subprocess.run(
-        [sys.executable, "-c", FIRST_EXPORT, f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", str(DEMO)],
+        [sys.executable, "-c", FIRST_EXPORT, url, str(DEMO)],
         cwd=root,
         capture_output=True,
         text=True,
