@@ -347,6 +347,34 @@ class BroadcastRepo:
             [{"b_person": person, "b_round": rnd} for person, rnd in rounds],
         )
 
+    async def acknowledged_before_sent(
+        self, row_ids: Sequence[int]
+    ) -> list[tuple[int, int, int, str | None]]:
+        """(broadcast, chat, message id, recipient's language) of these notice rows, now sent,
+        whose recipient acknowledged the notice already (on another copy, while this one was
+        on its way): the copy still shows a live "收到" button."""
+        o, r, p = s.outbox.c, s.broadcast_recipients.c, s.people.c
+        if not row_ids:
+            return []
+        rows = await self.conn.execute(
+            select(o.broadcast_id, o.chat_id, o.message_id, p.locale)
+            .select_from(
+                s.outbox.join(
+                    s.broadcast_recipients,
+                    and_(r.broadcast_id == o.broadcast_id, r.chat_id == o.chat_id),
+                ).join(s.people, p.id == r.person_id)
+            )
+            .where(
+                and_(
+                    o.id.in_(list(row_ids)),
+                    o.status == "sent",
+                    o.message_id.is_not(None),
+                    r.acked_at.is_not(None),
+                )
+            )
+        )
+        return [(int(b), int(c), int(m), loc) for b, c, m, loc in rows]
+
     async def copies(self, broadcast_id: int, chat_id: int) -> list[tuple[int, dict[str, Any]]]:
         """(message_id, payload) of the notice's messages delivered to a chat."""
         o = s.outbox.c

@@ -731,9 +731,26 @@ class BroadcastService:
         return queued
 
     async def on_settled(self, uow: UnitOfWork, rows: Sequence[OutboxRow]) -> bool:
-        """Outbox hook: deliveries moved the figures of their broadcasts' reports."""
+        """Outbox hook: deliveries moved the figures of their broadcasts' reports; a copy
+        that arrived after its recipient had acknowledged another copy loses its button."""
+        now = self.clock.now()
+        notices = [
+            row.id for row in rows if row.broadcast_id is not None and row.payload.get("buttons")
+        ]
+        late = await uow.broadcasts.acknowledged_before_sent(notices)
+        await uow.outbox.add(
+            [
+                outbox_row(
+                    chat_id,
+                    "editMessageReplyMarkup",
+                    {"message_id": message_id, "buttons": stored(acked_buttons(locale, bid))},
+                    now,
+                )
+                for bid, chat_id, message_id, locale in late
+            ]
+        )
         ids = sorted({row.broadcast_id for row in rows if row.broadcast_id is not None})
-        return bool(ids) and await self._refresh(uow, ids, self.clock.now())
+        return (bool(ids) and await self._refresh(uow, ids, now)) or bool(late)
 
     async def report_view(
         self, uow: UnitOfWork, chat_id: int, payload: dict[str, Any]
