@@ -196,7 +196,7 @@ async def run_dispatcher(
             from telegram.ext import AIORateLimiter, ExtBot
 
             async with services.db.engine.begin() as conn:
-                await conn.execute(delete(schema.outbox).where(schema.outbox.c.method == "view"))
+                await conn.execute(delete(schema.outbox).where(schema.outbox.c.kind == "view"))
             rate = 0 if limits.global_per_second == 0 else 30
             bot: ExtBot[Any] = ExtBot(
                 TOKEN,

@@ -12,6 +12,8 @@ from telegram.ext import ApplicationBuilder, ContextTypes
 from bot import runtime, scheduler
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.telegram.files import TelegramFiles
+from bot.channels.telegram.flood import FloodControl
+from bot.channels.telegram.renderer import TelegramRenderer
 from bot.chat.router import Router
 from bot.context import BotData, Ctx, JiannuoApp, Services
 from bot.domain import rectification_tick
@@ -44,7 +46,7 @@ from bot.domain.suggestions import SuggestionService
 from bot.http import AiohttpRequest
 from bot.i18n import t
 from bot.menu import commands_for
-from bot.outbox import FloodControl, OutboxDispatcher, SendLimits
+from bot.outbox import OutboxDispatcher, SendLimits
 from bot.update_journal import JournalingRequest, UpdateJournal
 from bot.web.ballot_page import BallotPage
 from bot.web.board import PublicBoard
@@ -170,7 +172,11 @@ def build_application(
     # sends them by the file_id it knows them under, uploading once where it knows none.
     files = TelegramFiles(DbFileStore(db, DiskBlobs(settings.files_root())))
     dispatcher = OutboxDispatcher(
-        db, app.bot, clock, poll_seconds=settings.outbox_poll_seconds, limits=limits, files=files
+        db,
+        TelegramRenderer(app.bot, files=files),
+        clock,
+        poll_seconds=settings.outbox_poll_seconds,
+        limits=limits,
     )
     broadcasts = BroadcastService(db, clock)
     # The sender's delivery report is a live view of the outbox, refreshed as rows settle.

@@ -29,7 +29,9 @@ from telegram.ext import (
 
 from bot.channels.telegram.callbacks import markup
 from bot.channels.telegram.files import incoming_of
+from bot.channels.telegram.renderer import TEXT_LIMIT
 from bot.chat.actions import Button, Rows, action
+from bot.chat.text import utf16_len
 from bot.context import Ctx
 from bot.domain.broadcast import (
     FEATURE,
@@ -45,7 +47,6 @@ from bot.domain.broadcast import (
     title_of,
 )
 from bot.domain.dates import format_date
-from bot.domain.notify import TEXT_LIMIT, utf16_len
 from bot.i18n import t
 from handlers.common import (
     Buttons,

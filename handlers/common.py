@@ -11,8 +11,10 @@ from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.callbacks import decode, markup
+from bot.channels.telegram.renderer import TEXT_LIMIT
 from bot.chat.actions import Action, AnyRows
 from bot.chat.actor import TELEGRAM, Account, Actor
+from bot.chat.text import split_text
 from bot.context import Ctx
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, NotRegistered
@@ -54,9 +56,7 @@ async def reply(
     chat = update.effective_chat
     if chat is None:
         return
-    from bot.domain.notify import split_text
-
-    parts = split_text(text)
+    parts = split_text(text, TEXT_LIMIT)
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         await chat.send_message(part, reply_markup=markup(buttons) if last else None)

@@ -622,10 +622,18 @@ class OutboxBatch:
         """The channel refused the row for good."""
         self.failed.append({"b_id": row_id, "b_error": error[:1000]})
 
-    def postpone(self, row_id: int, not_before: datetime, attempts: int, error: str) -> None:
-        """The row is tried again from ``not_before``."""
+    def postpone(
+        self, row_id: int, not_before: datetime, attempts: int, error: str, parts_sent: int = 0
+    ) -> None:
+        """The row is tried again from ``not_before`` (after the ``parts_sent`` delivered)."""
         self.postponed.append(
-            {"b_id": row_id, "b_not_before": not_before, "b_attempts": attempts, "b_error": error}
+            {
+                "b_id": row_id,
+                "b_not_before": not_before,
+                "b_attempts": attempts,
+                "b_error": error,
+                "b_parts": parts_sent,
+            }
         )
 
 
@@ -730,6 +738,7 @@ class OutboxRepo:
                     not_before=_bind("b_not_before"),
                     attempts=_bind("b_attempts"),
                     error=_bind("b_error"),
+                    parts_sent=_bind("b_parts"),
                 ),
                 batch.postponed,
             )
@@ -741,7 +750,7 @@ class OutboxRepo:
         (a unique index on the pending views' refs holds it, also between processes);
         False if one was already waiting.
         """
-        if row.get("method") != "view" or not row.get("ref"):
+        if row.get("kind") != "view" or not row.get("ref"):
             raise ValueError("refresh_view takes a view row with a ref")
         result = await self.conn.execute(_queue_view(self.conn.dialect.name), row)
         return bool(result.rowcount)

@@ -180,19 +180,23 @@ counters = Table(
 )
 
 # The rows of live views waiting to be sent (a literal predicate: a partial index's).
-PENDING_VIEW = text("method = 'view' AND status = 'pending'")
+PENDING_VIEW = text("kind = 'view' AND status = 'pending'")
 
 outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("chat_id", BigInteger, nullable=False),
-    Column("method", String(32), nullable=False),
+    # A channel-neutral intent (bot/chat/intents.py): message, view, ballot, close_ballot, edit,
+    # file; its payload is rendered by the channel.
+    Column("kind", String(32), nullable=False),
     Column("payload", JSON, nullable=False),
     # A posted message that may later be edited in place is named by ref (e.g. board:pledge:7).
     Column("ref", String(64), nullable=True, index=True),
     Column("status", String(10), nullable=False, default="pending"),
     Column("attempts", Integer, nullable=False, default=0),
+    # The parts of a message its channel split that were delivered (a retry goes on after them).
+    Column("parts_sent", Integer, nullable=False, default=0, server_default="0"),
     _ts("not_before", nullable=False),
     Column("message_id", BigInteger, nullable=True),
     Column("error", Text, nullable=True),

@@ -10,6 +10,7 @@ from bot.domain.clock import Clock
 from bot.domain.dates import format_day
 from bot.domain.enums import Role
 from bot.domain.models import Org
+from bot.domain.notify import view_row
 from bot.domain.progress_models import ItemProgress, ItemStatus
 from bot.domain.render import item_lines, pledger_line
 from bot.i18n import t
@@ -121,16 +122,7 @@ async def queue_board_post(
     At most one refresh waits per post, so a burst of ticks makes one edit.
     """
     return await uow.outbox.refresh_view(
-        {
-            "chat_id": chat_id,
-            "method": "view",
-            "payload": {"view": BOARD_VIEW, "pledge": pledge_id},
-            "ref": ref,
-            "status": "pending",
-            "attempts": 0,
-            "not_before": now,
-            "created_at": now,
-        }
+        view_row(chat_id, ref, {"view": BOARD_VIEW, "pledge": pledge_id}, now)
     )
 
 

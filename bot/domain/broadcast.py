@@ -20,7 +20,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot.chat import features
-from bot.chat.actions import Button, Rows, action, stored
+from bot.chat.actions import Button, Rows, action
+from bot.chat.text import split_text
 from bot.domain import access
 from bot.domain.broadcast_queue import CHUNK, ChunkedQueue, QueueSpec
 from bot.domain.clock import Clock
@@ -28,7 +29,7 @@ from bot.domain.dates import format_date, format_time, local_date
 from bot.domain.enums import Role
 from bot.domain.errors import DomainError, Forbidden
 from bot.domain.models import Org, Person
-from bot.domain.notify import CAPTION_LIMIT, message_row, split_text, utf16_len
+from bot.domain.notify import TEXT_LIMIT, edit_row, message_row, view_row
 from bot.i18n import t
 from storage.broadcast_repo import BroadcastRecord, Delivery, Member
 from storage.db import Database
@@ -40,7 +41,6 @@ log = logging.getLogger(__name__)
 
 FEATURE = features.BROADCAST  # actions: bc:<action>:<args>
 REPORT_VIEW = "broadcast_report"
-VIEW_METHOD = "view"  # the outbox renders these rows when it sends them (bot/outbox.py)
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # Telegram refuses photos above 10 MB
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024  # a bot fetches files up to 20 MB (getFile)
 NOTICE_MAX_CHARS = 20_000  # five messages at most: a notice, not a document
@@ -220,27 +220,6 @@ def failure_reason(error: str) -> str:
     return "bc.reason.other"
 
 
-def outbox_row(
-    chat_id: int, method: str, payload: dict[str, Any], now: datetime, **more: Any
-) -> dict[str, Any]:
-    """A complete outbox row (a batch insert needs the same columns in every row)."""
-    row: dict[str, Any] = {
-        "chat_id": chat_id,
-        "method": method,
-        "payload": payload,
-        "ref": None,
-        "status": "pending",
-        "attempts": 0,
-        "not_before": now,
-        "sender_id": None,
-        "dedupe_key": None,
-        "broadcast_id": None,
-        "created_at": now,
-    }
-    row.update(more)
-    return row
-
-
 def _button(text: str, name: str, *args: object) -> Button:
     return Button(text, action=action(FEATURE, name, *args))
 
@@ -343,7 +322,8 @@ def render_preview(locale: str | None, notice: Notice, preview: Preview) -> str:
     )
     if preview.total > preview.reachable:
         parts.append(t(locale, "bc.preview.unreachable", count=preview.total - preview.reachable))
-    count = len(split_text(f"{preview.header}\n\n{notice.text}")) if notice.media is None else 1
+    body = f"{preview.header}\n\n{notice.text}"
+    count = len(split_text(body, TEXT_LIMIT)) if notice.media is None else 1
     if count > 1:
         parts.append(t(locale, "bc.preview.parts", parts=count))
     return "\n\n".join(parts)
@@ -362,44 +342,30 @@ def notice_rows(
     now: datetime,
     buttons: Buttons | None = None,
 ) -> list[dict[str, Any]]:
-    """The outbox rows that bring the notice to one recipient (tagged with the broadcast).
+    """The outbox row that brings the notice to one recipient (tagged with the broadcast).
 
     ``buttons``: the recipient's ack buttons when the caller has them already (they depend
     only on the locale, the broadcast and the round).
 
-    A text goes out split within Telegram's 4096 (UTF-16 code units, as Telegram counts), the
-    button with the last part. A photo or file goes with the text as its caption if it fits in
-    1024; otherwise with the header as a short caption, followed by the text.
+    The header heads the text; a photo or file goes with them (the channel's renderer puts
+    the whole in its caption if it fits, else the header alone, then the text).
     """
     assert member.tg_user_id is not None
-    chat = member.tg_user_id
     if buttons is None:
         buttons = ack_buttons(member.locale, broadcast_id, round_)
-    key = f"bc:{broadcast_id}:{member.person_id}:{round_}"
-    body = f"{header}\n\n{notice.text}" if notice.text else header
-    rows: list[dict[str, Any]] = []
     media = notice.media
-    if media is None:
-        rows = message_row(chat, body, now, buttons=buttons, sender_id=sender_id, dedupe_key=key)
-    else:
-        method = "sendPhoto" if media.kind == "photo" else "sendDocument"
-        fits = utf16_len(body) <= CAPTION_LIMIT
-        payload: dict[str, Any] = {
-            "file": media.file,
-            "caption": body if fits else header[:CAPTION_LIMIT],
-        }
-        if fits:
-            payload["buttons"] = stored(buttons)
-        rows.append(
-            outbox_row(chat, method, payload, now, sender_id=sender_id, dedupe_key=f"{key}:m")
-        )
-        if not fits:
-            rows += message_row(
-                chat, notice.text, now, buttons=buttons, sender_id=sender_id, dedupe_key=f"{key}:t"
-            )
-    for row in rows:
-        row["broadcast_id"] = broadcast_id
-    return rows
+    attachment = None if media is None else {"type": media.kind, "file": media.file}
+    return message_row(
+        member.tg_user_id,
+        notice.text,
+        now,
+        title=header,
+        buttons=buttons,
+        attachment=attachment,
+        sender_id=sender_id,
+        dedupe_key=f"bc:{broadcast_id}:{member.person_id}:{round_}",
+        broadcast_id=broadcast_id,
+    )
 
 
 def report_row(
@@ -407,7 +373,7 @@ def report_row(
 ) -> dict[str, Any]:
     """The sender's report: a live view, rendered when sent and edited in place later."""
     payload = {"view": REPORT_VIEW, "broadcast_id": broadcast_id, "locale": locale}
-    return outbox_row(chat_id, VIEW_METHOD, payload, now, ref=f"bc:{broadcast_id}:report")
+    return view_row(chat_id, f"bc:{broadcast_id}:report", payload, now)
 
 
 # --------------------------------------------------------------------------- the service
@@ -708,11 +674,8 @@ class BroadcastService:
         for message_id, payload in await uow.broadcasts.copies(broadcast_id, chat_id):
             if message_id == tapped or not payload.get("buttons"):
                 continue
-            payload = {
-                "message_id": message_id,
-                "buttons": stored(acked_buttons(me.locale, broadcast_id)),
-            }
-            rows.append(outbox_row(chat_id, "editMessageReplyMarkup", payload, now))
+            buttons = acked_buttons(me.locale, broadcast_id)
+            rows.append(edit_row(chat_id, message_id, buttons, now))
         await uow.outbox.add(rows)
 
     # -- the live report (wired into the outbox dispatcher)

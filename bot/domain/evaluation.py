@@ -45,6 +45,7 @@ from typing import Any
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.intents import Sent
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import DeadlineError, format_moment, parse_deadline, read_count
@@ -64,7 +65,13 @@ from bot.domain.evaluation_models import (
 )
 from bot.domain.models import Org, Person
 from bot.domain.names import name_key
-from bot.domain.notify import message_row
+from bot.domain.notify import (
+    ballot_row,
+    close_ballot_row,
+    file_row,
+    message_row,
+    view_row,
+)
 from bot.domain.slips import Extra, add_paper, check_slip_count, extra_turnout, issue_slips
 from bot.i18n import t
 from storage.db import Database
@@ -450,30 +457,6 @@ class CloseReport:
         return self.closed + self.void + self.reminded
 
 
-def outbox_row(
-    chat_id: int,
-    method: str,
-    payload: dict[str, Any],
-    now: datetime,
-    *,
-    ref: str | None = None,
-    dedupe_key: str | None = None,
-) -> dict[str, Any]:
-    """An outbox row with the same keys as notify.message_row (rows are inserted together)."""
-    return {
-        "chat_id": chat_id,
-        "method": method,
-        "payload": payload,
-        "ref": ref,
-        "status": "pending",
-        "attempts": 0,
-        "not_before": now,
-        "sender_id": None,
-        "dedupe_key": dedupe_key,
-        "created_at": now,
-    }
-
-
 def button(text: str, name: str, *args: object) -> Button:
     """An inline button of this feature."""
     return Button(text, action=action(FEATURE, name, *args))
@@ -533,22 +516,17 @@ def _poll_rows(
     options = [t(loc, f"ev.choice.{c.value}") for c in CHOICES]
     for sid, name in mine:
         question = t(loc, "ev.ballot.question", org=org.name, subject=name)[:QUESTION_LIMIT]
-        payload = {
-            "question": question,
-            "options": options,
-            "is_anonymous": False,
-            "on_sent": POLL_SENT,
-            "evaluation_id": evaluation_id,
-            "subject_id": sid,
-            "person_id": person.id,
-        }
         rows.append(
-            outbox_row(
+            ballot_row(
                 person.tg_user_id,
-                "sendPoll",
-                payload,
+                question,
+                options,
                 now,
+                on_sent=POLL_SENT,
                 dedupe_key=f"ev:{evaluation_id}:poll:{sid}:{person.id}",
+                evaluation_id=evaluation_id,
+                subject_id=sid,
+                person_id=person.id,
             )
         )
     return rows
@@ -571,7 +549,7 @@ async def _subject_names(
 def turnout_row(chat_id: int, evaluation_id: int, now: datetime) -> dict[str, Any]:
     """The board group's live turnout: rendered when sent, edited in place later."""
     payload = {"view": TURNOUT_VIEW, "evaluation_id": evaluation_id}
-    return outbox_row(chat_id, "view", payload, now, ref=f"ev:{evaluation_id}:turnout")
+    return view_row(chat_id, f"ev:{evaluation_id}:turnout", payload, now)
 
 
 async def _queue_ballots(
@@ -1563,7 +1541,7 @@ class EvaluationService:
             await repo.set_results(results)
         # Stop every ballot poll: the voters' clients show them closed.
         stops = [
-            outbox_row(ref.chat_id, "stopPoll", {"message_id": ref.message_id}, now)
+            close_ballot_row(ref.chat_id, ref.message_id, now)
             for ref in await repo.polls_of(evaluation.id)
             if ref.message_id is not None
         ]
@@ -1636,12 +1614,11 @@ class EvaluationService:
                 rows.extend(message_row(person.tg_user_id, text, now))
         if org.board_chat_id is not None:
             rows.extend(message_row(org.board_chat_id, full(None), now))
-            chart = {
-                "render": CHART_RENDER,
-                "evaluation_id": evaluation.id,
-                "caption": t(None, "ev.chart.caption", org=org.name),
-            }
-            rows.append(outbox_row(org.board_chat_id, "sendPhoto", chart, now))
+            caption = t(None, "ev.chart.caption", org=org.name)
+            chart = file_row(
+                org.board_chat_id, CHART_RENDER, now, caption=caption, evaluation_id=evaluation.id
+            )
+            rows.append(chart)
         await uow.outbox.add(rows)
 
     async def _announce_void(
@@ -1726,27 +1703,24 @@ class EvaluationService:
             satisfaction_chart, title, rows, pass_percent=evaluation.pass_permille / 10
         )
 
-    async def on_poll_sent(self, uow: UnitOfWork, row: Any, result: Any) -> None:
-        """Outbox hook: a ballot poll went out; remember its poll id and message id."""
-        await remember_poll(uow, row.chat_id, row.payload, result)
+    async def on_poll_sent(self, uow: UnitOfWork, row: Any, sent: Sent) -> None:
+        """Outbox hook: a ballot went out; remember its ballot id and message id."""
+        await remember_poll(uow, row.chat_id, row.payload, sent)
 
 
 async def remember_poll(
-    uow: UnitOfWork, chat_id: int, payload: dict[str, Any], result: Any
+    uow: UnitOfWork, chat_id: int, payload: dict[str, Any], sent: Sent
 ) -> None:
-    """Record a sent ballot poll (poll id from the Bot API's answer)."""
-    if not isinstance(result, dict):
-        return
-    poll = result.get("poll")
-    if not isinstance(poll, dict) or "id" not in poll:
+    """Record a sent ballot (the id its channel reports answers under, and its message)."""
+    if sent.ballot_id is None:
         return
     await uow.evaluations.add_poll(
-        poll_id=str(poll["id"]),
+        poll_id=sent.ballot_id,
         evaluation_id=int(payload["evaluation_id"]),
         subject_id=int(payload["subject_id"]),
         person_id=int(payload["person_id"]),
         chat_id=chat_id,
-        message_id=result.get("message_id"),
+        message_id=sent.message_id,
     )
 
 

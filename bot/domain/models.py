@@ -145,15 +145,16 @@ class Review(_Model):
 
 
 class OutboxMessage(_Model):
-    """A message the bot will send on its own."""
+    """An intent the bot will carry out on its own (a message, a live view, a ballot …)."""
 
     id: int
     chat_id: int
-    method: str
+    kind: str  # the intent (bot.chat.intents)
     payload: dict[str, Any]
     ref: str | None
     status: str
     attempts: int
+    parts_sent: int = 0  # of a message split by its channel: the parts already delivered
     not_before: datetime
     message_id: int | None = None
     error: str | None = None

@@ -1,53 +1,39 @@
 """Writing to the outbox: every message the bot sends on its own goes through here.
 
-Rows are written in the caller's unit of work, so a message exists exactly when the state
-change that caused it was committed.
+Rows are channel-neutral intents (``bot.chat.intents``): a message, a live view, a ballot and
+its closing, an edit of a message sent earlier, a file made when it is sent. They are written
+in the caller's unit of work, so a message exists exactly when the state change that caused
+it was committed; each channel's renderer turns them into its own calls within its limits
+(splitting a long text is the renderer's business, not the domain's).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.chat.actions import Keyboard, stored
+from bot.chat.intents import BALLOT, CLOSE_BALLOT, EDIT, FILE, MESSAGE
 from bot.domain.models import Person
 from bot.i18n import t
+from bot.outbox.rows import intent_row, view_row
 from storage.uow import UnitOfWork
 
-# Telegram's limits count UTF-16 code units (an emoji such as 📢 counts two), not characters.
+__all__ = [
+    "ballot_row",
+    "close_ballot_row",
+    "edit_row",
+    "file_row",
+    "message_row",
+    "tell",
+    "tell_text",
+    "view_row",
+]
+
+# The longest text the domain puts on one screen it renders itself (a page of /ledger, the
+# rankings): Telegram's, the channel with the longest messages; the outbox splits its own.
 TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-
-
-def utf16_len(text: str) -> int:
-    """The length of ``text`` as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fitting(text: str, limit: int) -> int:
-    """How many characters of ``text`` fit in ``limit`` UTF-16 code units (pairs kept whole)."""
-    head = text[:limit]
-    if utf16_len(head) <= limit:
-        return len(head)
-    # Characters outside the BMP take two units: keep whole ones (a cut pair is dropped).
-    return len(head.encode("utf-16-le")[: 2 * limit].decode("utf-16-le", errors="ignore"))
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split a long text into Telegram-sized parts (``limit`` UTF-16 code units each),
-    preferring line breaks."""
-    parts: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        hard = _fitting(rest, limit)
-        cut = rest.rfind("\n", 0, hard)
-        if cut <= hard // 2:
-            cut = hard
-        parts.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n")
-    if rest or not parts:
-        parts.append(rest)
-    return parts
 
 
 def message_row(
@@ -56,35 +42,90 @@ def message_row(
     now: datetime,
     *,
     buttons: Keyboard | None = None,
+    title: str | None = None,
+    attachment: dict[str, Any] | None = None,
     ref: str | None = None,
     sender_id: int | None = None,
     dedupe_key: str | None = None,
-    method: str = "sendMessage",
+    broadcast_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Outbox rows for one text (split if long; buttons go with the last part)."""
-    parts = split_text(text)
-    rows: list[dict[str, Any]] = []
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        payload: dict[str, Any] = {"text": part}
-        if last and buttons:
-            payload["buttons"] = stored(buttons)
-        rows.append(
-            {
-                "chat_id": chat_id,
-                # Only a one-part message can be edited in place later.
-                "method": method if len(parts) == 1 else "sendMessage",
-                "payload": payload,
-                "ref": ref if len(parts) == 1 else None,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": now,
-                "sender_id": sender_id,
-                "dedupe_key": f"{dedupe_key}:{index}" if dedupe_key else None,
-                "created_at": now,
-            }
+    """The outbox row of one message (in a list, as rows are gathered for one insert).
+
+    ``title`` heads the text (and is the attachment's caption when the whole does not fit in
+    one); ``attachment``: ``{"type": "photo" | "document", "file": stored file id}``;
+    ``ref``: the message is kept current under it (a later message with the ref replaces it
+    where the channel can)."""
+    payload: dict[str, Any] = {"text": text}
+    if title:
+        payload["title"] = title
+    if buttons:
+        payload["buttons"] = stored(buttons)
+    if attachment:
+        payload["attachment"] = attachment
+    return [
+        intent_row(
+            chat_id,
+            MESSAGE,
+            payload,
+            now,
+            ref=ref,
+            sender_id=sender_id,
+            # ":0": the key as messages were stored when the domain split them (part 0), so a
+            # key taken before still counts (evaluation.outbox_key_taken).
+            dedupe_key=f"{dedupe_key}:0" if dedupe_key else None,
+            broadcast_id=broadcast_id,
         )
-    return rows
+    ]
+
+
+def ballot_row(
+    chat_id: int,
+    question: str,
+    options: Sequence[str],
+    now: datetime,
+    *,
+    on_sent: str | None = None,
+    dedupe_key: str | None = None,
+    **tags: Any,
+) -> dict[str, Any]:
+    """A ballot: one question answered by choosing an option, the answer tied to the voter;
+    ``tags`` (evaluation, subject, addressee) go with it to the ``on_sent`` hook."""
+    payload: dict[str, Any] = {"question": question, "options": list(options), **tags}
+    if on_sent:
+        payload["on_sent"] = on_sent
+    return intent_row(chat_id, BALLOT, payload, now, dedupe_key=dedupe_key)
+
+
+def close_ballot_row(chat_id: int, message_id: int, now: datetime) -> dict[str, Any]:
+    """The ballot sent as ``message_id`` (the outbox's record of it) takes no more answers."""
+    return intent_row(chat_id, CLOSE_BALLOT, {"message_id": message_id}, now)
+
+
+def edit_row(
+    chat_id: int, message_id: int, buttons: Keyboard, now: datetime, *, text: str | None = None
+) -> dict[str, Any]:
+    """New buttons (and text) for a message the outbox sent earlier as ``message_id``."""
+    payload: dict[str, Any] = {"message_id": message_id, "buttons": stored(buttons)}
+    if text is not None:
+        payload["text"] = text
+    return intent_row(chat_id, EDIT, payload, now)
+
+
+def file_row(
+    chat_id: int,
+    render: str,
+    now: datetime,
+    *,
+    caption: str | None = None,
+    kind: str = "photo",
+    **params: Any,
+) -> dict[str, Any]:
+    """A file made when it is sent by the renderer registered as ``render`` (``params`` tell
+    it what to make); shown as a picture (``photo``) or a document."""
+    payload: dict[str, Any] = {"render": render, "type": kind, **params}
+    if caption:
+        payload["caption"] = caption
+    return intent_row(chat_id, FILE, payload, now)
 
 
 async def tell(
@@ -118,8 +159,3 @@ async def tell_text(
         return False
     await uow.outbox.add(message_row(person.tg_user_id, text, now, buttons=buttons))
     return True
-
-
-async def post_board(uow: UnitOfWork, chat_id: int, ref: str, text: str, now: datetime) -> None:
-    """Post to a board chat, or edit the post already made under ``ref``."""
-    await uow.outbox.add(message_row(chat_id, text, now, ref=ref, method="upsert"))

@@ -268,7 +268,7 @@ async def test_secrecy_no_command_log_or_outbox_row_names_a_choice(
                 await conn.execute(select(schema.outbox).where(schema.outbox.c.id > mark))
             ).mappings()
         ]
-    assert added and all(r["method"] == "view" for r in added)
+    assert added and all(r["kind"] == "view" for r in added)
     assert all(set(r["payload"]) == {"view", "evaluation_id"} for r in added)
 
     # Every command a secretary has, and every button of /evaluations.

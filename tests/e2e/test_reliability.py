@@ -170,7 +170,7 @@ async def test_a_user_who_blocked_the_bot_fails_alone(world: World) -> None:
     # Everyone else got theirs.
     await other.receive("审核通过并公开")
     # Board posts are live views of their pledge (rendered when sent, edited in place later).
-    board = [r for r in await outbox_rows(world, BOARD_HS) if r["method"] == "view"]
+    board = [r for r in await outbox_rows(world, BOARD_HS) if r["kind"] == "view"]
     assert [r["status"] for r in board] == ["sent", "sent"]
     assert (await pledge(world, pid)).status is PledgeStatus.PUBLISHED
 

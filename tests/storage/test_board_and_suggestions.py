@@ -20,7 +20,7 @@ BOARD_CHAT = -100_123
 
 async def outbox_views(db: Database) -> list[dict[str, object]]:
     async with db.engine.connect() as conn:
-        rows = await conn.execute(select(schema.outbox).where(schema.outbox.c.method == "view"))
+        rows = await conn.execute(select(schema.outbox).where(schema.outbox.c.kind == "view"))
         return [dict(r._mapping) for r in rows]
 
 

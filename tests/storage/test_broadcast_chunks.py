@@ -69,13 +69,13 @@ async def queued(db: Database) -> tuple[Counter[int], int, int, int]:
     """(notice rows per chat, report rows, recipients stored, the broadcast's own count)."""
     async with db.read() as uow:
         conn: Any = uow.outbox.conn
-        rows = (await conn.execute(select(s.outbox.c.chat_id, s.outbox.c.method))).all()
+        rows = (await conn.execute(select(s.outbox.c.chat_id, s.outbox.c.kind))).all()
         stored = (
             await conn.execute(select(func.count()).select_from(s.broadcast_recipients))
         ).scalar_one()
         counted = (await conn.execute(select(s.broadcasts.c.recipients))).scalar() or 0
-    notices = Counter(int(chat) for chat, method in rows if method == "sendMessage")
-    reports = sum(1 for _chat, method in rows if method == "view")
+    notices = Counter(int(chat) for chat, kind in rows if kind == "message")
+    reports = sum(1 for _chat, kind in rows if kind == "view")
     return notices, reports, int(stored), int(counted)
 
 

@@ -25,7 +25,7 @@ def _outbox_rows(n: int) -> list[dict[str, Any]]:
         rows.append(
             {
                 "chat_id": 10**12 + i if i % 3 else -(10**12) - i,
-                "method": "sendMessage",
+                "kind": "message",
                 "payload": {
                     "text": f'📢 通知｜第{i}条\n\n全体党员："引号" 与 \\ 反斜杠',
                     "buttons": [[{"label": "收到", "action": ["bc", "ack", str(i), "1"]}]],

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.chat.intents import Sent
 from bot.domain import evaluation as evaluation_module
 from bot.domain.clock import FakeClock
 from bot.domain.evaluation import (
@@ -85,10 +86,10 @@ async def polls_for(db: Database, evaluation_id: int) -> dict[int, str]:
     async with db.uow() as uow:
         rows = await uow.outbox.due(datetime(2100, 1, 1, tzinfo=TZ), 100_000)
         for row in rows:
-            if row.method == "sendPoll" and row.payload["evaluation_id"] == evaluation_id:
+            if row.kind == "ballot" and row.payload["evaluation_id"] == evaluation_id:
                 poll_id = f"poll-{row.id}"
-                answer = {"message_id": row.id, "poll": {"id": poll_id}}
-                await remember_poll(uow, row.chat_id, row.payload, answer)
+                sent = Sent(message_id=row.id, ballot_id=poll_id)
+                await remember_poll(uow, row.chat_id, row.payload, sent)
                 found[row.chat_id] = poll_id
     return found
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import insert, select, text
@@ -29,6 +30,16 @@ NOTICE_ID = "AgACAgUAAxkBAAIBRWZqNotice"
 EARLY_ID = "AgACAgUAAxkBAAIBRmZqEarly4"
 DRAFT_ID = "BQACAgUAAxkBAAIBR2ZqDraft5"
 TALLY_ID = "AgACAgUAAxkBAAIBSGZqTally6"
+
+
+# The outbox as it was before its rows became intents (revision 0013).
+OUTBOX_0011 = sa.table(
+    "outbox",
+    *(sa.column(name) for name in ("chat_id", "method", "payload", "status", "attempts")),
+    *(sa.column(name) for name in ("not_before", "created_at", "broadcast_id")),
+)
+for _name in ("payload", "not_before", "created_at"):  # as the schema stores them (UTC)
+    OUTBOX_0011.c[_name].type = s.outbox.c[_name].type
 
 
 async def to_revision(db: Database, revision: str, *, down: bool = False) -> None:
@@ -105,7 +116,7 @@ async def populate_before_the_store(db: Database) -> dict[str, int]:
         )
         broadcast_id = notice.scalar_one()
         await conn.execute(
-            insert(s.outbox),
+            insert(OUTBOX_0011),
             [
                 {
                     "chat_id": 501,
@@ -199,7 +210,7 @@ async def test_the_file_ids_people_sent_become_files_held_by_telegram(
         await to_revision(db, "base", down=True)
         await to_revision(db, "0011")
         ids = await populate_before_the_store(db)
-        await to_revision(db, "head")
+        await to_revision(db, "0012")  # the outbox's rows become intents at 0013
 
         held = await files_by_telegram_id(db)
         assert set(held) == {PHOTO_ID, SHEET_ID, NOTICE_ID, EARLY_ID, DRAFT_ID, TALLY_ID}
@@ -226,7 +237,7 @@ async def test_the_file_ids_people_sent_become_files_held_by_telegram(
             payloads = [
                 p
                 for (p,) in (
-                    await conn.execute(select(s.outbox.c.payload).order_by(s.outbox.c.id))
+                    await conn.execute(select(OUTBOX_0011.c.payload).order_by(sa.column("id")))
                 ).all()
             ]
             dialog = (await conn.execute(select(s.kv.c.value))).scalar_one()

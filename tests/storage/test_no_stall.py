@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from bot.domain.broadcast import outbox_row
+from bot.channels.telegram.renderer import TelegramRenderer
 from bot.domain.clock import SystemClock
+from bot.domain.notify import file_row
 from bot.outbox import OutboxDispatcher, SendLimits
 from storage.db import Database
 from storage.update_claim import WriteInReadOnly
@@ -75,11 +76,11 @@ async def test_the_chart_is_drawn_with_no_transaction_open(db: Database) -> None
 
     bot: Any = SimpleNamespace(send_photo=send_photo)  # the one call a photo row makes
     dispatcher = OutboxDispatcher(
-        db, bot, SystemClock(), poll_seconds=0.05, limits=SendLimits.off()
+        db, TelegramRenderer(bot), SystemClock(), poll_seconds=0.05, limits=SendLimits.off()
     )
     dispatcher.register_file("chart", read_figures)
     async with db.uow() as uow:
-        await uow.outbox.add([outbox_row(-100, "sendPhoto", {"render": "chart"}, NOW)])
+        await uow.outbox.add([file_row(-100, "chart", NOW)])
     await dispatcher.start()
     try:
         async with asyncio.timeout(10):

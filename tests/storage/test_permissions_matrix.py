@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import CursorResult, Table, insert, select
 
+from bot.chat.intents import Sent
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError
 from bot.domain.evaluation import Answer, EvaluationService, Verdict, remember_poll
@@ -286,10 +287,10 @@ async def open_evaluation(w: World) -> tuple[EvaluationService, int, dict[int, s
     polls: dict[int, str] = {}
     async with w.db.uow() as uow:
         for row in await uow.outbox.due(datetime(2100, 1, 1, tzinfo=TZ), 1000):
-            if row.method == "sendPoll" and row.payload["evaluation_id"] == opened.evaluation_id:
+            if row.kind == "ballot" and row.payload["evaluation_id"] == opened.evaluation_id:
                 poll_id = f"poll-{row.id}"
-                answer = {"message_id": row.id, "poll": {"id": poll_id}}
-                await remember_poll(uow, row.chat_id, row.payload, answer)
+                sent = Sent(message_id=row.id, ballot_id=poll_id)
+                await remember_poll(uow, row.chat_id, row.payload, sent)
                 polls[row.chat_id] = poll_id
     return service, opened.evaluation_id, polls
 

@@ -164,7 +164,7 @@ async def test_outbox_rows_settle_and_posted_refs_are_remembered(db: Database) -
     from bot.domain.notify import message_row
 
     async with db.uow() as uow:
-        await uow.outbox.add(message_row(42, "你好", NOW, ref="board:pledge:1", method="upsert"))
+        await uow.outbox.add(message_row(42, "你好", NOW, ref="board:pledge:1"))
     async with db.uow() as uow:
         due = await uow.outbox.due(NOW, 10)
         assert [r.payload["text"] for r in due] == ["你好"]

@@ -6,7 +6,8 @@ import asyncio
 import time
 from typing import Any
 
-from bot.outbox import FloodControl, SendLimits
+from bot.channels.telegram.flood import FloodControl
+from bot.outbox import SendLimits
 
 RATE = 50.0  # requests a second overall: a slot every 20 ms
 
