@@ -17,9 +17,10 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from bot.channels.telegram.callbacks import markup
+from bot.channels.telegram.renderer import TEXT_LIMIT
 from bot.chat.actions import Keyboard
+from bot.chat.text import split_text
 from bot.domain.enums import Role
-from bot.domain.notify import split_text
 from bot.i18n import t
 from bot.menu import commands_for
 
@@ -46,7 +47,7 @@ class TelegramReplies:
         chat = self.update.effective_chat
         if chat is None:
             return
-        parts = split_text(text)
+        parts = split_text(text, TEXT_LIMIT)
         for index, part in enumerate(parts):
             last = index == len(parts) - 1
             await chat.send_message(part, reply_markup=inline_keyboard(buttons) if last else None)
