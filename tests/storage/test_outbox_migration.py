@@ -83,7 +83,7 @@ async def _populate(url: str, tmp_path: Path) -> None:
                         "payload": json.dumps(payload, ensure_ascii=False),
                         "ref": ref,
                         "status": status,
-                        "at": AT,
+                        "at": AT.replace(tzinfo=None),  # stored as UTC, naive
                         "mid": 40 + n if status == "sent" else None,
                     },
                 )
