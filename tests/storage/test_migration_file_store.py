@@ -32,7 +32,7 @@ DRAFT_ID = "BQACAgUAAxkBAAIBR2ZqDraft5"
 TALLY_ID = "AgACAgUAAxkBAAIBSGZqTally6"
 
 
-# The outbox as it was before its rows became intents (revision 0013).
+# The outbox as it was before its rows became intents (revision 0014).
 OUTBOX_0011 = sa.table(
     "outbox",
     *(sa.column(name) for name in ("chat_id", "method", "payload", "status", "attempts")),
@@ -210,7 +210,7 @@ async def test_the_file_ids_people_sent_become_files_held_by_telegram(
         await to_revision(db, "base", down=True)
         await to_revision(db, "0011")
         ids = await populate_before_the_store(db)
-        await to_revision(db, "0012")  # the outbox's rows become intents at 0013
+        await to_revision(db, "0012")  # the outbox's rows become intents at 0014
 
         held = await files_by_telegram_id(db)
         assert set(held) == {PHOTO_ID, SHEET_ID, NOTICE_ID, EARLY_ID, DRAFT_ID, TALLY_ID}

@@ -16,7 +16,7 @@ from storage import schema
 from storage.db import Database
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAD = "0013"
+HEAD = "0014"
 
 
 def alembic(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -1,4 +1,4 @@
-"""Migration 0013 on a database holding outbox rows of the old shape (Bot API calls, with
+"""Migration 0014 on a database holding outbox rows of the old shape (Bot API calls, with
 Telegram file ids, which 0012 carries into the file store): the pending ones become intents
 and go out as the same Bot API calls they were; settled rows keep their history and get their
 kind."""

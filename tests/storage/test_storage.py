@@ -33,7 +33,7 @@ async def test_migrations_are_idempotent_and_sqlite_runs_in_wal_mode(db: Databas
         ).scalar_one()
         if conn.dialect.name == "sqlite":
             assert (await conn.execute(text("PRAGMA journal_mode"))).scalar_one() == "wal"
-    assert version == "0013"
+    assert version == "0014"
 
 
 async def test_roster_import_upserts_by_identity(db: Database) -> None:

@@ -8,8 +8,8 @@ which each channel renders. Pending rows are converted whole (payload and button
 settled rows keep their payloads (history) and get their kind. ``parts_sent`` counts the parts
 of a message its channel split that were delivered.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-09 10:00:00
 """
 
@@ -19,8 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013"
-down_revision: str | None = "0012"
+revision: str = "0014"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
