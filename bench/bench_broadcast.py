@@ -351,7 +351,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipients", type=int, default=5000)
     parser.add_argument("--only", choices=("off", "telegram"))
-    parser.add_argument("--before", action="store_true", help="also the previous dispatcher")
+    parser.add_argument(
+        "--before",
+        action="store_true",
+        help="also the previous dispatcher (it reads the outbox of before revision 0014, whose "
+        "rows were Bot API calls: it runs only on a checkout of that time)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the limits-off run")
     parser.add_argument(
         "--limited", type=int, help="recipients of the run at Telegram's limits (default: all)"
