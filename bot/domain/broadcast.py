@@ -703,12 +703,7 @@ class BroadcastService:
         late = await uow.broadcasts.acknowledged_before_sent(notices)
         await uow.outbox.add(
             [
-                outbox_row(
-                    chat_id,
-                    "editMessageReplyMarkup",
-                    {"message_id": message_id, "buttons": stored(acked_buttons(locale, bid))},
-                    now,
-                )
+                edit_row(chat_id, message_id, acked_buttons(locale, bid), now)
                 for bid, chat_id, message_id, locale in late
             ]
         )

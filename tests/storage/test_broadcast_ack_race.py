@@ -18,7 +18,7 @@ async def notice_rows(db: Database, chat_id: int) -> list[OutboxRow]:
     return [
         OutboxRow.model_validate({**m.model_dump(), "broadcast_id": 1})
         for m in due
-        if m.chat_id == chat_id and m.method == "sendMessage"
+        if m.chat_id == chat_id and m.kind == "message"
     ]
 
 
@@ -32,7 +32,7 @@ async def delivered(db: Database, row: OutboxRow, message_id: int) -> None:
 async def edits(db: Database) -> list[int]:
     async with db.uow() as uow:
         due = await uow.outbox.due(NOW + timedelta(days=1), 100)
-    return [m.payload["message_id"] for m in due if m.method == "editMessageReplyMarkup"]
+    return [m.payload["message_id"] for m in due if m.kind == "edit"]
 
 
 async def test_a_copy_still_on_its_way_at_the_acknowledgement_loses_its_button(

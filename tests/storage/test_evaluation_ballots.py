@@ -417,7 +417,7 @@ async def test_an_answer_that_came_before_the_polls_id_is_not_overtaken_by_a_new
     voter = FIRST_TG
     async with db.uow() as uow:
         rows = await uow.outbox.due(datetime(2100, 1, 1, tzinfo=TZ), 100_000)
-    [row] = [r for r in rows if r.method == "sendPoll" and r.chat_id == voter]
+    [row] = [r for r in rows if r.kind == "ballot" and r.chat_id == voter]
     poll_id = f"poll-{row.id}"  # the id polls_for records for this row
 
     first = service.submit(Answer(1, voter, poll_id, (0,), clock.now()))  # satisfied
