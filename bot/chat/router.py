@@ -162,7 +162,8 @@ class Router:
 
     def __init__(self) -> None:
         self.commands: dict[str, Route] = {}
-        self.features: dict[str, Handler] = {}
+        # (feature, action name) → handler; name None: every other action of the feature.
+        self.actions: dict[tuple[str, str | None], Handler] = {}
         self.dialogs: list[DialogSpec] = []
 
     def command(
@@ -178,13 +179,16 @@ class Router:
 
         return register
 
-    def action(self, feature: str) -> Callable[[Handler], Handler]:
-        """Register the handler of every action of ``feature`` (a pressed button)."""
+    def action(self, feature: str, *names: str) -> Callable[[Handler], Handler]:
+        """Register the handler of the actions ``names`` of ``feature`` (a pressed button);
+        without names, of every action of the feature that has no handler of its own."""
 
         def register(handler: Handler) -> Handler:
-            if feature in self.features:
-                raise ValueError(f"feature {feature} is routed twice")
-            self.features[feature] = handler
+            keys: list[tuple[str, str | None]] = [(feature, name) for name in names]
+            for key in keys or [(feature, None)]:
+                if key in self.actions:
+                    raise ValueError(f"action {key} is routed twice")
+                self.actions[key] = handler
             return handler
 
         return register
@@ -217,8 +221,8 @@ class Router:
         """Take another router's routes (one router per handler module)."""
         for name, route in other.commands.items():
             self.command(name, private=route.private, unbound=route.unbound)(route.handler)
-        for feature, handler in other.features.items():
-            self.action(feature)(handler)
+        for (feature, action_name), handler in other.actions.items():
+            self.action(feature, *([action_name] if action_name else []))(handler)
         self.dialogs.extend(other.dialogs)
 
     # ---- dispatch -----------------------------------------------------------------------
@@ -286,7 +290,8 @@ class Router:
         if isinstance(event, Pressed):
             if event.action is None:
                 return None
-            return self.features.get(event.action.feature)
+            feature, name = event.action.feature, event.action.name
+            return self.actions.get((feature, name)) or self.actions.get((feature, None))
         for spec in self._open(turn):
             state = turn.dialogs.get(spec.name) if turn.dialogs else None
             if state is None or not event.private:
