@@ -108,6 +108,7 @@ def build_router() -> Router:
     router = Router()
     router.include(onboarding.router)  # /start, /help, /lang
     router.include(pledge_draft.router)  # /pledge, /oral and the drafting dialog
+    router.include(reminders.router)  # /mute
     return router
 
 
@@ -245,7 +246,6 @@ def build_application(
         [
             *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
-            *reminders.build(),  # /mute
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons
             *reports.build(),  # /ledger and its page buttons

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
-
-from bot.context import Ctx
+from bot.chat.events import Command
+from bot.chat.router import Router, Turn
 from bot.i18n import t
-from handlers.common import guarded, locale_of, reply, user_id
+
+router = Router()
 
 
-@guarded
-async def toggle_mute(update: Update, ctx: Ctx) -> None:
+@router.command("mute")
+async def toggle_mute(ev: Command, turn: Turn) -> None:
     """Flip the person's reminder setting and say what it is now."""
-    muted = await ctx.svc.reminders.toggle_mute(user_id(update))
-    loc = await locale_of(update, ctx)
-    await reply(update, t(loc, "reminder.muted" if muted else "reminder.unmuted"))
-
-
-def build() -> list[BaseHandler[Update, Ctx, object]]:
-    """The reminder settings handlers."""
-    return [CommandHandler("mute", toggle_mute, filters=filters.ChatType.PRIVATE)]
+    muted = await turn.svc.reminders.toggle_mute(int(ev.account))
+    await turn.out.reply(t(turn.locale, "reminder.muted" if muted else "reminder.unmuted"))
