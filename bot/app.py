@@ -81,8 +81,6 @@ log = logging.getLogger(__name__)
 
 # Handler groups: PTB runs at most one handler per group, groups in ascending order.
 GROUP_GUARD = -100  # idempotency: drops a redelivered update before anything sees it
-GROUP_REVIEW_COMMENT = -10  # a reviewer asked for a return comment: their text is the comment,
-# even while a drafting conversation of their own is open; it stops the text going further
 GROUP_RECTIFY = -7  # writing a rectification plan or an acceptor's send-back comment: takes
 # text only while it waits for goals, measures, a deadline or the comment
 GROUP_EVALUATION = -6  # /evaluate: the closing time and quorum it asks for, only while it waits
@@ -107,6 +105,8 @@ def build_router() -> Router:
     """Every channel-neutral handler module's routes, in one router."""
     router = Router()
     router.include(onboarding.router)  # /start, /help, /lang
+    # A return comment takes the words before the draft does (the draft waits under it).
+    router.include(pledge_review.router)  # /review, approve, return with a comment
     router.include(pledge_draft.router)  # /pledge, /oral and the drafting dialog
     router.include(reminders.router)  # /mute
     return router
@@ -234,7 +234,6 @@ def build_application(
     # Order matters: the guard first; conversations before plain commands of the same words.
     adapter = TelegramAdapter(build_router())
     app.add_handlers(adapter.guard(), group=GROUP_GUARD)
-    app.add_handlers(pledge_review.build_comment(), group=GROUP_REVIEW_COMMENT)
     app.add_handlers(broadcast.build_compose(), group=GROUP_BROADCAST)
     app.add_handlers(progress.build_conversation(), group=GROUP_PROGRESS)
     app.add_handlers(evaluation.build_conversation(), group=GROUP_EVALUATION)
@@ -244,7 +243,6 @@ def build_application(
     app.add_handlers(adapter.routed(), group=GROUP_ROUTER)
     app.add_handlers(
         [
-            *pledge_review.build(),  # /review, approve
             *publication.build(),  # /linkboard, /board, /mypledges
             *broadcast.build(),  # /broadcasts, 收到 and the report's buttons
             *progress.build(),  # /progress, /record, claim / verify / evidence buttons

@@ -2,7 +2,8 @@
 verifier's or an acceptor's send-back, a leader's review comment).
 
 A button asks for the comment (after checking that the decision still applies); the next
-words are the comment, and one service call decides with it. A comment the service refuses
+words are the comment, and one service call decides with it. Another button of the feature
+(approving instead) ends the question without a word. A comment the service refuses
 as a comment (empty, too long) is asked again; any other refusal ends the dialog (the
 decision no longer applies). /cancel decides nothing. The button's arguments (what is being
 decided, with the version it was shown at) are kept in the dialog's data, so a restart or
@@ -53,7 +54,9 @@ def comment_then_decide(
     flow: CommentThenDecide,
 ) -> DialogSpec:
     """Register the dialog: ``feature:action`` buttons ask, the next words decide."""
-    spec = router.dialog(name, resume=resume, ttl=ttl, features=frozenset({feature}))
+    # Any button of the feature ends the question without a word: the decision was made
+    # another way (approved instead), or the asking button opens it again for its pledge.
+    spec = router.dialog(name, resume=resume, ttl=ttl, finishing=frozenset({feature}))
 
     @router.action(feature, action)
     async def asked(ev: Pressed, turn: Turn) -> None:

@@ -120,6 +120,7 @@ class Dialogs:
         self._read = {s.name: s for s in states}
         self._current: dict[str, DialogState | None] = dict(self._read)
         self._staged = staged
+        self._kept: dict[tuple[int, str], DialogWrite] = {}
 
     def get(self, name: str) -> DialogState | None:
         """The dialog as it stands now (this event's changes included), None if not open."""
@@ -148,13 +149,20 @@ class Dialogs:
         if self._current.get(name) is not None or self._stored(name) is not None:
             self._stage(name, None)
 
+    def checkpoint(self) -> None:
+        """What is staged now stays, whatever :meth:`discard` drops later (a dialog ended
+        because the event left it, before the step that failed)."""
+        self._kept = {k: w for k, w in self._staged.writes.items() if k[0] == self.person_id}
+
     def discard(self) -> None:
-        """Forget this event's changes not yet written (its effect failed: the dialog stays
-        where the last written change left it)."""
+        """Forget the changes since the checkpoint not yet written (the step's effect failed:
+        the dialog stays where the last written or kept change left it)."""
         for key in [k for k in self._staged.writes if k[0] == self.person_id]:
             del self._staged.writes[key]
+        self._staged.writes.update(self._kept)
         for name in list(self._current):
-            self._current[name] = self._stored(name)
+            kept = self._kept.get((self.person_id, name))
+            self._current[name] = kept.state if kept is not None else self._stored(name)
 
     def _stored(self, name: str) -> DialogState | None:
         """The dialog as the database holds it: as read, or as this event wrote it since."""

@@ -102,10 +102,11 @@ class Conversation:
 class DialogSpec:
     """A dialog's rules (see the module's docstring) and its step handlers.
 
-    ``features``: the features whose buttons belong to it; ``resume``: the command that comes
-    back to it (without "/"); ``expired``: the catalog key said when it expired (default
-    ``dialog.expired``); ``left``: said when another command ends it (default
-    ``dialog.left.<name>``).
+    ``features``: the features whose buttons belong to it (it stays open); ``finishing``: the
+    features whose buttons end it without a word (a decision made another way, or asked
+    again); ``resume``: the command that comes back to it (without "/"); ``expired``: the
+    catalog key said when it expired (default ``dialog.expired``); ``left``: said when
+    another command ends it (default ``dialog.left.<name>``).
     """
 
     name: str
@@ -113,6 +114,7 @@ class DialogSpec:
     ttl: timedelta
     features: frozenset[str] = frozenset()
     stays_open: bool = False
+    finishing: frozenset[str] = frozenset()
     expired: str = ""
     left: str = ""
     steps: dict[tuple[str, type[Event]], Handler] = field(default_factory=dict)
@@ -201,6 +203,7 @@ class Router:
         ttl: timedelta,
         features: frozenset[str] = frozenset(),
         stays_open: bool = False,
+        finishing: frozenset[str] = frozenset(),
         expired: str = "",
         left: str = "",
     ) -> DialogSpec:
@@ -211,6 +214,7 @@ class Router:
             ttl,
             features,
             stays_open,
+            finishing,
             expired or "dialog.expired",
             left or f"dialog.left.{name}",
         )
@@ -247,13 +251,16 @@ class Router:
             if spec.stays_open or command == spec.resume or feature in spec.features:
                 continue
             dialogs.end(spec.name)
-            await turn.out.reply(t(turn.locale, spec.left))
+            if feature not in spec.finishing:
+                await turn.out.reply(t(turn.locale, spec.left))
 
     async def dispatch(self, event: Event, turn: Turn) -> bool:
         """Hand the event to its handler; False if nothing here takes it."""
         handler = self._handler_for(event, turn)
         if handler is None:
             return False
+        if turn.dialogs is not None:
+            turn.dialogs.checkpoint()  # what the event left (before) stays left
         said = turn.out
         if turn.save is not None:
             turn.out = _SavedFirst(said, turn.save)

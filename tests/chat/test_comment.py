@@ -108,3 +108,28 @@ async def test_other_buttons_of_the_feature_go_to_their_own_handlers() -> None:
     turn, said, _ = turn_of()
     assert await router.dispatch(pressed("rv", "ok", 5, 2), turn)
     assert approved == [("5", "2")] and said.lines == []
+
+
+async def test_approving_instead_ends_the_question_without_a_word() -> None:
+    router = reviewing()
+
+    @router.action("rv", "ok")
+    async def approve(ev: Pressed, turn: Turn) -> None:
+        await turn.out.edit("已通过")
+
+    turn, said, staged = turn_of(state("review_comment", COMMENT, target=["5", "2"]))
+    await router.before(pressed("rv", "ok", 5, 2), turn)
+    assert await router.dispatch(pressed("rv", "ok", 5, 2), turn)
+    assert said.lines == ["已通过"]
+    assert [w.state for w in staged.writes.values()] == [None]
+
+
+async def test_asking_again_for_another_pledge_moves_the_question() -> None:
+    router = reviewing()
+    turn, said, staged = turn_of(state("review_comment", COMMENT, target=["5", "2"]))
+    await router.before(pressed("rv", "ret", 6, 1), turn)
+    assert await router.dispatch(pressed("rv", "ret", 6, 1), turn)
+    assert said.lines == ["请写下退回 6 号承诺的理由"]
+    (moved,) = staged.writes.values()
+    assert moved.state is not None and moved.state.data == {"target": ["6", "1"]}
+    assert moved.read_version == 3  # an update of the stored question, not a second one

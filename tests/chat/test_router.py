@@ -254,3 +254,21 @@ async def test_nothing_is_said_before_the_step_it_tells_of_is_stored() -> None:
     order.extend(said.lines)
     assert order == ["stored 1", "确认退回？"]
     assert turn.out is said  # the port is the adapter's again after the handler
+
+
+async def test_a_dialog_left_stays_left_when_the_command_is_refused() -> None:
+    router = comment_router()
+
+    @router.command("stats")
+    async def refuse(ev: Event, turn: Turn) -> None:
+        raise DomainError("error.stale_button")
+
+    turn, said, staged = turn_of(state("review_comment", "text"))
+    await router.before(command("stats"), turn)
+    assert await router.dispatch(command("stats"), turn)
+    assert said.lines == [
+        t("zh_CN", "dialog.left.review_comment"),
+        t("zh_CN", "error.stale_button"),
+    ]
+    assert [w.state for w in staged.writes.values()] == [None]  # told it was left: it is
+    assert turn.dialogs is not None and turn.dialogs.get("review_comment") is None
