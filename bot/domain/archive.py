@@ -207,17 +207,23 @@ class ArchiveService:
         scope = t(loc, "archive.scope.subtitle", date=today.isoformat())
         from bot.exports import archive_files as af
 
-        streams = {
-            table: af.StreamedTable(
-                af.scratch_file(table),
-                t(loc, f"export.sheet.{table}"),
-                t(loc, f"export.{table}.title", org=org.name),
-                scope,
-                [t(loc, "export.col.org"), *_headers(loc, table)],
-                (16, *_widths(table)),
-            )
-            for table in ("publicity", "ledger")
-        }
+        streams: dict[str, StreamedTable] = {}
+        for which in ("publicity", "ledger"):
+            path = af.scratch_file(which)
+            try:
+                streams[which] = af.StreamedTable(
+                    path,
+                    t(loc, f"export.sheet.{which}"),
+                    t(loc, f"export.{which}.title", org=org.name),
+                    scope,
+                    [t(loc, "export.col.org"), *_headers(loc, which)],
+                    (16, *_widths(which)),
+                )
+            except BaseException:  # no scratch file is left behind
+                path.unlink(missing_ok=True)
+                for made in streams.values():
+                    made.discard()
+                raise
         org_names: dict[int, str] = {}
         board_rows: list[PublicityRow] = []
         board_pledges = 0
@@ -266,7 +272,7 @@ class ArchiveService:
                 w.entries.append(IndexEntry(name, t(loc, what), as_of, count))
         finally:
             for stream in streams.values():
-                stream.path.unlink(missing_ok=True)
+                await asyncio.to_thread(stream.discard)
         board = PublicityTable(loc, org.name, today, board_pledges, board_rows)
         entry = IndexEntry(
             _name(loc, "01", "archive.what.publicity_pdf", "pdf"),

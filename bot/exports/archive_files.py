@@ -8,6 +8,7 @@ district's 46,000 items never sit in memory as cells.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import shutil
@@ -59,6 +60,7 @@ class StreamedTable:
 
         self.path = path
         self.rows = 0
+        self._saved = False
         self._wb = Workbook(write_only=True)
         ws = self._wb.create_sheet(sheet[:31])
         for col, width in enumerate(widths, start=1):
@@ -94,6 +96,16 @@ class StreamedTable:
     def close(self) -> None:
         """Write the workbook's end; the file is complete after this."""
         self._wb.save(str(self.path))
+        self._saved = True
+
+    def discard(self) -> None:
+        """Remove the file, and openpyxl's own temporary file of an unfinished sheet (saving
+        is what removes it)."""
+        if not self._saved:
+            with contextlib.suppress(Exception):
+                self._wb.save(os.devnull)
+            self._saved = True
+        self.path.unlink(missing_ok=True)
 
 
 def index_html(

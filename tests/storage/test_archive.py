@@ -4,7 +4,9 @@ may have it, that every file in it opens and is listed in the index, and that a 
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -254,3 +256,28 @@ async def test_a_committee_archive_covers_its_branches_page_by_page(
     assert "Under 5 votes: not published" in [
         v for row in cells(files["07_evaluation_results.xlsx"]) for v in row
     ]
+
+
+async def test_a_failed_build_leaves_no_file_behind(
+    db: Database,
+    service: ArchiveService,
+    huangsi: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.exports import archive_files
+
+    made = archive_files.StreamedTable
+
+    def second_fails(path: Path, sheet: str, *args: object, **kwargs: object) -> object:
+        if "ledger" in path.name:
+            raise OSError("disk full")
+        return made(path, sheet, *args, **kwargs)  # type: ignore[arg-type]
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setattr(archive_files, "StreamedTable", second_fails)
+    with pytest.raises(OSError, match="disk full"):
+        await service.build(LIU, await org_id(db, "XH"), ZH)
+    assert os.listdir(scratch) == []  # neither the ZIP nor a scratch workbook
