@@ -189,7 +189,7 @@ async def start_pledge(ev: Command, turn: Turn) -> None:
         _point_at(turn, None)
         await turn.out.reply(t(loc, "draft.ask.kind"), buttons)
         return
-    view = await turn.svc.pledges.open_draft(int(ev.account))
+    view = await turn.svc.pledges.open_draft(ev.person)
     if view.pledge.items or view.pledge.horizon:
         await turn.out.reply(t(loc, "draft.resumed"))
     await _show(turn, view, edit=False)
@@ -199,7 +199,7 @@ async def start_pledge(ev: Command, turn: Turn) -> None:
 async def start_oral(ev: Command, turn: Turn) -> None:
     """/oral: a secretary picks the member whose oral pledge they record."""
     loc = turn.locale
-    members = await turn.svc.pledges.oral_candidates(int(ev.account))
+    members = await turn.svc.pledges.oral_candidates(ev.person)
     if not members:
         _conversation(turn).end()
         await turn.out.reply(t(loc, "oral.no_members"))
@@ -213,7 +213,7 @@ async def start_oral(ev: Command, turn: Turn) -> None:
 async def on_button(ev: Pressed, turn: Turn) -> None:
     """Every drafting button: call one service method, show the next step."""
     assert ev.action is not None
-    tg = int(ev.account)
+    me = ev.person
     svc = turn.svc.pledges
     name, args = ev.action.name, ev.action.args
     if not args:
@@ -222,9 +222,9 @@ async def on_button(ev: Pressed, turn: Turn) -> None:
     try:
         if name == "kind":
             kind = PledgerKind.BRANCH if args[0] == "br" else PledgerKind.MEMBER
-            view = await svc.open_draft(tg, kind=kind)
+            view = await svc.open_draft(me, kind=kind)
         elif name == "oral":
-            view = await svc.open_draft(tg, on_behalf_of=ev.action.int_arg(0))
+            view = await svc.open_draft(me, on_behalf_of=ev.action.int_arg(0))
         else:
             pid, version = ev.action.int_arg(0), ev.action.int_arg(1)
             _point_at(turn, pid)  # written with the step's effect
@@ -245,34 +245,34 @@ async def _pledge_action(
 
     ``key``: the pledge and the version the button was made for; a button of an older
     version (e.g. "submit" on a pledge since submitted and returned) changes nothing."""
-    tg = int(ev.account)
+    me = ev.person
     loc = turn.locale
     svc = turn.svc.pledges
     pid, version = key
     if name == "open":  # only shows the draft as it is now, with buttons for this version
-        return await svc.current_draft(tg, pid)
+        return await svc.current_draft(me, pid)
     if name == "amend":
-        return await svc.amend(tg, pid, version=version)
+        return await svc.amend(me, pid, version=version)
     if name == "hz":
-        return await svc.set_horizon(tg, pid, Horizon(args[0]), version=version)
+        return await svc.set_horizon(me, pid, Horizon(args[0]), version=version)
     if name == "cat":
-        return await svc.answer(tg, pid, Category(args[0]).value, version=version)
+        return await svc.answer(me, pid, Category(args[0]).value, version=version)
     if name == "tpl":
-        view = await svc.current_draft(tg, pid, version=version)
+        view = await svc.current_draft(me, pid, version=version)
         topics = suggested_topics(view.org.type, view.kind, loc)
-        return await svc.answer(tg, pid, topics[int(args[0])], version=version)
+        return await svc.answer(me, pid, topics[int(args[0])], version=version)
     if name == "dl":
-        return await svc.answer(tg, pid, QUICK_DEADLINES[args[0]], version=version)
+        return await svc.answer(me, pid, QUICK_DEADLINES[args[0]], version=version)
     if name == "me":
-        return await svc.answer(tg, pid, await svc.default_responsible(tg, pid), version=version)
+        return await svc.answer(me, pid, await svc.default_responsible(me, pid), version=version)
     if name == "chz":
-        return await svc.change_horizon(tg, pid, version=version)
+        return await svc.change_horizon(me, pid, version=version)
     if name == "add":
-        return await svc.start_item(tg, pid, version=version)
+        return await svc.start_item(me, pid, version=version)
     if name == "drop":
-        return await svc.drop_pending(tg, pid, version=version)
+        return await svc.drop_pending(me, pid, version=version)
     if name in {"edits", "rms"}:
-        view = await svc.current_draft(tg, pid, version=version)
+        view = await svc.current_draft(me, pid, version=version)
         follow = "ei" if name == "edits" else "rm"
         # Numbered as the card numbers them (positions keep gaps after a removal).
         rows = [
@@ -294,9 +294,9 @@ async def _pledge_action(
         await turn.out.edit(t(loc, "draft.ask.which_field"), rows)
         return None
     if name == "ef":
-        return await svc.edit_item(tg, pid, int(args[0]), Step(args[1]), version=version)
+        return await svc.edit_item(me, pid, int(args[0]), Step(args[1]), version=version)
     if name == "rm":
-        return await svc.remove_item(tg, pid, int(args[0]), version=version)
+        return await svc.remove_item(me, pid, int(args[0]), version=version)
     if name in {"sub", "disc", "abandon"}:
         await _finish(ev, turn, name, key)
         return None
@@ -305,22 +305,22 @@ async def _pledge_action(
 
 async def _finish(ev: Pressed, turn: Turn, name: str, key: tuple[int, int]) -> None:
     """Submit, discard or abandon: the draft is done, and so is the dialog (with it)."""
-    tg, loc, svc = int(ev.account), turn.locale, turn.svc.pledges
+    me, loc, svc = ev.person, turn.locale, turn.svc.pledges
     pid, version = key
     _conversation(turn).end()  # written with the submission, the discard, the abandon
     if name == "sub":
-        view = await svc.submit(tg, pid, version=version)
+        view = await svc.submit(me, pid, version=version)
         turn.svc.outbox.wake()
         await turn.out.notice()
         card = pledge_card(loc, view.pledge, view.pledger_name, view.org.name)
         submitted = t(loc, _whose("draft.submitted", view), name=view.pledger_name)
         await turn.out.edit(submitted + "\n\n" + card)
     elif name == "disc":
-        await svc.discard(tg, pid, version=version)
+        await svc.discard(me, pid, version=version)
         await turn.out.notice()
         await turn.out.edit(t(loc, "draft.discarded"))
     else:
-        await svc.abandon_amendment(tg, pid, version=version)
+        await svc.abandon_amendment(me, pid, version=version)
         await turn.out.notice()
         await turn.out.edit(t(loc, "draft.amendment_abandoned"))
 
@@ -328,25 +328,25 @@ async def _finish(ev: Pressed, turn: Turn, name: str, key: tuple[int, int]) -> N
 @drafting.on(Text)
 async def on_text(ev: Text, turn: Turn) -> None:
     """A typed answer to the current question."""
-    tg = int(ev.account)
+    me = ev.person
     loc = turn.locale
     svc = turn.svc.pledges
     pid = _conversation(turn).data.get("pledge_id")
     if pid is None:
-        latest = await svc.latest_open_draft(tg)
+        latest = await svc.latest_open_draft(me)
         if latest is None:
             _conversation(turn).end()
             await turn.out.reply(t(loc, "draft.none_open"))
             return
         pid = latest.pledge.id
-    view = await svc.current_draft(tg, int(pid))
+    view = await svc.current_draft(me, int(pid))
     if view.step not in ITEM_FIELDS or view.step is Step.CATEGORY:
         await turn.out.reply(t(loc, "draft.use_buttons"))
         await _show(turn, view, edit=False)
         return
     _point_at(turn, view.pledge.id)  # written with the answer
     try:
-        view = await svc.answer(tg, int(pid), ev.text)
+        view = await svc.answer(me, int(pid), ev.text)
     except DomainError as exc:
         await turn.out.reply(exc.render(loc))
     await _show(turn, view, edit=False)
@@ -360,7 +360,7 @@ async def not_text(ev: Event, turn: Turn) -> None:
     if pid is None:  # still choosing whose pledge it is: the buttons above
         await turn.out.reply(t(loc, "dialog.wants_button"))
         return
-    view = await turn.svc.pledges.current_draft(int(ev.account), int(pid))
+    view = await turn.svc.pledges.current_draft(ev.person, int(pid))
     wants_words = view.step in ITEM_FIELDS and view.step is not Step.CATEGORY
     await turn.out.reply(t(loc, "dialog.wants_words" if wants_words else "draft.use_buttons"))
     await _show(turn, view, edit=False)

@@ -11,7 +11,7 @@ from bot.context import Ctx
 from bot.domain.enums import PledgeStatus, Role
 from bot.domain.render import board_post
 from bot.i18n import t
-from handlers.common import guarded, locale_of, reply, user_id
+from handlers.common import actor_of, guarded, locale_of, reply, user_id
 
 MINE_PAGE = 10
 
@@ -34,7 +34,7 @@ async def link_board(update: Update, ctx: Ctx) -> None:
 async def show_board(update: Update, ctx: Ctx) -> None:
     """/board: the branch's published pledges."""
     loc = await locale_of(update, ctx)
-    org, snapshots = await ctx.svc.pledges.board(user_id(update))
+    org, snapshots = await ctx.svc.pledges.board(await actor_of(update, ctx))
     url = ctx.svc.boards.web_url(org.code)
     link = "\n\n" + t(loc, "webboard.chat.link", url=url) if url else ""
     if not snapshots:
@@ -51,7 +51,7 @@ async def show_board(update: Update, ctx: Ctx) -> None:
 async def my_pledges(update: Update, ctx: Ctx) -> None:
     """/mypledges: each pledge with number and status; published ones can be amended."""
     loc = await locale_of(update, ctx)
-    me, views = await ctx.svc.pledges.my_pledges(user_id(update))
+    me, views = await ctx.svc.pledges.my_pledges(await actor_of(update, ctx))
     if me.role is Role.RESIDENT:  # residents do not pledge: /pledge would refuse them
         await reply(update, t(loc, "pledge.residents_do_not_pledge"))
         return

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.chat.actions import Action
 from bot.chat.actor import Actor
+from bot.domain.errors import NotRegistered
 from bot.i18n import normalize_locale
 
 
@@ -34,6 +35,14 @@ class Event:
     actor: Actor | None
     language: str | None = None
     sender_name: str = ""
+
+    @property
+    def person(self) -> Actor:
+        """The person acting, for a handler that serves only people on the roster: an
+        account bound to nobody is refused (NotRegistered, told in the sender's language)."""
+        if self.actor is None:
+            raise NotRegistered()
+        return self.actor
 
     @property
     def locale(self) -> str:

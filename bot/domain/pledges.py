@@ -8,6 +8,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
@@ -127,11 +128,11 @@ class PledgeService:
         return window.start_on(year), window.end_on(year)
 
     async def _editable(
-        self, uow: UnitOfWork, tg_user_id: int, pledge_id: int, version: int | None = None
+        self, uow: UnitOfWork, actor: Actor, pledge_id: int, version: int | None = None
     ) -> Pledge:
         """A pledge the actor may edit now (and, with ``version``, still at that version: a
         button made for an earlier one, e.g. before a submit and a return, changes nothing)."""
-        me = await access.actor(uow, tg_user_id)
+        me = await access.person_of(uow, actor)
         pledge = await uow.pledges.get(pledge_id)
         if pledge is None:
             raise DomainError("pledge.not_found")
@@ -162,7 +163,7 @@ class PledgeService:
 
     async def open_draft(
         self,
-        tg_user_id: int,
+        actor: Actor,
         *,
         kind: PledgerKind = PledgerKind.MEMBER,
         on_behalf_of: int | None = None,
@@ -174,7 +175,7 @@ class PledgeService:
         """
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not access.can_pledge(me):
                 raise Forbidden("pledge.residents_do_not_pledge")
             is_oral = False
@@ -233,16 +234,16 @@ class PledgeService:
             return await self._view(uow, created)
 
     async def current_draft(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """The draft as it stands, with its next step."""
         async with self.db.uow() as uow:
-            return await self._view(uow, await self._editable(uow, tg_user_id, pledge_id, version))
+            return await self._view(uow, await self._editable(uow, actor, pledge_id, version))
 
-    async def latest_open_draft(self, tg_user_id: int) -> DraftView | None:
+    async def latest_open_draft(self, actor: Actor) -> DraftView | None:
         """The most recently touched editable pledge this person drafts (for resuming)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             drafts = await uow.pledges.find(
                 drafter_id=me.id, statuses=[s.value for s in rules.EDITABLE]
             )
@@ -258,30 +259,30 @@ class PledgeService:
     # ---- editing ----------------------------------------------------------------------
 
     async def set_horizon(
-        self, tg_user_id: int, pledge_id: int, horizon: Horizon, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, horizon: Horizon, *, version: int | None = None
     ) -> DraftView:
         """长期 / 年度 / 即时."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             values: dict[str, Any] = {"horizon": horizon.value}
             if not pledge.items and pledge.pending_item is None:
                 values["pending_item"] = ItemDraft().model_dump(mode="json")
             return await self._view(uow, await self._touch(uow, pledge, **values))
 
     async def change_horizon(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Ask the type again; the items stay (e.g. annual → instant outside the window)."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             return await self._view(uow, await self._touch(uow, pledge, horizon=None))
 
     async def start_item(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Begin a new item."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             if len(pledge.items) >= rules.MAX_ITEMS:
                 raise DomainError("draft.too_many_items", limit=rules.MAX_ITEMS)
             fresh = await self._touch(
@@ -291,7 +292,7 @@ class PledgeService:
 
     async def edit_item(
         self,
-        tg_user_id: int,
+        actor: Actor,
         pledge_id: int,
         item_id: int,
         field: Step,
@@ -302,7 +303,7 @@ class PledgeService:
         if field not in ITEM_FIELDS:
             raise DomainError("draft.bad_field")
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             item = next((i for i in pledge.items if i.id == item_id), None)
             if item is None:
                 raise DomainError("draft.item_gone")
@@ -319,11 +320,11 @@ class PledgeService:
             return await self._view(uow, fresh)
 
     async def remove_item(
-        self, tg_user_id: int, pledge_id: int, item_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, item_id: int, *, version: int | None = None
     ) -> DraftView:
         """Delete an item of a draft."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             if await uow.pledges.items_with_progress([item_id]):
                 # Its progress is part of the record (记实); keep the item, let it be edited.
                 raise DomainError("draft.item_has_progress")
@@ -332,19 +333,19 @@ class PledgeService:
             return await self._view(uow, await self._touch(uow, pledge))
 
     async def drop_pending(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Abandon the item being entered (keeps the finished ones)."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             return await self._view(uow, await self._touch(uow, pledge, pending_item=None))
 
     async def answer(
-        self, tg_user_id: int, pledge_id: int, value: str, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, value: str, *, version: int | None = None
     ) -> DraftView:
         """Apply the person's answer to the draft's current question."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             step = next_step(pledge)
             pending = pledge.pending_item
             if step not in ITEM_FIELDS or pending is None:
@@ -393,29 +394,27 @@ class PledgeService:
             await uow.pledges.add_item(pledge.id, **values)
         return await self._touch(uow, pledge, pending_item=None)
 
-    async def default_responsible(self, tg_user_id: int, pledge_id: int) -> str:
+    async def default_responsible(self, actor: Actor, pledge_id: int) -> str:
         """The pledger's own name (the default responsible person)."""
-        view = await self.current_draft(tg_user_id, pledge_id)
+        view = await self.current_draft(actor, pledge_id)
         return view.pledger_name
 
-    async def discard(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
-    ) -> None:
+    async def discard(self, actor: Actor, pledge_id: int, *, version: int | None = None) -> None:
         """Delete a draft that was never submitted."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             rules.transition(pledge.status, "discard")
             await uow.pledges.delete(pledge.id)
 
     # ---- submitting -------------------------------------------------------------------
 
     async def submit(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Send the pledge to its reviewer (审诺); the reviewer is told through the outbox."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             if pledge.horizon is None:
                 raise DomainError("submit.no_horizon")
             if pledge.pending_item is not None:
@@ -480,11 +479,11 @@ class PledgeService:
             )
 
     async def amend(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Reopen a published pledge for amendment; it goes back through review."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             pledge = await uow.pledges.get(pledge_id)
             if pledge is None:
                 raise DomainError("pledge.not_found")
@@ -504,11 +503,11 @@ class PledgeService:
             return await self._view(uow, fresh)
 
     async def abandon_amendment(
-        self, tg_user_id: int, pledge_id: int, *, version: int | None = None
+        self, actor: Actor, pledge_id: int, *, version: int | None = None
     ) -> DraftView:
         """Drop the amendment: the published version stands unchanged."""
         async with self.db.uow() as uow:
-            pledge = await self._editable(uow, tg_user_id, pledge_id, version)
+            pledge = await self._editable(uow, actor, pledge_id, version)
             new_status = rules.transition(pledge.status, "abandon_amendment")
             snapshot = pledge.published_snapshot or {}
             published = [
@@ -530,29 +529,29 @@ class PledgeService:
 
     # ---- lists ------------------------------------------------------------------------
 
-    async def my_pledges(self, tg_user_id: int) -> tuple[Person, list[PledgeView]]:
+    async def my_pledges(self, actor: Actor) -> tuple[Person, list[PledgeView]]:
         """The person's own pledges, then the branch's and the oral pledges they drafted
         (what they may change is marked: PledgeView.editable)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             own = await uow.pledges.find(person_id=me.id)
             drafted = await uow.pledges.find(drafter_id=me.id)
             recorded = [p for p in drafted if p.person_id != me.id]
             return me, await self._views(uow, [*own, *recorded], me)
 
-    async def board(self, tg_user_id: int) -> tuple[Org, list[dict[str, Any]]]:
+    async def board(self, actor: Actor) -> tuple[Org, list[dict[str, Any]]]:
         """The published pledges (as published) of the person's branch."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             org = await uow.orgs.get(me.org_id)
             assert org is not None
             published = await uow.pledges.find(org_id=org.id, published=True)
             return org, [p.published_snapshot for p in published if p.published_snapshot]
 
-    async def oral_candidates(self, tg_user_id: int) -> list[Person]:
+    async def oral_candidates(self, actor: Actor) -> list[Person]:
         """Members of the secretary's branch, those marked for oral pledges first."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             access.require_role(me, Role.SECRETARY)
             members = await uow.people.in_org(me.org_id, [Role.MEMBER.value, Role.SECRETARY.value])
             members = [m for m in members if m.id != me.id]

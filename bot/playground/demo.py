@@ -11,9 +11,11 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 
 from bot.chat import features
 from bot.chat.actions import read_rows
-from bot.domain.clock import Clock
+from bot.chat.actor import TELEGRAM, Account, Actor
+from bot.domain.clock import Clock, SystemClock
 from bot.domain.enums import Horizon, PledgerKind, Role
 from bot.domain.models import Org, Person
+from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
@@ -93,24 +95,33 @@ async def _tg(db: Database, name: str) -> int:
     raise LookupError(name)
 
 
+async def _as(db: Database, name: str) -> Actor:
+    """The demo person acting, as the Telegram edge resolves their demo account."""
+    found = await OnboardingService(db, SystemClock(), []).actor(
+        Account(TELEGRAM, str(await _tg(db, name))), None
+    )
+    assert found is not None
+    return found
+
+
 async def _draft(
     pledges: PledgeService,
-    tg: int,
+    me: Actor,
     horizon: Horizon,
     items: list[tuple[str, str, str, str]],
     *,
     kind: PledgerKind = PledgerKind.MEMBER,
     on_behalf_of: int | None = None,
 ) -> int:
-    view = await pledges.open_draft(tg, kind=kind, on_behalf_of=on_behalf_of)
+    view = await pledges.open_draft(me, kind=kind, on_behalf_of=on_behalf_of)
     pid = view.pledge.id
-    await pledges.set_horizon(tg, pid, horizon)
+    await pledges.set_horizon(me, pid, horizon)
     for index, (category, content, target, deadline) in enumerate(items):
         if index:
-            await pledges.start_item(tg, pid)
+            await pledges.start_item(me, pid)
         for answer in (category, content, target, deadline):
-            await pledges.answer(tg, pid, answer)
-        await pledges.answer(tg, pid, await pledges.default_responsible(tg, pid))
+            await pledges.answer(me, pid, answer)
+        await pledges.answer(me, pid, await pledges.default_responsible(me, pid))
     return pid
 
 
@@ -130,7 +141,7 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
     # Published: a cadre member with the full higher standard.
     pid = await _draft(
         pledges,
-        await _tg(db, "王建国"),
+        await _as(db, "王建国"),
         Horizon.ANNUAL,
         [
             ("study", "每月参加支部集中学习并撰写心得", "全年学习不少于12次、心得6篇", "年底"),
@@ -138,32 +149,32 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
             ("integrity", "带头移风易俗、反对大操大办", "全年劝导红白事简办3户以上", "年底"),
         ],
     )
-    await pledges.submit(await _tg(db, "王建国"), pid)
+    await pledges.submit(await _as(db, "王建国"), pid)
     await publish(pid, hs_secretary)
 
     # Published: an oral pledge recorded by the secretary for an elderly member.
     oral_member = await _person_id(db, "朱德顺")
     pid = await _draft(
         pledges,
-        hs_secretary,
+        await _as(db, "沈宝方"),
         Horizon.LONG_TERM,
         [("integrity", "义务看护村口小游园", "每天早晚各巡查一次", "年底")],
         on_behalf_of=oral_member,
     )
-    await pledges.submit(hs_secretary, pid)
+    await pledges.submit(await _as(db, "沈宝方"), pid)
     await publish(pid, await _tg(db, "刘晓燕"))  # who recorded it does not review it
 
     # Under review.
     pid = await _draft(
         pledges,
-        await _tg(db, "杨友林"),
+        await _as(db, "杨友林"),
         Horizon.ANNUAL,
         [("serve", "帮带5户种植户发展大棚蔬菜", "每户年增收3000元以上", "年底")],
     )
-    await pledges.submit(await _tg(db, "杨友林"), pid)
+    await pledges.submit(await _as(db, "杨友林"), pid)
 
     # Returned for revision.
-    member = await _tg(db, "郑家明")
+    member = await _as(db, "郑家明")
     pid = await _draft(
         pledges, member, Horizon.ANNUAL, [("serve", "多为居民办实事", "尽力而为", "年底")]
     )
@@ -176,7 +187,7 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
     )
 
     # A draft left half-way.
-    member = await _tg(db, "孙立新")
+    member = await _as(db, "孙立新")
     view = await pledges.open_draft(member)
     await pledges.set_horizon(member, view.pledge.id, Horizon.INSTANT)
 

@@ -17,6 +17,7 @@ from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage.db import Database
+from tests.accounts import actor_for
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 MEMBER, SECRETARY = 6001, 6002
@@ -33,15 +34,16 @@ async def _published(db: Database, clock: FakeClock) -> tuple[PledgeService, int
                     person.id, MEMBER if person.name == "王建国" else SECRETARY, "zh_CN"
                 )
     pledges = PledgeService(db, clock)
-    view = await pledges.open_draft(MEMBER)
+    member = await actor_for(db, MEMBER)
+    view = await pledges.open_draft(member)
     pid = view.pledge.id
-    await pledges.set_horizon(MEMBER, pid, Horizon.LONG_TERM)
+    await pledges.set_horizon(member, pid, Horizon.LONG_TERM)
     for index, content in enumerate(("修水渠", "办讲座")):
         if index:
-            await pledges.start_item(MEMBER, pid)
+            await pledges.start_item(member, pid)
         for answer in ("serve", content, "完成", "年底", "王建国"):
-            await pledges.answer(MEMBER, pid, answer)
-    submitted = await pledges.submit(MEMBER, pid)
+            await pledges.answer(member, pid, answer)
+    submitted = await pledges.submit(member, pid)
     await ReviewService(db, clock).approve(SECRETARY, pid, submitted.pledge.version)
     return pledges, pid
 
@@ -55,6 +57,7 @@ async def test_abandoning_an_amendment_keeps_items_and_their_progress(
     db: Database, clock: FakeClock
 ) -> None:
     pledges, pid = await _published(db, clock)
+    member = await actor_for(db, MEMBER)
     async with db.uow() as uow:
         before = await uow.pledges.get(pid)
     assert before is not None
@@ -62,14 +65,14 @@ async def test_abandoning_an_amendment_keeps_items_and_their_progress(
     progress = ProgressService(db, clock)
     await progress.record(MEMBER, first.id, "已联系施工队")
 
-    view = await pledges.amend(MEMBER, pid)
+    view = await pledges.amend(member, pid)
     with pytest.raises(DomainError) as refused:
-        await pledges.remove_item(MEMBER, pid, first.id)
+        await pledges.remove_item(member, pid, first.id)
     assert refused.value.key == "draft.item_has_progress"
-    await pledges.edit_item(MEMBER, pid, first.id, Step.CONTENT)
-    await pledges.answer(MEMBER, pid, "修水渠并硬化渠道")
-    await pledges.remove_item(MEMBER, pid, view.pledge.items[1].id)  # no progress: may go
-    await pledges.abandon_amendment(MEMBER, pid)
+    await pledges.edit_item(member, pid, first.id, Step.CONTENT)
+    await pledges.answer(member, pid, "修水渠并硬化渠道")
+    await pledges.remove_item(member, pid, view.pledge.items[1].id)  # no progress: may go
+    await pledges.abandon_amendment(member, pid)
 
     async with db.uow() as uow:
         after = await uow.pledges.get(pid)
@@ -86,14 +89,15 @@ async def test_an_item_added_in_the_amendment_with_progress_blocks_abandoning(
     db: Database, clock: FakeClock
 ) -> None:
     pledges, pid = await _published(db, clock)
-    await pledges.amend(MEMBER, pid)
-    await pledges.start_item(MEMBER, pid)
+    member = await actor_for(db, MEMBER)
+    await pledges.amend(member, pid)
+    await pledges.start_item(member, pid)
     for answer in ("study", "读书班", "每月一次", "年底", "王建国"):
-        view = await pledges.answer(MEMBER, pid, answer)
+        view = await pledges.answer(member, pid, answer)
     added = view.pledge.items[-1]
     await ProgressService(db, clock).record(MEMBER, added.id, "第一次读书班已办")
     with pytest.raises(DomainError) as refused:
-        await pledges.abandon_amendment(MEMBER, pid)
+        await pledges.abandon_amendment(member, pid)
     assert refused.value.key == "amend.abandon_has_progress"
     async with db.uow() as uow:
         assert await uow.pledges.items_with_progress([added.id]) == {added.id}

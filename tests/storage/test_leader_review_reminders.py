@@ -164,12 +164,13 @@ async def test_rectification_deadline_reminded_before_and_after(
     db, clock = db_clock
     pledges, reviews = PledgeService(db, clock), ReviewService(db, clock)
     member, secretary = TG["王建国"], TG["沈宝方"]
-    view = await pledges.open_draft(member)
+    wang_actor = await actor_for(db, member)
+    view = await pledges.open_draft(wang_actor)
     pid = view.pledge.id
-    await pledges.set_horizon(member, pid, Horizon.ANNUAL)
+    await pledges.set_horizon(wang_actor, pid, Horizon.ANNUAL)
     for answer in ("serve", "修水渠", "完成", "2026-06-30", "王建国"):
-        await pledges.answer(member, pid, answer)
-    submitted = await pledges.submit(member, pid)
+        await pledges.answer(wang_actor, pid, answer)
+    submitted = await pledges.submit(wang_actor, pid)
     await reviews.approve(secretary, pid, submitted.pledge.version)
 
     clock.set(datetime(2026, 7, 10, 10, 0, tzinfo=TZ))  # the item is overdue now

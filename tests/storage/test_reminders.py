@@ -20,7 +20,7 @@ from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage.db import Database
-from tests.accounts import insert_people
+from tests.accounts import actor_for, insert_people
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -40,17 +40,18 @@ async def setup(db: Database) -> tuple[Database, FakeClock]:
             if person.name == "沈宝方":
                 await uow.people.bind(person.id, SECRETARY_TG, "zh_CN")
     pledges, reviews = PledgeService(db, clock), ReviewService(db, clock)
-    view = await pledges.open_draft(MEMBER_TG)
+    member = await actor_for(db, MEMBER_TG)
+    view = await pledges.open_draft(member)
     pid = view.pledge.id
-    await pledges.set_horizon(MEMBER_TG, pid, Horizon.ANNUAL)
+    await pledges.set_horizon(member, pid, Horizon.ANNUAL)
     for index, (content, deadline) in enumerate(
         [("修水渠", "2026-06-13"), ("办讲座", "2026-06-20")]
     ):
         if index:
-            await pledges.start_item(MEMBER_TG, pid)
+            await pledges.start_item(member, pid)
         for answer in ("serve", content, "完成", deadline, "王建国"):
-            await pledges.answer(MEMBER_TG, pid, answer)
-    submitted = await pledges.submit(MEMBER_TG, pid)
+            await pledges.answer(member, pid, answer)
+    submitted = await pledges.submit(member, pid)
     await reviews.approve(SECRETARY_TG, pid, submitted.pledge.version)
     async with db.uow() as uow:  # forget the review messages: only reminders count below
         for row in await uow.outbox.due(clock.now(), 1000):

@@ -1,0 +1,71 @@
+"""定诺 takes the acting person (an Actor, resolved once per event by the channel adapter) and
+reads their roster entry as it stands when the service acts, not as the event found it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.domain.clock import FakeClock
+from bot.domain.enums import Role
+from bot.domain.errors import DomainError, NotRegistered
+from bot.domain.pledges import PledgeService
+from bot.domain.roster import load_roster
+from bot.domain.roster_import import import_roster
+from storage import schema
+from storage.db import Database
+from tests.accounts import actor_for
+
+DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
+WANG = 6001
+
+
+@pytest.fixture
+async def clock(db: Database) -> FakeClock:
+    clock = FakeClock(datetime(2026, 6, 6, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    await import_roster(db, clock, load_roster(DEMO / "orgs.csv", DEMO / "people.csv"))
+    async with db.uow() as uow:
+        hs = await uow.orgs.by_code("XH-HS")
+        assert hs is not None
+        wang = next(p for p in await uow.people.in_org(hs.id) if p.name == "王建国")
+        await uow.people.bind(wang.id, WANG, "zh_CN")
+    return clock
+
+
+async def _pledges(db: Database) -> int:
+    async with db.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(schema.pledges))).one()[0])
+
+
+async def test_a_member_listed_as_a_resident_since_may_not_start_a_pledge(
+    db: Database, clock: FakeClock
+) -> None:
+    wang = await actor_for(db, WANG)
+    assert wang.role is Role.MEMBER
+    async with db.engine.begin() as conn:  # the clerk's new roster lists him as a resident
+        await conn.execute(
+            update(schema.people)
+            .where(schema.people.c.id == wang.person_id)
+            .values(role=Role.RESIDENT.value)
+        )
+    with pytest.raises(DomainError) as refused:
+        await PledgeService(db, clock).open_draft(wang)
+    assert refused.value.key == "pledge.residents_do_not_pledge"
+    assert await _pledges(db) == 0
+
+
+async def test_someone_no_longer_on_the_roster_is_told_to_join(
+    db: Database, clock: FakeClock
+) -> None:
+    gone = replace(await actor_for(db, WANG), person_id=99_999)
+    pledges = PledgeService(db, clock)
+    with pytest.raises(NotRegistered):
+        await pledges.open_draft(gone)
+    with pytest.raises(NotRegistered):
+        await pledges.my_pledges(gone)
+    assert await _pledges(db) == 0
