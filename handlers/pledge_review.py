@@ -22,7 +22,7 @@ router = Router()
 async def show_queue(ev: Command, turn: Turn) -> None:
     """/review: each waiting pledge as a card with its buttons."""
     loc = turn.locale
-    queue = await turn.svc.reviews.queue(int(ev.account))
+    queue = await turn.svc.reviews.queue(ev.person)
     if not queue:
         await turn.out.reply(t(loc, "review.queue.empty"))
         return
@@ -52,7 +52,7 @@ async def approve(ev: Pressed, turn: Turn) -> None:
     """The approve button."""
     assert ev.action is not None
     loc = turn.locale
-    decision = await turn.svc.reviews.approve(int(ev.account), *_target(ev.action.args))
+    decision = await turn.svc.reviews.approve(ev.person, *_target(ev.action.args))
     turn.svc.outbox.wake()
     await turn.out.notice(t(loc, "review.done.approved_short"))
     number = decision.pledge.number or ""
@@ -61,14 +61,14 @@ async def approve(ev: Pressed, turn: Turn) -> None:
 
 async def _ask(ev: Pressed, turn: Turn, args: tuple[str, ...]) -> str:
     """The return button: check it still applies, then ask why."""
-    pledge = await turn.svc.reviews.check_decidable(int(ev.account), *_target(args))
+    pledge = await turn.svc.reviews.check_decidable(ev.person, *_target(args))
     return t(turn.locale, "review.ask_comment", number=pledge.id)
 
 
 async def _return(ev: Text, turn: Turn, args: tuple[str, ...], comment: str) -> str:
     """The reason: return the pledge with it."""
     pid, version = _target(args)
-    decision = await turn.svc.reviews.return_for_revision(int(ev.account), pid, version, comment)
+    decision = await turn.svc.reviews.return_for_revision(ev.person, pid, version, comment)
     turn.svc.outbox.wake()
     return t(turn.locale, "review.done.returned", name=decision.pledger_name)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.access import pledger_name
@@ -66,10 +67,10 @@ class ReviewService:
         self.db = db
         self.clock = clock
 
-    async def queue(self, tg_user_id: int) -> list[QueueEntry]:
+    async def queue(self, actor: Actor) -> list[QueueEntry]:
         """Submitted pledges this person may review, oldest first."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if me.role not in (Role.SECRETARY, Role.COMMITTEE) and not me.is_admin:
                 raise Forbidden("review.not_a_reviewer")
             org_ids = await self._scope(uow, me)
@@ -98,9 +99,9 @@ class ReviewService:
         return scope
 
     async def _decidable(
-        self, uow: UnitOfWork, tg_user_id: int, pledge_id: int, version: int
+        self, uow: UnitOfWork, actor: Actor, pledge_id: int, version: int
     ) -> tuple[Person, Pledge]:
-        me = await access.actor(uow, tg_user_id)
+        me = await access.person_of(uow, actor)
         pledge = await uow.pledges.get(pledge_id)
         if pledge is None:
             raise DomainError("pledge.not_found")
@@ -120,11 +121,11 @@ class ReviewService:
             raise DomainError("review.stale")
         return me, pledge
 
-    async def approve(self, tg_user_id: int, pledge_id: int, version: int) -> Decision:
+    async def approve(self, actor: Actor, pledge_id: int, version: int) -> Decision:
         """Approve: sign, number and publish the pledge (亮诺)."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            me, pledge = await self._decidable(uow, actor, pledge_id, version)
             new_status = rules.transition(pledge.status, "approve")
             org = await uow.orgs.get(pledge.org_id)
             assert org is not None
@@ -219,13 +220,13 @@ class ReviewService:
                 )
 
     async def return_for_revision(
-        self, tg_user_id: int, pledge_id: int, version: int, comment: str
+        self, actor: Actor, pledge_id: int, version: int, comment: str
     ) -> Decision:
         """Return the pledge with a comment; the pledger may revise and resubmit."""
         now = self.clock.now()
         text = rules.clean_text(comment, rules.MAX_COMMENT, "review.comment")
         async with self.db.uow() as uow:
-            me, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            me, pledge = await self._decidable(uow, actor, pledge_id, version)
             new_status = rules.transition(pledge.status, "return")
             if not await uow.pledges.update(
                 pledge.id,
@@ -270,10 +271,10 @@ class ReviewService:
                 )
             return Decision(fresh, name, ReviewAction.RETURN)
 
-    async def check_decidable(self, tg_user_id: int, pledge_id: int, version: int) -> Pledge:
+    async def check_decidable(self, actor: Actor, pledge_id: int, version: int) -> Pledge:
         """Before asking for a return comment: may this person still decide this version?"""
         async with self.db.uow() as uow:
-            _, pledge = await self._decidable(uow, tg_user_id, pledge_id, version)
+            _, pledge = await self._decidable(uow, actor, pledge_id, version)
             return pledge
 
 

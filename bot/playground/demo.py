@@ -129,10 +129,9 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
     """Pledges in every state: draft, under review, returned, published (incl. oral)."""
     pledges = PledgeService(db, clock)
     reviews = ReviewService(db, clock)
-    hs_secretary = await _tg(db, "沈宝方")
-    dy_secretary = await _tg(db, "吴静")
+    dy_secretary = await _as(db, "吴静")
 
-    async def publish(pid: int, reviewer: int) -> None:
+    async def publish(pid: int, reviewer: Actor) -> None:
         async with db.uow() as uow:
             pledge = await uow.pledges.get(pid)
             assert pledge is not None
@@ -150,7 +149,7 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
         ],
     )
     await pledges.submit(await _as(db, "王建国"), pid)
-    await publish(pid, hs_secretary)
+    await publish(pid, await _as(db, "沈宝方"))
 
     # Published: an oral pledge recorded by the secretary for an elderly member.
     oral_member = await _person_id(db, "朱德顺")
@@ -162,7 +161,7 @@ async def _demo_pledges(db: Database, clock: Clock) -> None:
         on_behalf_of=oral_member,
     )
     await pledges.submit(await _as(db, "沈宝方"), pid)
-    await publish(pid, await _tg(db, "刘晓燕"))  # who recorded it does not review it
+    await publish(pid, await _as(db, "刘晓燕"))  # who recorded it does not review it
 
     # Under review.
     pid = await _draft(

@@ -44,7 +44,9 @@ async def _published(db: Database, clock: FakeClock) -> tuple[PledgeService, int
         for answer in ("serve", content, "完成", "年底", "王建国"):
             await pledges.answer(member, pid, answer)
     submitted = await pledges.submit(member, pid)
-    await ReviewService(db, clock).approve(SECRETARY, pid, submitted.pledge.version)
+    await ReviewService(db, clock).approve(
+        await actor_for(db, SECRETARY), pid, submitted.pledge.version
+    )
     return pledges, pid
 
 

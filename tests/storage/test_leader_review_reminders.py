@@ -171,7 +171,7 @@ async def test_rectification_deadline_reminded_before_and_after(
     for answer in ("serve", "修水渠", "完成", "2026-06-30", "王建国"):
         await pledges.answer(wang_actor, pid, answer)
     submitted = await pledges.submit(wang_actor, pid)
-    await reviews.approve(secretary, pid, submitted.pledge.version)
+    await reviews.approve(await actor_for(db, secretary), pid, submitted.pledge.version)
 
     clock.set(datetime(2026, 7, 10, 10, 0, tzinfo=TZ))  # the item is overdue now
     wang = await _person_id(db, "王建国")

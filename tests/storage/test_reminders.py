@@ -52,7 +52,7 @@ async def setup(db: Database) -> tuple[Database, FakeClock]:
         for answer in ("serve", content, "完成", deadline, "王建国"):
             await pledges.answer(member, pid, answer)
     submitted = await pledges.submit(member, pid)
-    await reviews.approve(SECRETARY_TG, pid, submitted.pledge.version)
+    await reviews.approve(await actor_for(db, SECRETARY_TG), pid, submitted.pledge.version)
     async with db.uow() as uow:  # forget the review messages: only reminders count below
         for row in await uow.outbox.due(clock.now(), 1000):
             await uow.outbox.mark_sent(row.id, 1, clock.now())
