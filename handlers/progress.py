@@ -49,6 +49,7 @@ from bot.domain.progress import (
 from bot.domain.progress_models import Evidence, EvidenceKind, ItemStatus, Verdict
 from bot.i18n import t
 from handlers.common import (
+    actor_of,
     answer_callback,
     caption_of,
     guarded,
@@ -56,7 +57,6 @@ from handlers.common import (
     pressed,
     reply,
     text_of,
-    user_id,
 )
 from handlers.dialog import dialog
 
@@ -138,7 +138,7 @@ def _item_label(loc: str, view: ItemView, n: int) -> str:
 async def show_items(update: Update, ctx: Ctx) -> None:
     """/progress: the items one may report on, as buttons."""
     loc = await locale_of(update, ctx)
-    views = await ctx.svc.progress.reportable(user_id(update))
+    views = await ctx.svc.progress.reportable(await actor_of(update, ctx))
     if not views:
         await reply(update, t(loc, "progress.none"))
         return
@@ -167,7 +167,7 @@ async def pick_item(update: Update, ctx: Ctx) -> ProgressState | int:
     if item_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.progress.begin(user_id(update), item_id)
+    view = await ctx.svc.progress.begin(await actor_of(update, ctx), item_id)
     data = _data(ctx)
     data[ITEM_KEY] = item_id
     data.pop(ENTRY_KEY, None)
@@ -215,7 +215,7 @@ async def receive_text(update: Update, ctx: Ctx) -> int:
         _stop(ConversationHandler.END)
     try:
         view = await ctx.svc.progress.record(
-            user_id(update), int(item_id), text_of(update), sent_before=_early(ctx)
+            await actor_of(update, ctx), int(item_id), text_of(update), sent_before=_early(ctx)
         )
     except DomainError as exc:
         await reply(update, exc.render(loc))
@@ -253,7 +253,7 @@ async def receive_text_media(update: Update, ctx: Ctx) -> int:
         _stop(ProgressState.TEXT)
     try:
         view = await ctx.svc.progress.record(
-            user_id(update), int(item_id), caption, evidence, sent_before=_early(ctx)
+            await actor_of(update, ctx), int(item_id), caption, evidence, sent_before=_early(ctx)
         )
     except DomainError as exc:
         await reply(update, exc.render(loc))
@@ -292,7 +292,7 @@ async def receive_evidence(update: Update, ctx: Ctx) -> int:
         _stop(ConversationHandler.END)
     try:
         evidence = await _evidence_of(ctx, incoming)
-        view = await ctx.svc.progress.attach(user_id(update), int(entry_id), evidence)
+        view = await ctx.svc.progress.attach(await actor_of(update, ctx), int(entry_id), evidence)
     except DomainError as exc:
         await reply(update, exc.render(loc), _attach_buttons(loc, int(entry_id)))
         if exc.key.startswith(
@@ -334,7 +334,7 @@ async def finish(update: Update, ctx: Ctx) -> None:
     if entry_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.progress.entry(user_id(update), entry_id)
+    view = await ctx.svc.progress.entry(await actor_of(update, ctx), entry_id)
     _forget(ctx)
     await answer_callback(update)
     await reply(
@@ -358,7 +358,7 @@ async def claim(update: Update, ctx: Ctx) -> None:
     if entry_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.progress.claim(user_id(update), entry_id)
+    view = await ctx.svc.progress.claim(await actor_of(update, ctx), entry_id)
     ctx.svc.outbox.wake()
     _forget(ctx)
     await answer_callback(update)
@@ -387,7 +387,7 @@ async def accept(update: Update, ctx: Ctx) -> None:
     if entry_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.progress.accept(user_id(update), entry_id)
+    view = await ctx.svc.progress.accept(await actor_of(update, ctx), entry_id)
     ctx.svc.outbox.wake()
     await answer_callback(update, t(loc, "progress.done.accepted_short"))
     await reply(
@@ -405,7 +405,7 @@ async def ask_comment(update: Update, ctx: Ctx) -> ProgressState | int:
     if entry_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.progress.check_verifiable(user_id(update), entry_id)
+    view = await ctx.svc.progress.check_verifiable(await actor_of(update, ctx), entry_id)
     data = _data(ctx)
     data[BACK_KEY] = entry_id
     card = update.callback_query.message if update.callback_query else None
@@ -430,7 +430,9 @@ async def receive_comment(update: Update, ctx: Ctx) -> int:
         await reply(update, t(loc, "error.stale_button"))
         _stop(ConversationHandler.END)
     try:
-        view = await ctx.svc.progress.send_back(user_id(update), int(entry_id), text_of(update))
+        view = await ctx.svc.progress.send_back(
+            await actor_of(update, ctx), int(entry_id), text_of(update)
+        )
     except DomainError as exc:
         await reply(update, exc.render(loc))
         if exc.key.startswith("progress.comment."):
@@ -467,7 +469,7 @@ async def show_evidence(update: Update, ctx: Ctx) -> None:
     if entry_id is None or chat is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.progress.evidence(user_id(update), entry_id)
+    view = await ctx.svc.progress.evidence(await actor_of(update, ctx), entry_id)
     await answer_callback(update)
     await reply(
         update,
@@ -510,7 +512,7 @@ async def _show_claims(update: Update, loc: str, claims: list[ClaimView]) -> Non
 async def show_pending(update: Update, ctx: Ctx) -> None:
     """The claims waiting for this verifier (from the ledger's button)."""
     loc = await locale_of(update, ctx)
-    claims = await ctx.svc.progress.pending_claims(user_id(update))
+    claims = await ctx.svc.progress.pending_claims(await actor_of(update, ctx))
     await answer_callback(update)
     await _show_claims(update, loc, claims)
 
@@ -554,7 +556,7 @@ def render_record(loc: str, record: MonthRecord, tz: tzinfo) -> tuple[str, Rows]
 async def show_record(update: Update, ctx: Ctx) -> None:
     """/record: my monthly record (记实) of this month."""
     loc = await locale_of(update, ctx)
-    record = await ctx.svc.progress.month_record(user_id(update))
+    record = await ctx.svc.progress.month_record(await actor_of(update, ctx))
     text, buttons = render_record(loc, record, ctx.svc.clock.tz)
     await reply(update, text, buttons)
 
@@ -565,7 +567,7 @@ async def record_month(update: Update, ctx: Ctx) -> None:
     loc = await locale_of(update, ctx)
     data = pressed(update)
     month = data.args[0] if data and data.args else ""
-    record = await ctx.svc.progress.month_record(user_id(update), month)
+    record = await ctx.svc.progress.month_record(await actor_of(update, ctx), month)
     await answer_callback(update)
     text, buttons = render_record(loc, record, ctx.svc.clock.tz)
     await reply(update, text, buttons, edit=True)

@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.board import refresh_board
@@ -250,10 +251,10 @@ class ProgressService:
 
     # ---- reporting ----------------------------------------------------------------------
 
-    async def reportable(self, tg_user_id: int) -> list[ItemView]:
+    async def reportable(self, actor: Actor) -> list[ItemView]:
         """Every item of the published pledges this person reports on, with its status."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not access.can_pledge(me):
                 raise Forbidden("progress.residents")
             items = await uow.progress.reportable_items(
@@ -278,17 +279,17 @@ class ProgressService:
             raise DomainError("progress.already_fulfilled")
         return item
 
-    async def begin(self, tg_user_id: int, item_id: int) -> ItemView:
+    async def begin(self, actor: Actor, item_id: int) -> ItemView:
         """Check that this person may report on the item now (before asking what was done)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             item = await self._item_for_report(uow, me, item_id)
             own = item.pledger_kind is PledgerKind.MEMBER and item.person_id == me.id
             return ItemView(item, await _pledger_name(uow, item), own)
 
     async def record(
         self,
-        tg_user_id: int,
+        actor: Actor,
         item_id: int,
         text: str,
         evidence: Evidence | None = None,
@@ -306,7 +307,7 @@ class ProgressService:
             raise DomainError("progress.evidence.too_many", limit=MAX_EVIDENCE)
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             item = await self._item_for_report(uow, me, item_id)
             entry_id = await uow.progress.add_entry(
                 item_id=item.item_id,
@@ -341,11 +342,11 @@ class ProgressService:
             raise Forbidden("progress.not_yours")
         return entry
 
-    async def attach(self, tg_user_id: int, entry_id: int, evidence: Evidence) -> EntryView:
+    async def attach(self, actor: Actor, entry_id: int, evidence: Evidence) -> EntryView:
         """Add a photo or a file to one's own entry (while it is a note or an open claim)."""
         check_evidence(evidence)
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry = await self._own_entry(uow, me, entry_id)
             if entry.verdict not in (Verdict.NOTE, Verdict.OPEN):
                 raise DomainError("progress.entry_closed")
@@ -354,18 +355,18 @@ class ProgressService:
             await uow.progress.set_evidence(entry.id, evidence_json([*entry.evidence, evidence]))
             return await self._entry_view(uow, entry.id)
 
-    async def entry(self, tg_user_id: int, entry_id: int) -> EntryView:
+    async def entry(self, actor: Actor, entry_id: int) -> EntryView:
         """One's own entry as it stands (to close the attaching step)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry = await self._own_entry(uow, me, entry_id)
             return await self._entry_view(uow, entry.id)
 
-    async def claim(self, tg_user_id: int, entry_id: int) -> EntryView:
+    async def claim(self, actor: Actor, entry_id: int) -> EntryView:
         """Claim the item fulfilled with this entry; the verifiers are told (outbox)."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry = await self._own_entry(uow, me, entry_id)
             item = await self._item_for_report(uow, me, entry.item_id)
             if item.status is ItemStatus.CLAIMED or entry.verdict is not Verdict.NOTE:
@@ -424,18 +425,18 @@ class ProgressService:
             raise DomainError("progress.stale")
         return entry, view
 
-    async def check_verifiable(self, tg_user_id: int, entry_id: int) -> ClaimView:
+    async def check_verifiable(self, actor: Actor, entry_id: int) -> ClaimView:
         """Before asking for a send-back comment: may this person still decide this claim?"""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             _, view = await self._decidable(uow, me, entry_id)
             return view
 
-    async def accept(self, tg_user_id: int, entry_id: int) -> ClaimView:
+    async def accept(self, actor: Actor, entry_id: int) -> ClaimView:
         """Accept the claim: the item is ticked off (兑现销号) and the pledger is told."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry, view = await self._decidable(uow, me, entry_id)
             if not await uow.progress.decide(entry.id, Verdict.ACCEPTED, me.id, now, None):
                 raise DomainError("progress.stale")
@@ -465,12 +466,12 @@ class ProgressService:
             assert fresh is not None
             return ClaimView(fresh, view.item, view.pledger_name, view.author_name)
 
-    async def send_back(self, tg_user_id: int, entry_id: int, comment: str) -> ClaimView:
+    async def send_back(self, actor: Actor, entry_id: int, comment: str) -> ClaimView:
         """Send the claim back with a comment: the item is open again and the pledger told."""
         now = self.clock.now()
         text = rules.clean_text(comment, MAX_COMMENT, "progress.comment")
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry, view = await self._decidable(uow, me, entry_id)
             if not await uow.progress.decide(entry.id, Verdict.SENT_BACK, me.id, now, text):
                 raise DomainError("progress.stale")
@@ -514,10 +515,10 @@ class ProgressService:
         ids.discard(verifier_id)
         return list((await uow.people.by_ids(ids)).values())
 
-    async def evidence(self, tg_user_id: int, entry_id: int) -> ClaimView:
+    async def evidence(self, actor: Actor, entry_id: int) -> ClaimView:
         """An entry's evidence, for its author or for someone who may verify it."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             entry = await uow.progress.entry(entry_id)
             if entry is None:
                 raise DomainError("progress.entry_gone")
@@ -530,10 +531,10 @@ class ProgressService:
                 raise DomainError("progress.no_evidence")
             return view
 
-    async def pending_claims(self, tg_user_id: int) -> list[ClaimView]:
+    async def pending_claims(self, actor: Actor) -> list[ClaimView]:
         """Claims waiting for this verifier, oldest first."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not _is_verifier_role(me):
                 raise Forbidden("progress.not_a_verifier")
             org_ids = [me.org_id]
@@ -550,14 +551,14 @@ class ProgressService:
 
     # ---- the monthly record (记实) -------------------------------------------------------
 
-    async def month_record(self, tg_user_id: int, month: str | None = None) -> MonthRecord:
+    async def month_record(self, actor: Actor, month: str | None = None) -> MonthRecord:
         """My progress entries of a month (this month by default)."""
         current = month_of(self.clock.now(), self.clock)
         wanted = month or current
         if not valid_month(wanted):
             raise DomainError("error.stale_button")
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not access.can_pledge(me):
                 raise Forbidden("progress.residents")
             lines = await uow.progress.month_record(me.id, wanted)

@@ -4,7 +4,7 @@ and read their roster entry as it stands when the service acts, not as the event
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,15 +15,19 @@ from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden, NotRegistered
 from bot.domain.pledges import PledgeService
+from bot.domain.progress import ProgressService
+from bot.domain.progress_models import ItemStatus
 from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema
 from storage.db import Database
 from tests.accounts import actor_for
+from tests.fulfilment_data import PublishedPledge, insert_published
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 WANG, SHEN = 6001, 6002
+TODAY = date(2026, 6, 6)
 
 
 @pytest.fixture
@@ -95,3 +99,23 @@ async def test_a_secretary_relieved_since_the_queue_was_shown_may_not_approve(
     async with db.uow() as uow:
         pledge = await uow.pledges.get(view.pledge.id)
     assert pledge is not None and pledge.status is PledgeStatus.SUBMITTED
+
+
+async def test_a_secretary_relieved_since_a_claim_came_may_not_verify_it(
+    db: Database, clock: FakeClock
+) -> None:
+    wang, shen = await actor_for(db, WANG), await actor_for(db, SHEN)
+    pledge = PublishedPledge(
+        wang.org_id, "XH-HS-2026-0001", wang.person_id, wang.person_id, [("修水渠", TODAY)]
+    )
+    await insert_published(db, [pledge], clock.now())
+    progress = ProgressService(db, clock)
+    entry = await progress.record(wang, pledge.item_ids[0], "水渠已修好")
+    await progress.claim(wang, entry.entry.id)
+
+    await _set_role(db, shen.person_id, Role.MEMBER)  # a new secretary takes over
+    with pytest.raises(Forbidden):
+        await progress.accept(shen, entry.entry.id)
+    async with db.uow() as uow:
+        state = await uow.progress.item_progress(pledge.item_ids[0])
+    assert state.status is ItemStatus.CLAIMED

@@ -65,7 +65,7 @@ async def test_abandoning_an_amendment_keeps_items_and_their_progress(
     assert before is not None
     first = before.items[0]
     progress = ProgressService(db, clock)
-    await progress.record(MEMBER, first.id, "已联系施工队")
+    await progress.record(member, first.id, "已联系施工队")
 
     view = await pledges.amend(member, pid)
     with pytest.raises(DomainError) as refused:
@@ -83,7 +83,7 @@ async def test_abandoning_an_amendment_keeps_items_and_their_progress(
     assert (after.items[0].id, after.items[0].content) == (first.id, "修水渠")
     assert [i.content for i in after.items] == ["修水渠", "办讲座"]
     assert kept == {first.id}
-    record = await progress.month_record(MEMBER, "2026-06")
+    record = await progress.month_record(member, "2026-06")
     assert "已联系施工队" in str(record)
 
 
@@ -97,7 +97,7 @@ async def test_an_item_added_in_the_amendment_with_progress_blocks_abandoning(
     for answer in ("study", "读书班", "每月一次", "年底", "王建国"):
         view = await pledges.answer(member, pid, answer)
     added = view.pledge.items[-1]
-    await ProgressService(db, clock).record(MEMBER, added.id, "第一次读书班已办")
+    await ProgressService(db, clock).record(member, added.id, "第一次读书班已办")
     with pytest.raises(DomainError) as refused:
         await pledges.abandon_amendment(member, pid)
     assert refused.value.key == "amend.abandon_has_progress"

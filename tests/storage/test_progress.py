@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from bot.chat.actor import Actor
 from bot.domain.clock import FakeClock
 from bot.domain.errors import DomainError
 from bot.domain.ledger import (
@@ -29,6 +30,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.buttons import fit_telegram
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
@@ -66,6 +68,12 @@ async def people(db: Database, clock: FakeClock) -> dict[str, int]:
                 if person.name in ACCOUNTS:
                     await uow.people.bind(person.id, ACCOUNTS[person.name], "zh_CN")
     return ids
+
+
+@pytest.fixture
+async def acting(db: Database, people: dict[str, int]) -> dict[int, Actor]:
+    """Account → the person acting through it, as the Telegram edge resolves them."""
+    return {account: await actor_for(db, account) for account in ACCOUNTS.values()}
 
 
 async def org_id(db: Database, code: str) -> int:
@@ -109,7 +117,7 @@ def document(size: int) -> Evidence:
 
 
 async def test_report_claim_send_back_claim_accept(
-    db: Database, clock: FakeClock, people: dict[str, int]
+    db: Database, clock: FakeClock, people: dict[str, int], acting: dict[int, Actor]
 ) -> None:
     hs = await org_id(db, "XH-HS")
     pledge = PublishedPledge(
@@ -123,95 +131,95 @@ async def test_report_claim_send_back_claim_accept(
     visit, study = pledge.item_ids
     svc = ProgressService(db, clock)
 
-    assert [v.item.item_id for v in await svc.reportable(WANG)] == [visit, study]
-    assert await svc.reportable(YANG) == []
+    assert [v.item.item_id for v in await svc.reportable(acting[WANG])] == [visit, study]
+    assert await svc.reportable(acting[YANG]) == []
     with refused("progress.residents"):
-        await svc.reportable(ZHANG)
+        await svc.reportable(acting[ZHANG])
 
     # Someone else's item, bad text, oversized evidence: refused, nothing written.
     with refused("progress.not_yours"):
-        await svc.record(YANG, visit, "我替他做了")
+        await svc.record(acting[YANG], visit, "我替他做了")
     with refused("progress.text.empty"):
-        await svc.record(WANG, visit, " \u3000 \n ")
+        await svc.record(acting[WANG], visit, " \u3000 \n ")
     with refused("progress.text.too_long"):
-        await svc.record(WANG, visit, "字" * (MAX_TEXT + 1))
+        await svc.record(acting[WANG], visit, "字" * (MAX_TEXT + 1))
     with refused("progress.photo.too_big"):
-        await svc.record(WANG, visit, "走访了", photo(10 * MB + 1))
+        await svc.record(acting[WANG], visit, "走访了", photo(10 * MB + 1))
     with refused("progress.file.too_big"):
-        await svc.record(WANG, visit, "走访了", document(20 * MB + 1))
+        await svc.record(acting[WANG], visit, "走访了", document(20 * MB + 1))
     assert await count(db, "progress_entries") == 0
 
-    first = await svc.record(WANG, visit, "走访了2户", photo(10 * MB))
-    first = await svc.attach(WANG, first.entry.id, document(20 * MB))
+    first = await svc.record(acting[WANG], visit, "走访了2户", photo(10 * MB))
+    first = await svc.attach(acting[WANG], first.entry.id, document(20 * MB))
     assert [e.kind for e in first.entry.evidence] == [EvidenceKind.PHOTO, EvidenceKind.DOCUMENT]
     assert first.entry.month == "2026-06" and first.entry.verdict is Verdict.NOTE
     with refused("progress.not_yours"):
-        await svc.attach(YANG, first.entry.id, photo(1))
+        await svc.attach(acting[YANG], first.entry.id, photo(1))
     with refused("progress.not_yours"):
-        await svc.claim(YANG, first.entry.id)
+        await svc.claim(acting[YANG], first.entry.id)
 
-    claimed = await svc.claim(WANG, first.entry.id)
+    claimed = await svc.claim(acting[WANG], first.entry.id)
     assert claimed.notified == 1 and claimed.item.status is ItemStatus.CLAIMED
     card = (await outbox_texts(db, SHEN))[-1]
     assert "王建国 申请兑现销号" in card and "走访困难户" in card and "证据：2 个" in card
     with refused("progress.already_claimed"):
-        await svc.claim(WANG, first.entry.id)
+        await svc.claim(acting[WANG], first.entry.id)
 
     # Only the branch secretary (or the committee above) verifies, never the claimant.
     with refused("progress.not_a_verifier"):
-        await svc.accept(YANG, first.entry.id)
+        await svc.accept(acting[YANG], first.entry.id)
     with refused("progress.not_a_verifier"):
-        await svc.accept(WANG, first.entry.id)
+        await svc.accept(acting[WANG], first.entry.id)
     with refused("progress.not_your_scope"):
-        await svc.accept(WU, first.entry.id)
+        await svc.accept(acting[WU], first.entry.id)
     with refused("progress.comment.empty"):
-        await svc.send_back(SHEN, first.entry.id, "  ")
+        await svc.send_back(acting[SHEN], first.entry.id, "  ")
 
     clock.advance(timedelta(days=1))
-    back = await svc.send_back(SHEN, first.entry.id, "请补充走访记录表")
+    back = await svc.send_back(acting[SHEN], first.entry.id, "请补充走访记录表")
     assert back.entry.verdict is Verdict.SENT_BACK
     assert "请补充走访记录表" in (await outbox_texts(db, WANG))[-1]
     async with db.uow() as uow:
         assert (await uow.progress.item_progress(visit)).status is ItemStatus.OPEN
     with refused("progress.already_decided"):
-        await svc.accept(SHEN, first.entry.id)  # the old card's button: stale
+        await svc.accept(acting[SHEN], first.entry.id)  # the old card's button: stale
 
-    second = await svc.record(WANG, visit, "补充了走访记录表")
-    await svc.claim(WANG, second.entry.id)
+    second = await svc.record(acting[WANG], visit, "补充了走访记录表")
+    await svc.claim(acting[WANG], second.entry.id)
     clock.advance(timedelta(days=30))  # verified after the deadline: still on time
-    accepted = await svc.accept(SHEN, second.entry.id)
+    accepted = await svc.accept(acting[SHEN], second.entry.id)
     assert (
         accepted.entry.verdict is Verdict.ACCEPTED
         and accepted.entry.verified_by == people["沈宝方"]
     )
     with refused("progress.already_decided"):
-        await svc.accept(SHEN, second.entry.id)  # a second tap changes nothing
+        await svc.accept(acting[SHEN], second.entry.id)  # a second tap changes nothing
     async with db.uow() as uow:
         state = await uow.progress.item_progress(visit)
     assert state.status is ItemStatus.FULFILLED and state.verified_by == people["沈宝方"]
     assert state.fulfilled_at == clock.now()
     assert "已兑现销号" in (await outbox_texts(db, WANG))[-1]
     with refused("progress.already_fulfilled"):
-        await svc.record(WANG, visit, "还想再记一笔")
+        await svc.record(acting[WANG], visit, "还想再记一笔")
 
     ledger = await LedgerService(db, clock).branch(SHEN, hs, 0)
     assert ledger.figures.items == 2 and ledger.figures.fulfilled == 1
     assert ledger.figures.on_time == 1  # claimed on 06-06, due 06-30
 
     # The monthly record: June has the three entries; July (now) has none yet.
-    june = await svc.month_record(WANG, "2026-06")
+    june = await svc.month_record(acting[WANG], "2026-06")
     assert [line.entry.text for line in june.lines] == [
         "走访了2户",
         "补充了走访记录表",
     ]
-    assert (await svc.month_record(WANG)).month == "2026-07"
-    assert (await svc.month_record(WANG)).lines == []
+    assert (await svc.month_record(acting[WANG])).month == "2026-07"
+    assert (await svc.month_record(acting[WANG])).lines == []
     with refused("error.stale_button"):
-        await svc.month_record(WANG, "2026-13")
+        await svc.month_record(acting[WANG], "2026-13")
 
 
 async def test_claims_on_own_or_branch_items_go_to_the_committee(
-    db: Database, clock: FakeClock, people: dict[str, int]
+    db: Database, clock: FakeClock, people: dict[str, int], acting: dict[int, Actor]
 ) -> None:
     hs = await org_id(db, "XH-HS")
     own = PublishedPledge(
@@ -220,21 +228,23 @@ async def test_claims_on_own_or_branch_items_go_to_the_committee(
     branch = PublishedPledge(hs, "XH-HS-2026-0002", None, people["沈宝方"], [("修村道", TODAY)])
     await insert_published(db, [own, branch], NOW)
     svc = ProgressService(db, clock)
-    listed = {v.item.item_id: v for v in await svc.reportable(SHEN)}
+    listed = {v.item.item_id: v for v in await svc.reportable(acting[SHEN])}
     assert set(listed) == {own.item_ids[0], branch.item_ids[0]}
     assert listed[branch.item_ids[0]].pledger_name == "黄思村党总支"
     with refused("progress.not_yours"):
-        await svc.record(WANG, branch.item_ids[0], "我来记")  # members do not report for it
+        await svc.record(
+            acting[WANG], branch.item_ids[0], "我来记"
+        )  # members do not report for it
 
     for item in (own.item_ids[0], branch.item_ids[0]):
-        entry = await svc.record(SHEN, item, "已完成")
-        assert (await svc.claim(SHEN, entry.entry.id)).notified == 1
+        entry = await svc.record(acting[SHEN], item, "已完成")
+        assert (await svc.claim(acting[SHEN], entry.entry.id)).notified == 1
         with refused("progress.own_claim"):
-            await svc.accept(SHEN, entry.entry.id)
+            await svc.accept(acting[SHEN], entry.entry.id)
         assert "申请兑现销号" in (await outbox_texts(db, LIU))[-1]
-        assert len(await svc.pending_claims(LIU)) >= 1
-        await svc.accept(LIU, entry.entry.id)
-    assert await svc.pending_claims(LIU) == []
+        assert len(await svc.pending_claims(acting[LIU])) >= 1
+        await svc.accept(acting[LIU], entry.entry.id)
+    assert await svc.pending_claims(acting[LIU]) == []
     assert await outbox_texts(db, SHEN)  # the secretary heard the verdicts
 
 
@@ -412,7 +422,7 @@ async def test_district_ledger_at_a_few_thousand_items(
 
 
 async def test_a_claim_skips_a_secretary_who_has_not_joined(
-    db: Database, clock: FakeClock, people: dict[str, int]
+    db: Database, clock: FakeClock, people: dict[str, int], acting: dict[int, Actor]
 ) -> None:
     jx = await org_id(db, "XH-JX")  # its secretary 何志强 has no account bound
     async with db.uow() as uow:
@@ -422,7 +432,8 @@ async def test_a_claim_skips_a_secretary_who_has_not_joined(
     )
     await insert_published(db, [pledge], NOW)
     svc = ProgressService(db, clock)
-    entry = await svc.record(107, pledge.item_ids[0], "完成了质量攻关")
-    assert (await svc.claim(107, entry.entry.id)).notified == 1
+    xu = await actor_for(db, 107)
+    entry = await svc.record(xu, pledge.item_ids[0], "完成了质量攻关")
+    assert (await svc.claim(xu, entry.entry.id)).notified == 1
     assert "徐海涛 申请兑现销号" in (await outbox_texts(db, LIU))[-1]
-    await svc.accept(LIU, entry.entry.id)
+    await svc.accept(acting[LIU], entry.entry.id)
