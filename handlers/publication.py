@@ -11,7 +11,7 @@ from bot.context import Ctx
 from bot.domain.enums import PledgeStatus, Role
 from bot.domain.render import board_post
 from bot.i18n import t
-from handlers.common import actor_of, guarded, locale_of, reply, user_id
+from handlers.common import actor_of, guarded, locale_of, reply
 
 MINE_PAGE = 10
 
@@ -25,7 +25,7 @@ async def link_board(update: Update, ctx: Ctx) -> None:
     if chat.type == "private":
         await reply(update, t(loc, "board.link.in_group"))
         return
-    org, count = await ctx.svc.boards.link_board(user_id(update), chat.id)
+    org, count = await ctx.svc.boards.link_board(await actor_of(update, ctx), chat.id)
     ctx.svc.outbox.wake()
     await reply(update, t(loc, "board.link.done", org=org.name, count=count))
 

@@ -12,14 +12,14 @@ from bot.channels.telegram.callbacks import feature_pattern
 from bot.context import Ctx
 from bot.domain.ledger import FEATURE, BranchPage, render_branch, render_district
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply
 
 
 @guarded
 async def show_ledger(update: Update, ctx: Ctx) -> None:
     """/ledger: the first page of the branch's or the district's ledger."""
     loc = await locale_of(update, ctx)
-    view = await ctx.svc.ledger.open(user_id(update))
+    view = await ctx.svc.ledger.open(await actor_of(update, ctx))
     if isinstance(view, BranchPage):
         text, buttons = render_branch(loc, view, ctx.svc.clock.tz)
     else:
@@ -38,11 +38,11 @@ async def turn_page(update: Update, ctx: Ctx) -> None:
         if data.name == "b":
             back = data.int_arg(2) if len(data.args) > 2 else None
             branch = await ctx.svc.ledger.branch(
-                user_id(update), data.int_arg(0), data.int_arg(1), back
+                await actor_of(update, ctx), data.int_arg(0), data.int_arg(1), back
             )
             text, buttons = render_branch(loc, branch, ctx.svc.clock.tz)
         elif data.name == "d":
-            district = await ctx.svc.ledger.district(user_id(update), data.int_arg(0))
+            district = await ctx.svc.ledger.district(await actor_of(update, ctx), data.int_arg(0))
             text, buttons = render_district(loc, district)
         else:
             raise ValueError(data.name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import format_day
@@ -27,14 +28,14 @@ class BoardService:
         self.public_base_url = public_base_url
         self._swept_on: date | None = None  # the day the overdue sweep last ran
 
-    async def link_board(self, tg_user_id: int, chat_id: int) -> tuple[Org, int]:
+    async def link_board(self, actor: Actor, chat_id: int) -> tuple[Org, int]:
         """Make this group the board of the secretary's (or clerk's) organisation.
 
         Pledges already published are posted to the new board; returns the org and how many.
         """
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             access.require_role(me, Role.SECRETARY, Role.COMMITTEE)
             org = await uow.orgs.get(me.org_id)
             assert org is not None

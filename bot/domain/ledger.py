@@ -12,6 +12,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.chat import features
 from bot.chat.actions import Action, Button, Rows, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import local_date
@@ -84,10 +85,10 @@ class LedgerService:
     def _today(self) -> date:
         return self.clock.now().astimezone(self.clock.tz).date()
 
-    async def open(self, tg_user_id: int) -> BranchPage | DistrictPage:
+    async def open(self, actor: Actor) -> BranchPage | DistrictPage:
         """/ledger: a secretary's branch, or a committee's district view."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if _is_committee(me):
                 return await self._district(uow, me, 0)
             if me.role is Role.SECRETARY:
@@ -95,11 +96,11 @@ class LedgerService:
             raise Forbidden("ledger.not_allowed")
 
     async def branch(
-        self, tg_user_id: int, org_id: int, page: int, back_page: int | None = None
+        self, actor: Actor, org_id: int, page: int, back_page: int | None = None
     ) -> BranchPage:
         """One page of a branch's ledger: its secretary, or a committee above it."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if _is_committee(me):
                 if org_id != me.org_id and not await uow.ledger.in_scope(me.org_id, org_id):
                     raise Forbidden("ledger.not_your_branch")
@@ -111,10 +112,10 @@ class LedgerService:
                 raise Forbidden("ledger.not_allowed")
             return await self._branch(uow, org_id, page, back_page)
 
-    async def district(self, tg_user_id: int, page: int) -> DistrictPage:
+    async def district(self, actor: Actor, page: int) -> DistrictPage:
         """One page of the committee's view."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not _is_committee(me):
                 raise Forbidden("ledger.committee_only")
             return await self._district(uow, me, page)

@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
+from bot.domain.board import BoardService
 from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden, NotRegistered
+from bot.domain.ledger import BranchPage, LedgerService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
 from bot.domain.progress_models import ItemStatus
@@ -119,3 +121,20 @@ async def test_a_secretary_relieved_since_a_claim_came_may_not_verify_it(
     async with db.uow() as uow:
         state = await uow.progress.item_progress(pledge.item_ids[0])
     assert state.status is ItemStatus.CLAIMED
+
+
+async def test_a_secretary_relieved_since_may_not_read_the_ledger_or_link_a_board(
+    db: Database, clock: FakeClock
+) -> None:
+    shen = await actor_for(db, SHEN)
+    ledger = LedgerService(db, clock)
+    assert isinstance(await ledger.open(shen), BranchPage)
+
+    await _set_role(db, shen.person_id, Role.MEMBER)  # a new secretary takes over
+    with pytest.raises(Forbidden):
+        await ledger.open(shen)
+    with pytest.raises(Forbidden):
+        await BoardService(db, clock).link_board(shen, -100_500)
+    async with db.uow() as uow:
+        org = await uow.orgs.get(shen.org_id)
+    assert org is not None and org.board_chat_id != -100_500

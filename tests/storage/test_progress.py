@@ -202,7 +202,7 @@ async def test_report_claim_send_back_claim_accept(
     with refused("progress.already_fulfilled"):
         await svc.record(acting[WANG], visit, "还想再记一笔")
 
-    ledger = await LedgerService(db, clock).branch(SHEN, hs, 0)
+    ledger = await LedgerService(db, clock).branch(acting[SHEN], hs, 0)
     assert ledger.figures.items == 2 and ledger.figures.fulfilled == 1
     assert ledger.figures.on_time == 1  # claimed on 06-06, due 06-30
 
@@ -249,7 +249,7 @@ async def test_claims_on_own_or_branch_items_go_to_the_committee(
 
 
 async def test_branch_ledger_counts_rates_overdue_and_pages(
-    db: Database, clock: FakeClock, people: dict[str, int]
+    db: Database, clock: FakeClock, people: dict[str, int], acting: dict[int, Actor]
 ) -> None:
     hs = await org_id(db, "XH-HS")
     past, future = TODAY - timedelta(days=3), TODAY + timedelta(days=30)
@@ -288,7 +288,7 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
     await set_progress(db, rows)
     service = LedgerService(db, clock)
 
-    first = await service.open(SHEN)
+    first = await service.open(acting[SHEN])
     assert isinstance(first, BranchPage)
     figures = first.figures
     assert (figures.items, figures.fulfilled, figures.claimed) == (60, 8, 4)
@@ -303,7 +303,7 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
 
     texts = []
     for page in range(3):
-        view = await service.branch(SHEN, hs, page)
+        view = await service.branch(acting[SHEN], hs, page)
         text, buttons = render_branch("zh_CN", view, SHANGHAI)
         assert len(text) <= 4096
         assert fit_telegram(buttons)
@@ -314,18 +314,18 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
     assert "兑现率 13.3%" in texts[0] and "按时兑现率 6.7%" in texts[0]
     assert "✓ 王的事项00" in everything and "⏳⚠ 王的事项09" in everything
     assert "○ 王的事项12" in everything and "⚠ 王的事项13" in everything
-    last = await service.branch(SHEN, hs, 99)  # past the end: the last page
+    last = await service.branch(acting[SHEN], hs, 99)  # past the end: the last page
     assert last.page == 2 and len(last.rows) == 60 - 2 * ROWS_PER_PAGE
 
     # Permissions: a member, another branch's secretary, a secretary asking for the district.
     with refused("ledger.not_allowed"):
-        await service.open(WANG)
+        await service.open(acting[WANG])
     with refused("ledger.not_your_branch"):
-        await service.branch(WU, hs, 0)
+        await service.branch(acting[WU], hs, 0)
     with refused("ledger.committee_only"):
-        await service.district(SHEN, 0)
+        await service.district(acting[SHEN], 0)
 
-    district = await service.open(LIU)
+    district = await service.open(acting[LIU])
     assert isinstance(district, DistrictPage)
     assert district.totals.branches == 4 and district.totals.pledging_members == 2
     assert district.totals.figures == figures
@@ -334,12 +334,12 @@ async def test_branch_ledger_counts_rates_overdue_and_pages(
     assert by_code["XH-DY"].figures.items == 0
     text, _ = render_district("zh_CN", district)
     assert "黄思村党总支：60 项，已兑现 8 项，兑现率 13.3%，逾期 17 项" in text
-    committee_view = await service.branch(LIU, hs, 1, back_page=0)
+    committee_view = await service.branch(acting[LIU], hs, 1, back_page=0)
     assert committee_view.page == 1 and committee_view.back_page == 0
 
 
 async def test_district_ledger_at_a_few_thousand_items(
-    db: Database, clock: FakeClock, people: dict[str, int]
+    db: Database, clock: FakeClock, people: dict[str, int], acting: dict[int, Actor]
 ) -> None:
     """Sixty branches, ten members each, six items per member: aggregated and paged in SQL."""
     xh = await org_id(db, "XH")
@@ -399,7 +399,7 @@ async def test_district_ledger_at_a_few_thousand_items(
 
     service = LedgerService(db, clock)
     started = time.perf_counter()
-    district = await service.district(LIU, 0)
+    district = await service.district(acting[LIU], 0)
     elapsed = time.perf_counter() - started
     assert elapsed < 1.0, elapsed
     figures = district.totals.figures
@@ -410,7 +410,7 @@ async def test_district_ledger_at_a_few_thousand_items(
     assert district.pages == -(-(4 + branches) // BRANCHES_PER_PAGE)
     seen = []
     for page in range(district.pages):
-        view = await service.district(LIU, page)
+        view = await service.district(acting[LIU], page)
         text, buttons = render_district("zh_CN", view)
         assert len(text) <= 4096 and sum(len(r) for r in buttons) <= 100
         seen += view.branches
