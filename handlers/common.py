@@ -34,7 +34,7 @@ async def locale_of(update: Update, ctx: Ctx) -> str:
     user = update.effective_user
     if user is None:
         return normalize_locale(None)
-    chosen = await ctx.svc.onboarding.locale(user.id)
+    chosen = await ctx.svc.onboarding.locale(Account(TELEGRAM, str(user.id)))
     if chosen:
         return chosen
     return normalize_locale(user.language_code)

@@ -47,8 +47,8 @@ async def start(ev: Command | Joined, turn: Turn) -> None:
     if isinstance(ev, Joined):
         profile = await svc.redeem_invite(account, ev.code, ev.language)
     else:
-        found = await svc.profile(account) or await svc.bootstrap_admin(
-            account, ev.sender_name, ev.language
+        found = (await svc.profile(ev.actor) if ev.actor is not None else None) or (
+            await svc.bootstrap_admin(account, ev.sender_name, ev.language)
         )
         if found is None:
             await turn.out.reply(t(ev.locale, "start.need_invite"))
@@ -82,7 +82,7 @@ async def choose_language(ev: Command, turn: Turn) -> None:
 async def set_language(ev: Pressed, turn: Turn) -> None:
     """A language button."""
     code = ev.action.args[0] if ev.action and ev.action.args else ""
-    person = await turn.svc.onboarding.set_locale(int(ev.account), code)
+    person = await turn.svc.onboarding.set_locale(ev.person, code)
     await turn.out.notice()
     await turn.out.show_commands(person.role, code)
     await turn.out.edit(t(code, "lang.switched"))

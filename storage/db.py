@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bot.chat.actor import Account
 from bot.domain.models import Person
 from bot.domain.names import name_key
 from storage.repositories import people_of_one_update, remembered_account
@@ -83,10 +84,10 @@ class Database:
                 yield
 
     @staticmethod
-    def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
+    def remembered_account(account: Account) -> tuple[bool, Person | None]:
         """What this update already read of an account, without a transaction: (True,
         person or None if unbound), or (False, None) if it has not read it."""
-        return remembered_account(tg_user_id)
+        return remembered_account(account)
 
     def uow(self) -> UnitOfWork:
         """A new unit of work that may write (use as ``async with db.uow() as uow``)."""

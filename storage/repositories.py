@@ -141,11 +141,11 @@ def people_of_one_update() -> Iterator[None]:
         _update_people.reset(token)
 
 
-def remembered_account(tg_user_id: int) -> tuple[bool, Person | None]:
+def remembered_account(account: Account) -> tuple[bool, Person | None]:
     """(True, person) if this update already read the account (person None: unbound);
     (False, None) if it did not, or outside an update."""
     seen = _update_people.get()
-    key = ("account", (TELEGRAM, str(tg_user_id)))
+    key = ("account", (account.channel, account.external_id))
     if seen is None or key not in seen:
         return False, None
     return True, seen[key]

@@ -64,24 +64,25 @@ class OnboardingService:
             is_admin=person.is_admin,
         )
 
-    async def profile(self, tg_user_id: int) -> Profile | None:
-        """The bound person and their org, or None."""
+    async def profile(self, actor: Actor) -> Profile:
+        """The acting person and their org, as they stand now (NotRegistered if they left the
+        roster)."""
         async with self.db.read() as uow:
-            person = await uow.people.by_tg(tg_user_id)
+            person = await uow.people.get(actor.person_id)
             if person is None:
-                return None
+                raise NotRegistered()
             org = await uow.orgs.get(person.org_id)
             assert org is not None
             return Profile(person, org)
 
-    async def locale(self, tg_user_id: int) -> str | None:
-        """The bound person's chosen language, or None (read for every update: one query,
-        none if the update read its sender already)."""
-        known, person = self.db.remembered_account(tg_user_id)
+    async def locale(self, account: Account) -> str | None:
+        """The chosen language of the person behind a channel account, or None (read for
+        every update: one query, none if the update read its sender already)."""
+        known, person = self.db.remembered_account(account)
         if known:
             return person.locale if person is not None else None
         async with self.db.read() as uow:
-            person = await uow.people.by_tg(tg_user_id)
+            person = await uow.people.by_account(account)
             return person.locale if person is not None else None
 
     async def redeem_invite(
@@ -157,12 +158,12 @@ class OnboardingService:
             person = person.model_copy(update={"tg_user_id": tg_user_id})
             return Profile(person, root)
 
-    async def set_locale(self, tg_user_id: int, locale: str) -> Person:
-        """Switch the person's language."""
+    async def set_locale(self, actor: Actor, locale: str) -> Person:
+        """Switch the acting person's language."""
         if locale not in LOCALES:
             raise DomainError("lang.unknown")
         async with self.db.uow() as uow:
-            person = await uow.people.by_tg(tg_user_id)
+            person = await uow.people.get(actor.person_id)
             if person is None:
                 raise NotRegistered()
             await uow.people.set_locale(person.id, locale)

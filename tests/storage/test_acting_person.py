@@ -16,6 +16,7 @@ from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden, NotRegistered
 from bot.domain.ledger import BranchPage, LedgerService
+from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
 from bot.domain.progress_models import ItemStatus
@@ -78,6 +79,11 @@ async def test_someone_no_longer_on_the_roster_is_told_to_join(
         await pledges.open_draft(gone)
     with pytest.raises(NotRegistered):
         await pledges.my_pledges(gone)
+    onboarding = OnboardingService(db, clock, [])
+    with pytest.raises(NotRegistered):
+        await onboarding.set_locale(gone, "en")
+    with pytest.raises(NotRegistered):
+        await onboarding.profile(gone)
     assert await _pledges(db) == 0
 
 
