@@ -12,5 +12,5 @@ router = Router()
 @router.command("mute")
 async def toggle_mute(ev: Command, turn: Turn) -> None:
     """Flip the person's reminder setting and say what it is now."""
-    muted = await turn.svc.reminders.toggle_mute(int(ev.account))
+    muted = await turn.svc.reminders.toggle_mute(ev.person)
     await turn.out.reply(t(turn.locale, "reminder.muted" if muted else "reminder.unmuted"))

@@ -23,7 +23,7 @@ from bot.domain.errors import DomainError
 from bot.domain.models import Person
 from bot.domain.resident_phone import needs_phone
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, user_id
 
 
 def contact_keyboard(locale: str | None) -> ReplyKeyboardMarkup:
@@ -53,7 +53,7 @@ async def ask_if_needed(update: Update, person: Person) -> None:
 async def phone_command(update: Update, ctx: Ctx) -> None:
     """/phone: confirm (again) by sharing the contact, or say it is confirmed."""
     loc = await locale_of(update, ctx)
-    person = await ctx.svc.phones.status(user_id(update))
+    person = await ctx.svc.phones.status(await actor_of(update, ctx))
     chat = update.effective_chat
     if person.phone_confirmed and chat is not None:
         await chat.send_message(t(loc, "resphone.already"), reply_markup=ReplyKeyboardRemove())
@@ -78,8 +78,9 @@ async def receive_contact(update: Update, ctx: Ctx) -> None:
         return
     contact = message.contact
     try:
+        own = contact.user_id is not None and contact.user_id == user_id(update)
         result = await ctx.svc.phones.confirm(
-            user_id(update), contact.user_id, contact.phone_number
+            await actor_of(update, ctx), contact.phone_number, own=own
         )
     except DomainError as exc:
         again = exc.key in ("resphone.not_own", "resphone.mismatch")  # they may try again

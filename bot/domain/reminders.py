@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from bot.chat.actor import Actor
 from bot.domain import rectification_tick
 from bot.domain.campaign_calendar import CampaignCalendar
 from bot.domain.clock import Clock, HeldClock
@@ -177,12 +178,12 @@ class ReminderService:
             log.info("reminder tick queued %s", dict(batch.report.queued))
         return batch.report
 
-    async def toggle_mute(self, tg_user_id: int) -> bool:
-        """Switch the person's non-essential reminders off or on; returns True if now muted."""
+    async def toggle_mute(self, actor: Actor) -> bool:
+        """Switch the acting person's non-essential reminders off or on; True if now muted."""
         from bot.domain import access
 
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             muted = me.id not in await uow.reminders.muted()
             await uow.reminders.set_muted(me.id, muted)
             return muted

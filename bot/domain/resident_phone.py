@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from bot.chat import features
 from bot.chat.actions import Button, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
@@ -70,23 +71,22 @@ class PhoneService:
         self.db = db
         self.clock = clock
 
-    async def status(self, tg_user_id: int) -> Person:
-        """The bound resident (to know whether to ask); refused for anyone else: only a
+    async def status(self, actor: Actor) -> Person:
+        """The acting resident (to know whether to ask); refused for anyone else: only a
         resident's vote waits for a confirmed phone."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
         _require_resident(me)
         return me
 
-    async def confirm(
-        self, tg_user_id: int, contact_user_id: int | None, phone_number: str
-    ) -> PhoneResult:
-        """Mark the phone confirmed when the shared contact is one's own and matches."""
-        if contact_user_id != tg_user_id:
+    async def confirm(self, actor: Actor, phone_number: str, *, own: bool) -> PhoneResult:
+        """Mark the phone confirmed when the shared contact is one's own (``own``: the channel
+        says the contact is the sender's own account) and matches the roster."""
+        if not own:
             raise DomainError("resphone.not_own")
         shared = normalise_phone(phone_number)
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             _require_resident(me)
             if me.phone_confirmed:
                 return PhoneResult(me, True)

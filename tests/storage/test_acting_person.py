@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.domain.board import BoardService
+from bot.domain.campaign_calendar import load_calendar
 from bot.domain.clock import FakeClock
 from bot.domain.enums import Horizon, PledgeStatus, Role
 from bot.domain.errors import DomainError, Forbidden, NotRegistered
@@ -20,6 +21,7 @@ from bot.domain.onboarding import OnboardingService
 from bot.domain.pledges import PledgeService
 from bot.domain.progress import ProgressService
 from bot.domain.progress_models import ItemStatus
+from bot.domain.reminders import ReminderService
 from bot.domain.review import ReviewService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
@@ -144,3 +146,16 @@ async def test_a_secretary_relieved_since_may_not_read_the_ledger_or_link_a_boar
     async with db.uow() as uow:
         org = await uow.orgs.get(shen.org_id)
     assert org is not None and org.board_chat_id != -100_500
+
+
+async def test_a_member_mutes_and_unmutes_their_own_reminders(
+    db: Database, clock: FakeClock
+) -> None:
+    wang = await actor_for(db, WANG)
+    reminders = ReminderService(db, clock, load_calendar())
+    assert await reminders.toggle_mute(wang) is True
+    async with db.uow() as uow:
+        assert await uow.reminders.muted() == {wang.person_id}
+    assert await reminders.toggle_mute(wang) is False
+    async with db.uow() as uow:
+        assert await uow.reminders.muted() == set()
