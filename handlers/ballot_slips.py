@@ -23,7 +23,7 @@ from bot.domain.evaluation import button, extra_line
 from bot.domain.evaluation_models import EvalStatus
 from bot.domain.slips import MAX_PAPER, MAX_SLIPS, parse_counts
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, reply, text_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, reply, text_of
 from handlers.evaluation_setup import (
     SLIP_STEP_KEYS,
     SLIPS_KEY,
@@ -132,7 +132,7 @@ async def ask_more(update: Update, ctx: Ctx) -> SlipStep | int:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     if view.evaluation.status is not EvalStatus.OPEN:
         raise DomainError("slip.not_open")
     if not ctx.svc.settings.ballot_base():
@@ -157,7 +157,11 @@ async def receive_more(update: Update, ctx: Ctx) -> int:
         _stop(SlipStep.MORE)
     try:
         printed = await ctx.svc.slips.print_for(
-            user_id(update), int(evaluation_id), count, ctx.svc.settings.ballot_base(), loc
+            await actor_of(update, ctx),
+            int(evaluation_id),
+            count,
+            ctx.svc.settings.ballot_base(),
+            loc,
         )
     except DomainError as exc:
         await reply(update, exc.render(loc))
@@ -197,7 +201,7 @@ async def ask_paper(update: Update, ctx: Ctx) -> SlipStep | int:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     if view.evaluation.status is not EvalStatus.OPEN:
         raise DomainError("ev.already_closed")
     _data(ctx)[PAPER_KEY] = {
@@ -307,7 +311,11 @@ async def confirm_paper(update: Update, ctx: Ctx) -> int:
     }
     _data(ctx).pop(PAPER_KEY, None)
     extra = await ctx.svc.slips.enter_paper(
-        user_id(update), int(paper["eid"]), int(paper["ballots"]), counts, int(paper["photo"])
+        await actor_of(update, ctx),
+        int(paper["eid"]),
+        int(paper["ballots"]),
+        counts,
+        int(paper["photo"]),
     )
     ctx.svc.outbox.wake()
     await answer_callback(update)

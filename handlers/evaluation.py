@@ -44,7 +44,7 @@ from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
 from bot.lanes import ChatLanes
 from handlers import evaluation_setup
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply
 from handlers.evaluation_setup import build_conversation
 
 __all__ = ["build", "build_conversation", "render_overview", "take_poll_answer"]
@@ -78,7 +78,7 @@ def _status(loc: str, status: EvalStatus) -> str:
 async def show_list(update: Update, ctx: Ctx) -> None:
     """/evaluations: the newest evaluations of my branches, as buttons."""
     loc = await locale_of(update, ctx)
-    found = await ctx.svc.evaluations.list_for(user_id(update))
+    found = await ctx.svc.evaluations.list_for(await actor_of(update, ctx))
     if not found:
         await reply(update, t(loc, "ev.list.empty"))
         return
@@ -149,7 +149,7 @@ async def show_one(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     await answer_callback(update)
     text, buttons = render_overview(loc, view, ctx.svc.clock.tz)
     await reply(update, text, buttons)
@@ -163,7 +163,9 @@ async def show_non_voters(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view, people, held = await ctx.svc.evaluations.non_voters(user_id(update), evaluation_id)
+    view, people, held = await ctx.svc.evaluations.non_voters(
+        await actor_of(update, ctx), evaluation_id
+    )
     await answer_callback(update)
     if not people and not held:
         await reply(update, t(loc, "ev.non_voters.none", org=view.org.name))
@@ -193,7 +195,7 @@ async def ask_close(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     if view.evaluation.status is not EvalStatus.OPEN:
         raise DomainError("ev.already_closed")
     await answer_callback(update)
@@ -224,7 +226,7 @@ async def close_now(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    await ctx.svc.evaluations.close_early(user_id(update), evaluation_id)
+    await ctx.svc.evaluations.close_early(await actor_of(update, ctx), evaluation_id)
     ctx.svc.outbox.wake()
     await answer_callback(update)
     await reply(update, t(loc, "ev.closed_now"), edit=True)
@@ -246,7 +248,7 @@ async def show_results(update: Update, ctx: Ctx) -> None:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     await answer_callback(update)
     if view.evaluation.status is not EvalStatus.CLOSED:
         await reply(update, t(loc, "ev.results.not_yet"))

@@ -34,7 +34,7 @@ from bot.domain.errors import DomainError
 from bot.domain.evaluation import FEATURE, Plan, button, parse_closing, percent
 from bot.domain.evaluation_models import EvalStatus, SubjectKind
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply, text_of
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -134,7 +134,7 @@ def _closes(ctx: Ctx) -> datetime | None:
 async def start(update: Update, ctx: Ctx) -> EvaluateState | int:
     """/evaluate: pick the branch (a clerk), then what is evaluated."""
     loc = await locale_of(update, ctx)
-    branches = await ctx.svc.evaluations.branches(user_id(update))
+    branches = await ctx.svc.evaluations.branches(await actor_of(update, ctx))
     _forget(ctx)
     if len(branches) == 1:
         _data(ctx)[ORG_KEY] = branches[0].org.id
@@ -159,7 +159,9 @@ async def pick_branch(update: Update, ctx: Ctx) -> EvaluateState | int:
     """A branch button."""
     loc = await locale_of(update, ctx)
     org_id = _int_arg(update)
-    branches = {b.org.id: b for b in await ctx.svc.evaluations.branches(user_id(update))}
+    branches = {
+        b.org.id: b for b in await ctx.svc.evaluations.branches(await actor_of(update, ctx))
+    }
     if org_id is None or org_id not in branches:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
@@ -198,7 +200,7 @@ async def receive_time(update: Update, ctx: Ctx) -> EvaluateState | int:
     try:
         closes = parse_closing(text_of(update), ctx.svc.clock.now())
         plan = await ctx.svc.evaluations.preview(
-            user_id(update), int(data[ORG_KEY]), SubjectKind(data[KIND_KEY]), closes
+            await actor_of(update, ctx), int(data[ORG_KEY]), SubjectKind(data[KIND_KEY]), closes
         )
     except DomainError as exc:
         await reply(update, exc.render(loc))
@@ -245,7 +247,7 @@ async def _preview(update: Update, ctx: Ctx) -> Plan:
         raise DomainError("ev.expired")
     quorum = data.get(QUORUM_KEY)
     return await ctx.svc.evaluations.preview(
-        user_id(update),
+        await actor_of(update, ctx),
         int(data[ORG_KEY]),
         SubjectKind(data[KIND_KEY]),
         closes,
@@ -377,7 +379,7 @@ async def confirm(update: Update, ctx: Ctx) -> int:
         return ConversationHandler.END
     quorum = data.get(QUORUM_KEY)
     opened = await ctx.svc.evaluations.open(
-        user_id(update),
+        await actor_of(update, ctx),
         int(data[ORG_KEY]),
         SubjectKind(data[KIND_KEY]),
         closes,
@@ -417,7 +419,7 @@ async def ask_reschedule(update: Update, ctx: Ctx) -> EvaluateState | int:
     if evaluation_id is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.evaluations.overview(user_id(update), evaluation_id)
+    view = await ctx.svc.evaluations.overview(await actor_of(update, ctx), evaluation_id)
     if view.evaluation.status is not EvalStatus.VOID:
         raise DomainError("ev.not_void")
     _forget(ctx)
@@ -437,7 +439,9 @@ async def receive_reschedule(update: Update, ctx: Ctx) -> EvaluateState | int:
         return ConversationHandler.END
     try:
         closes = parse_closing(text_of(update), ctx.svc.clock.now())
-        await ctx.svc.evaluations.reschedule(user_id(update), int(evaluation_id), closes)
+        await ctx.svc.evaluations.reschedule(
+            await actor_of(update, ctx), int(evaluation_id), closes
+        )
     except DomainError as exc:
         await reply(update, exc.render(loc))
         if exc.key.startswith("ev.time."):

@@ -45,6 +45,7 @@ from typing import Any
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.chat.intents import Sent
 from bot.domain import access
 from bot.domain.clock import Clock
@@ -805,8 +806,8 @@ class EvaluationService:
 
     # -- who may open / manage
 
-    async def _staff(self, uow: UnitOfWork, tg_user_id: int) -> Person:
-        person = await access.actor(uow, tg_user_id)
+    async def _staff(self, uow: UnitOfWork, actor: Actor) -> Person:
+        person = await access.person_of(uow, actor)
         access.require_role(person, Role.SECRETARY, Role.COMMITTEE)
         return person
 
@@ -834,10 +835,10 @@ class EvaluationService:
             return True
         return any(o.id == evaluation.org_id for o in await self._manageable(uow, me))
 
-    async def branches(self, tg_user_id: int) -> list[Branch]:
+    async def branches(self, actor: Actor) -> list[Branch]:
         """/evaluate: the branches this person may evaluate (refused unless staff)."""
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             orgs = await self._manageable(uow, me)
         if not orgs:
             raise DomainError("ev.no_branch")
@@ -900,7 +901,7 @@ class EvaluationService:
 
     async def preview(
         self,
-        tg_user_id: int,
+        actor: Actor,
         org_id: int,
         kind: SubjectKind,
         closes_at: datetime,
@@ -910,13 +911,13 @@ class EvaluationService:
     ) -> Plan:
         """What would be opened (nothing is written)."""
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             plan, _, _ = await self._plan(uow, me, org_id, kind, closes_at, quorum, reason, slips)
         return plan
 
     async def open(
         self,
-        tg_user_id: int,
+        actor: Actor,
         org_id: int,
         kind: SubjectKind,
         closes_at: datetime,
@@ -930,7 +931,7 @@ class EvaluationService:
         shown with the results; slips count toward the list."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             plan, members, residents = await self._plan(
                 uow, me, org_id, kind, closes_at, quorum, reason, slips
             )
@@ -964,7 +965,7 @@ class EvaluationService:
                 tokens = await issue_slips(uow, created, slips, now)
         return Opened(evaluation_id, plan, tuple(tokens))
 
-    async def reschedule(self, tg_user_id: int, evaluation_id: int, closes_at: datetime) -> int:
+    async def reschedule(self, actor: Actor, evaluation_id: int, closes_at: datetime) -> int:
         """A void evaluation (quorum missed) again, with a new closing time: a new evaluation
         with the same branch, subjects, participants and rules; the slips handed out for the
         void one (现场票) are valid for the new one, and vote again."""
@@ -972,7 +973,7 @@ class EvaluationService:
         if closes_at <= now:
             raise DomainError("ev.time.past")
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             previous = await uow.evaluations.get(evaluation_id)
             if previous is None:
                 raise DomainError("ev.gone")
@@ -999,18 +1000,18 @@ class EvaluationService:
 
     # -- reading
 
-    async def list_for(self, tg_user_id: int) -> list[tuple[Evaluation, Org]]:
+    async def list_for(self, actor: Actor) -> list[tuple[Evaluation, Org]]:
         """/evaluations: the newest evaluations of the branches this person manages."""
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             orgs = {o.id: o for o in await self._manageable(uow, me)}
             found = await uow.evaluations.for_orgs(list(orgs), limit=20)
         return [(e, orgs[e.org_id]) for e in found]
 
-    async def overview(self, tg_user_id: int, evaluation_id: int) -> Overview:
+    async def overview(self, actor: Actor, evaluation_id: int) -> Overview:
         """One evaluation: turnout, and the results once closed (aggregates only)."""
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             evaluation = await uow.evaluations.get(evaluation_id)
             if evaluation is None:
                 raise DomainError("ev.gone")
@@ -1033,11 +1034,11 @@ class EvaluationService:
         )
 
     async def non_voters(
-        self, tg_user_id: int, evaluation_id: int
+        self, actor: Actor, evaluation_id: int
     ) -> tuple[Overview, list[Person], list[Person]]:
         """未投票名单: who has not voted, and who voted but does not count yet (a resident
         whose phone is not confirmed); never how anyone voted."""
-        view = await self.overview(tg_user_id, evaluation_id)
+        view = await self.overview(actor, evaluation_id)
         async with self.db.uow() as uow:
             ids = await uow.evaluations.non_voters(evaluation_id)
             held = await uow.evaluations.held_voters(evaluation_id)
@@ -1420,12 +1421,12 @@ class EvaluationService:
 
     # -- closing
 
-    async def close_early(self, tg_user_id: int, evaluation_id: int) -> Evaluation:
+    async def close_early(self, actor: Actor, evaluation_id: int) -> Evaluation:
         """提前结束: the opener (or whoever manages the branch) closes now, after confirming."""
         await self.drain()  # the votes already taken are written first, and counted
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await self._staff(uow, tg_user_id)
+            me = await self._staff(uow, actor)
             evaluation = await uow.evaluations.get(evaluation_id)
             if evaluation is None:
                 raise DomainError("ev.gone")

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.chat.actor import Actor
 from bot.domain.clock import Clock
 from bot.domain.errors import DomainError
 from bot.domain.evaluation_models import CHOICES, Choice, EvalStatus, Evaluation, SubjectKind
@@ -286,7 +287,7 @@ class SlipService:
 
     async def print_for(
         self,
-        tg_user_id: int,
+        actor: Actor,
         evaluation_id: int,
         count: int,
         base_url: str | None,
@@ -295,7 +296,7 @@ class SlipService:
         """Slips asked for in chat: by whoever may manage the evaluation."""
         if self.evaluations is None:
             raise DomainError("auth.forbidden")
-        await self.evaluations.overview(tg_user_id, evaluation_id)  # refused unless theirs
+        await self.evaluations.overview(actor, evaluation_id)  # refused unless theirs
         return await self.print(evaluation_id, count, base_url, locale)
 
     async def print(
@@ -450,7 +451,7 @@ class SlipService:
 
     async def enter_paper(
         self,
-        tg_user_id: int,
+        actor: Actor,
         evaluation_id: int,
         ballots: int,
         counts: Mapping[int, tuple[int, int, int]],
@@ -462,8 +463,7 @@ class SlipService:
         Only while the evaluation is open (it is counted at closing)."""
         if self.evaluations is None:
             raise DomainError("auth.forbidden")
-        view = await self.evaluations.overview(tg_user_id, evaluation_id)  # refused unless theirs
-        me = await self._person(tg_user_id)
+        view = await self.evaluations.overview(actor, evaluation_id)  # refused unless theirs
         now = self.clock.now()
         async with self.db.uow() as uow:
             evaluation = await uow.evaluations.get(evaluation_id)
@@ -473,19 +473,15 @@ class SlipService:
                 raise DomainError("ev.already_closed")
             subject_ids = [s.id for s in await uow.evaluations.subjects(evaluation_id)]
             check_paper(ballots, counts, subject_ids)
-            await uow.slips.set_paper(evaluation_id, ballots, photo_file, me, now, counts)
+            await uow.slips.set_paper(
+                evaluation_id, ballots, photo_file, actor.person_id, now, counts
+            )
             if view.org.board_chat_id is not None:
                 from bot.domain.evaluation import turnout_row
 
                 row = turnout_row(view.org.board_chat_id, evaluation_id, now)
                 await uow.outbox.refresh_view(row)
             return await extra_turnout(uow, evaluation_id)
-
-    async def _person(self, tg_user_id: int) -> int:
-        from bot.domain import access
-
-        async with self.db.uow() as uow:
-            return (await access.actor(uow, tg_user_id)).id
 
     def form_key(self, token: str, revision: int) -> str:
         """The form's anti-forgery value: bound to the slip and the revision it shows."""

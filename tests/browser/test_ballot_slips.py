@@ -27,6 +27,7 @@ from bot.domain.evaluation_models import EvalStatus
 from bot.domain.slips import ALPHABET, normalize_token
 from bot.playground.run import Playground
 from storage import schema
+from tests.accounts import actor_for
 from tests.browser.conftest import WAIT_MS
 from tests.pdf_check import pdf_text
 
@@ -146,8 +147,10 @@ async def test_thirty_slips_printed_twenty_five_vote_and_every_figure_adds_up(
         poll = next(m.poll for m in sim.bot_messages(account) if m.poll is not None)
         sim.vote(account, poll.id, [option])
 
+    as_opener = await actor_for(services.db, opener)
+
     async def chat_voters() -> int:
-        view = await services.evaluations.overview(opener, evaluation_id)
+        view = await services.evaluations.overview(as_opener, evaluation_id)
         return view.voted - view.extra.voted
 
     loop = asyncio.get_running_loop()
@@ -181,13 +184,13 @@ async def test_thirty_slips_printed_twenty_five_vote_and_every_figure_adds_up(
         await _vote(first, addresses[5], SATISFIED)  # and back to satisfied, as planned
 
         # A turnout the secretary sees: slips apart, never per slip.
-        view = await services.evaluations.overview(opener, evaluation_id)
+        view = await services.evaluations.overview(as_opener, evaluation_id)
         assert (view.extra.slips_voted, view.extra.slips_issued) == (25, 30)
 
         # Slip 3 has its page open when the secretary closes; its change comes too late.
         late = await context.new_page()
         await late.goto(addresses[3])
-        await services.evaluations.close_early(opener, evaluation_id)
+        await services.evaluations.close_early(as_opener, evaluation_id)
         await _choose(late, UNSATISFIED)
         await expect(late.locator(".warn")).to_contain_text("评议已经截止，刚才的提交没有计入")
         result = "满意 15，基本满意 5，不满意 8，满意率 71.4%（未达到，需整改）"

@@ -18,6 +18,7 @@ from bot.domain.evaluation_models import Choice
 from bot.domain.slips import normalize_token
 from bot.playground.simulator import BotApiSimulator
 from storage import schema
+from tests.accounts import actor_for
 from tests.e2e.evaluation_support import Branch, evaluation_world, later, tick
 from tests.e2e.files_support import kept_files
 from tests.e2e.harness import Human, World
@@ -105,11 +106,13 @@ async def test_slips_paper_and_chat_votes_add_up_for_a_small_branch(
     [kept_sheet] = [k for k in await kept_files(world) if k.file.id == box]
     assert kept_sheet.data == TALLY_SHEET
 
+    as_secretary = await actor_for(world.db, secretary.user_id)
+
     async def chat_votes() -> int:
-        view = await app.bot_data.services.evaluations.overview(secretary.user_id, eid)
+        view = await app.bot_data.services.evaluations.overview(as_secretary, eid)
         return view.voted - view.extra.voted
 
-    eid = (await app.bot_data.services.evaluations.list_for(secretary.user_id))[0][0].id
+    eid = (await app.bot_data.services.evaluations.list_for(as_secretary))[0][0].id
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 20
     while await chat_votes() < 3:

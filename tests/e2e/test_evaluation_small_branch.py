@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.domain.errors import DomainError
 from bot.domain.evaluation_models import SubjectKind
 from storage import schema
+from tests.accounts import actor_for
 from tests.e2e.harness import Human, World
 
 
@@ -114,7 +115,9 @@ async def test_a_quorum_under_the_rule_needs_a_reason_even_in_a_big_enough_branc
     assert org is not None
     closes = svc.clock.now() + timedelta(days=1)
     with pytest.raises(DomainError) as refused:
-        await svc.open(secretary.user_id, org.id, SubjectKind.BRANCH, closes, 5)
+        await svc.open(
+            await actor_for(world.db, secretary.user_id), org.id, SubjectKind.BRANCH, closes, 5
+        )
     assert refused.value.key == "ev.quorum.reason_needed"
     assert await _evaluations(world) == []
 

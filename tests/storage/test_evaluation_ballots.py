@@ -34,7 +34,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import evaluation_repo, schema
 from storage.db import Database
-from tests.accounts import insert_people, set_telegram
+from tests.accounts import actor_for, insert_people, set_telegram
 from tests.databases import postgres_server
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
@@ -119,7 +119,9 @@ async def test_two_thousand_voters_random_changes_and_retractions(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 2000)
     closes = clock.now() + timedelta(days=2)
-    opened = await service.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 1000)
+    opened = await service.open(
+        await actor_for(db, SECRETARY_TG), org_id, SubjectKind.BRANCH, closes, 1000
+    )
     polls = await polls_for(db, opened.evaluation_id)
     assert len(polls) == len(tg) == 2001  # the bound ones: 沈宝方 and 2,000 residents
 
@@ -180,7 +182,12 @@ async def test_ballots_name_no_one_without_the_key(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 10)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 5, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(hours=2),
+        5,
+        REASON,
     )
     polls = await polls_for(db, opened.evaluation_id)
     await service.record_answers(
@@ -203,7 +210,12 @@ async def test_one_reminder_before_closing_and_closing_once(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=3), 3, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(days=3),
+        3,
+        REASON,
     )
     await polls_for(db, opened.evaluation_id)
     clock.advance(timedelta(days=1, hours=12))  # not yet: 24 h before closing
@@ -224,7 +236,12 @@ async def test_join_hook_and_interfaces_for_others(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 6)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(days=1),
+        5,
+        REASON,
     )
     async with db.uow() as uow:
         unbound = [p for p in await uow.people.in_org(org_id) if p.tg_user_id is None]
@@ -265,7 +282,12 @@ async def test_a_residents_ballot_counts_once_the_phone_is_confirmed(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 8)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 5, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(days=1),
+        5,
+        REASON,
     )
     polls = await polls_for(db, opened.evaluation_id)
     late, never = FIRST_TG + 0, FIRST_TG + 1  # two residents who have not confirmed yet
@@ -297,7 +319,12 @@ async def test_an_account_bound_to_someone_else_is_seen_within_a_minute(
     db, clock, service = box
     org_id, tg = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(hours=2),
+        3,
+        REASON,
     )
     polls = await polls_for(db, opened.evaluation_id)
     first, second = FIRST_TG, FIRST_TG + 1
@@ -330,7 +357,9 @@ async def test_a_vote_taken_before_closing_counts_though_written_after(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 6)
     closes = clock.now() + timedelta(hours=2)
-    opened = await service.open(SECRETARY_TG, org_id, SubjectKind.BRANCH, closes, 5, REASON)
+    opened = await service.open(
+        await actor_for(db, SECRETARY_TG), org_id, SubjectKind.BRANCH, closes, 5, REASON
+    )
     polls = await polls_for(db, opened.evaluation_id)
     voters = [FIRST_TG + n for n in range(6)]
     for n, voter in enumerate(voters[:5]):
@@ -354,7 +383,12 @@ async def test_a_batch_that_fails_once_is_written_on_the_next_try(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(hours=2),
+        3,
+        REASON,
     )
     polls = await polls_for(db, opened.evaluation_id)
     monkeypatch.setattr(evaluation_module, "BATCH_RETRY_DELAYS", (0.01, 0.01))
@@ -385,7 +419,12 @@ async def test_a_hidden_result_leaves_the_store_without_a_figure(
     db, clock, service = box
     org_id, _ = await seed(db, clock, 6)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(days=1), 3, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(days=1),
+        3,
+        REASON,
     )
     polls = await polls_for(db, opened.evaluation_id)
     voters = sorted(polls)[:3]
@@ -412,7 +451,12 @@ async def test_an_answer_that_came_before_the_polls_id_is_not_overtaken_by_a_new
     monkeypatch.setattr(evaluation_module, "UNKNOWN_POLL_RETRY", 0.05)
     org_id, _ = await seed(db, clock, 3)
     opened = await service.open(
-        SECRETARY_TG, org_id, SubjectKind.BRANCH, clock.now() + timedelta(hours=2), 3, REASON
+        await actor_for(db, SECRETARY_TG),
+        org_id,
+        SubjectKind.BRANCH,
+        clock.now() + timedelta(hours=2),
+        3,
+        REASON,
     )
     voter = FIRST_TG
     async with db.uow() as uow:

@@ -282,7 +282,12 @@ async def open_evaluation(w: World) -> tuple[EvaluationService, int, dict[int, s
     """The secretary's evaluation of XH-HS (quorum 5), its polls recorded as sent."""
     service = EvaluationService(w.db, w.clock, KEY)
     opened = await service.open(
-        TG["沈宝方"], w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5, REASON
+        await actor_for(w.db, TG["沈宝方"]),
+        w.ids["XH-HS"],
+        EvalKind.BRANCH,
+        NOW + timedelta(days=2),
+        5,
+        REASON,
     )
     polls: dict[int, str] = {}
     async with w.db.uow() as uow:
@@ -365,7 +370,12 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
 
         async def do_open(tg: int) -> Any:
             return await service.open(
-                tg, w.ids["XH-HS"], EvalKind.BRANCH, NOW + timedelta(days=2), 5, REASON
+                await actor_for(w.db, tg),
+                w.ids["XH-HS"],
+                EvalKind.BRANCH,
+                NOW + timedelta(days=2),
+                5,
+                REASON,
             )
 
         async def opened() -> None:
@@ -380,7 +390,7 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
         ev_service, evaluation_id, _ = await open_evaluation(w)
 
         async def do_close(tg: int) -> Any:
-            return await ev_service.close_early(tg, evaluation_id)
+            return await ev_service.close_early(await actor_for(w.db, tg), evaluation_id)
 
         async def closed() -> None:
             async with w.db.uow() as uow:

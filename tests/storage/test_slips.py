@@ -33,6 +33,7 @@ from bot.web.throttle import Throttle
 from config.settings import Settings
 from storage import schema
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.storage.test_evaluation_ballots import KEY, SECRETARY_TG, TZ, polls_for, seed
 
 START = datetime(2026, 9, 25, 9, 0, tzinfo=TZ)
@@ -42,7 +43,7 @@ async def _open(db: Database, clock: FakeClock) -> tuple[EvaluationService, Slip
     await seed(db, clock, residents=2)
     evaluations = EvaluationService(db, clock, KEY)
     opened = await evaluations.open(
-        SECRETARY_TG,
+        await actor_for(db, SECRETARY_TG),
         (await _org(db)),
         SubjectKind.BRANCH,
         START + timedelta(hours=2),
@@ -93,14 +94,18 @@ async def test_slips_chat_and_paper_add_up_exactly_at_closing(db: Database) -> N
             sha256="0" * 64, size=3, media_type="image/jpeg", name=None, created_at=clock.now()
         )
     with pytest.raises(DomainError) as refused:
-        await slips.enter_paper(SECRETARY_TG, eid, 3, {sid: (2, 1, 1)}, sheet.id)
+        await slips.enter_paper(
+            await actor_for(db, SECRETARY_TG), eid, 3, {sid: (2, 1, 1)}, sheet.id
+        )
     assert refused.value.key == "paper.too_many"
     with pytest.raises(Forbidden):
-        await slips.enter_paper(member_tg, eid, 4, {sid: (2, 1, 1)}, sheet.id)
-    extra = await slips.enter_paper(SECRETARY_TG, eid, 4, {sid: (2, 1, 1)}, sheet.id)
+        await slips.enter_paper(await actor_for(db, member_tg), eid, 4, {sid: (2, 1, 1)}, sheet.id)
+    extra = await slips.enter_paper(
+        await actor_for(db, SECRETARY_TG), eid, 4, {sid: (2, 1, 1)}, sheet.id
+    )
     assert (extra.slips_voted, extra.slips_issued, extra.paper) == (2, 6, 4)
 
-    view = await evaluations.overview(SECRETARY_TG, eid)
+    view = await evaluations.overview(await actor_for(db, SECRETARY_TG), eid)
     assert (view.voted, view.participants - view.extra.listed) == (
         1 + 2 + 4,
         view.participants - 10,
@@ -132,7 +137,7 @@ async def test_a_slip_page_never_shows_a_subject_under_five_votes(db: Database) 
     sid = (await slips.page(tokens[0])).subjects[0].id
     for token in tokens:
         assert await slips.cast(token, 0, {sid: Choice.SATISFIED}) == Cast.SAVED
-    await evaluations.close_early(SECRETARY_TG, eid)
+    await evaluations.close_early(await actor_for(db, SECRETARY_TG), eid)
     page = await slips.page(tokens[0])
     assert page.state == SlipState.CLOSED
     assert (page.subjects[0].satisfied, page.subjects[0].rate_permille) == (0, None)
@@ -188,7 +193,7 @@ def test_the_command_refuses_a_closed_evaluation_and_writes_nothing(tmp_path: Pa
             await db.migrate()
             clock = FakeClock(START)
             evaluations, _, eid = await _open(db, clock)
-            await evaluations.close_early(SECRETARY_TG, eid)
+            await evaluations.close_early(await actor_for(db, SECRETARY_TG), eid)
             return eid
         finally:
             await db.dispose()

@@ -14,6 +14,7 @@ from bot.domain.evaluation_models import Choice, EvalStatus
 from bot.domain.slips import Cast, SlipState, extra_turnout
 from bot.exports import slips_pdf
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.storage.test_evaluation_ballots import SECRETARY_TG
 from tests.storage.test_slips import START, _open
 
@@ -55,7 +56,7 @@ async def test_slips_handed_out_stay_valid_when_a_void_evaluation_is_rescheduled
     assert (await evaluations.tick()).void == 1  # one vote of three
 
     closes = clock.now() + timedelta(days=2)
-    again = await evaluations.reschedule(SECRETARY_TG, eid, closes)
+    again = await evaluations.reschedule(await actor_for(db, SECRETARY_TG), eid, closes)
     page = await slips.page(tokens[0])
     assert page.state == SlipState.OPEN and page.closes_at == closes
     assert page.choices == {} and not page.voted  # a new vote: the void one counted nothing
