@@ -40,7 +40,7 @@ from bot.domain.rectification import (
 )
 from bot.domain.rectification_models import Rectification, RectificationStatus
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply, text_of
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -109,7 +109,7 @@ def _line(loc: str, n: int, view: RectView) -> list[str]:
 async def show_list(update: Update, ctx: Ctx) -> None:
     """/rectify: the rectifications one must file or accept, or follows, with their state."""
     loc = await locale_of(update, ctx)
-    views = await ctx.svc.rectifications.listing(user_id(update))
+    views = await ctx.svc.rectifications.listing(await actor_of(update, ctx))
     if not views:
         await reply(update, t(loc, "rectify.list.empty"))
         return
@@ -191,7 +191,7 @@ async def start_plan(update: Update, ctx: Ctx) -> RectifyState | int:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
     try:
-        view = await ctx.svc.rectifications.begin_plan(user_id(update), args[0])
+        view = await ctx.svc.rectifications.begin_plan(await actor_of(update, ctx), args[0])
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
         return ConversationHandler.END
@@ -291,7 +291,7 @@ async def _deadline_chosen(
 
 
 async def _preview(update: Update, ctx: Ctx, loc: str, draft: dict[str, Any]) -> None:
-    view = await ctx.svc.rectifications.begin_plan(user_id(update), int(draft["id"]))
+    view = await ctx.svc.rectifications.begin_plan(await actor_of(update, ctx), int(draft["id"]))
     shown = Rectification.model_validate(
         {
             **view.rect.model_dump(),
@@ -362,7 +362,7 @@ async def submit(update: Update, ctx: Ctx) -> int:
         _stop(ConversationHandler.END)
     try:
         decided = await ctx.svc.rectifications.submit_plan(
-            user_id(update),
+            await actor_of(update, ctx),
             args[0],
             str(draft.get("goals", "")),
             str(draft.get("measures", "")),
@@ -397,7 +397,7 @@ async def redo(update: Update, ctx: Ctx) -> int:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         _stop(ConversationHandler.END)
     try:
-        view = await ctx.svc.rectifications.begin_plan(user_id(update), args[0])
+        view = await ctx.svc.rectifications.begin_plan(await actor_of(update, ctx), args[0])
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
         _stop(ConversationHandler.END)
@@ -418,7 +418,7 @@ async def accept(update: Update, ctx: Ctx) -> None:
     if args is None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
-    decided = await ctx.svc.rectifications.accept(user_id(update), args[0], args[1])
+    decided = await ctx.svc.rectifications.accept(await actor_of(update, ctx), args[0], args[1])
     ctx.svc.outbox.wake()
     await answer_callback(update, t(loc, "rectify.done.accepted_short"))
     await reply(
@@ -438,7 +438,7 @@ async def ask_comment(update: Update, ctx: Ctx) -> RectifyState | int:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return ConversationHandler.END
     try:
-        await ctx.svc.rectifications.check_decidable(user_id(update), args[0], args[1])
+        await ctx.svc.rectifications.check_decidable(await actor_of(update, ctx), args[0], args[1])
     except DomainError as exc:
         await answer_callback(update, exc.render(loc), alert=True)
         return ConversationHandler.END
@@ -456,7 +456,7 @@ async def receive_comment(update: Update, ctx: Ctx) -> int:
         await _lost(update, loc)
     try:
         decided = await ctx.svc.rectifications.send_back(
-            user_id(update), int(target[0]), int(target[1]), text_of(update)
+            await actor_of(update, ctx), int(target[0]), int(target[1]), text_of(update)
         )
     except DomainError as exc:
         await reply(update, exc.render(loc))

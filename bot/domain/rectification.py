@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.dates import format_date, format_day
@@ -498,10 +499,10 @@ class RectificationService:
         """The local date."""
         return self.clock.now().astimezone(self.clock.tz).date()
 
-    async def listing(self, tg_user_id: int) -> list[RectView]:
+    async def listing(self, actor: Actor) -> list[RectView]:
         """The rectifications this person must file or accept, or follows, oldest first."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if me.role is Role.RESIDENT:
                 raise Forbidden("rectify.residents")
             all_orgs = {o.id: o for o in await uow.orgs.all()}
@@ -531,8 +532,8 @@ class RectificationService:
                 )
             return views
 
-    async def _filable(self, uow: UnitOfWork, tg_user_id: int, rect_id: int) -> Rectification:
-        me = await access.actor(uow, tg_user_id)
+    async def _filable(self, uow: UnitOfWork, actor: Actor, rect_id: int) -> Rectification:
+        me = await access.person_of(uow, actor)
         rect = await uow.rectifications.get(rect_id)
         if rect is None:
             raise DomainError("rectify.not_found")
@@ -544,10 +545,10 @@ class RectificationService:
             )
         return rect
 
-    async def begin_plan(self, tg_user_id: int, rect_id: int) -> RectView:
+    async def begin_plan(self, actor: Actor, rect_id: int) -> RectView:
         """Before writing a plan: may this person file it now? With the comment if returned."""
         async with self.db.uow() as uow:
-            rect = await self._filable(uow, tg_user_id, rect_id)
+            rect = await self._filable(uow, actor, rect_id)
             return RectView(
                 rect, await subject_name(uow, rect), True, False, plan_due(rect, self.clock.tz)
             )
@@ -576,7 +577,7 @@ class RectificationService:
         return deadline
 
     async def submit_plan(
-        self, tg_user_id: int, rect_id: int, goals: str, measures: str, deadline: date
+        self, actor: Actor, rect_id: int, goals: str, measures: str, deadline: date
     ) -> Decided:
         """File the plan: it goes to the acceptor with accept / send back buttons."""
         goals = self.check_goals(goals)
@@ -586,7 +587,7 @@ class RectificationService:
             raise DomainError("rectify.deadline.too_soon")
         now = self.clock.now()
         async with self.db.uow() as uow:
-            rect = await self._filable(uow, tg_user_id, rect_id)
+            rect = await self._filable(uow, actor, rect_id)
             status = transition(rect.status, RectAction.SUBMIT)
             if not await uow.rectifications.update(
                 rect.id,
@@ -615,9 +616,9 @@ class RectificationService:
             return Decided(fresh, name, notified)
 
     async def _decidable(
-        self, uow: UnitOfWork, tg_user_id: int, rect_id: int, version: int
+        self, uow: UnitOfWork, actor: Actor, rect_id: int, version: int
     ) -> tuple[Person, Rectification]:
-        me = await access.actor(uow, tg_user_id)
+        me = await access.person_of(uow, actor)
         rect = await uow.rectifications.get(rect_id)
         if rect is None:
             raise DomainError("rectify.not_found")
@@ -632,17 +633,17 @@ class RectificationService:
             raise DomainError("rectify.stale")
         return me, rect
 
-    async def check_decidable(self, tg_user_id: int, rect_id: int, version: int) -> Decided:
+    async def check_decidable(self, actor: Actor, rect_id: int, version: int) -> Decided:
         """Before asking for a send-back comment: may this person still decide this version?"""
         async with self.db.uow() as uow:
-            _, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            _, rect = await self._decidable(uow, actor, rect_id, version)
             return Decided(rect, await subject_name(uow, rect))
 
-    async def accept(self, tg_user_id: int, rect_id: int, version: int) -> Decided:
+    async def accept(self, actor: Actor, rect_id: int, version: int) -> Decided:
         """Accept the plan: the subject is told; the re-evaluation follows its deadline."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            me, rect = await self._decidable(uow, actor, rect_id, version)
             status = transition(rect.status, RectAction.ACCEPT)
             if not await uow.rectifications.update(
                 rect.id,
@@ -671,14 +672,12 @@ class RectificationService:
                 )
             return Decided(fresh, name)
 
-    async def send_back(
-        self, tg_user_id: int, rect_id: int, version: int, comment: str
-    ) -> Decided:
+    async def send_back(self, actor: Actor, rect_id: int, version: int, comment: str) -> Decided:
         """Send the plan back with a comment: the filer revises and submits again."""
         now = self.clock.now()
         text = _clean(comment, MAX_COMMENT, "rectify.comment")
         async with self.db.uow() as uow:
-            me, rect = await self._decidable(uow, tg_user_id, rect_id, version)
+            me, rect = await self._decidable(uow, actor, rect_id, version)
             status = transition(rect.status, RectAction.RETURN)
             if not await uow.rectifications.update(
                 rect.id, version, status=status.value, reviewer_id=me.id, review_comment=text

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from bot.chat.actor import Actor
+from bot.domain.access import as_actor
 from bot.domain.clock import Clock
 from bot.domain.evaluation import EvaluationService
 from bot.domain.evaluation_models import SubjectKind
@@ -38,15 +38,8 @@ async def seed_evaluation(db: Database, clock: Clock) -> int | None:
         return None
     # Opening hashes no voter: the service's key is not needed here.
     service = EvaluationService(db, clock, b"")
-    as_secretary = Actor(
-        person_id=secretary.id,
-        name=secretary.name,
-        org_id=secretary.org_id,
-        role=secretary.role,
-        locale=secretary.locale or "zh_CN",
-    )
     opened = await service.open(
-        as_secretary,
+        as_actor(secretary),
         org.id,
         SubjectKind.BRANCH,
         clock.now() + timedelta(days=3),

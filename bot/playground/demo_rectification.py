@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from bot.domain.access import as_actor
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
 from bot.domain.models import Person
@@ -106,7 +107,7 @@ async def seed_rectifications(db: Database, clock: Clock) -> None:
         return
     today = clock.now().astimezone(clock.tz).date()
     await RectificationService(db, clock).submit_plan(
-        sun.tg_user_id,
+        as_actor(sun),
         rects[0].id,
         "群众满意度提升到95%以上，楼道问题当周回应",
         "每周走访3号楼住户一次，问题登记在册、办结销号；每月在楼道公示栏公布办理情况",

@@ -333,7 +333,7 @@ async def submitted_plan(w: World, person: str | None) -> tuple[RectificationSer
     service = RectificationService(w.db, w.clock)
     filer = TG[person] if person else TG["沈宝方"]
     decided = await service.submit_plan(
-        filer, rect.id, "提升满意度", "每周走访", date(2026, 10, 31)
+        await actor_for(w.db, filer), rect.id, "提升满意度", "每周走访", date(2026, 10, 31)
     )
     assert decided.rect.status is RectificationStatus.SUBMITTED
     return service, decided.rect.id, decided.rect.version
@@ -422,7 +422,7 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
         rc_service, rect_id, version = await submitted_plan(w, plan_of)
 
         async def do_accept(tg: int) -> Any:
-            return await rc_service.accept(tg, rect_id, version)
+            return await rc_service.accept(await actor_for(w.db, tg), rect_id, version)
 
         async def accepted() -> None:
             async with w.db.uow() as uow:

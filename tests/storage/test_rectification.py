@@ -29,7 +29,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema as s
 from storage.db import Database
-from tests.accounts import set_telegram
+from tests.accounts import actor_for, set_telegram
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -119,7 +119,11 @@ async def snapshot(db: Database) -> tuple[list[Rectification], int]:
 async def submitted(
     service: RectificationService, tg: int, rect_id: int, deadline: date = date(2026, 10, 31)
 ) -> Rectification:
-    return (await service.submit_plan(tg, rect_id, "提升满意度", "每周走访", deadline)).rect
+    return (
+        await service.submit_plan(
+            await actor_for(service.db, tg), rect_id, "提升满意度", "每周走访", deadline
+        )
+    ).rect
 
 
 async def test_the_hook_opens_one_rectification_per_failing_subject(
@@ -151,18 +155,20 @@ async def test_filing_and_accepting_a_members_plan_by_role(
     for name in ("王建国", "杨友林", "吴静", "陈国平", "张桂英"):
         before = await snapshot(db)
         with pytest.raises(Forbidden) as refused:
-            await service.accept(ACCOUNTS[name], rect.id, rect.version)
+            await service.accept(await actor_for(db, ACCOUNTS[name]), rect.id, rect.version)
         assert refused.value.key == "rectify.not_acceptor", name
         with pytest.raises(Forbidden):
-            await service.send_back(ACCOUNTS[name], rect.id, rect.version, "再具体些")
+            await service.send_back(
+                await actor_for(db, ACCOUNTS[name]), rect.id, rect.version, "再具体些"
+            )
         assert await snapshot(db) == before
     # The branch secretary accepts (the committee above could too).
-    decided = await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    decided = await service.accept(await actor_for(db, ACCOUNTS["沈宝方"]), rect.id, rect.version)
     assert decided.rect.status is RectificationStatus.ACCEPTED
     assert decided.rect.reviewer_id == ids["沈宝方"]
     before = await snapshot(db)
     with pytest.raises(DomainError) as twice:
-        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+        await service.accept(await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version)
     assert twice.value.key == "rectify.already_decided"
     assert await snapshot(db) == before
 
@@ -179,18 +185,22 @@ async def test_a_branch_plan_is_filed_by_its_secretary_and_accepted_above(
     rect = await submitted(service, ACCOUNTS["沈宝方"], rect.id)
     for name in ("沈宝方", "王建国", "吴静", "陈国平"):
         with pytest.raises(Forbidden):
-            await service.accept(ACCOUNTS[name], rect.id, rect.version)
-    returned = await service.send_back(ACCOUNTS["刘晓燕"], rect.id, rect.version, "要更具体")
+            await service.accept(await actor_for(db, ACCOUNTS[name]), rect.id, rect.version)
+    returned = await service.send_back(
+        await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version, "要更具体"
+    )
     assert returned.rect.status is RectificationStatus.RETURNED
     assert returned.rect.review_comment == "要更具体"
     with pytest.raises(DomainError) as stale:
-        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+        await service.accept(await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version)
     assert stale.value.key == "rectify.already_decided"
     again = await submitted(service, ACCOUNTS["沈宝方"], rect.id)
     with pytest.raises(DomainError) as old_button:
-        await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+        await service.accept(await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version)
     assert old_button.value.key == "rectify.stale"
-    accepted = await service.accept(ACCOUNTS["刘晓燕"], again.id, again.version)
+    accepted = await service.accept(
+        await actor_for(db, ACCOUNTS["刘晓燕"]), again.id, again.version
+    )
     assert accepted.rect.status is RectificationStatus.ACCEPTED
 
 
@@ -212,10 +222,16 @@ async def test_plan_checks(db: Database, clock: FakeClock, ids: dict[str, int]) 
         assert refused.value.key == key, text
     assert service.check_deadline("2026年10月31日") == date(2026, 10, 31)
     with pytest.raises(DomainError):
-        await service.submit_plan(ACCOUNTS["王建国"], rect.id, " ", "措施", date(2026, 10, 31))
+        await service.submit_plan(
+            await actor_for(db, ACCOUNTS["王建国"]), rect.id, " ", "措施", date(2026, 10, 31)
+        )
     with pytest.raises(DomainError):
         await service.submit_plan(
-            ACCOUNTS["王建国"], rect.id, "目标", "x" * 1501, date(2026, 10, 31)
+            await actor_for(db, ACCOUNTS["王建国"]),
+            rect.id,
+            "目标",
+            "x" * 1501,
+            date(2026, 10, 31),
         )
     assert (await all_rects(db))[0].status is RectificationStatus.DUE
 
@@ -229,7 +245,7 @@ async def test_nobody_bound_to_accept_is_said(
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     decided = await service.submit_plan(
-        ACCOUNTS["沈宝方"], rect.id, "目标", "措施", date(2026, 10, 31)
+        await actor_for(db, ACCOUNTS["沈宝方"]), rect.id, "目标", "措施", date(2026, 10, 31)
     )
     assert decided.notified is False
 
@@ -246,7 +262,7 @@ async def test_the_reevaluation_opens_the_day_after_the_deadline_once(
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
-    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    await service.accept(await actor_for(db, ACCOUNTS["沈宝方"]), rect.id, rect.version)
     calls: list[tuple[Any, ...]] = []
     real = evaluation.open_reevaluation
 
@@ -276,7 +292,7 @@ async def test_a_refused_reevaluation_leaves_the_plan_accepted(
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
-    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    await service.accept(await actor_for(db, ACCOUNTS["沈宝方"]), rect.id, rect.version)
 
     async def refuse(*args: Any) -> int:
         raise DomainError("ev.gone")
@@ -295,7 +311,7 @@ async def test_a_reevaluation_with_too_few_votes_is_held_again(
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     rect = await submitted(service, ACCOUNTS["王建国"], rect.id, date(2026, 10, 10))
-    await service.accept(ACCOUNTS["沈宝方"], rect.id, rect.version)
+    await service.accept(await actor_for(db, ACCOUNTS["沈宝方"]), rect.id, rect.version)
     clock.set(datetime(2026, 10, 11, 10, 0, tzinfo=TZ))
     assert (await tick(db, clock))["rectify_reevaluation"] == 1
     [rect] = await all_rects(db)
@@ -340,7 +356,7 @@ async def test_a_void_reevaluation_nobody_rescheduled_is_held_again(
     service = RectificationService(db, clock)
     [rect] = await all_rects(db)
     rect = await submitted(service, ACCOUNTS["沈宝方"], rect.id, date(2026, 10, 10))
-    await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    await service.accept(await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version)
     clock.set(datetime(2026, 10, 11, 10, 0, tzinfo=TZ))
     assert (await tick(db, clock))["rectify_reevaluation"] == 1
     [rect] = await all_rects(db)
@@ -403,7 +419,7 @@ async def test_an_undecided_plan_reminds_its_acceptor_with_live_buttons(
     clock.set(NOW + timedelta(days=10, hours=1))
     assert (await tick(db, clock))["rectify_waiting"] == 1  # a week on, again
     # Accepting from the reminder works (the buttons carry the current version).
-    await service.accept(ACCOUNTS["刘晓燕"], rect.id, rect.version)
+    await service.accept(await actor_for(db, ACCOUNTS["刘晓燕"]), rect.id, rect.version)
     clock.set(NOW + timedelta(days=17, hours=1))
     assert "rectify_waiting" not in await tick(db, clock)
     assert len(await waiting_texts()) == 2
