@@ -28,7 +28,7 @@ from bot.domain.selection_view import (
     ranking_text,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply, text_of
 
 PRIVATE = filters.ChatType.PRIVATE
 
@@ -57,7 +57,7 @@ async def _stale(update: Update, ctx: Ctx) -> None:
 async def show_ranking(update: Update, ctx: Ctx) -> None:
     """/ranking: the current slot's ranking, first page."""
     loc = await locale_of(update, ctx)
-    view = await ctx.svc.selection.ranking(user_id(update))
+    view = await ctx.svc.selection.ranking(await actor_of(update, ctx))
     text, buttons = ranking_text(loc, view)
     await reply(update, text, buttons)
 
@@ -69,7 +69,7 @@ async def ranking_button(update: Update, ctx: Ctx) -> None:
     try:
         data = _data(update)
         if data.name == "pg":
-            view = await ctx.svc.selection.ranking(user_id(update), data.int_arg(0))
+            view = await ctx.svc.selection.ranking(await actor_of(update, ctx), data.int_arg(0))
             text, buttons = ranking_text(loc, view)
             await answer_callback(update)
             await reply(update, text, buttons, edit=True)
@@ -80,7 +80,7 @@ async def ranking_button(update: Update, ctx: Ctx) -> None:
             await reply(update, text, buttons)
         elif data.name == "ok":
             kind, period = _kind(data.args[0]), data.args[1]
-            done = await ctx.svc.selection.publish(user_id(update), kind, period)
+            done = await ctx.svc.selection.publish(await actor_of(update, ctx), kind, period)
             lines = [
                 t(loc, "selection.rank.done", period=period_label(loc, period), total=done.total)
             ]
@@ -118,7 +118,7 @@ async def show_awards(update: Update, ctx: Ctx) -> None:
     year = service.award_year()
     if len(parts) > 1 and parts[1].isdigit() and 2000 <= int(parts[1]) <= year:
         year = int(parts[1])
-    view = await service.awards(user_id(update), year)
+    view = await service.awards(await actor_of(update, ctx), year)
     text, buttons = awards_text(loc, view)
     await reply(update, text, buttons)
 
@@ -128,7 +128,7 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
     """Page, propose, confirm / reject one, announce."""
     loc = await locale_of(update, ctx)
     service = ctx.svc.selection
-    me = user_id(update)
+    me = await actor_of(update, ctx)
     announced: int | None = None
     nobody: str | None = None
     try:
@@ -184,7 +184,7 @@ async def awards_button(update: Update, ctx: Ctx) -> None:
 async def show_assess(update: Update, ctx: Ctx) -> None:
     """/assess: the members or branches to assess this year."""
     loc = await locale_of(update, ctx)
-    view = await ctx.svc.selection.assess_list(user_id(update))
+    view = await ctx.svc.selection.assess_list(await actor_of(update, ctx))
     text, buttons = assess_list_text(loc, view)
     await reply(update, text, buttons)
 
@@ -194,7 +194,7 @@ async def assess_button(update: Update, ctx: Ctx) -> None:
     """List pages, a subject's card, a grade step, save, cancel."""
     loc = await locale_of(update, ctx)
     service = ctx.svc.selection
-    me = user_id(update)
+    me = await actor_of(update, ctx)
     try:
         data = _data(update)
         if data.name == "l":

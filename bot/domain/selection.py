@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import Role
@@ -266,10 +267,10 @@ class SelectionService:
             return SubjectKind.BRANCH
         raise Forbidden("selection.rank.not_allowed")
 
-    async def ranking(self, tg_user_id: int, page: int = 0) -> RankingView:
+    async def ranking(self, actor: Actor, page: int = 0) -> RankingView:
         """/ranking: the current slot's figures, one page (members or branches by role)."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             kind = self._ranking_kind(me)
             org = await uow.orgs.get(me.org_id)
             assert org is not None
@@ -291,7 +292,7 @@ class SelectionService:
                 kind, org, period, today, total, rows, page, pages, published, self.weights
             )
 
-    async def publish(self, tg_user_id: int, kind: SubjectKind, period: str) -> Published:
+    async def publish(self, actor: Actor, kind: SubjectKind, period: str) -> Published:
         """Store the slot's snapshot and post it (board group, secretaries) — once per slot.
 
         The ranking (a district's 1,376 branches) is read in a read-only unit of work and its
@@ -299,7 +300,7 @@ class SelectionService:
         transaction that checks again that nobody published the slot meanwhile."""
         now = self.clock.now()
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if self._ranking_kind(me) is not kind:
                 raise Forbidden("selection.rank.not_allowed")
             today = self._today()
@@ -349,8 +350,8 @@ class SelectionService:
 
     # ---- awards -----------------------------------------------------------------------
 
-    async def _clerk(self, uow: UnitOfWork, tg_user_id: int) -> tuple[Person, Org]:
-        me = await access.actor(uow, tg_user_id)
+    async def _clerk(self, uow: UnitOfWork, actor: Actor) -> tuple[Person, Org]:
+        me = await access.person_of(uow, actor)
         if not _is_committee(me):
             raise Forbidden("selection.awards.not_allowed")
         org = await uow.orgs.get(me.org_id)
@@ -381,13 +382,13 @@ class SelectionService:
         """The year awards and assessments are for now."""
         return self._today().year
 
-    async def awards(self, tg_user_id: int, year: int, page: int = 0) -> AwardsView:
+    async def awards(self, actor: Actor, year: int, page: int = 0) -> AwardsView:
         """/awards: the committee's candidates and decisions of a year."""
         async with self.db.read() as uow:
-            _, org = await self._clerk(uow, tg_user_id)
+            _, org = await self._clerk(uow, actor)
             return await self._awards_view(uow, org, year, page)
 
-    async def propose(self, tg_user_id: int, year: int) -> tuple[int, AwardsView]:
+    async def propose(self, actor: Actor, year: int) -> tuple[int, AwardsView]:
         """Propose candidates from the year's figures; undecided proposals are replaced.
 
         Returns how many candidates the figures gave (0: nobody reaches the bars) and the list.
@@ -395,7 +396,7 @@ class SelectionService:
         short one, if no award was decided meanwhile (else the figures are read again)."""
         while True:
             async with self.db.read() as uow:
-                _, org = await self._clerk(uow, tg_user_id)
+                _, org = await self._clerk(uow, actor)
                 decided = await self._decided(uow, org, year)
                 rows = await self._proposals(uow, org, year, decided)
             async with self.db.uow() as uow:
@@ -480,12 +481,12 @@ class SelectionService:
         return [f for f in found if f.subject_id not in exclude][:top]
 
     async def decide(
-        self, tg_user_id: int, award_id: int, version: int, confirm: bool, page: int
+        self, actor: Actor, award_id: int, version: int, confirm: bool, page: int
     ) -> tuple[Award, AwardsView]:
         """Confirm or reject one proposal; a stale or second tap changes nothing."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me, org = await self._clerk(uow, tg_user_id)
+            me, org = await self._clerk(uow, actor)
             award = await uow.selection.award(award_id)
             if award is None:
                 raise DomainError("selection.awards.gone")
@@ -503,13 +504,13 @@ class SelectionService:
             view = await self._awards_view(uow, org, award.year, page)
             return updated, view
 
-    async def announce(self, tg_user_id: int, year: int) -> int:
+    async def announce(self, actor: Actor, year: int) -> int:
         """Announce the confirmed awards not announced yet: awardees, secretaries, boards."""
         now = self.clock.now()
         from bot.domain.selection_view import award_board_text, award_name
 
         async with self.db.uow() as uow:
-            me, org = await self._clerk(uow, tg_user_id)
+            me, org = await self._clerk(uow, actor)
             fresh = [
                 a
                 for a in await uow.selection.awards(org.id, year, [AwardStatus.CONFIRMED])
@@ -584,18 +585,18 @@ class SelectionService:
 
     # ---- year-end assessment --------------------------------------------------------
 
-    async def _assessor(self, uow: UnitOfWork, tg_user_id: int) -> tuple[Person, SubjectKind]:
-        me = await access.actor(uow, tg_user_id)
+    async def _assessor(self, uow: UnitOfWork, actor: Actor) -> tuple[Person, SubjectKind]:
+        me = await access.person_of(uow, actor)
         if me.role is Role.SECRETARY:
             return me, SubjectKind.MEMBER
         if _is_committee(me):
             return me, SubjectKind.BRANCH
         raise Forbidden("selection.assess.not_allowed")
 
-    async def assess_list(self, tg_user_id: int, page: int = 0) -> AssessList:
+    async def assess_list(self, actor: Actor, page: int = 0) -> AssessList:
         """/assess: the members (secretary) or branches (committee) to assess this year."""
         async with self.db.uow() as uow:
-            me, kind = await self._assessor(uow, tg_user_id)
+            me, kind = await self._assessor(uow, actor)
             org = await uow.orgs.get(me.org_id)
             assert org is not None
             year = self.award_year()
@@ -624,10 +625,10 @@ class SelectionService:
             if not await uow.selection.in_scope(me.org_id, subject_id):
                 raise Forbidden("selection.assess.not_your_branch")
 
-    async def assess_card(self, tg_user_id: int, kind: SubjectKind, subject_id: int) -> AssessCard:
+    async def assess_card(self, actor: Actor, kind: SubjectKind, subject_id: int) -> AssessCard:
         """The figures of one subject (and an earlier assessment, if any)."""
         async with self.db.uow() as uow:
-            me, mine = await self._assessor(uow, tg_user_id)
+            me, mine = await self._assessor(uow, actor)
             if kind is not mine:
                 raise Forbidden("selection.assess.not_allowed")
             await self._check_subject(uow, me, kind, subject_id)
@@ -639,7 +640,7 @@ class SelectionService:
             return AssessCard(kind, year, figures, existing)
 
     async def assess(
-        self, tg_user_id: int, kind: SubjectKind, subject_id: int, year: int, letters: str
+        self, actor: Actor, kind: SubjectKind, subject_id: int, year: int, letters: str
     ) -> Assessment:
         """Store the four dimensions and the overall grade with the figures; tell the subject."""
         now = self.clock.now()
@@ -653,7 +654,7 @@ class SelectionService:
         from bot.domain.selection_view import assessment_text
 
         async with self.db.uow() as uow:
-            me, mine = await self._assessor(uow, tg_user_id)
+            me, mine = await self._assessor(uow, actor)
             if kind is not mine:
                 raise Forbidden("selection.assess.not_allowed")
             await self._check_subject(uow, me, kind, subject_id)

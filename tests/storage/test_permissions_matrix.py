@@ -437,7 +437,7 @@ async def prepare(w: World, action: str) -> tuple[Act, Check]:
     sel_service = SelectionService(w.db, w.clock, settings)
 
     async def do_confirm(tg: int) -> Any:
-        return await sel_service.decide(tg, award_id, 1, True, 0)
+        return await sel_service.decide(await actor_for(w.db, tg), award_id, 1, True, 0)
 
     async def confirmed() -> None:
         async with w.db.uow() as uow:

@@ -37,6 +37,7 @@ from bot.web.board import PublicBoard
 from config.settings import Settings
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
 DEMO = Path(__file__).resolve().parents[2] / "bot" / "playground" / "demo"
@@ -155,18 +156,24 @@ async def _screens(db: Database) -> dict[str, Any]:
         out[f"web board {page}"] = (await board.page(page)).html
     selection = SelectionService(db, clock, Settings(_env_file=None))
     for name in ("沈宝方", "刘晓燕"):
-        out[f"ranking {name}"] = ranking_text("zh_CN", await selection.ranking(ACCOUNTS[name]))
+        out[f"ranking {name}"] = ranking_text(
+            "zh_CN", await selection.ranking(await actor_for(db, ACCOUNTS[name]))
+        )
     async with db.uow() as uow:
         hs = await uow.orgs.by_code("XH-HS")
         dy = await uow.orgs.by_code("XH-DY")
         assert hs is not None and dy is not None
         members = {p.name: p.id for p in await uow.people.in_org(hs.id)}
     for person in ("王建国", "杨友林", "沈红梅"):
-        card = await selection.assess_card(ACCOUNTS["沈宝方"], SubjectKind.MEMBER, members[person])
+        card = await selection.assess_card(
+            await actor_for(db, ACCOUNTS["沈宝方"]), SubjectKind.MEMBER, members[person]
+        )
         out[f"assess {person}"] = assess_card_text("zh_CN", card, "")
-    card = await selection.assess_card(ACCOUNTS["刘晓燕"], SubjectKind.BRANCH, dy.id)
+    card = await selection.assess_card(
+        await actor_for(db, ACCOUNTS["刘晓燕"]), SubjectKind.BRANCH, dy.id
+    )
     out["assess 东园"] = assess_card_text("zh_CN", card, "")
-    _, view = await selection.propose(ACCOUNTS["刘晓燕"], 2026)
+    _, view = await selection.propose(await actor_for(db, ACCOUNTS["刘晓燕"]), 2026)
     out["awards"] = awards_text("zh_CN", view)
     return out
 

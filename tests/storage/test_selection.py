@@ -24,7 +24,7 @@ from bot.domain.selection_models import (
 from storage import schema as s
 from storage.db import Database
 from storage.selection_repo import Scope
-from tests.accounts import set_telegram
+from tests.accounts import actor_for, set_telegram
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -443,8 +443,8 @@ async def test_publishing_and_proposing_read_their_figures_holding_no_writer(
     clock = FakeClock(datetime(2026, 11, 20, 10, 0, tzinfo=TZ))
     service = SelectionService(db, clock, Settings(_env_file=None))
     period = period_for(SubjectKind.BRANCH, clock.now().date())
-    published = await service.publish(5001, SubjectKind.BRANCH, period)
+    published = await service.publish(await actor_for(db, 5001), SubjectKind.BRANCH, period)
     assert published.total == 2
-    proposed, view = await service.propose(5001, 2026)
+    proposed, view = await service.propose(await actor_for(db, 5001), 2026)
     assert proposed == len(view.awards)
     assert held and not any(held), held
