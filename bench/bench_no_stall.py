@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from sqlalchemy import delete, func, insert, select
 
+from bench.actors import actor_for
 from bench.bench_broadcast import FIRST_USER, SECRETARY_TG, TOKEN, start_simulator
 from bench.bench_responsive import PINGERS, LagSampler, p99, pings
 from bench.district import DISTRICT_CLERK_TG, build_district
@@ -144,7 +145,7 @@ async def big_jobs(db: Database, services: object, recipients: int) -> dict[str,
         took[name] = time.perf_counter() - started
 
     async def chart() -> None:
-        figures = await StatsService(db, clock).figures(DISTRICT_CLERK_TG)
+        figures = await StatsService(db, clock).figures(await actor_for(db, DISTRICT_CLERK_TG))
         await asyncio.to_thread(render, "zh_CN", figures, 90.0)  # type: ignore[arg-type]
 
     async def broadcast() -> None:

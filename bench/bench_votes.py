@@ -34,11 +34,11 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, PollAnswerHandler
 
+from bench.actors import actor_for
 from bench.child import Child
 from bench.child import cpu_seconds as cpu
 from bench.report import Figure, Target, emit
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
-from bot.chat.actor import TELEGRAM, Account
 from bot.domain.clock import SystemClock
 from bot.domain.evaluation_models import SubjectKind
 from bot.domain.roster import load_roster
@@ -149,8 +149,7 @@ async def open_evaluation(settings: Settings, org_id: int, voters: int) -> None:
     services = app.bot_data.services
     try:
         closes = datetime.now(UTC) + timedelta(days=2)
-        secretary = await services.onboarding.actor(Account(TELEGRAM, str(SECRETARY_TG)), None)
-        assert secretary is not None
+        secretary = await actor_for(services.db, SECRETARY_TG)
         await services.evaluations.open(secretary, org_id, SubjectKind.BRANCH, closes, 100)
         services.outbox.wake()
         await asyncio.sleep(1.5)  # the reminder tick's first run queues what it queues

@@ -139,6 +139,7 @@ class LoopWatch:
 
 
 def _jobs(url: str) -> dict[str, Callable[[], Awaitable[object]]]:
+    from bench.actors import actor_for
     from bench.bench_broadcast import SECRETARY_TG
     from bench.district import DISTRICT_CLERK_TG
     from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notice
@@ -173,7 +174,7 @@ def _jobs(url: str) -> dict[str, Callable[[], Awaitable[object]]]:
         )
 
     async def charts(db: Database) -> object:
-        figures = await StatsService(db, clock).figures(DISTRICT_CLERK_TG)
+        figures = await StatsService(db, clock).figures(await actor_for(db, DISTRICT_CLERK_TG))
         return await asyncio.to_thread(render, "zh_CN", figures, 90.0)  # type: ignore[arg-type]
 
     async def export(db: Database) -> object:

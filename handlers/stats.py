@@ -21,12 +21,12 @@ from bot.context import Ctx
 from bot.domain.stats import OrgChoice, StatsFigures, choice_buttons, choice_text, render
 from bot.domain.stats import intro as intro_text
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply
 
 log = logging.getLogger(__name__)
 
-# People whose charts are being drawn: a second /stats meanwhile is told to wait, so double
-# sends never draw (and send) everything twice.
+# People (roster ids) whose charts are being drawn: a second /stats meanwhile is told to wait,
+# so double sends never draw (and send) everything twice.
 _drawing: set[int] = set()
 
 
@@ -53,15 +53,16 @@ async def _send_charts(update: Update, ctx: Ctx, loc: str, figures: StatsFigures
 @guarded
 async def show_stats(update: Update, ctx: Ctx) -> None:
     """/stats [name]: the person's charts, or a committee's chosen organisation."""
-    uid = user_id(update)
-    if uid in _drawing:  # checked and marked before any await: a double send sees it
+    me = await actor_of(update, ctx)
+    uid = me.person_id
+    if uid in _drawing:  # checked and marked with no await between: a double send sees it
         await reply(update, t(await locale_of(update, ctx), "stats.busy"))
         return
     _drawing.add(uid)
     try:
         loc = await locale_of(update, ctx)
         query = " ".join(ctx.args or [])
-        result = await ctx.svc.stats.figures(uid, query)
+        result = await ctx.svc.stats.figures(me, query)
         if isinstance(result, OrgChoice):
             await reply(update, choice_text(loc, result), choice_buttons(loc, result))
             return
@@ -73,7 +74,8 @@ async def show_stats(update: Update, ctx: Ctx) -> None:
 @guarded
 async def pick_org(update: Update, ctx: Ctx) -> None:
     """A tapped organisation (``st:o:<org id>``): its charts, permission checked again."""
-    uid = user_id(update)
+    me = await actor_of(update, ctx)
+    uid = me.person_id
     data = pressed(update)
     try:
         if data is None or data.name != "o":
@@ -90,7 +92,7 @@ async def pick_org(update: Update, ctx: Ctx) -> None:
     _drawing.add(uid)
     try:
         loc = await locale_of(update, ctx)
-        figures = await ctx.svc.stats.figures_of(uid, org_id)
+        figures = await ctx.svc.stats.figures_of(me, org_id)
         await answer_callback(update)
         await _send_charts(update, ctx, loc, figures)
     finally:

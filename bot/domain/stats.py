@@ -17,6 +17,7 @@ from enum import StrEnum
 from bot import charts
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import OrgType, Role
@@ -112,14 +113,14 @@ class StatsService:
     def _today(self) -> date:
         return self.clock.now().astimezone(self.clock.tz).date()
 
-    async def figures(self, tg_user_id: int, query: str | None = None) -> StatsFigures | OrgChoice:
+    async def figures(self, actor: Actor, query: str | None = None) -> StatsFigures | OrgChoice:
         """``/stats [name]``: the figures the person may see. A committee clerk may name an
         organisation below them (part of its name, or its code) to see its charts; several
         matches come back as an OrgChoice. DomainError('stats.empty') when there is nothing
         to draw yet (no published items, no progress, no closed evaluation)."""
         query = " ".join((query or "").split())[:QUERY_CHARS]
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             own = await uow.orgs.get(me.org_id)
             if own is None:
                 raise DomainError("stats.no_org")
@@ -134,11 +135,11 @@ class StatsService:
                 return OrgChoice(query, matches, total)
             return await self._read(uow, matches[0], _audience_below(matches[0]))
 
-    async def figures_of(self, tg_user_id: int, org_id: int) -> StatsFigures:
+    async def figures_of(self, actor: Actor, org_id: int) -> StatsFigures:
         """A committee clerk's chosen organisation below them (re-checked: buttons can be
         forged or stale)."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not _is_committee(me):
                 raise Forbidden("stats.only_own")
             org = await uow.orgs.get(org_id)

@@ -147,7 +147,7 @@ async def _screens(db: Database) -> dict[str, Any]:
                 out[f"workbook {code} {locale}"] = _workbook(stats_xlsx(form))
     stats = StatsService(db, clock)
     for name in ("沈宝方", "刘晓燕", "张桂英"):
-        figures = await stats.figures(ACCOUNTS[name])
+        figures = await stats.figures(await actor_for(db, ACCOUNTS[name]))
         assert isinstance(figures, StatsFigures)
         out[f"stats {name}"] = _chart_figures(figures)
     board = PublicBoard(db, clock)

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select
 
+from bot.chat.actor import Actor
 from bot.domain.clock import FakeClock
+from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
@@ -26,6 +28,7 @@ from bot.domain.stats import (
 )
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.buttons import fit_telegram
 from tests.fulfilment_data import PublishedPledge, insert_published, set_progress
 
@@ -216,7 +219,7 @@ async def test_secretary_gets_exact_branch_figures(
     db: Database, clock: FakeClock, people: dict[str, int]
 ) -> None:
     await seed(db, people)
-    f = await StatsService(db, clock).figures(SHEN)
+    f = await StatsService(db, clock).figures(await actor_for(db, SHEN))
     assert isinstance(f, StatsFigures)
     assert f.audience is Audience.BRANCH and f.org.name == "黄思村党总支"
     st = f.status
@@ -240,7 +243,7 @@ async def test_committee_gets_every_branch_below(
     db: Database, clock: FakeClock, people: dict[str, int]
 ) -> None:
     await seed(db, people)
-    f = await StatsService(db, clock).figures(LIU)
+    f = await StatsService(db, clock).figures(await actor_for(db, LIU))
     assert isinstance(f, StatsFigures)
     assert f.audience is Audience.DISTRICT
     st = f.status
@@ -265,7 +268,7 @@ async def test_members_and_residents_get_public_aggregates_only(
     db: Database, clock: FakeClock, people: dict[str, int], account: int
 ) -> None:
     await seed(db, people)
-    f = await StatsService(db, clock).figures(account)
+    f = await StatsService(db, clock).figures(await actor_for(db, account))
     assert isinstance(f, StatsFigures)
     assert f.audience is Audience.PUBLIC
     assert f.fulfilment == []  # nobody's personal fulfilment
@@ -279,11 +282,12 @@ async def test_branch_without_data_is_told_so(
 ) -> None:
     await seed(db, people)
     with pytest.raises(DomainError) as err:
-        await StatsService(db, clock).figures(CAO)
+        await StatsService(db, clock).figures(await actor_for(db, CAO))
     assert err.value.key == "stats.empty"
     assert "新华镇机关党支部" in err.value.render("zh_CN")
     with pytest.raises(DomainError) as unknown:
-        await StatsService(db, clock).figures(999)
+        # someone who has left the roster since they sent /stats
+        await StatsService(db, clock).figures(Actor(999, "已调离", 1, Role.MEMBER, "zh_CN"))
     assert unknown.value.key == "auth.not_registered"
 
 
@@ -291,7 +295,7 @@ async def test_branch_with_items_but_no_evaluation(
     db: Database, clock: FakeClock, people: dict[str, int]
 ) -> None:
     await seed(db, people)
-    f = await StatsService(db, clock).figures(WU)
+    f = await StatsService(db, clock).figures(await actor_for(db, WU))
     assert isinstance(f, StatsFigures)
     assert f.evaluations and f.evaluations[0].votes == 0
     charts = render("zh_CN", f, 90.0)
@@ -340,7 +344,7 @@ async def test_committee_of_300_branches_is_read_and_drawn_whole(
         ],
     )
     service = StatsService(db, clock)
-    f = await service.figures(LIU)
+    f = await service.figures(await actor_for(db, LIU))
     assert isinstance(f, StatsFigures)
     charts = render("zh_CN", f, 90.0)
     assert len([r for r in f.fulfilment if r.total]) == 300
@@ -356,15 +360,15 @@ async def test_committee_names_a_branch_or_picks_among_matches(
 ) -> None:
     await seed(db, people)
     service = StatsService(db, clock)
-    one = await service.figures(LIU, " 黄思 ")
+    one = await service.figures(await actor_for(db, LIU), " 黄思 ")
     assert isinstance(one, StatsFigures) and one.audience is Audience.BRANCH
     assert one.org.name == "黄思村党总支" and {r.name for r in one.fulfilment} == {
         "王建国",
         "黄思村党总支",
     }
-    by_code = await service.figures(LIU, "XH-DY")
+    by_code = await service.figures(await actor_for(db, LIU), "XH-DY")
     assert isinstance(by_code, StatsFigures) and by_code.org.name == "东园社区党支部"
-    many = await service.figures(LIU, "党支部")
+    many = await service.figures(await actor_for(db, LIU), "党支部")
     assert isinstance(many, OrgChoice) and many.total == 3
     assert [o.name for o in many.matches] == [
         "东园社区党支部",
@@ -375,10 +379,10 @@ async def test_committee_names_a_branch_or_picks_among_matches(
     assert fit_telegram(buttons)
     for query in ("不存在的村", "%", "_"):
         with pytest.raises(DomainError) as none:
-            await service.figures(LIU, query)
+            await service.figures(await actor_for(db, LIU), query)
         assert none.value.key == "stats.no_match"
     # Own organisation by name: the usual view.
-    own = await service.figures(LIU, "新华镇党委")
+    own = await service.figures(await actor_for(db, LIU), "新华镇党委")
     assert isinstance(own, StatsFigures) and own.audience is Audience.DISTRICT
 
 
@@ -390,14 +394,14 @@ async def test_only_committees_look_at_other_organisations(
     dy = await org_id(db, "XH-DY")
     for account in (SHEN, WANG, ZHANG):
         with pytest.raises(DomainError) as err:
-            await service.figures(account, "东园")
+            await service.figures(await actor_for(db, account), "东园")
         assert err.value.key == "stats.only_own"
         with pytest.raises(DomainError) as tapped:
-            await service.figures_of(account, dy)
+            await service.figures_of(await actor_for(db, account), dy)
         assert tapped.value.key == "stats.only_own"
-    mine = await service.figures(SHEN, "黄思村党总支")
+    mine = await service.figures(await actor_for(db, SHEN), "黄思村党总支")
     assert isinstance(mine, StatsFigures) and mine.audience is Audience.BRANCH
-    picked = await service.figures_of(LIU, dy)
+    picked = await service.figures_of(await actor_for(db, LIU), dy)
     assert picked.org.name == "东园社区党支部" and picked.audience is Audience.BRANCH
     # An organisation outside the committee's tree, and one that does not exist.
     async with db.engine.begin() as conn:
@@ -406,19 +410,19 @@ async def test_only_committees_look_at_other_organisations(
         )
     other = await org_id(db, "OTHER")
     with pytest.raises(DomainError) as outside:
-        await service.figures_of(LIU, other)
+        await service.figures_of(await actor_for(db, LIU), other)
     assert outside.value.key == "stats.not_in_scope"
     with pytest.raises(DomainError) as gone:
-        await service.figures_of(LIU, 99999)
+        await service.figures_of(await actor_for(db, LIU), 99999)
     assert gone.value.key == "stats.no_such_org"
     with pytest.raises(DomainError) as none:
-        await service.figures(LIU, "别的镇")
+        await service.figures(await actor_for(db, LIU), "别的镇")
     assert none.value.key == "stats.no_match"
 
 
 async def test_english_captions(db: Database, clock: FakeClock, people: dict[str, int]) -> None:
     await seed(db, people)
-    f = await StatsService(db, clock).figures(SHEN)
+    f = await StatsService(db, clock).figures(await actor_for(db, SHEN))
     assert isinstance(f, StatsFigures)
     captions = [c.caption for c in render("en", f, 90.0)]
     assert "6 pledge items, 2 fulfilled (33.3%)" in captions[0]
