@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.channels.telegram.callbacks import feature_pattern
 from bot.chat.actions import Action, Button, Rows, action
+from bot.chat.actor import Actor
 from bot.context import Ctx
 from bot.domain.archive import ZIP_MIME
 from bot.domain.enums import Role
@@ -32,7 +33,7 @@ from bot.domain.exports import (
     PledgePage,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ Buttons = Rows
 NAME_CHARS = 28
 UPLOAD_TIMEOUT = 120.0
 
-# People whose file is being built right now: a second tap waits instead of building twice.
+# People (roster ids) whose file is being built right now: a second tap waits instead of
+# building twice.
 _building: set[int] = set()
 
 _KIND_BUTTON = {
@@ -169,7 +171,7 @@ def render_pledges(loc: str, view: PledgePage) -> tuple[str, Buttons]:
 async def start_export(update: Update, ctx: Ctx) -> None:
     """/export: what may be exported, as buttons."""
     loc = await locale_of(update, ctx)
-    menu = await ctx.svc.exports.menu(user_id(update))
+    menu = await ctx.svc.exports.menu(await actor_of(update, ctx))
     text, buttons = render_menu(loc, menu)
     await reply(update, text, buttons)
 
@@ -189,8 +191,8 @@ async def _send(update: Update, export: ExportFile) -> None:
     )
 
 
-async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> None:
-    uid = user_id(update)
+async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action, me: Actor) -> None:
+    uid = me.person_id
     if uid in _building:
         await answer_callback(update, t(loc, "export.busy"))
         return
@@ -199,14 +201,14 @@ async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> N
         if data.name == "l":
             pledge_id = data.int_arg(0)
             await _typing(update)
-            export = await ctx.svc.exports.letter(uid, pledge_id, loc)
+            export = await ctx.svc.exports.letter(me, pledge_id, loc)
         elif data.args[0] == ExportKind.ARCHIVE.value:
-            await _send_archive(update, ctx, loc, data.int_arg(1))
+            await _send_archive(update, ctx, loc, data.int_arg(1), me)
             return
         else:
             kind, org_id = ExportKind(data.args[0]), data.int_arg(1)
             await _typing(update)
-            export = await ctx.svc.exports.export(uid, kind, org_id, loc)
+            export = await ctx.svc.exports.export(me, kind, org_id, loc)
         # Answered only now: a refusal above becomes the button's alert (see ``guarded``).
         await answer_callback(update)
         try:
@@ -218,15 +220,15 @@ async def _build_and_send(update: Update, ctx: Ctx, loc: str, data: Action) -> N
         _building.discard(uid)
 
 
-async def _send_archive(update: Update, ctx: Ctx, loc: str, org_id: int) -> None:
+async def _send_archive(update: Update, ctx: Ctx, loc: str, org_id: int, me: Actor) -> None:
     """The archive: refused at once (the button's alert), else built (it takes a while: the
     person is told) and sent as a document, or, over Telegram's limit, left to the command
     line with the command to run."""
-    org = await ctx.svc.archive.permitted(user_id(update), org_id)
+    org = await ctx.svc.archive.permitted(me, org_id)
     await answer_callback(update)
     await reply(update, t(loc, "archive.building", org=org.name))
     await _typing(update)
-    archive = await ctx.svc.archive.build(user_id(update), org_id, loc)
+    archive = await ctx.svc.archive.build(me, org_id, loc)
     try:
         if archive.size > UPLOAD_LIMIT:
             command = f"jiannuo export archive --org {archive.org_code} --out {archive.name}"
@@ -258,12 +260,12 @@ async def on_button(update: Update, ctx: Ctx) -> None:
     """Every /export button: choose, page, go up, build, close."""
     loc = await locale_of(update, ctx)
     data = pressed(update)
-    uid = user_id(update)
+    me = await actor_of(update, ctx)
     try:
         if data is None:
             raise ValueError("no data")
         if data.name in ("g", "l"):
-            await _build_and_send(update, ctx, loc, data)
+            await _build_and_send(update, ctx, loc, data, me)
             return
         if data.name == "x":
             await answer_callback(update)
@@ -271,27 +273,27 @@ async def on_button(update: Update, ctx: Ctx) -> None:
             return
         if data.name == "k":
             kind = ExportKind(data.args[0])
-            menu = await ctx.svc.exports.menu(uid)
+            menu = await ctx.svc.exports.menu(me)
             if menu.committee:
-                view = await ctx.svc.exports.org_page(uid, kind, menu.org.id, 0)
+                view = await ctx.svc.exports.org_page(me, kind, menu.org.id, 0)
                 text, buttons = render_orgs(loc, view)
             elif kind is ExportKind.LETTER:
                 staff = menu.me.role is Role.SECRETARY
-                pledges = await ctx.svc.exports.pledge_page(uid, menu.org.id if staff else None, 0)
+                pledges = await ctx.svc.exports.pledge_page(me, menu.org.id if staff else None, 0)
                 text, buttons = render_pledges(loc, pledges)
             else:
                 await _build_and_send(
-                    update, ctx, loc, Action(FEATURE, "g", (kind.value, str(menu.org.id)))
+                    update, ctx, loc, Action(FEATURE, "g", (kind.value, str(menu.org.id))), me
                 )
                 return
         elif data.name == "o":
             view = await ctx.svc.exports.org_page(
-                uid, ExportKind(data.args[0]), data.int_arg(1), data.int_arg(2)
+                me, ExportKind(data.args[0]), data.int_arg(1), data.int_arg(2)
             )
             text, buttons = render_orgs(loc, view)
         elif data.name == "p":
             scope = data.int_arg(0)
-            pledges = await ctx.svc.exports.pledge_page(uid, scope or None, data.int_arg(1))
+            pledges = await ctx.svc.exports.pledge_page(me, scope or None, data.int_arg(1))
             text, buttons = render_pledges(loc, pledges)
         else:
             raise ValueError(data.name)

@@ -27,6 +27,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import archive_tables as tables
 from bot.domain.clock import Clock
@@ -81,20 +82,20 @@ class ArchiveService:
         self.clock = clock
         self.exports = exports
 
-    async def permitted(self, tg_user_id: int, org_id: int) -> Org:
+    async def permitted(self, actor: Actor, org_id: int) -> Org:
         """The organisation, if this person may export its archive: a secretary their branch,
         committee staff their subtree; anyone else is refused with a clear message."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not (me.role in (Role.SECRETARY, Role.COMMITTEE) or me.is_admin):
                 raise Forbidden("archive.staff_only")
             org = await self.exports.org(uow, org_id)
             await self.exports.may_export(uow, me, ExportKind.ARCHIVE, org)
         return org
 
-    async def build(self, tg_user_id: int, org_id: int, locale: str) -> Archive:
+    async def build(self, actor: Actor, org_id: int, locale: str) -> Archive:
         """This year's archive of ``org_id`` for a person allowed it (see ``permitted``)."""
-        org = await self.permitted(tg_user_id, org_id)
+        org = await self.permitted(actor, org_id)
         return await self._build(org, locale, self.exports.today().year)
 
     async def build_for_operator(self, org_code: str, locale: str, year: int | None) -> Archive:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.chat import features
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain.clock import Clock
 from bot.domain.enums import PledgerKind, PledgeStatus, Role
@@ -194,17 +195,17 @@ class ExportService:
 
     # ---- the chat's steps ----------------------------------------------------------------
 
-    async def menu(self, tg_user_id: int) -> Menu:
+    async def menu(self, actor: Actor) -> Menu:
         """/export: what this person may export."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             org = await self.org(uow, me.org_id)
             return Menu(me, org, kinds_for(me), _is_committee(me))
 
-    async def org_page(self, tg_user_id: int, kind: ExportKind, org_id: int, page: int) -> OrgPage:
+    async def org_page(self, actor: Actor, kind: ExportKind, org_id: int, page: int) -> OrgPage:
         """A committee clerk's choice of organisation, one level of the tree at a time."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not _is_committee(me):
                 raise Forbidden("export.committee_only")
             org = await self.org(uow, org_id)
@@ -215,10 +216,10 @@ class ExportService:
             up = org.parent_id if org.id != me.org_id else None
             return OrgPage(kind, org, children, page, pages, up)
 
-    async def pledge_page(self, tg_user_id: int, org_id: int | None, page: int) -> PledgePage:
+    async def pledge_page(self, actor: Actor, org_id: int | None, page: int) -> PledgePage:
         """Published pledges to pick a letter from: a branch's (staff), or my own (org None)."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if me.role is Role.RESIDENT:
                 raise Forbidden("export.resident_public_only")
             org: Org | None = None
@@ -241,22 +242,20 @@ class ExportService:
 
     # ---- building files ------------------------------------------------------------------
 
-    async def export(
-        self, tg_user_id: int, kind: ExportKind, org_id: int, locale: str
-    ) -> ExportFile:
+    async def export(self, actor: Actor, kind: ExportKind, org_id: int, locale: str) -> ExportFile:
         """A person's export of one organisation (not a letter: see ``letter``)."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             org = await self.org(uow, org_id)
             await self.may_export(uow, me, kind, org)
             build = await self.gather_file(uow, kind, org, locale)
         return await asyncio.to_thread(build)
 
-    async def letter(self, tg_user_id: int, pledge_id: int, locale: str) -> ExportFile:
+    async def letter(self, actor: Actor, pledge_id: int, locale: str) -> ExportFile:
         """A pledge letter: the pledger's own, or any of the branch (secretary) or the
         subtree (committee)."""
         async with self.db.read() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             pledge = await uow.exports.published_pledge(pledge_id=pledge_id)
             if pledge is None:
                 raise DomainError("export.no_such_pledge")

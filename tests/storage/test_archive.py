@@ -27,6 +27,7 @@ from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.export_data import Published, add_evaluation, publish
 from tests.pdf_check import pdf_text
 
@@ -156,7 +157,7 @@ def refused(key: str) -> Iterator[None]:
 async def test_a_branch_archive_holds_every_file_and_each_opens(
     db: Database, service: ArchiveService, huangsi: int
 ) -> None:
-    files = opened(await service.build(SHEN, huangsi, ZH))
+    files = opened(await service.build(await actor_for(db, SHEN), huangsi, ZH))
     index = files.pop("00_目录.html").decode()
     assert sorted(files) == [
         "01_承诺登记公示表.pdf",
@@ -192,7 +193,7 @@ async def test_a_branch_archive_holds_every_file_and_each_opens(
 async def test_a_hidden_tally_is_in_no_file(
     db: Database, service: ArchiveService, huangsi: int
 ) -> None:
-    files = opened(await service.build(SHEN, huangsi, ZH))
+    files = opened(await service.build(await actor_for(db, SHEN), huangsi, ZH))
     results = cells(files["07_群众评议结果.xlsx"])
     published, hidden = results[3], results[4]
     assert published[5:10] == [15, 4, 1, "95.0%", "达标"]
@@ -216,20 +217,24 @@ async def test_who_may_have_the_archive(
 ) -> None:
     dy = await org_id(db, "XH-DY")
     with refused("archive.staff_only"):
-        await service.build(WANG, huangsi, ZH)  # a member
+        await service.build(await actor_for(db, WANG), huangsi, ZH)  # a member
     with refused("archive.staff_only"):
-        await service.build(ZHANG, huangsi, ZH)  # a resident
+        await service.build(await actor_for(db, ZHANG), huangsi, ZH)  # a resident
     with refused("export.not_your_branch"):
-        await service.build(WU, huangsi, ZH)  # another branch's secretary
+        await service.build(await actor_for(db, WU), huangsi, ZH)  # another branch's secretary
     async with db.engine.begin() as conn:
         await conn.execute(
             insert(s.orgs).values(code="YY", name="远方镇党委", type="committee", parent_id=None)
         )
     with refused("export.not_your_scope"):
-        await service.build(LIU, await org_id(db, "YY"), ZH)  # another committee
+        await service.build(
+            await actor_for(db, LIU), await org_id(db, "YY"), ZH
+        )  # another committee
     # Committee staff: any branch below, or the whole committee.
-    assert "04_承诺书.pdf" in opened(await service.build(LIU, huangsi, ZH))
-    assert "02_承诺登记公示表.xlsx" in opened(await service.build(LIU, dy, ZH))
+    assert "04_承诺书.pdf" in opened(await service.build(await actor_for(db, LIU), huangsi, ZH))
+    assert "02_承诺登记公示表.xlsx" in opened(
+        await service.build(await actor_for(db, LIU), dy, ZH)
+    )
     message = DomainError("archive.staff_only").render(ZH)
     assert "只有支部书记和党委工作人员" in message
 
@@ -242,7 +247,7 @@ async def test_a_committee_archive_covers_its_branches_page_by_page(
 ) -> None:
     monkeypatch.setattr("bot.domain.archive.ORG_PAGE", 2)  # five organisations: three pages
     xh = await org_id(db, "XH")
-    files = opened(await service.build(LIU, xh, EN))
+    files = opened(await service.build(await actor_for(db, LIU), xh, EN))
     index = files.pop("00_index.html").decode()
     assert re.findall(r'<a href="([^"]+)">', index) == sorted(files)
     assert "the year 2026" in index and "as of 2026-09-15" in index
@@ -279,5 +284,5 @@ async def test_a_failed_build_leaves_no_file_behind(
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     monkeypatch.setattr(archive_files, "StreamedTable", second_fails)
     with pytest.raises(OSError, match="disk full"):
-        await service.build(LIU, await org_id(db, "XH"), ZH)
+        await service.build(await actor_for(db, LIU), await org_id(db, "XH"), ZH)
     assert os.listdir(scratch) == []  # neither the ZIP nor a scratch workbook

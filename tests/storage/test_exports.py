@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 from sqlalchemy import insert, update
 
 from bot.chat.actions import Button, action
+from bot.chat.actor import Actor
 from bot.domain.clock import FakeClock
+from bot.domain.enums import Role
 from bot.domain.errors import DomainError
 from bot.domain.exports import FEATURE, PLEDGES_PER_PAGE, ExportKind, ExportService
 from bot.domain.roster import load_roster
@@ -27,6 +29,7 @@ from bot.fonts import system_fallback_font
 from handlers.exports import render_orgs, render_pledges
 from storage import schema as s
 from storage.db import Database
+from tests.accounts import actor_for
 from tests.buttons import fit_telegram, labels
 from tests.export_data import (
     Published,
@@ -249,7 +252,7 @@ async def test_publicity_xlsx_lists_published_items_only(
     db: Database, service: ExportService, huangsi: dict[str, Published]
 ) -> None:
     hs = await org_id(db, "XH-HS")
-    export = await service.export(SHEN, ExportKind.PUBLICITY_XLSX, hs, ZH)
+    export = await service.export(await actor_for(db, SHEN), ExportKind.PUBLICITY_XLSX, hs, ZH)
     assert export.name == "黄思村党总支_承诺登记公示表_2026-06-05.xlsx"
     wb = load_workbook(BytesIO(export.data))
     ws = wb.active
@@ -298,7 +301,7 @@ async def test_publicity_pdf_reads_back_and_draws_chinese(
     db: Database, service: ExportService, huangsi: dict[str, Published]
 ) -> None:
     hs = await org_id(db, "XH-HS")
-    export = await service.export(SHEN, ExportKind.PUBLICITY_PDF, hs, ZH)
+    export = await service.export(await actor_for(db, SHEN), ExportKind.PUBLICITY_PDF, hs, ZH)
     assert export.name.endswith(".pdf") and export.name.startswith("黄思村党总支_承诺登记公示表")
     assert export.data.startswith(b"%PDF")
     [page] = pdf_text(export.data)
@@ -324,7 +327,7 @@ async def test_publicity_header_repeats_and_pages_are_numbered(
 ) -> None:
     dy = await org_id(db, "XH-DY")
     await big_branch(db, dy, "XH-DY", 30, 4, NOW)
-    export = await service.export(WU, ExportKind.PUBLICITY_PDF, dy, ZH)
+    export = await service.export(await actor_for(db, WU), ExportKind.PUBLICITY_PDF, dy, ZH)
     pages = pdf_text(export.data)
     assert len(pages) > 3
     for n, page in enumerate(pages, start=1):
@@ -341,7 +344,7 @@ async def test_ledger_xlsx_one_row_per_item(
     db: Database, service: ExportService, huangsi: dict[str, Published]
 ) -> None:
     hs = await org_id(db, "XH-HS")
-    export = await service.export(SHEN, ExportKind.LEDGER, hs, ZH)
+    export = await service.export(await actor_for(db, SHEN), ExportKind.LEDGER, hs, ZH)
     assert export.name == "黄思村党总支_承诺台账_2026-06-05.xlsx"
     rows = sheet_rows(export.data)
     assert rows[0][0] == "黄思村党总支承诺践诺台账"
@@ -385,7 +388,7 @@ async def test_letter_has_three_labelled_copies_for_signing(
     db: Database, service: ExportService, huangsi: dict[str, Published]
 ) -> None:
     wang = huangsi["wang"]
-    export = await service.letter(WANG, wang.id, ZH)  # the pledger's own
+    export = await service.letter(await actor_for(db, WANG), wang.id, ZH)  # the pledger's own
     assert export.name == "王建国_承诺书_XH-HS-2026-002.pdf"
     pages = pdf_text(export.data)
     assert len(pages) == 3
@@ -417,13 +420,13 @@ async def test_letter_has_three_labelled_copies_for_signing(
 async def test_branch_and_oral_letters(
     db: Database, service: ExportService, huangsi: dict[str, Published], people: dict[str, int]
 ) -> None:
-    branch = await service.letter(LIU, huangsi["branch"].id, ZH)
+    branch = await service.letter(await actor_for(db, LIU), huangsi["branch"].id, ZH)
     page = pdf_text(branch.data)[0]
     assert "创先争优活动党组织公开承诺书" in page
     assert "审定方：新华镇党委（盖章）" in page  # a branch pledge is reviewed above
     # The branch pledges: its name once, not as "承诺人：X　所在党组织：X".
     assert "承诺党组织：黄思村党总支" in page and "所在党组织" not in page
-    oral = await service.letter(SHEN, huangsi["zhu"].id, ZH)
+    oral = await service.letter(await actor_for(db, SHEN), huangsi["zhu"].id, ZH)
     assert "口头承诺，由沈宝方代为记录" in pdf_text(oral.data)[0]
     async with db.engine.begin() as conn:
         await conn.execute(
@@ -431,7 +434,9 @@ async def test_branch_and_oral_letters(
             .where(s.people.c.id == people["杨友林"])
             .values(post="农技服务岗：帮带5户种植户")
         )
-    amended = pdf_text((await service.letter(YANG, huangsi["yang"].id, ZH)).data)[0]
+    amended = pdf_text(
+        (await service.letter(await actor_for(db, YANG), huangsi["yang"].id, ZH)).data
+    )[0]
     assert "岗位职责：农技服务岗：帮带5户种植户" in amended
     assert "帮带五户种植户" in amended and "尚未审核的修改内容" not in amended
 
@@ -450,7 +455,7 @@ async def test_stats_form_for_branch_and_committee(
     await add_evaluation(db, dy, people["吴静"], [(15, 2, 5)], NOW)  # 17/22 fails
     await add_evaluation(db, dy, people["吴静"], [(1, 0, 0)], NOW, status="open")  # not held yet
 
-    branch = await service.export(SHEN, ExportKind.STATS, hs, ZH)
+    branch = await service.export(await actor_for(db, SHEN), ExportKind.STATS, hs, ZH)
     assert branch.message is not None
     for expected in (
         "黄思村党总支 创先争优活动有关项目统计（截至 2026-06-05）",
@@ -474,7 +479,9 @@ async def test_stats_form_for_branch_and_committee(
     assert figures["开展群众评议"] == 1 and figures["群众满意率"] == pytest.approx(28 / 30)
     assert len(load_workbook(BytesIO(branch.data)).worksheets) == 1
 
-    committee = await service.export(LIU, ExportKind.STATS, await org_id(db, "XH"), ZH)
+    committee = await service.export(
+        await actor_for(db, LIU), ExportKind.STATS, await org_id(db, "XH"), ZH
+    )
     assert committee.message is not None
     assert "基层党组织 4 个，作出组织承诺的 1 个" in committee.message
     assert "收集群众反映的突出问题 9 个，已解决 5 个" in committee.message
@@ -496,51 +503,55 @@ async def test_who_may_export_what(
 ) -> None:
     hs, dy = await org_id(db, "XH-HS"), await org_id(db, "XH-DY")
     # A member: the public table of their branch and their own letter, nothing else.
-    assert (await service.export(WANG, ExportKind.PUBLICITY_XLSX, hs, ZH)).data
+    assert (
+        await service.export(await actor_for(db, WANG), ExportKind.PUBLICITY_XLSX, hs, ZH)
+    ).data
     with refused("export.members_public_only"):
-        await service.export(WANG, ExportKind.LEDGER, dy, ZH)
+        await service.export(await actor_for(db, WANG), ExportKind.LEDGER, dy, ZH)
     with refused("export.members_public_only"):
-        await service.export(WANG, ExportKind.LEDGER, hs, ZH)
+        await service.export(await actor_for(db, WANG), ExportKind.LEDGER, hs, ZH)
     with refused("export.members_public_only"):
-        await service.export(WANG, ExportKind.STATS, hs, ZH)
+        await service.export(await actor_for(db, WANG), ExportKind.STATS, hs, ZH)
     with refused("export.not_your_branch"):
-        await service.export(WANG, ExportKind.PUBLICITY_PDF, dy, ZH)
+        await service.export(await actor_for(db, WANG), ExportKind.PUBLICITY_PDF, dy, ZH)
     with refused("export.letter_not_yours"):
-        await service.letter(WANG, huangsi["zhu"].id, ZH)
+        await service.letter(await actor_for(db, WANG), huangsi["zhu"].id, ZH)
     with refused("export.letter_not_yours"):
-        await service.pledge_page(WANG, hs, 0)
-    mine = await service.pledge_page(WANG, None, 0)
+        await service.pledge_page(await actor_for(db, WANG), hs, 0)
+    mine = await service.pledge_page(await actor_for(db, WANG), None, 0)
     assert [number for _, number, _ in mine.pledges] == ["XH-HS-2026-002"]
     # A resident: public data only.
-    assert (await service.export(ZHANG, ExportKind.PUBLICITY_PDF, hs, ZH)).data
+    assert (
+        await service.export(await actor_for(db, ZHANG), ExportKind.PUBLICITY_PDF, hs, ZH)
+    ).data
     for kind in (ExportKind.LEDGER, ExportKind.STATS):
         with refused("export.resident_public_only"):
-            await service.export(ZHANG, kind, hs, ZH)
+            await service.export(await actor_for(db, ZHANG), kind, hs, ZH)
     with refused("export.resident_public_only"):
-        await service.letter(ZHANG, huangsi["wang"].id, ZH)
+        await service.letter(await actor_for(db, ZHANG), huangsi["wang"].id, ZH)
     with refused("export.resident_public_only"):
-        await service.pledge_page(ZHANG, None, 0)
+        await service.pledge_page(await actor_for(db, ZHANG), None, 0)
     # A secretary: their branch only.
     with refused("export.not_your_branch"):
-        await service.export(WU, ExportKind.LEDGER, hs, ZH)
+        await service.export(await actor_for(db, WU), ExportKind.LEDGER, hs, ZH)
     with refused("export.not_your_branch"):
-        await service.letter(WU, huangsi["wang"].id, ZH)
+        await service.letter(await actor_for(db, WU), huangsi["wang"].id, ZH)
     with refused("export.committee_only"):
-        await service.org_page(WU, ExportKind.LEDGER, dy, 0)
+        await service.org_page(await actor_for(db, WU), ExportKind.LEDGER, dy, 0)
     # A committee clerk: their subtree, not another committee's.
     other = await _other_committee(db)
-    assert (await service.export(LIU, ExportKind.LEDGER, hs, ZH)).data
+    assert (await service.export(await actor_for(db, LIU), ExportKind.LEDGER, hs, ZH)).data
     with refused("export.not_your_scope"):
-        await service.export(LIU, ExportKind.LEDGER, other, ZH)
+        await service.export(await actor_for(db, LIU), ExportKind.LEDGER, other, ZH)
     with refused("export.not_your_scope"):
-        await service.org_page(LIU, ExportKind.LEDGER, other, 0)
+        await service.org_page(await actor_for(db, LIU), ExportKind.LEDGER, other, 0)
     # Stale or unknown targets; someone not on the roster.
     with refused("export.no_such_org"):
-        await service.export(SHEN, ExportKind.LEDGER, 99_999, ZH)
+        await service.export(await actor_for(db, SHEN), ExportKind.LEDGER, 99_999, ZH)
     with refused("export.no_such_pledge"):
-        await service.letter(SHEN, 99_999, ZH)
-    with refused("auth.not_registered"):
-        await service.menu(424242)
+        await service.letter(await actor_for(db, SHEN), 99_999, ZH)
+    with refused("auth.not_registered"):  # left the roster since they tapped
+        await service.menu(Actor(424242, "已调离", hs, Role.MEMBER, ZH))
 
 
 async def _other_committee(db: Database) -> int:
@@ -561,14 +572,14 @@ async def _other_committee(db: Database) -> int:
 async def test_menus_offer_what_each_role_may_export(
     service: ExportService, people: dict[str, int]
 ) -> None:
-    assert (await service.menu(SHEN)).kinds == tuple(ExportKind)
-    assert (await service.menu(LIU)).committee
-    assert (await service.menu(WANG)).kinds == (
+    assert (await service.menu(await actor_for(service.db, SHEN))).kinds == tuple(ExportKind)
+    assert (await service.menu(await actor_for(service.db, LIU))).committee
+    assert (await service.menu(await actor_for(service.db, WANG))).kinds == (
         ExportKind.PUBLICITY_XLSX,
         ExportKind.PUBLICITY_PDF,
         ExportKind.LETTER,
     )
-    assert (await service.menu(ZHANG)).kinds == (
+    assert (await service.menu(await actor_for(service.db, ZHANG))).kinds == (
         ExportKind.PUBLICITY_XLSX,
         ExportKind.PUBLICITY_PDF,
     )
@@ -600,18 +611,18 @@ async def test_branch_of_200_members_and_800_items_exports_whole(
     # Every file holds all 800 items; how fast it is built (< 5 s) is bench/bench_exports.py's
     # target, not a timed assertion here (it failed on a loaded machine).
     for kind in (ExportKind.PUBLICITY_XLSX, ExportKind.PUBLICITY_PDF, ExportKind.LEDGER):
-        export = await service.export(LIU, kind, jx, ZH)
+        export = await service.export(await actor_for(db, LIU), kind, jx, ZH)
         if kind is ExportKind.PUBLICITY_PDF:
             text = "".join(pdf_text(export.data))
             assert "党员199承诺第4项" in text and "共200份承诺、800项承诺事项" in text
         else:
             assert len(sheet_rows(export.data)) == 3 + 800
-    letter = await service.letter(LIU, pledges[-1].id, ZH)
+    letter = await service.letter(await actor_for(db, LIU), pledges[-1].id, ZH)
     assert len(pdf_text(letter.data)) == 3
 
     # The letter picker pages through the 200 pledges, 10 at a time, within Telegram's limits.
     seen: list[str] = []
-    page = await service.pledge_page(LIU, jx, 0)
+    page = await service.pledge_page(await actor_for(db, LIU), jx, 0)
     assert page.total == 200 and page.pages == 200 // PLEDGES_PER_PAGE
     while True:
         text, buttons = render_pledges(ZH, page)
@@ -623,9 +634,11 @@ async def test_branch_of_200_members_and_800_items_exports_whole(
             assert "下一页 ▶" not in shown
             break
         assert "下一页 ▶" in shown
-        page = await service.pledge_page(LIU, jx, page.page + 1)
+        page = await service.pledge_page(await actor_for(db, LIU), jx, page.page + 1)
     assert seen == [p.number for p in pledges]
-    beyond = await service.pledge_page(LIU, jx, 999)  # a stale page number: the last page
+    beyond = await service.pledge_page(
+        await actor_for(db, LIU), jx, 999
+    )  # a stale page number: the last page
     assert beyond.page == page.page
 
 
@@ -646,14 +659,14 @@ async def test_committee_walks_a_tree_of_many_branches(
                 for n in range(30)
             ],
         )
-    view = await service.org_page(LIU, ExportKind.STATS, xh, 0)
+    view = await service.org_page(await actor_for(db, LIU), ExportKind.STATS, xh, 0)
     assert view.pages == 4 and len(view.children) == 10 and view.up is None
     text, buttons = render_orgs(ZH, view)
     assert "（新华镇党委，第 1/4 页）" in text
     shown = labels(buttons)
     assert shown[0] == "📊 新华镇党委（全部汇总）"
     assert "下一页 ▶" in shown and "◀ 上一页" not in shown
-    last = await service.org_page(LIU, ExportKind.LEDGER, xh, 3)
+    last = await service.org_page(await actor_for(db, LIU), ExportKind.LEDGER, xh, 3)
     assert len(last.children) == 34 - 30 and last.page == 3
 
 
@@ -672,12 +685,12 @@ async def test_nested_committees_go_up_and_down(
             insert(s.orgs),
             [{"code": "XH-Q-1", "name": "片区一村党支部", "type": "rural", "parent_id": area}],
         )
-    top = await service.org_page(LIU, ExportKind.LETTER, xh, 0)
+    top = await service.org_page(await actor_for(db, LIU), ExportKind.LETTER, xh, 0)
     assert (area, "新华片区党工委", True) in top.children
     _, buttons = render_orgs(ZH, top)
     opens = Button("📂 新华片区党工委", action=action(FEATURE, "o", ExportKind.LETTER, area, 0))
     assert opens in [b for row in buttons for b in row]
-    below = await service.org_page(LIU, ExportKind.LETTER, area, 0)
+    below = await service.org_page(await actor_for(db, LIU), ExportKind.LETTER, area, 0)
     assert below.up == xh and below.children == [
         (await org_id(db, "XH-Q-1"), "片区一村党支部", False)
     ]
@@ -688,7 +701,7 @@ async def test_nested_committees_go_up_and_down(
         "↩️ 返回上一级",
         "✖ 关闭",
     ]
-    stats = await service.export(LIU, ExportKind.STATS, area, ZH)
+    stats = await service.export(await actor_for(db, LIU), ExportKind.STATS, area, ZH)
     assert stats.message is not None and "基层党组织 1 个" in stats.message
 
 
@@ -702,11 +715,13 @@ async def test_every_export_in_english(
         ExportKind.LEDGER,
         ExportKind.STATS,
     ):
-        export = await service.export(SHEN, kind, hs, "en")
+        export = await service.export(await actor_for(db, SHEN), kind, hs, "en")
         assert export.data and "黄思村党总支" in export.name
-    rows = sheet_rows((await service.export(SHEN, ExportKind.LEDGER, hs, "en")).data)
+    rows = sheet_rows(
+        (await service.export(await actor_for(db, SHEN), ExportKind.LEDGER, hs, "en")).data
+    )
     assert rows[2][:3] == ["No.", "Pledge no.", "Pledger"]
-    letter = await service.letter(WANG, huangsi["wang"].id, "en")
+    letter = await service.letter(await actor_for(db, WANG), huangsi["wang"].id, "en")
     pages = pdf_text(letter.data)
     assert "Copy1:reviewer'sfile" in pages[0] and "Publicpledgeletterofapartymember" in pages[0]
 
@@ -715,10 +730,15 @@ async def test_names_beyond_the_shipped_font_and_an_empty_branch(
     db: Database, service: ExportService, people: dict[str, int]
 ) -> None:
     jg = await org_id(db, "XH-JG")
-    empty = await service.export(LIU, ExportKind.PUBLICITY_PDF, jg, ZH)
+    empty = await service.export(await actor_for(db, LIU), ExportKind.PUBLICITY_PDF, jg, ZH)
     assert "目前还没有已公开的承诺。" in pdf_text(empty.data)[0]
     assert (
-        sheet_rows((await service.export(LIU, ExportKind.PUBLICITY_XLSX, jg, ZH)).data)[3:] == []
+        sheet_rows(
+            (
+                await service.export(await actor_for(db, LIU), ExportKind.PUBLICITY_XLSX, jg, ZH)
+            ).data
+        )[3:]
+        == []
     )
     # 䶮 (U+4DAE) is outside GBK, so not in the shipped font: the system's full CJK font
     # draws it where the machine has one.
@@ -726,7 +746,7 @@ async def test_names_beyond_the_shipped_font_and_an_empty_branch(
     await publish(
         db, [Published(jg, "XH-JG-2026-001", ids[0], "王䶮", [("义务清扫楼道", TODAY)])], NOW
     )
-    export = await service.export(LIU, ExportKind.PUBLICITY_PDF, jg, ZH)
+    export = await service.export(await actor_for(db, LIU), ExportKind.PUBLICITY_PDF, jg, ZH)
     if system_fallback_font() is not None:
         assert "王䶮" in pdf_text(export.data)[0]
         assert_cjk_glyphs(export.data, 0, "王䶮清扫")
