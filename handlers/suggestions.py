@@ -35,7 +35,7 @@ from bot.domain.suggestions import (
     snippet,
 )
 from bot.i18n import t
-from handlers.common import answer_callback, guarded, locale_of, pressed, reply, text_of, user_id
+from handlers.common import actor_of, answer_callback, guarded, locale_of, pressed, reply, text_of
 from handlers.dialog import dialog
 
 TIMEOUT_SECONDS = 1800
@@ -101,7 +101,7 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
 async def start(update: Update, ctx: Ctx) -> SuggestState:
     """/suggest: to one's own branch by default; other branches of the committee by button."""
     loc = await locale_of(update, ctx)
-    targets = await ctx.svc.suggestions.targets(user_id(update))
+    targets = await ctx.svc.suggestions.targets(await actor_of(update, ctx))
     _forget(ctx)
     own = targets.orgs[0]
     _data(ctx)[ORG_KEY] = own.id
@@ -124,7 +124,7 @@ async def choose(update: Update, ctx: Ctx) -> SuggestState | None:
     if not args:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return None
-    org = await ctx.svc.suggestions.check_target(user_id(update), args[0])
+    org = await ctx.svc.suggestions.check_target(await actor_of(update, ctx), args[0])
     _data(ctx)[ORG_KEY] = org.id
     _data(ctx).pop(TEXT_KEY, None)
     await answer_callback(update)
@@ -149,7 +149,7 @@ async def receive_text(update: Update, ctx: Ctx) -> SuggestState | None:
         await reply(update, t(loc, "error.stale_button"))
         return ConversationHandler.END  # type: ignore[return-value]
     text = ctx.svc.suggestions.clean(text_of(update))  # a DomainError keeps waiting for text
-    org = await ctx.svc.suggestions.check_target(user_id(update), int(org_id))
+    org = await ctx.svc.suggestions.check_target(await actor_of(update, ctx), int(org_id))
     data[TEXT_KEY] = text
     await reply(update, t(loc, "suggest.confirm", org=org.name, text=text), _confirm_buttons(loc))
     return SuggestState.CONFIRM
@@ -170,7 +170,7 @@ async def submit(update: Update, ctx: Ctx) -> int | None:
     if org_id is None or not text:
         await answer_callback(update, t(loc, "suggest.stale"), alert=True)
         return ConversationHandler.END
-    view = await ctx.svc.suggestions.submit(user_id(update), int(org_id), str(text))
+    view = await ctx.svc.suggestions.submit(await actor_of(update, ctx), int(org_id), str(text))
     ctx.svc.outbox.wake()
     _forget(ctx)
     await answer_callback(update)
@@ -299,7 +299,7 @@ def render_card(loc: str, view: SuggestionView, tz: Any) -> tuple[str, Buttons]:
 async def show_list(update: Update, ctx: Ctx) -> None:
     """/suggestions: the first page."""
     loc = await locale_of(update, ctx)
-    page = await ctx.svc.suggestions.page(user_id(update), 0)
+    page = await ctx.svc.suggestions.page(await actor_of(update, ctx), 0)
     text, buttons = render_page(loc, page, ctx.svc.clock.tz)
     await reply(update, text, buttons)
 
@@ -314,7 +314,7 @@ async def on_button(update: Update, ctx: Ctx) -> None:
         await answer_callback(update, t(loc, "error.stale_button"), alert=True)
         return
     svc = ctx.svc.suggestions
-    me = user_id(update)
+    me = await actor_of(update, ctx)
     tz = ctx.svc.clock.tz
     if data.name == "pg":
         page = await svc.page(me, args[0] if args else 0)

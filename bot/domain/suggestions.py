@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.chat import features
 from bot.chat.actions import Button, action
+from bot.chat.actor import Actor
 from bot.domain import access
 from bot.domain import pledge_rules as rules
 from bot.domain.clock import Clock
@@ -95,16 +96,16 @@ class SuggestionService:
             result += siblings[: MAX_TARGETS - 1]
         return result
 
-    async def targets(self, tg_user_id: int) -> SuggestTargets:
+    async def targets(self, actor: Actor) -> SuggestTargets:
         """/suggest: the branches this person may write to (own branch first)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             return SuggestTargets(me, await self._targets(uow, me))
 
-    async def check_target(self, tg_user_id: int, org_id: int) -> Org:
+    async def check_target(self, actor: Actor, org_id: int) -> Org:
         """The chosen branch, if this person may write to it (a stale or forged button not)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             for org in await self._targets(uow, me):
                 if org.id == org_id:
                     return org
@@ -115,12 +116,12 @@ class SuggestionService:
         """The suggestion's text, trimmed; refused when empty or too long."""
         return rules.clean_text(text, MAX_TEXT, "suggest.text")
 
-    async def submit(self, tg_user_id: int, org_id: int, text: str) -> SuggestionView:
+    async def submit(self, actor: Actor, org_id: int, text: str) -> SuggestionView:
         """Store the suggestion; the branch's secretaries are told (outbox)."""
         cleaned = self.clean(text)
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             org = next((o for o in await self._targets(uow, me) if o.id == org_id), None)
             if org is None:
                 raise DomainError("suggest.bad_branch")
@@ -146,10 +147,10 @@ class SuggestionService:
                     told += 1
             return SuggestionView(suggestion, me.name, org.name, notified=told)
 
-    async def mine(self, tg_user_id: int, limit: int = 10) -> list[SuggestionView]:
+    async def mine(self, actor: Actor, limit: int = 10) -> list[SuggestionView]:
         """A person's own suggestions, newest first."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             rows = await uow.suggestions.by_author(me.id, limit)
             return [await self._view(uow, s) for s in rows]
 
@@ -172,10 +173,8 @@ class SuggestionService:
             suggestion, author.name if author else "?", org.name if org else "?", item
         )
 
-    async def _handled(
-        self, uow: UnitOfWork, tg_user_id: int, sid: int
-    ) -> tuple[Person, Suggestion]:
-        me = await access.actor(uow, tg_user_id)
+    async def _handled(self, uow: UnitOfWork, actor: Actor, sid: int) -> tuple[Person, Suggestion]:
+        me = await access.person_of(uow, actor)
         if not _is_handler(me):
             raise Forbidden("suggest.not_allowed")
         suggestion = await uow.suggestions.get(sid)
@@ -185,10 +184,10 @@ class SuggestionService:
             raise Forbidden("suggest.not_your_branch")
         return me, suggestion
 
-    async def page(self, tg_user_id: int, page: int = 0) -> SuggestionPage:
+    async def page(self, actor: Actor, page: int = 0) -> SuggestionPage:
         """/suggestions: a page of the branch's suggestions (open first, newest first)."""
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             if not _is_handler(me):
                 raise Forbidden("suggest.not_allowed")
             org = await uow.orgs.get(me.org_id)
@@ -200,26 +199,26 @@ class SuggestionService:
             views = [await self._view(uow, s) for s in rows]
             return SuggestionPage(org, views, page, pages, collected, solved)
 
-    async def show(self, tg_user_id: int, sid: int) -> SuggestionView:
+    async def show(self, actor: Actor, sid: int) -> SuggestionView:
         """One suggestion, for whoever handles its branch."""
         async with self.db.uow() as uow:
-            _me, suggestion = await self._handled(uow, tg_user_id, sid)
+            _me, suggestion = await self._handled(uow, actor, sid)
             return await self._view(uow, suggestion)
 
     async def linkable(
-        self, tg_user_id: int, sid: int
+        self, actor: Actor, sid: int
     ) -> tuple[SuggestionView, list[ReportableItem]]:
         """The items of the branch's published pledges that could answer the suggestion."""
         async with self.db.uow() as uow:
-            _me, suggestion = await self._handled(uow, tg_user_id, sid)
+            _me, suggestion = await self._handled(uow, actor, sid)
             items = await uow.suggestions.branch_items(suggestion.org_id, MAX_ITEMS)
             return await self._view(uow, suggestion), items
 
-    async def link(self, tg_user_id: int, sid: int, item_id: int) -> SuggestionView:
+    async def link(self, actor: Actor, sid: int, item_id: int) -> SuggestionView:
         """Link the pledge item that answers the suggestion; the author is told."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me, suggestion = await self._handled(uow, tg_user_id, sid)
+            me, suggestion = await self._handled(uow, actor, sid)
             item = await uow.progress.item(item_id)
             if item is None or item.org_id != suggestion.org_id or item.number is None:
                 raise DomainError("suggest.bad_item")
@@ -241,11 +240,11 @@ class SuggestionService:
             assert fresh is not None
             return await self._view(uow, fresh)
 
-    async def solve(self, tg_user_id: int, sid: int) -> SuggestionView:
+    async def solve(self, actor: Actor, sid: int) -> SuggestionView:
         """Mark the suggestion solved; the author is told (once, even on a double tap)."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me, suggestion = await self._handled(uow, tg_user_id, sid)
+            me, suggestion = await self._handled(uow, actor, sid)
             if suggestion.status is SuggestionStatus.SOLVED:
                 raise DomainError("suggest.already_solved")
             if not await uow.suggestions.solve(suggestion.id, me.id, now):

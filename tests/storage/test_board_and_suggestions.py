@@ -6,13 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
+from bot.domain.access import as_actor
 from bot.domain.board import BOARD_VIEW, BoardService, board_ref
 from bot.domain.clock import FakeClock
 from bot.domain.suggestion_models import SuggestionStatus
 from bot.domain.suggestions import PAGE_SIZE, SuggestionService
 from storage import schema
 from storage.db import Database
-from tests.accounts import set_telegram
 from tests.webboard_data import NOW, seed
 
 BOARD_CHAT = -100_123
@@ -120,8 +120,6 @@ async def test_suggestion_counts_paging_and_solving(db: Database) -> None:
         assert flat[-1].status is SuggestionStatus.SOLVED and flat[-1].solved_by == secretary.id
     # The service pages the same way and clamps a page out of range.
     service = SuggestionService(db, FakeClock(NOW))
-    async with db.engine.begin() as conn:
-        await set_telegram(conn, secretary.id, 77)
-    last = await service.page(77, 99)
+    last = await service.page(as_actor(secretary), 99)
     assert last.pages == -(-len(hs_ids) // PAGE_SIZE) and last.page == last.pages - 1
     assert (last.collected, last.solved) == (len(hs_ids), 1)
