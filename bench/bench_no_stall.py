@@ -150,7 +150,7 @@ async def big_jobs(db: Database, services: object, recipients: int) -> dict[str,
 
     async def broadcast() -> None:
         sent = await BroadcastService(db, clock).send(
-            SECRETARY_TG,
+            await actor_for(db, SECRETARY_TG),
             Notice("全体党员：本周六上午九点在村部集中学习，请准时参加。"),
             Audience(AudienceKind.MEMBERS),
         )

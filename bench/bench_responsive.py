@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
+from bench.actors import actor_for
 from bench.bench_broadcast import (
     SECRETARY_TG,
     TOKEN,
@@ -196,9 +197,10 @@ async def measure(recipients: int, count: int) -> list[Figure]:
                 lag.start()
                 pinging = asyncio.create_task(pings(sim, count))
                 await asyncio.sleep(0.5)
+                secretary = await actor_for(services.db, SECRETARY_TG)
                 started = time.perf_counter()
                 await BroadcastService(services.db, SystemClock()).send(
-                    SECRETARY_TG,
+                    secretary,
                     Notice("全体党员：本周六上午九点在村部集中学习，请准时参加。"),
                     Audience(AudienceKind.MEMBERS),
                 )

@@ -168,7 +168,7 @@ def _jobs(url: str) -> dict[str, Callable[[], Awaitable[object]]]:
 
     async def broadcast(db: Database) -> object:
         return await BroadcastService(db, clock).send(
-            SECRETARY_TG,
+            await actor_for(db, SECRETARY_TG),
             Notice("全体党员：本周六上午九点在村部集中学习，请准时参加。"),
             Audience(AudienceKind.MEMBERS),
         )

@@ -50,6 +50,7 @@ from bot.domain.dates import format_date
 from bot.i18n import t
 from handlers.common import (
     Buttons,
+    actor_of,
     answer_callback,
     caption_of,
     guarded,
@@ -57,7 +58,6 @@ from handlers.common import (
     pressed,
     reply,
     text_of,
-    user_id,
 )
 from handlers.dialog import dialog
 
@@ -123,7 +123,7 @@ def _parse(update: Update) -> tuple[str, tuple[str, ...]]:
 async def start(update: Update, ctx: Ctx) -> BroadcastState:
     """/broadcast: refused unless staff; asks for the notice."""
     loc = await locale_of(update, ctx)
-    composer = await ctx.svc.broadcasts.composer(user_id(update))
+    composer = await ctx.svc.broadcasts.composer(await actor_of(update, ctx))
     _forget(ctx)
     draft = _draft(ctx)
     draft["kinds"] = [k.value for k in composer.kinds]
@@ -156,7 +156,7 @@ async def on_content(update: Update, ctx: Ctx) -> BroadcastState:
     loc = await locale_of(update, ctx)
     media = await _media_of(ctx, message)
     text = caption_of(update) if media is not None else text_of(update)
-    notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, media)
+    notice = await ctx.svc.broadcasts.check_notice(await actor_of(update, ctx), text, media)
     draft = _draft(ctx)
     draft["text"] = notice.text
     draft["media"] = (
@@ -185,7 +185,7 @@ async def on_more_text(update: Update, ctx: Ctx) -> None:
     # a space, which the app dropped.
     joiner = "" if tail >= TEXT_LIMIT else "\n"
     text = f"{draft.get('text') or ''}{joiner}{part}"
-    notice = await ctx.svc.broadcasts.check_notice(user_id(update), text, None)
+    notice = await ctx.svc.broadcasts.check_notice(await actor_of(update, ctx), text, None)
     draft["text"] = notice.text
     draft["parts"] = int(draft.get("parts") or 1) + 1
     draft["tail_units"] = utf16_len(part)
@@ -250,7 +250,7 @@ def _branch_picker(loc: str, draft: dict[str, Any], page: int) -> tuple[str, But
 
 
 async def _show_preview(update: Update, ctx: Ctx, loc: str, draft: dict[str, Any]) -> None:
-    preview = await ctx.svc.broadcasts.preview(user_id(update), _audience(draft))
+    preview = await ctx.svc.broadcasts.preview(await actor_of(update, ctx), _audience(draft))
     draft["nonce"] = secrets.token_hex(4)
     buttons = [
         [_b(t(loc, "bc.btn.send"), "send", draft["nonce"])],
@@ -307,7 +307,9 @@ async def on_button(update: Update, ctx: Ctx) -> BroadcastState | int | None:
             await _show_preview(update, ctx, loc, draft)
             return BroadcastState.CONFIRM
         if action == "send" and args and args[0] == draft.get("nonce"):
-            sent = await ctx.svc.broadcasts.send(user_id(update), _notice(draft), _audience(draft))
+            sent = await ctx.svc.broadcasts.send(
+                await actor_of(update, ctx), _notice(draft), _audience(draft)
+            )
             _forget(ctx)
             ctx.svc.outbox.wake()
             await answer_callback(update)
@@ -356,18 +358,18 @@ async def on_follow_up(update: Update, ctx: Ctx) -> None:
             return
         bid = int(args[0])
         if action in ("rp", "show"):
-            text, buttons = render_report(loc, await svc.report(user_id(update), bid))
+            text, buttons = render_report(loc, await svc.report(await actor_of(update, ctx), bid))
             await answer_callback(update)
             await reply(update, text, buttons, edit=action == "rp")
             return
         if action in ("un", "unp"):
-            page = await svc.unacknowledged(user_id(update), bid, int(args[1]))
+            page = await svc.unacknowledged(await actor_of(update, ctx), bid, int(args[1]))
             text, buttons = render_names(loc, page)
             await answer_callback(update)
             await reply(update, text, buttons, edit=action == "unp")
             return
         if action == "rs":
-            count = await svc.resend(user_id(update), bid)
+            count = await svc.resend(await actor_of(update, ctx), bid)
             ctx.svc.outbox.wake()
             key = "bc.resent" if count else "bc.resent.none"
             await answer_callback(update, t(loc, key, count=count), alert=count == 0)
@@ -382,7 +384,9 @@ async def _acknowledge(update: Update, ctx: Ctx, loc: str, bid: int, round_: int
     assert query is not None
     message = query.message
     message_id = message.message_id if message is not None else None
-    result = await ctx.svc.broadcasts.acknowledge(user_id(update), bid, round_, message_id)
+    result = await ctx.svc.broadcasts.acknowledge(
+        await actor_of(update, ctx), bid, round_, message_id
+    )
     ctx.svc.outbox.wake()
     if not result.first:
         key = "bc.ack.already"
@@ -408,7 +412,7 @@ async def stale(update: Update, ctx: Ctx) -> None:
 async def list_recent(update: Update, ctx: Ctx) -> None:
     """/broadcasts: the newest notices, each with a button to its report."""
     loc = await locale_of(update, ctx)
-    reports = await ctx.svc.broadcasts.recent(user_id(update))
+    reports = await ctx.svc.broadcasts.recent(await actor_of(update, ctx))
     if not reports:
         await reply(update, t(loc, "bc.list.empty"))
         return

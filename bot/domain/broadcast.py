@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.chat import features
 from bot.chat.actions import Button, Rows, action
+from bot.chat.actor import Actor
 from bot.chat.text import split_text
 from bot.domain import access
 from bot.domain.broadcast_queue import CHUNK, ChunkedQueue, QueueSpec
@@ -389,8 +390,8 @@ class BroadcastService:
 
     # -- who may send what
 
-    async def _sender(self, uow: UnitOfWork, tg_user_id: int) -> Person:
-        person = await access.actor(uow, tg_user_id)
+    async def _sender(self, uow: UnitOfWork, actor: Actor) -> Person:
+        person = await access.person_of(uow, actor)
         access.require_role(person, Role.SECRETARY, Role.COMMITTEE)
         return person
 
@@ -415,10 +416,10 @@ class BroadcastService:
                     stack.append(child.id)
         return sorted(found, key=lambda o: (o.code, o.id))
 
-    async def composer(self, tg_user_id: int) -> Composer:
+    async def composer(self, actor: Actor) -> Composer:
         """/broadcast: the audiences this person may choose (refused unless staff)."""
         async with self.db.uow() as uow:
-            me = await self._sender(uow, tg_user_id)
+            me = await self._sender(uow, actor)
             if not self._is_clerk(me):
                 return Composer(SECRETARY_KINDS, ())
             branches = [
@@ -426,11 +427,11 @@ class BroadcastService:
             ]
             return Composer(COMMITTEE_KINDS, tuple((o.id, o.name) for o in branches))
 
-    async def check_notice(self, tg_user_id: int, text: str, media: Media | None) -> Notice:
+    async def check_notice(self, actor: Actor, text: str, media: Media | None) -> Notice:
         """Refuse an empty or oversized notice, a photo above Telegram's 10 MB or a file
         above 20 MB."""
         async with self.db.uow() as uow:
-            await self._sender(uow, tg_user_id)
+            await self._sender(uow, actor)
         body = (text or "").strip()
         if media is None and not body:
             raise DomainError("bc.error.empty")
@@ -473,10 +474,10 @@ class BroadcastService:
         }
         return [o.id for o in chosen], MEMBER_ROLES, stored
 
-    async def preview(self, tg_user_id: int, audience: Audience) -> Preview:
+    async def preview(self, actor: Actor, audience: Audience) -> Preview:
         """How many the audience counts now, and how many of them joined the bot."""
         async with self.db.read() as uow:
-            me = await self._sender(uow, tg_user_id)
+            me = await self._sender(uow, actor)
             org_ids, roles, stored = await self._resolve(uow, me, audience)
             members = await uow.broadcasts.audience(org_ids, roles, exclude=me.id)
             org = await uow.orgs.get(me.org_id)
@@ -484,13 +485,13 @@ class BroadcastService:
         header = t(me.locale, "bc.notice.header", org=org.name if org else "", sender=me.name)
         return Preview(audience_label(me.locale, stored), len(members), reachable, header)
 
-    async def send(self, tg_user_id: int, notice: Notice, audience: Audience) -> Sent:
+    async def send(self, actor: Actor, notice: Notice, audience: Audience) -> Sent:
         """Store the notice, then queue it to everyone in the audience chunk by chunk, and
         last the sender's live report."""
-        notice = await self.check_notice(tg_user_id, notice.text, notice.media)
+        notice = await self.check_notice(actor, notice.text, notice.media)
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await self._sender(uow, tg_user_id)
+            me = await self._sender(uow, actor)
             org_ids, roles, stored = await self._resolve(uow, me, audience)
             spec = QueueSpec(tuple(org_ids), roles, me.id)
             if not await uow.broadcasts.audience_page(org_ids, roles, me.id, 0, 1):
@@ -564,8 +565,8 @@ class BroadcastService:
 
     # -- the sender's follow-up
 
-    async def _own(self, uow: UnitOfWork, tg_user_id: int, broadcast_id: int) -> BroadcastRecord:
-        me = await self._sender(uow, tg_user_id)
+    async def _own(self, uow: UnitOfWork, actor: Actor, broadcast_id: int) -> BroadcastRecord:
+        me = await self._sender(uow, actor)
         record = await uow.broadcasts.get(broadcast_id)
         if record is None:
             raise DomainError("error.stale_button")
@@ -579,25 +580,25 @@ class BroadcastService:
         sent_on = local_date(record.created_at, self.clock.tz)
         return Report(record, delivery, acked, reachable, unreachable, rounds, sent_on)
 
-    async def report(self, tg_user_id: int, broadcast_id: int) -> Report:
+    async def report(self, actor: Actor, broadcast_id: int) -> Report:
         """The figures of one of the sender's broadcasts."""
         async with self.db.uow() as uow:
-            record = await self._own(uow, tg_user_id, broadcast_id)
+            record = await self._own(uow, actor, broadcast_id)
             return await self._report(uow, record)
 
-    async def recent(self, tg_user_id: int) -> list[Report]:
+    async def recent(self, actor: Actor) -> list[Report]:
         """/broadcasts: the sender's newest broadcasts with their figures."""
         async with self.db.uow() as uow:
-            me = await self._sender(uow, tg_user_id)
+            me = await self._sender(uow, actor)
             return [
                 await self._report(uow, record)
                 for record in await uow.broadcasts.recent(me.id, RECENT)
             ]
 
-    async def unacknowledged(self, tg_user_id: int, broadcast_id: int, page: int) -> NamesPage:
+    async def unacknowledged(self, actor: Actor, broadcast_id: int, page: int) -> NamesPage:
         """A page of the names who have not acknowledged (the unreachable ones last)."""
         async with self.db.uow() as uow:
-            await self._own(uow, tg_user_id, broadcast_id)
+            await self._own(uow, actor, broadcast_id)
             page = max(0, page)
             names, total = await uow.broadcasts.unacknowledged(
                 broadcast_id, page * NAMES_PAGE, NAMES_PAGE
@@ -605,12 +606,12 @@ class BroadcastService:
         pages = max(1, -(-total // NAMES_PAGE))
         return NamesPage(broadcast_id, tuple(names), min(page, pages - 1), pages, total)
 
-    async def resend(self, tg_user_id: int, broadcast_id: int) -> int:
+    async def resend(self, actor: Actor, broadcast_id: int) -> int:
         """A new round, marked as a reminder, to those who have not acknowledged (and have
         nothing on the way); refused within RESEND_INTERVAL of the previous reminder."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            record = await self._own(uow, tg_user_id, broadcast_id)
+            record = await self._own(uow, actor, broadcast_id)
             targets = await uow.broadcasts.resend_targets(broadcast_id)
             if not targets:
                 return 0
@@ -649,12 +650,12 @@ class BroadcastService:
     # -- the recipient's acknowledgement
 
     async def acknowledge(
-        self, tg_user_id: int, broadcast_id: int, round_: int, message_id: int | None
+        self, actor: Actor, broadcast_id: int, round_: int, message_id: int | None
     ) -> Acknowledged:
         """ "收到": recorded once; the notice's other copies lose their button too."""
         now = self.clock.now()
         async with self.db.uow() as uow:
-            me = await access.actor(uow, tg_user_id)
+            me = await access.person_of(uow, actor)
             recipient = await uow.broadcasts.recipient(broadcast_id, me.id)
             if recipient is None:
                 raise DomainError("error.stale_button")

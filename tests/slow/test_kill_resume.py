@@ -27,7 +27,7 @@ from bot.domain.roster_import import import_roster
 from bot.playground.sim_state import RateLimits
 from bot.playground.simulator import BotApiSimulator
 from storage.db import Database
-from tests.accounts import insert_people
+from tests.accounts import actor_for, insert_people
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "bot" / "playground" / "demo"
@@ -87,7 +87,9 @@ async def seed(url: str, sim: BotApiSimulator) -> int:
             sim.add_user(FIRST_USER + n, f"党员{n:04d}")
         service = BroadcastService(db, SystemClock())
         sent = await service.send(
-            SECRETARY_TG, Notice("今晚八点召开支部委员会。"), Audience(AudienceKind.MEMBERS)
+            await actor_for(db, SECRETARY_TG),
+            Notice("今晚八点召开支部委员会。"),
+            Audience(AudienceKind.MEMBERS),
         )
         assert sent.reachable == RECIPIENTS
         return sent.broadcast_id

@@ -9,6 +9,7 @@ from bot.domain.broadcast import Audience, AudienceKind, BroadcastService, Notic
 from bot.domain.clock import FakeClock
 from storage.db import Database
 from storage.repositories import OutboxBatch, OutboxRow
+from tests.accounts import actor_for
 from tests.storage.test_broadcast_chunks import FIRST_TG, NOW, SECRETARY_TG, seed
 
 
@@ -41,18 +42,19 @@ async def test_a_copy_still_on_its_way_at_the_acknowledgement_loses_its_button(
     await seed(db, 1)
     clock = FakeClock(NOW)
     service = BroadcastService(db, clock)
+    secretary = await actor_for(db, SECRETARY_TG)
     await service.send(
-        SECRETARY_TG, Notice("请于本周内提交年度承诺。"), Audience(AudienceKind.MEMBERS)
+        secretary, Notice("请于本周内提交年度承诺。"), Audience(AudienceKind.MEMBERS)
     )
     member = FIRST_TG
     [first] = await notice_rows(db, member)
     await delivered(db, first, 11)
     clock.advance(timedelta(hours=1))
-    assert await service.resend(SECRETARY_TG, 1) == 1
+    assert await service.resend(secretary, 1) == 1
     [second] = await notice_rows(db, member)  # the second round: sent, not yet recorded
 
     # The member taps 收到 on the first copy while the second is on its way.
-    acked = await service.acknowledge(member, 1, 1, 11)
+    acked = await service.acknowledge(await actor_for(db, member), 1, 1, 11)
     assert acked.first
     assert await edits(db) == []  # the second copy is not known to be sent yet
 

@@ -17,7 +17,7 @@ from storage import pace
 from storage import schema as s
 from storage.db import Database
 from storage.repositories import OutboxRow
-from tests.accounts import insert_people
+from tests.accounts import actor_for, insert_people
 from tests.loop_steps import counting_suspensions
 
 NOW = datetime(2026, 11, 22, 8, tzinfo=UTC)
@@ -99,7 +99,9 @@ async def test_a_crash_mid_queue_resumes_and_queues_each_recipient_once(db: Data
     first.queue.build = dies_in_the_second_chunk
     with pytest.raises(RuntimeError, match="killed"):
         await first.send(
-            SECRETARY_TG, Notice("今晚八点召开支部大会。"), Audience(AudienceKind.MEMBERS)
+            await actor_for(db, SECRETARY_TG),
+            Notice("今晚八点召开支部大会。"),
+            Audience(AudienceKind.MEMBERS),
         )
     notices, reports, stored, counted = await queued(db)
     assert (len(notices), reports, stored, counted) == (100, 0, 100, 100)
@@ -120,7 +122,7 @@ async def test_a_crash_mid_queue_resumes_and_queues_each_recipient_once(db: Data
     assert set(notices.values()) == {1}
     assert (reports, stored, counted) == (1, 250, 250)
     assert await restarted.resume() == []  # nothing left half-queued
-    report = await restarted.report(SECRETARY_TG, 1)
+    report = await restarted.report(await actor_for(db, SECRETARY_TG), 1)
     assert (report.record.recipients, report.reachable, report.unreachable) == (250, 240, 10)
 
 
@@ -129,9 +131,10 @@ async def test_a_write_goes_in_between_the_chunks_of_a_big_notice(db: Database) 
     before the notice is queued whole, not after it."""
     await seed(db, 1000)
     service = BroadcastService(db, FakeClock(NOW), chunk=100)
+    secretary = await actor_for(db, SECRETARY_TG)
     sending = asyncio.create_task(
         service.send(
-            SECRETARY_TG, Notice("全体党员请于周五前提交承诺书。"), Audience(AudienceKind.MEMBERS)
+            secretary, Notice("全体党员请于周五前提交承诺书。"), Audience(AudienceKind.MEMBERS)
         )
     )
 
@@ -167,8 +170,9 @@ async def test_queueing_a_chunk_gives_the_loop_back_row_by_row(
     monkeypatch.setattr(pace, "SLICE", 0.0)
     suspensions = [0]
     service = BroadcastService(db, FakeClock(NOW), chunk=2000)
+    secretary = await actor_for(db, SECRETARY_TG)
     sent = await counting_suspensions(
-        service.send(SECRETARY_TG, Notice("周六上午九点集中学习。"), MEMBERS), suspensions
+        service.send(secretary, Notice("周六上午九点集中学习。"), MEMBERS), suspensions
     )
     assert (sent.total, sent.reachable) == (300, 300)
     assert suspensions[0] >= 600
