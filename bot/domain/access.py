@@ -9,15 +9,6 @@ from bot.domain.models import Org, Person, Pledge
 from storage.uow import UnitOfWork
 
 
-async def actor(uow: UnitOfWork, tg_user_id: int) -> Person:
-    """The person behind a Telegram account, or NotRegistered (services not yet taking an
-    Actor; they move to :func:`person_of`)."""
-    person = await uow.people.by_tg(tg_user_id)
-    if person is None:
-        raise NotRegistered()
-    return person
-
-
 async def person_of(uow: UnitOfWork, actor: Actor) -> Person:
     """The acting person's roster entry as it stands in this unit of work (their role may
     have changed since the event arrived), or NotRegistered if they left the roster."""
