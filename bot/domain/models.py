@@ -57,6 +57,11 @@ class Person(_Model):
     # A resident confirmed their phone by sharing their own contact (eligible to vote).
     phone_confirmed: bool = False
 
+    @property
+    def joined(self) -> bool:
+        """They have bound an account on a channel (the bot can reach them)."""
+        return self.tg_user_id is not None
+
 
 class Invite(_Model):
     """A single-use, expiring invite code bound to one roster entry."""

@@ -187,12 +187,12 @@ class OnboardingService:
             people: list[Person] = []
             for oid in org_ids:
                 people.extend(await uow.people.in_org(oid))
-            unbound = [p for p in people if p.tg_user_id is None]
+            unbound = [p for p in people if not p.joined]
             await uow.invites.revoke_open_for([p.id for p in unbound], now)
             issued: list[IssuedInvite] = []
             rows = []
             for person in people:
-                if person.tg_user_id is not None:
+                if person.joined:
                     issued.append(IssuedInvite(person, None))
                     continue
                 code = secrets.token_urlsafe(INVITE_BYTES)

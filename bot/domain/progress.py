@@ -180,7 +180,7 @@ async def verifiers_for(uow: UnitOfWork, item: ReportableItem, author_id: int) -
     for org in await uow.orgs.ancestors(item.org_id):
         levels.append(await uow.people.in_org(org.id, [Role.COMMITTEE.value]))
     for level in levels:
-        reachable = [p for p in level if p.id not in exclude and p.tg_user_id is not None]
+        reachable = [p for p in level if p.id not in exclude and p.joined]
         if reachable:
             return reachable
     return []
