@@ -182,6 +182,11 @@ class UpdateJournal:
         superseded = _superseded_votes(updates)
         async with self.db.uow() as uow:
             handled = await uow.updates.handled_among(list(updates))
+            # Handled already, though not recorded (it wrote nothing): a later update of its
+            # chat is recorded, and a chat's updates are handled in order (bot/lanes.py).
+            # Put back, it would act on a state the later ones changed (a /pledge that
+            # showed the draft would open a new one once that draft was submitted).
+            superseded |= _overtaken(updates, handled)
             # Not put back, and recorded as handled: Telegram delivers again what the dead
             # process had not confirmed, and an older answer taken after the newer one
             # would undo it (the ballot box stops a recorded update as a duplicate).
@@ -215,6 +220,38 @@ class UpdateJournal:
             result = answer.get("result") if isinstance(answer, dict) else answer
             if isinstance(result, list):
                 yield result
+
+
+def _chat_of(update: dict[str, Any]) -> Any:
+    """The chat whose lane handles this raw update (as bot.lanes.lane_key), or None."""
+    for kind in ("message", "edited_message", "my_chat_member", "chat_member"):
+        body = update.get(kind)
+        if isinstance(body, dict) and isinstance(body.get("chat"), dict):
+            return body["chat"].get("id")
+    query = update.get("callback_query")
+    if isinstance(query, dict):
+        message = query.get("message")
+        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
+            return message["chat"].get("id")
+        sender = query.get("from")
+        return sender.get("id") if isinstance(sender, dict) else None
+    return None
+
+
+def _overtaken(updates: dict[int, dict[str, Any]], handled: set[int]) -> set[int]:
+    """Unrecorded updates of a chat with a later update recorded as handled."""
+    newest_handled: dict[Any, int] = {}
+    for update_id in handled:
+        chat = _chat_of(updates.get(update_id, {}))
+        if chat is not None:
+            newest_handled[chat] = max(newest_handled.get(chat, update_id), update_id)
+    return {
+        update_id
+        for update_id, update in updates.items()
+        if update_id not in handled
+        and (chat := _chat_of(update)) is not None
+        and update_id < newest_handled.get(chat, update_id)
+    }
 
 
 def _superseded_votes(updates: dict[int, dict[str, Any]]) -> set[int]:

@@ -217,8 +217,10 @@ class PersonRepo:
         return {(o, n, p): pid for o, n, p, pid in rows}
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert people in one batch."""
+        """Insert people in one batch (a Telegram id is an account: storage.accounts)."""
         self._writing()
+        if any("tg_user_id" in row for row in rows):  # would be dropped without a word
+            raise ValueError("people has no tg_user_id: use storage.accounts.insert_people")
         if rows:
             await self.conn.execute(insert(s.people), list(rows))
 

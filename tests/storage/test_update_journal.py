@@ -163,3 +163,22 @@ async def test_an_older_vote_delivered_again_after_a_restart_is_stopped(
     assert [u["update_id"] for u in back] == [71]
     async with db.uow() as uow:
         assert await uow.updates.handled_among([70, 71]) == {70}  # 71 is still to be written
+
+
+async def test_an_update_that_wrote_nothing_is_not_put_back_after_a_later_one_of_its_chat(
+    db: Database, tmp_path: Path
+) -> None:
+    """/pledge showed the open draft (nothing written, so not recorded), then the member
+    submitted it (recorded); the bot died before the journal forgot the /pledge. Put back,
+    it would open a new draft: a chat's updates are handled in order, so it was handled."""
+    directory = tmp_path / "journal"
+    journal = UpdateJournal(directory, db, KEY)
+    other = message(82, "/help")
+    other["message"]["chat"] = {"id": 8, "type": "private"}  # type: ignore[index]
+    keep(journal, message(80, "/pledge"), message(81, "提交"), other)
+    async with db.uow() as uow:
+        await uow.updates.record_handled([81], NOW)
+    back = await UpdateJournal(directory, db, KEY).unhandled()
+    assert [u["update_id"] for u in back] == [82]  # another chat's: put back
+    async with db.uow() as uow:
+        assert await uow.updates.handled_among([80, 81, 82]) == {80, 81}
