@@ -234,6 +234,9 @@ class BotApiSimulator:
         # Called with each offset a getUpdates confirms, before it is answered (a test can
         # act at the very moment the bot tells Telegram that updates arrived).
         self.on_confirm: Callable[[int], None] | None = None
+        # Called with the method's name once a request has taken effect, before it is
+        # answered (a test may kill the bot there: done at Telegram, unknown to the bot).
+        self.on_request: Callable[[str], None] | None = None
         self._allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._poll_generation = 0
         self._faults: list[Fault] = []
@@ -528,6 +531,8 @@ class BotApiSimulator:
         except Exception:
             logger.exception("simulator failed on %s", method)
             return self._answer(method, chat_key, ApiError(500, "Internal Server Error"))
+        if self.on_request is not None:
+            self.on_request(name)
         return self._answer(method, chat_key, None, result)
 
     def _answer(
