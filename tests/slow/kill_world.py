@@ -35,6 +35,7 @@ from bot.playground.simulator import BotApiSimulator
 from storage import schema
 from storage.accounts import insert_people
 from storage.db import Database
+from tests.accounts import actor_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "bot" / "playground" / "demo"
@@ -345,7 +346,11 @@ async def seed_world(world: KillWorld, members: int, residents: int) -> dict[str
         issued = await OnboardingService(db, clock, [], 30).issue_invites("XH-HS")
         evaluations = EvaluationService(db, clock, load_ballot_key(None, world.key))
         await evaluations.open(
-            DY_SECRETARY_TG, dy.id, SubjectKind.BRANCH, now + timedelta(days=2), 30
+            await actor_for(db, DY_SECRETARY_TG),
+            dy.id,
+            SubjectKind.BRANCH,
+            now + timedelta(days=2),
+            30,
         )
         return {i.person.name: i.code for i in issued if i.code}
     finally:
