@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.app import ALLOWED_UPDATES, build_application, on_shutdown, on_start, on_stop
 from bot.context import JiannuoApp
-from bot.domain.clock import Clock, SystemClock
+from bot.domain.clock import Clock, FakeClock, SystemClock
 from bot.domain.onboarding import OnboardingService
 from bot.domain.roster import load_roster
 from bot.domain.roster_import import import_roster
@@ -320,3 +323,17 @@ def make_settings(tmp: Path, sim: BotApiSimulator, **overrides: Any) -> Settings
         values["update_journal_dir"] = tmp / "jiannuo-updates"
     values.update(overrides)
     return Settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def ticking_world(sim: BotApiSimulator, tmp: Path, now: datetime) -> AsyncIterator[World]:
+    """The demo district's bot on a FakeClock set to ``now``, its reminder tick every 0.2 s."""
+    settings = make_settings(tmp, sim, reminder_tick_seconds=0.2)
+    runner = BotRunner(settings, clock=FakeClock(now))
+    world = World(sim=sim, settings=settings, runner=runner, tmp=tmp)
+    await world.import_demo()
+    await runner.start()
+    try:
+        yield world
+    finally:
+        await runner.stop()

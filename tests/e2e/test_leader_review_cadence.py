@@ -12,23 +12,15 @@ import pytest
 
 from bot.domain.clock import FakeClock
 from bot.playground.simulator import BotApiSimulator
-from tests.e2e.harness import BotRunner, World, make_settings
+from tests.e2e.harness import World, ticking_world
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
 async def timed_world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
-    clock = FakeClock(datetime(2026, 9, 20, 10, 0, tzinfo=TZ))
-    settings = make_settings(tmp_path, sim, reminder_tick_seconds=0.2)
-    runner = BotRunner(settings, clock=clock)
-    world = World(sim=sim, settings=settings, runner=runner, tmp=tmp_path)
-    await world.import_demo()
-    await runner.start()
-    try:
+    async with ticking_world(sim, tmp_path, datetime(2026, 9, 20, 10, 0, tzinfo=TZ)) as world:
         yield world
-    finally:
-        await runner.stop()
 
 
 async def test_quarterly_review_reminder_once_naming_who_is_due(timed_world: World) -> None:

@@ -18,7 +18,7 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.playground.simulator import BotApiSimulator
 from tests.e2e.flows import button_data, draft_item, draft_one_item_pledge, only_pledge
-from tests.e2e.harness import BotRunner, Human, World, make_settings
+from tests.e2e.harness import Human, World, ticking_world
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -26,16 +26,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 async def timed_world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
     """The bot on 6 June 2026 (a FakeClock), its reminder tick every 0.2 s."""
-    clock = FakeClock(datetime(2026, 6, 6, 10, 0, tzinfo=TZ))
-    settings = make_settings(tmp_path, sim, reminder_tick_seconds=0.2)
-    runner = BotRunner(settings, clock=clock)
-    world = World(sim=sim, settings=settings, runner=runner, tmp=tmp_path)
-    await world.import_demo()
-    await runner.start()
-    try:
+    async with ticking_world(sim, tmp_path, datetime(2026, 6, 6, 10, 0, tzinfo=TZ)) as world:
         yield world
-    finally:
-        await runner.stop()
 
 
 async def record_for_zhu(secretary: Human, content: str, deadline: str = "年底") -> None:

@@ -12,23 +12,15 @@ import pytest
 from bot.domain.clock import FakeClock
 from bot.playground.simulator import BotApiSimulator
 from tests.e2e.flows import button_data, draft_one_item_pledge
-from tests.e2e.harness import BotRunner, World, make_settings
+from tests.e2e.harness import BotRunner, World, make_settings, ticking_world
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
 async def timed_world(sim: BotApiSimulator, tmp_path: Path) -> AsyncIterator[World]:
-    clock = FakeClock(datetime(2026, 6, 6, 10, 0, tzinfo=TZ))
-    settings = make_settings(tmp_path, sim, reminder_tick_seconds=0.2)
-    runner = BotRunner(settings, clock=clock)
-    world = World(sim=sim, settings=settings, runner=runner, tmp=tmp_path)
-    await world.import_demo()
-    await runner.start()
-    try:
+    async with ticking_world(sim, tmp_path, datetime(2026, 6, 6, 10, 0, tzinfo=TZ)) as world:
         yield world
-    finally:
-        await runner.stop()
 
 
 async def test_a_restart_across_the_due_time_sends_the_reminder_once(
