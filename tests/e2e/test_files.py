@@ -4,6 +4,9 @@ photo carried over from before the store (held by Telegram only) is fetched into
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from sqlalchemy import update
 
 from bot.channels.telegram.files import CHANNEL
@@ -36,6 +39,17 @@ async def view_evidence(world: World, secretary: Human) -> str:
     return photo.file_id
 
 
+async def cached_as(world: World, upload_id: str) -> Any:
+    """The one kept file, once its Telegram upload id is ``upload_id`` (or as it is at WAIT)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while True:
+        [kept] = await kept_files(world)
+        if kept.telegram_id == upload_id or loop.time() > deadline:
+            return kept
+        await asyncio.sleep(0.05)
+
+
 async def test_a_file_id_telegram_refuses_is_replaced_by_one_upload(world: World) -> None:
     _, secretary = await photo_of_evidence(world)
     [photo] = await kept_files(world)
@@ -50,7 +64,8 @@ async def test_a_file_id_telegram_refuses_is_replaced_by_one_upload(world: World
     # Uploaded from Jiannuo's store: the very bytes, under a new file_id that is cached.
     assert len(world.sim.state.files) == files_before + 1
     assert world.sim.file_bytes(uploaded) == tiny_png()
-    [again] = await kept_files(world)
+    # The new id is cached once the send is recorded, a moment after the photo arrives.
+    again = await cached_as(world, uploaded)
     assert again.telegram_id == uploaded and again.file.id == photo.file.id
 
     # The next time it goes by that id: nothing uploaded.
